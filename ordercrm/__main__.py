@@ -1,0 +1,3 @@
+from ordercrm.cli import main
+
+main()

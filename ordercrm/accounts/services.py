@@ -1,0 +1,121 @@
+"""Write use cases for users, memberships and sales teams."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.accounts.models import Membership, SalesTeam, User
+from ordercrm.accounts.roles import DEFAULT_SCOPE, Role
+from ordercrm.core import audit
+from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.models import Company
+from ordercrm.core.permissions import Perm
+
+
+class UsernameTaken(ValidationFailed):
+    code = "accounts.username_taken"
+    message = _("This username is already taken.")
+
+
+class InvalidRole(ValidationFailed):
+    code = "accounts.invalid_role"
+    message = _("Unknown role.")
+
+
+def _require_manage_users(actor, company: Company) -> None:
+    if actor is not None:  # None: the installer / CLI acting as the system
+        access_for(actor, company).require(Perm.USER_MANAGE)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    company: Company,
+    role: str,
+    actor=None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+    team: SalesTeam | None = None,
+    check_password: bool = True,
+) -> User:
+    """Create a user who is a member of ``company`` with ``role``.
+
+    Raises ``accounts.username_taken``, ``accounts.invalid_role`` or
+    ``core.validation_failed`` (weak password, unless ``check_password`` is off for demo data).
+    """
+    _require_manage_users(actor, company)
+    if role not in Role.values:
+        raise InvalidRole(details={"role": role, "allowed": Role.values})
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken(details={"username": username})
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
+    )
+    if check_password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationFailed(details={"fields": {"password": exc.messages}}) from exc
+    user.set_password(password)
+    user.save()
+    membership_set(user=user, company=company, role=role, team=team, actor=actor)
+    return user
+
+
+@transaction.atomic
+def membership_set(
+    *,
+    user: User,
+    company: Company,
+    role: str,
+    team: SalesTeam | None = None,
+    record_scope: str | None = None,
+    actor=None,
+) -> Membership:
+    """Make ``user`` a member of ``company`` with ``role`` (creating or changing the membership).
+
+    The record scope defaults to the role's (reps see their own records, managers their team's).
+    """
+    _require_manage_users(actor, company)
+    if role not in Role.values:
+        raise InvalidRole(details={"role": role, "allowed": Role.values})
+    if team is not None and team.company_id != company.pk:
+        raise ValidationFailed(details={"fields": {"team": [str(_("Not in this company."))]}})
+    membership, _created = Membership.objects.update_or_create(
+        user=user,
+        company=company,
+        defaults={
+            "role": role,
+            "team": team,
+            "record_scope": record_scope or DEFAULT_SCOPE[role],
+            "is_active": True,
+        },
+    )
+    user.__dict__.pop("_ordercrm_access", None)
+    return membership
+
+
+@transaction.atomic
+def team_create(
+    *, company: Company, name: str, manager: User | None = None, actor=None
+) -> SalesTeam:
+    _require_manage_users(actor, company)
+    if SalesTeam.objects.for_company(company).filter(name=name).exists():
+        raise ValidationFailed(
+            code="accounts.team_exists", details={"fields": {"name": [str(_("Already exists."))]}}
+        )
+    team = SalesTeam.objects.create(company=company, name=name, manager=manager)
+    audit.record(actor=actor, entity=team, action="create", changes={"name": [None, name]})
+    return team

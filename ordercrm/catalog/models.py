@@ -1,0 +1,188 @@
+"""Products, units, categories, tax rates and price lists with quantity tiers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.models import CompanyOwned
+from ordercrm.core.money import PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD
+
+
+class Unit(CompanyOwned):
+    code = models.CharField(_("code"), max_length=16)
+    name = models.CharField(_("name"), max_length=64)
+    decimals = models.PositiveSmallIntegerField(
+        _("quantity decimals"), default=0, help_text=_("0 for pieces, 3 for kilograms.")
+    )
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="unit_code_unique"),
+            models.CheckConstraint(condition=Q(decimals__lte=4), name="unit_decimals_max_4"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxRate(CompanyOwned):
+    name = models.CharField(_("name"), max_length=64)
+    rate = models.DecimalField(_("rate (%)"), **PERCENT_FIELD)
+    is_default = models.BooleanField(_("default"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
+        ordering = ["-rate"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="tax_rate_name_unique"),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(is_default=True), name="tax_rate_one_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=100), name="tax_rate_between_0_and_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(CompanyOwned):
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "parent", "name"], name="category_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(CompanyOwned):
+    """A sellable item. ``list_price`` is in the company's base currency, before tax unless
+    the company's prices include tax."""
+
+    sku = models.CharField(_("product code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
+    tax_rate = models.ForeignKey(
+        TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT, related_name="+"
+    )
+    list_price = models.DecimalField(_("list price"), **PRICE_FIELD, default=Decimal("0"))
+    cost = models.DecimalField(_("cost"), **PRICE_FIELD, default=Decimal("0"))
+    is_active = models.BooleanField(_("active"), default=True)
+    is_stock_tracked = models.BooleanField(_("stock-tracked"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique"),
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0), name="product_price_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_not_negative"),
+        ]
+        indexes = [models.Index(fields=["company", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class PriceList(CompanyOwned):
+    """Prices in one currency; one default list per currency, others assigned to customers."""
+
+    name = models.CharField(_("name"), max_length=100)
+    currency = models.CharField(_("currency"), max_length=3)
+    is_default = models.BooleanField(_("default for its currency"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="price_list_name_unique"),
+            models.UniqueConstraint(
+                fields=["company", "currency"],
+                condition=Q(is_default=True),
+                name="price_list_one_default_per_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="price_list_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class PriceListItem(CompanyOwned):
+    """The unit price of a product from ``min_quantity`` up, optionally within dates."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    min_quantity = models.DecimalField(_("from quantity"), **QUANTITY_FIELD, default=Decimal("0"))
+    unit_price = models.DecimalField(_("unit price"), **PRICE_FIELD)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("price list item")
+        verbose_name_plural = _("price list items")
+        ordering = ["price_list", "product", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "product", "min_quantity", "valid_from"],
+                name="price_list_item_unique_tier",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gte=0), name="price_tier_qty_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="price_tier_price_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["price_list", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ≥ {self.min_quantity}: {self.unit_price}"

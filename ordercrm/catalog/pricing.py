@@ -1,0 +1,134 @@
+"""Which unit price applies: ``price_for`` and its batch form ``prices_for``.
+
+Rule, in order:
+1. the customer's own price list, if it is in the requested currency, active and valid on the date;
+2. the company's default price list for that currency, if active and valid on the date;
+3. the product's list price, when the currency is the company's base currency.
+Within a list the tier with the highest ``min_quantity`` not above the quantity wins, among
+items valid on the date (a dated item beats an undated one at the same tier). Nothing found
+raises ``catalog.no_price``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.catalog.models import PriceList, PriceListItem, Product
+from ordercrm.core.exceptions import DomainError
+
+
+class NoPrice(DomainError):
+    code = "catalog.no_price"
+    message = _("No price is defined for %(sku)s in %(currency)s.")
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    unit_price: Decimal
+    currency: str
+    source: str  # "customer_price_list" | "price_list" | "list_price"
+    price_list_id: UUID | None = None
+    min_quantity: Decimal = Decimal("0")
+
+
+def _valid_on(price_list: PriceList, on_date: datetime.date) -> bool:
+    return (
+        price_list.is_active
+        and (price_list.valid_from is None or price_list.valid_from <= on_date)
+        and (price_list.valid_to is None or on_date <= price_list.valid_to)
+    )
+
+
+def _applicable_lists(company, customer, currency: str, on_date) -> list[tuple[PriceList, str]]:
+    lists: list[tuple[PriceList, str]] = []
+    customer_list = getattr(customer, "price_list", None) if customer is not None else None
+    if (
+        customer_list is not None
+        and customer_list.currency == currency
+        and _valid_on(customer_list, on_date)
+    ):
+        lists.append((customer_list, "customer_price_list"))
+    default = (
+        PriceList.objects.for_company(company)
+        .filter(currency=currency, is_default=True, is_active=True)
+        .first()
+    )
+    if (
+        default is not None
+        and _valid_on(default, on_date)
+        and all(pl.pk != default.pk for pl, _s in lists)
+    ):
+        lists.append((default, "price_list"))
+    return lists
+
+
+def prices_for(
+    *,
+    company,
+    items: Sequence[tuple[Product, Decimal]],
+    on_date: datetime.date,
+    customer=None,
+    currency: str | None = None,
+) -> list[PriceQuote]:
+    """Quotes for many ``(product, quantity)`` pairs in a fixed number of queries."""
+    currency = currency or getattr(customer, "currency", None) or company.base_currency
+    lists = _applicable_lists(company, customer, currency, on_date)
+    tiers: dict[tuple[UUID, UUID], list[PriceListItem]] = {}
+    if lists and items:
+        product_ids = {product.pk for product, _q in items}
+        rows = PriceListItem.objects.for_company(company).filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on_date),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on_date),
+            price_list_id__in=[pl.pk for pl, _s in lists],
+            product_id__in=product_ids,
+        )
+        for row in rows:
+            tiers.setdefault((row.price_list_id, row.product_id), []).append(row)
+    return [
+        _quote(product, quantity, lists, tiers, company, currency) for product, quantity in items
+    ]
+
+
+def _quote(product, quantity, lists, tiers, company, currency) -> PriceQuote:
+    for price_list, source in lists:
+        candidates = [
+            t for t in tiers.get((price_list.pk, product.pk), []) if t.min_quantity <= quantity
+        ]
+        if candidates:
+            best = max(
+                candidates,
+                key=lambda t: (t.min_quantity, t.valid_from or datetime.date.min),
+            )
+            return PriceQuote(best.unit_price, currency, source, price_list.pk, best.min_quantity)
+    if currency == company.base_currency:
+        return PriceQuote(product.list_price, currency, "list_price")
+    raise NoPrice(
+        params={"sku": product.sku, "currency": currency},
+        details={"sku": product.sku, "currency": currency},
+    )
+
+
+def price_for(
+    product: Product,
+    *,
+    quantity: Decimal,
+    on_date: datetime.date,
+    customer=None,
+    currency: str | None = None,
+) -> PriceQuote:
+    """The unit price of ``product`` for ``customer`` buying ``quantity`` on ``on_date``."""
+    company = product.company
+    return prices_for(
+        company=company,
+        items=[(product, quantity)],
+        on_date=on_date,
+        customer=customer,
+        currency=currency,
+    )[0]

@@ -1,0 +1,59 @@
+"""Reads of the catalog, scoped to the company and requiring the product-view permission."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from ordercrm.accounts.access import Access
+from ordercrm.catalog.models import Category, PriceList, Product, TaxRate, Unit
+from ordercrm.core.exceptions import NotFound
+from ordercrm.core.permissions import Perm
+
+
+def product_list(
+    access: Access, *, search: str = "", category_id=None, active_only: bool = True
+) -> QuerySet[Product]:
+    """Products of the company, searchable by SKU, name or barcode."""
+    access.require(Perm.PRODUCT_VIEW)
+    products = Product.objects.for_company(access.company).select_related(
+        "unit", "tax_rate", "category"
+    )
+    if active_only:
+        products = products.filter(is_active=True)
+    if category_id:
+        products = products.filter(category_id=category_id)
+    search = search.strip()
+    if search:
+        products = products.filter(
+            Q(sku__icontains=search) | Q(name__icontains=search) | Q(barcode=search)
+        )
+    return products.order_by("sku")
+
+
+def product_get(access: Access, product_id) -> Product:
+    """One product by id; ``core.not_found`` if it is not in the caller's company."""
+    access.require(Perm.PRODUCT_VIEW)
+    product = product_list(access, active_only=False).filter(pk=product_id).first()
+    if product is None:
+        raise NotFound(details={"product_id": str(product_id)})
+    return product
+
+
+def price_list_list(access: Access) -> QuerySet[PriceList]:
+    access.require(Perm.PRODUCT_VIEW)
+    return PriceList.objects.for_company(access.company).order_by("currency", "name")
+
+
+def tax_rate_list(access: Access) -> QuerySet[TaxRate]:
+    access.require(Perm.PRODUCT_VIEW)
+    return TaxRate.objects.for_company(access.company).filter(is_active=True)
+
+
+def unit_list(access: Access) -> QuerySet[Unit]:
+    access.require(Perm.PRODUCT_VIEW)
+    return Unit.objects.for_company(access.company)
+
+
+def category_list(access: Access) -> QuerySet[Category]:
+    access.require(Perm.PRODUCT_VIEW)
+    return Category.objects.for_company(access.company).select_related("parent")

@@ -1,0 +1,248 @@
+"""Write use cases for the catalog: defaults, products, categories, price lists and tiers."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.core import audit
+from ordercrm.core.models import Company
+from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import FieldErrors
+
+# China's VAT rates as of 2026: general 13 %, reduced 9 % and 6 %, zero-rated exports.
+CHINA_TAX_RATES = [
+    ("VAT 13%", Decimal("13"), True),
+    ("VAT 9%", Decimal("9"), False),
+    ("VAT 6%", Decimal("6"), False),
+    ("VAT 0%", Decimal("0"), False),
+]
+DEFAULT_UNITS = [
+    ("pcs", "pcs", 0),
+    ("box", "box", 0),
+    ("set", "set", 0),
+    ("kg", "kg", 3),
+    ("m", "m", 2),
+    ("mm", "mm", 0),
+    ("l", "L", 3),
+    ("h", "h", 2),
+]
+
+PRODUCT_FIELDS = [
+    "sku",
+    "name",
+    "description",
+    "barcode",
+    "unit",
+    "category",
+    "tax_rate",
+    "list_price",
+    "cost",
+    "is_active",
+    "is_stock_tracked",
+]
+
+
+def _require(actor, company, perm) -> None:
+    if actor is not None:
+        access_for(actor, company).require(perm)
+
+
+@transaction.atomic
+def catalog_setup_defaults(*, company: Company) -> None:
+    """Give a new company China's VAT rates and common units; running it again adds nothing."""
+    for name, rate, is_default in CHINA_TAX_RATES:
+        TaxRate.objects.get_or_create(
+            company=company, name=name, defaults={"rate": rate, "is_default": is_default}
+        )
+    for code, name, decimals in DEFAULT_UNITS:
+        Unit.objects.get_or_create(
+            company=company, code=code, defaults={"name": name, "decimals": decimals}
+        )
+
+
+def _check_product(
+    company: Company, values: dict, errors: FieldErrors, product: Product | None
+) -> None:
+    errors.required("sku", values.get("sku"))
+    errors.required("name", values.get("name"))
+    for field in ("list_price", "cost"):
+        if field in values:
+            values[field] = errors.decimal(field, values[field], minimum=Decimal("0"))
+    for field in ("unit", "category", "tax_rate"):
+        related = values.get(field)
+        if related is not None and related.company_id != company.pk:
+            errors.add(field, _("Not in this company."))
+    sku = (values.get("sku") or "").strip()
+    if sku:
+        values["sku"] = sku
+        clash = Product.objects.for_company(company).filter(sku__iexact=sku)
+        if product is not None:
+            clash = clash.exclude(pk=product.pk)
+        if clash.exists():
+            errors.add("sku", _("A product with this code already exists."))
+
+
+@transaction.atomic
+def product_create(*, company: Company, actor, **values) -> Product:
+    """Create a product. Raises ``core.validation_failed`` with per-field errors
+    (missing SKU or name, duplicate SKU, negative price or cost, foreign unit/tax rate)."""
+    _require(actor, company, Perm.PRODUCT_EDIT)
+    unknown = set(values) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    errors = FieldErrors()
+    values.setdefault(
+        "tax_rate", TaxRate.objects.for_company(company).filter(is_default=True).first()
+    )
+    if values.get("unit") is None:
+        errors.add("unit", _("This field is required."))
+    if values.get("tax_rate") is None:
+        errors.add("tax_rate", _("This field is required."))
+    _check_product(company, values, errors, None)
+    errors.raise_if_any()
+    product = Product.objects.create(company=company, **values)
+    audit.record(
+        actor=actor,
+        entity=product,
+        action="create",
+        changes=audit.diff({}, audit.snapshot(product, PRODUCT_FIELDS)),
+    )
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, actor, **changes) -> Product:
+    _require(actor, product.company, Perm.PRODUCT_EDIT)
+    product = Product.objects.for_company(product.company_id).select_for_update().get(pk=product.pk)
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    before = audit.snapshot(product, PRODUCT_FIELDS)
+    values = {**{f: getattr(product, f) for f in ("sku", "name")}, **changes}
+    errors = FieldErrors()
+    _check_product(product.company, values, errors, product)
+    errors.raise_if_any()
+    for field in changes:
+        setattr(product, field, values[field])
+    product.save()
+    changed = audit.diff(before, audit.snapshot(product, PRODUCT_FIELDS))
+    if changed:
+        audit.record(actor=actor, entity=product, action="update", changes=changed)
+    return product
+
+
+@transaction.atomic
+def category_create(
+    *, company: Company, actor, name: str, parent: Category | None = None
+) -> Category:
+    _require(actor, company, Perm.PRODUCT_EDIT)
+    errors = FieldErrors()
+    errors.required("name", name)
+    if parent is not None and parent.company_id != company.pk:
+        errors.add("parent", _("Not in this company."))
+    if Category.objects.for_company(company).filter(name=name, parent=parent).exists():
+        errors.add("name", _("Already exists."))
+    errors.raise_if_any()
+    return Category.objects.create(company=company, name=name.strip(), parent=parent)
+
+
+@transaction.atomic
+def price_list_create(
+    *,
+    company: Company,
+    actor,
+    name: str,
+    currency: str,
+    is_default: bool = False,
+    valid_from: datetime.date | None = None,
+    valid_to: datetime.date | None = None,
+) -> PriceList:
+    """Create a price list; making it the default for its currency demotes the previous one."""
+    _require(actor, company, Perm.PRODUCT_EDIT)
+    errors = FieldErrors()
+    errors.required("name", name)
+    currency = (currency or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors.add("currency", _("Enter a three-letter ISO currency code."))
+    if valid_from and valid_to and valid_to < valid_from:
+        errors.add("valid_to", _("Must not be before the start date."))
+    if PriceList.objects.for_company(company).filter(name=name).exists():
+        errors.add("name", _("Already exists."))
+    errors.raise_if_any()
+    if is_default:
+        PriceList.objects.for_company(company).filter(currency=currency, is_default=True).update(
+            is_default=False
+        )
+    price_list = PriceList.objects.create(
+        company=company,
+        name=name,
+        currency=currency,
+        is_default=is_default,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    audit.record(
+        actor=actor,
+        entity=price_list,
+        action="create",
+        changes={"name": [None, name], "currency": [None, currency]},
+    )
+    return price_list
+
+
+@transaction.atomic
+def price_list_set_price(
+    *,
+    price_list: PriceList,
+    product: Product,
+    unit_price,
+    actor,
+    min_quantity=Decimal("0"),
+    valid_from: datetime.date | None = None,
+    valid_to: datetime.date | None = None,
+) -> PriceListItem:
+    """Set the price of ``product`` from ``min_quantity`` up in ``price_list`` (insert or replace)."""
+    _require(actor, price_list.company, Perm.PRODUCT_EDIT)
+    errors = FieldErrors()
+    price = errors.decimal("unit_price", unit_price, minimum=Decimal("0"))
+    quantity = errors.decimal("min_quantity", min_quantity, minimum=Decimal("0"))
+    if product.company_id != price_list.company_id:
+        errors.add("product", _("Not in this company."))
+    if valid_from and valid_to and valid_to < valid_from:
+        errors.add("valid_to", _("Must not be before the start date."))
+    errors.raise_if_any()
+    item = (
+        PriceListItem.objects.for_company(price_list.company_id)
+        .select_for_update()
+        .filter(
+            price_list=price_list, product=product, min_quantity=quantity, valid_from=valid_from
+        )
+        .first()
+    )
+    before = audit.json_value(item.unit_price) if item else None
+    if item is None:
+        item = PriceListItem.objects.create(
+            company_id=price_list.company_id,
+            price_list=price_list,
+            product=product,
+            min_quantity=quantity,
+            unit_price=price,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+    else:
+        item.unit_price, item.valid_to = price, valid_to
+        item.save(update_fields=["unit_price", "valid_to", "updated_at"])
+    audit.record(
+        actor=actor,
+        entity=price_list,
+        action="set_price",
+        changes={f"{product.sku}@{quantity}": [before, audit.json_value(price)]},
+    )
+    return item

@@ -1,0 +1,252 @@
+"""The shared kernel's data: companies, the company-scoped base, numbering, audit, outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.exceptions import UnscopedQuery
+from ordercrm.core.ids import new_id
+from ordercrm.core.money import RoundingMode
+
+
+class TaxRounding(models.TextChoices):
+    PER_LINE = "per_line", _("Round tax per line")
+    PER_DOCUMENT = "per_document", _("Round tax per document")
+
+
+class Company(models.Model):
+    """The tenant boundary: every business row belongs to exactly one company."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    tax_id = models.CharField(_("tax ID"), max_length=64, blank=True)
+    base_currency = models.CharField(_("base currency"), max_length=3, default="CNY")
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_rounding = models.CharField(
+        _("tax rounding"), max_length=16, choices=TaxRounding.choices, default=TaxRounding.PER_LINE
+    )
+    rounding_mode = models.CharField(
+        _("rounding mode"),
+        max_length=16,
+        choices=RoundingMode.choices,
+        default=RoundingMode.HALF_UP,
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=dj_timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(base_currency__regex=r"^[A-Z]{3}$"), name="company_currency_iso"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyQuerySet(models.QuerySet):
+    """A queryset that refuses to run until it knows its company.
+
+    ``Model.objects.for_company(c)`` is the normal entry; ``.unscoped()`` is the explicit,
+    greppable escape for the few places (migrations, admin, maintenance) that span tenants.
+    Evaluating ``Model.objects.filter(...)`` without either raises :class:`UnscopedQuery`, so
+    a forgotten company filter fails in the first test instead of leaking data in production.
+    """
+
+    _company_scoped = False
+
+    def for_company(self, company) -> CompanyQuerySet:
+        company_id = getattr(company, "pk", company)
+        if company_id is None:
+            raise UnscopedQuery("for_company() needs a company")
+        queryset = self.filter(company_id=company_id)
+        queryset._company_scoped = True
+        return queryset
+
+    def unscoped(self) -> CompanyQuerySet:
+        queryset = self._chain()
+        queryset._company_scoped = True
+        return queryset
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._company_scoped = self._company_scoped
+        return clone
+
+    def _require_scope(self) -> None:
+        if not self._company_scoped:
+            raise UnscopedQuery(
+                f"{self.model.__name__}.objects was queried without for_company() or unscoped()"
+            )
+
+    def _scoped_by_lookup(self, kwargs) -> CompanyQuerySet:
+        """A get_or_create/update_or_create whose lookup names the company is scoped by it."""
+        company = kwargs.get("company", kwargs.get("company_id"))
+        return self.for_company(company) if company is not None else self
+
+    def get_or_create(self, defaults=None, **kwargs):
+        return super(CompanyQuerySet, self._scoped_by_lookup(kwargs)).get_or_create(
+            defaults, **kwargs
+        )
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        return super(CompanyQuerySet, self._scoped_by_lookup(kwargs)).update_or_create(
+            defaults, create_defaults, **kwargs
+        )
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._require_scope()
+        super()._fetch_all()
+
+    def iterator(self, *args, **kwargs):
+        self._require_scope()
+        return super().iterator(*args, **kwargs)
+
+    def count(self):
+        if self._result_cache is None:
+            self._require_scope()
+        return super().count()
+
+    def exists(self):
+        if self._result_cache is None:
+            self._require_scope()
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._require_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._require_scope()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._require_scope()
+        return super().delete()
+
+
+CompanyManager = models.Manager.from_queryset(CompanyQuerySet)
+
+
+class CompanyOwned(models.Model):
+    """Base of every business model: a UUID id, the owning company, creation/update times.
+
+    ``all_objects`` comes first and is therefore Django's default manager (used by the admin,
+    model forms and related managers, whose rows are already reached through a scoped parent);
+    application code queries through ``objects``, which demands a company.
+    """
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=dj_timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    all_objects = models.Manager()
+    objects = CompanyManager()
+
+    class Meta:
+        abstract = True
+
+
+class NumberSequence(CompanyOwned):
+    """The last number handed out per company, document type and year (0 = not yearly)."""
+
+    key = models.CharField(max_length=32)
+    year = models.PositiveIntegerField(default=0)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "key", "year"], name="number_sequence_unique_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}/{self.year}: {self.last_value}"
+
+
+class AuditEntry(CompanyOwned):
+    """One row per mutation, never updated or deleted: who, from where, what, before/after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=16)
+    entity_type = models.CharField(_("entity type"), max_length=64)
+    entity_id = models.CharField(_("entity ID"), max_length=64)
+    entity_label = models.CharField(_("entity"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["company", "entity_type", "entity_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity_label or self.entity_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit entries are append-only")
+
+
+class Event(CompanyOwned):
+    """The outbox: one row per committed state change, written in the same transaction.
+
+    Subscribers (email, webhooks, in-app notifications, follow-up work) are fed from here after
+    commit, at least once; ``id`` is the stable key they de-duplicate on.
+    """
+
+    type = models.CharField(_("type"), max_length=64)
+    entity_type = models.CharField(_("entity type"), max_length=64)
+    entity_id = models.CharField(_("entity ID"), max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["company", "entity_type", "entity_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.entity_id}"
+
+
+from ordercrm.core.permissions import AccessRight  # noqa: E402  (registers the permissions)
+
+__all__ = ["AccessRight", "AuditEntry", "Company", "CompanyOwned", "Event", "NumberSequence"]

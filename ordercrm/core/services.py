@@ -1,0 +1,22 @@
+"""Write use cases of the kernel: companies."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.models import Company
+from ordercrm.core.signals import company_created
+
+
+@transaction.atomic
+def company_create(*, code: str, name: str, **values) -> Company:
+    """Create a company; every app adds its defaults in the same transaction.
+
+    Raises ``core.company_exists`` if the code is taken.
+    """
+    if Company.objects.filter(code=code).exists():
+        raise ValidationFailed(code="core.company_exists", details={"fields": {"code": ["exists"]}})
+    company = Company.objects.create(code=code, name=name, **values)
+    company_created.send(sender=Company, company=company)
+    return company

@@ -1,0 +1,210 @@
+"""Customers with their contacts, addresses, payment terms and tags."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.models import CompanyOwned
+from ordercrm.core.money import AMOUNT_FIELD
+
+
+class PaymentTerm(CompanyOwned):
+    """When an invoice falls due: ``days`` after the invoice date (0 = immediately)."""
+
+    name = models.CharField(_("name"), max_length=64)
+    days = models.PositiveSmallIntegerField(_("days"), default=30)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("payment terms")
+        verbose_name_plural = _("payment terms")
+        ordering = ["days"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="payment_term_name_unique"),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(is_default=True), name="payment_term_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(CompanyOwned):
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="customer_tag_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Person")
+
+
+class Customer(CompanyOwned):
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("type"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
+    tax_id = models.CharField(_("tax ID"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    currency = models.CharField(_("currency"), max_length=3)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.SalesTeam",
+        verbose_name=_("sales team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tags = models.ManyToManyField(
+        CustomerTag, verbose_name=_("tags"), blank=True, related_name="customers"
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        **AMOUNT_FIELD,
+        null=True,
+        blank=True,
+        help_text=_("In the company currency. Empty: no limit."),
+    )
+    payment_terms = models.ForeignKey(
+        PaymentTerm,
+        verbose_name=_("payment terms"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    price_list = models.ForeignKey(
+        "catalog.PriceList",
+        verbose_name=_("price list"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="customer_code_unique"),
+            models.CheckConstraint(
+                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=Decimal("0")),
+                name="customer_credit_limit_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "name"]),
+            models.Index(fields=["company", "phone"]),
+            models.Index(fields=["company", "tax_id"]),
+            models.Index(fields=["company", "owner"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Contact(CompanyOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="contact_one_primary"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "phone"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AddressKind(models.TextChoices):
+    BILLING = "billing", _("Billing address")
+    SHIPPING = "shipping", _("Shipping address")
+
+
+class Address(CompanyOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("type"), max_length=16, choices=AddressKind.choices)
+    recipient = models.CharField(_("recipient"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    region = models.CharField(_("province / state"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="CN")
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["kind", "-is_default"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"],
+                condition=Q(is_default=True),
+                name="address_one_default_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(
+            p for p in [self.line1, self.line2, self.city, self.region, self.country] if p
+        )
+
+    def as_snapshot(self) -> dict[str, str]:
+        """The address as plain data, for copying onto a document that must not change later."""
+        return {
+            f: getattr(self, f)
+            for f in (
+                "recipient",
+                "phone",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+            )
+        }

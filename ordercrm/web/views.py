@@ -1,0 +1,100 @@
+"""Web pages: thin views over selectors and services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from ordercrm.accounts.access import companies_of
+from ordercrm.accounts.middleware import SESSION_COMPANY_KEY
+from ordercrm.catalog import selectors as catalog_selectors
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.web.decorators import member_view
+
+PAGE_SIZE = 50
+
+
+def _back(request, fallback: str = "/") -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.headers.get("referer") or fallback
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+@member_view
+def home(request):
+    access = request.access
+    context = {}
+    if access.can(Perm.CUSTOMER_VIEW):
+        context["customer_count"] = customer_selectors.customer_list(access).count()
+    if access.can(Perm.PRODUCT_VIEW):
+        context["product_count"] = catalog_selectors.product_list(access).count()
+    return render(request, "web/home.html", context)
+
+
+@member_view
+def customer_list(request):
+    search = request.GET.get("q", "")
+    customers = customer_selectors.customer_list(request.access, search=search)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/customer_list.html", {"page": page, "q": search})
+
+
+@member_view
+def customer_detail(request, customer_id):
+    customer = customer_selectors.customer_get(request.access, customer_id)
+    return render(
+        request,
+        "web/customer_detail.html",
+        {
+            "customer": customer,
+            "contacts": customer_selectors.customer_contacts(customer),
+            "addresses": customer_selectors.customer_addresses(customer),
+        },
+    )
+
+
+@member_view
+def product_list(request):
+    search = request.GET.get("q", "")
+    products = catalog_selectors.product_list(request.access, search=search)
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/product_list.html", {"page": page, "q": search})
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; a signed-in user keeps the choice across devices."""
+    language = request.POST.get("language", "")
+    response = _back(request)
+    if language in dict(settings.LANGUAGES):
+        translation.activate(language)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        if request.user.is_authenticated and request.user.language != language:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+    return response
+
+
+@require_POST
+@member_view
+def switch_company(request):
+    wanted = request.POST.get("company", "")
+    if any(str(c.pk) == wanted for c in companies_of(request.user)):
+        request.session[SESSION_COMPANY_KEY] = wanted
+    return _back(request)
+
+
+@require_GET
+def health(request):
+    """Liveness with a database round trip, for load balancers and monitoring."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})
