@@ -1,0 +1,72 @@
+import pytest
+from django.core.management import call_command
+
+from ordercrm.accounts.models import Membership, User
+from ordercrm.catalog.models import PriceListItem, Product
+from ordercrm.core.models import AuditEntry, Company
+from ordercrm.customers.models import Address, Contact, Customer
+
+
+def counts():
+    return {
+        "companies": Company.objects.count(),
+        "users": User.objects.count(),
+        "customers": Customer.objects.unscoped().count(),
+        "contacts": Contact.objects.unscoped().count(),
+        "addresses": Address.objects.unscoped().count(),
+        "products": Product.objects.unscoped().count(),
+        "prices": PriceListItem.objects.unscoped().count(),
+        "audit": AuditEntry.objects.unscoped().count(),
+    }
+
+
+@pytest.mark.django_db
+def test_demo_builds_a_realistic_company_once(capsys):
+    call_command("demo")
+    first = counts()
+    assert first["companies"] == 1
+    assert first["customers"] == 50
+    assert first["products"] >= 100
+    assert first["contacts"] >= 50 and first["addresses"] == 100
+    assert set(User.objects.values_list("username", flat=True)) == {
+        "admin",
+        "sales_manager",
+        "sales_rep",
+        "sales_rep2",
+        "finance",
+        "warehouse",
+        "support",
+        "viewer",
+    }
+    assert User.objects.get(username="sales_rep").check_password("ordercrm-demo")
+    assert Customer.objects.unscoped().filter(name__contains="有限公司").exists()
+    assert Customer.objects.unscoped().filter(language="en", currency="USD").exists()
+    out = capsys.readouterr().out
+    assert "sales_manager" in out and "ordercrm-demo" in out
+    call_command("demo")
+    assert counts() == first
+    assert "already loaded" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_if_empty_leaves_a_real_database_alone(company, capsys):
+    call_command("demo", if_empty=True)
+    assert Company.objects.count() == 1
+    assert "no demo data" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_createuser(company):
+    call_command(
+        "createuser", "li", company="acme", role="finance", password="a long good password"
+    )
+    membership = Membership.objects.get(user__username="li")
+    assert (membership.company, membership.role, membership.record_scope) == (
+        company,
+        "finance",
+        "company",
+    )
+    with pytest.raises(Exception, match="username_taken"):
+        call_command(
+            "createuser", "li", company="acme", role="finance", password="a long good password"
+        )
