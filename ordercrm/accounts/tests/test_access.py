@@ -19,13 +19,16 @@ def test_roles_grant_what_the_job_needs(make_user, company, access_of):
     rep = access_of(make_user(Role.SALES_REP, company), company)
     finance = access_of(make_user(Role.FINANCE, company), company)
     viewer = access_of(make_user(Role.VIEWER, company), company)
-    assert rep.can(Perm.ORDER_EDIT) and not rep.can(Perm.ORDER_APPROVE)
-    assert finance.can(Perm.ORDER_APPROVE) and finance.can(Perm.CREDIT_CONTROL)
+    assert rep.can(Perm.ORDER_EDIT)
+    assert not rep.can(Perm.ORDER_APPROVE)
+    assert finance.can(Perm.ORDER_APPROVE)
+    assert finance.can(Perm.CREDIT_CONTROL)
     assert not viewer.can(Perm.CUSTOMER_EDIT)
     with pytest.raises(PermissionDenied) as raised:
         viewer.require(Perm.CUSTOMER_EDIT)
     assert raised.value.code == "core.permission_denied"
-    assert rep.scope == RecordScope.OWN and finance.scope == RecordScope.COMPANY
+    assert rep.scope == RecordScope.OWN
+    assert finance.scope == RecordScope.COMPANY
 
 
 def test_a_non_member_has_no_rights_and_is_told_not_found(

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from ordercrm.catalog import services
-from ordercrm.catalog.pricing import price_for, prices_for
+from ordercrm.catalog.pricing import NoPrice, price_for, prices_for
 
 TODAY = datetime.date(2026, 11, 27)
 
@@ -97,7 +97,7 @@ def test_list_price_in_base_currency_and_no_price_in_a_foreign_one(
         "list_price",
     )
     customer = make_customer(company, currency="EUR")
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(NoPrice) as raised:
         price_for(product, quantity=Decimal("1"), on_date=TODAY, customer=customer)
     assert raised.value.code == "catalog.no_price"
     assert raised.value.details == {"sku": product.sku, "currency": "EUR"}

@@ -29,7 +29,8 @@ def test_product_create_defaults_the_tax_rate_and_audits(company, admin):
     assert product.tax_rate.rate == Decimal("13")
     assert product.list_price == Decimal("9.90")
     entry = AuditEntry.objects.for_company(company).get(entity_id=str(product.pk))
-    assert entry.action == "create" and entry.changes["sku"] == [None, "W-1"]
+    assert entry.action == "create"
+    assert entry.changes["sku"] == [None, "W-1"]
 
 
 def test_bad_product_input_is_reported_per_field_and_changes_nothing(

@@ -125,7 +125,8 @@ def test_contacts_and_addresses_keep_one_primary_and_one_default(company, admin,
     shipping = services.address_add(
         customer=customer, actor=admin, kind="shipping", line1="2 Road", city="Suzhou"
     )
-    assert billing.is_default and shipping.is_default
+    assert billing.is_default
+    assert shipping.is_default
     with pytest.raises(ValidationFailed):
         services.address_add(customer=customer, actor=admin, kind="home", line1="", city="")
 
