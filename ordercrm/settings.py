@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ordercrm.accounts",
     "ordercrm.catalog",
     "ordercrm.customers",
+    "ordercrm.sales",
     "ordercrm.web",
     "ordercrm.api",
     "ordercrm.console",
@@ -96,6 +97,7 @@ TEMPLATES = [
 def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "ordercrm.core.db_backends.sqlite3"
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue instead of failing half-way with "database is locked".
         config["OPTIONS"] = {

@@ -76,8 +76,12 @@ def prices_for(
     on_date: datetime.date,
     customer=None,
     currency: str | None = None,
-) -> list[PriceQuote]:
-    """Quotes for many ``(product, quantity)`` pairs in a fixed number of queries."""
+    strict: bool = True,
+) -> list[PriceQuote | None]:
+    """Quotes for many ``(product, quantity)`` pairs in a fixed number of queries.
+
+    With ``strict`` a product without a price raises ``catalog.no_price``; without, its quote
+    is ``None`` and the caller decides (an order line with a manual price needs none)."""
     currency = currency or getattr(customer, "currency", None) or company.base_currency
     lists = _applicable_lists(company, customer, currency, on_date)
     tiers: dict[tuple[UUID, UUID], list[PriceListItem]] = {}
@@ -92,11 +96,12 @@ def prices_for(
         for row in rows:
             tiers.setdefault((row.price_list_id, row.product_id), []).append(row)
     return [
-        _quote(product, quantity, lists, tiers, company, currency) for product, quantity in items
+        _quote(product, quantity, lists, tiers, company, currency, strict)
+        for product, quantity in items
     ]
 
 
-def _quote(product, quantity, lists, tiers, company, currency) -> PriceQuote:
+def _quote(product, quantity, lists, tiers, company, currency, strict) -> PriceQuote | None:
     for price_list, source in lists:
         candidates = [
             t for t in tiers.get((price_list.pk, product.pk), []) if t.min_quantity <= quantity
@@ -109,6 +114,8 @@ def _quote(product, quantity, lists, tiers, company, currency) -> PriceQuote:
             return PriceQuote(best.unit_price, currency, source, price_list.pk, best.min_quantity)
     if currency == company.base_currency:
         return PriceQuote(product.list_price, currency, "list_price")
+    if not strict:
+        return None
     raise NoPrice(
         params={"sku": product.sku, "currency": currency},
         details={"sku": product.sku, "currency": currency},

@@ -41,6 +41,15 @@ class Company(models.Model):
         choices=RoundingMode.choices,
         default=RoundingMode.HALF_UP,
     )
+    approval_threshold = models.DecimalField(
+        _("approval threshold"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Orders whose total in the company currency reaches this need approval."),
+    )
+    allow_self_approval = models.BooleanField(_("allow approving one's own orders"), default=False)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)

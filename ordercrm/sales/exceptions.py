@@ -1,0 +1,54 @@
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.exceptions import Conflict, DomainError, PermissionDenied
+
+
+class InvalidTransition(DomainError):
+    code = "sales.invalid_transition"
+    message = _("This action is not possible while the order is %(status)s.")
+    http_status = 409
+
+
+class StaleVersion(Conflict):
+    code = "sales.stale_version"
+    message = _("The order was changed by someone else. Reload it and try again.")
+    http_status = 409
+
+
+class NotEditable(DomainError):
+    code = "sales.not_editable"
+    message = _("Only draft orders can be edited; use an amendment for a confirmed order.")
+    http_status = 409
+
+
+class EmptyOrder(DomainError):
+    code = "sales.empty_order"
+    message = _("The order has no product lines with a quantity.")
+
+
+class ExchangeRateMissing(DomainError):
+    code = "sales.exchange_rate_missing"
+    message = _("Enter the exchange rate from %(currency)s to %(base)s before confirming.")
+
+
+class CancelAfterShipment(DomainError):
+    code = "sales.cancel_after_shipment"
+    message = _("Goods have already shipped; close the order instead of cancelling it.")
+    http_status = 409
+
+
+class SelfApproval(PermissionDenied):
+    code = "sales.self_approval"
+    message = _("You cannot approve your own order.")
+
+
+class AmendBelowProgress(DomainError):
+    code = "sales.amend_below_progress"
+    message = _("A quantity cannot drop below what was already shipped or invoiced.")
+    http_status = 409
+
+
+class ReasonRequired(DomainError):
+    code = "sales.reason_required"
+    message = _("Please give a reason.")
+    http_status = 422

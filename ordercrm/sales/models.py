@@ -1,0 +1,329 @@
+"""Sales orders, their lines with progress counters, revisions, comments and templates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.models import CompanyOwned
+from ordercrm.core.money import AMOUNT_FIELD, PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD, RATE_FIELD
+from ordercrm.sales.workflow import Status
+
+ZERO = Decimal("0")
+CENT_FRACTION = Decimal("0.0001")
+
+
+class InvoicingPolicy(models.TextChoices):
+    ON_ORDER = "on_order", _("On order")
+    ON_SHIPMENT = "on_shipment", _("On shipment")
+    MANUAL = "manual", _("Manual")
+
+
+class LineKind(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    SECTION = "section", _("Section")
+    NOTE = "note", _("Note")
+
+
+class SalesOrder(CompanyOwned):
+    number = models.CharField(_("number"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    exchange_rate = models.DecimalField(
+        _("exchange rate"),
+        **RATE_FIELD,
+        null=True,
+        blank=True,
+        help_text=_("Company currency per unit of the order currency; fixed at confirmation."),
+    )
+    price_list = models.ForeignKey(
+        "catalog.PriceList",
+        verbose_name=_("price list"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    salesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.SalesTeam",
+        verbose_name=_("sales team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    order_date = models.DateField(_("order date"))
+    requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    payment_terms = models.ForeignKey(
+        "customers.PaymentTerm",
+        verbose_name=_("payment terms"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    invoicing_policy = models.CharField(
+        _("invoicing policy"),
+        max_length=16,
+        choices=InvoicingPolicy.choices,
+        default=InvoicingPolicy.ON_SHIPMENT,
+    )
+    customer_reference = models.CharField(_("customer PO reference"), max_length=64, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    discount_percent = models.DecimalField(_("order discount (%)"), **PERCENT_FIELD, default=ZERO)
+    net_total = models.DecimalField(_("net total"), **AMOUNT_FIELD, default=ZERO)
+    tax_total = models.DecimalField(_("tax"), **AMOUNT_FIELD, default=ZERO)
+    gross_total = models.DecimalField(_("total"), **AMOUNT_FIELD, default=ZERO)
+    amount_paid = models.DecimalField(
+        _("paid"),
+        **AMOUNT_FIELD,
+        default=ZERO,
+        help_text=_("Maintained by billing from payment allocations."),
+    )
+    company_net_total = models.DecimalField(**AMOUNT_FIELD, null=True, blank=True)
+    company_tax_total = models.DecimalField(**AMOUNT_FIELD, null=True, blank=True)
+    company_gross_total = models.DecimalField(**AMOUNT_FIELD, null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
+    status_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_order = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="sales_order_number_unique"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="order_discount_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(net_total__gte=0) & Q(tax_total__gte=0),
+                name="order_totals_not_negative",
+            ),
+            # A tolerance far below a cent: SQLite compares decimals as doubles.
+            models.CheckConstraint(
+                condition=Q(gross_total__gte=F("net_total") + F("tax_total") - CENT_FRACTION)
+                & Q(gross_total__lte=F("net_total") + F("tax_total") + CENT_FRACTION),
+                name="order_net_plus_tax_is_gross",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status", "created_at"]),
+            models.Index(fields=["company", "customer", "created_at"]),
+            models.Index(fields=["company", "salesperson", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SalesOrderLine(CompanyOwned):
+    """One line. Counters (reserved, shipped, …) only move through inventory and billing services."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(
+        _("type"), max_length=10, choices=LineKind.choices, default=LineKind.PRODUCT
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    unit = models.ForeignKey(
+        "catalog.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    quantity = models.DecimalField(_("quantity"), **QUANTITY_FIELD, default=ZERO)
+    unit_price = models.DecimalField(_("unit price"), **PRICE_FIELD, default=ZERO)
+    list_unit_price = models.DecimalField(_("price-list price"), **PRICE_FIELD, default=ZERO)
+    price_overridden = models.BooleanField(_("price overridden"), default=False)
+    discount_percent = models.DecimalField(_("discount (%)"), **PERCENT_FIELD, default=ZERO)
+    tax_rate = models.ForeignKey(
+        "catalog.TaxRate",
+        verbose_name=_("tax rate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    tax_percent = models.DecimalField(_("tax rate (%)"), **PERCENT_FIELD, default=ZERO)
+    requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    net = models.DecimalField(_("subtotal"), **AMOUNT_FIELD, default=ZERO)
+    tax = models.DecimalField(_("tax"), **AMOUNT_FIELD, default=ZERO)
+    gross = models.DecimalField(_("total"), **AMOUNT_FIELD, default=ZERO)
+    unit_cost = models.DecimalField(_("cost"), **PRICE_FIELD, default=ZERO)
+    qty_reserved = models.DecimalField(_("reserved"), **QUANTITY_FIELD, default=ZERO)
+    qty_shipped = models.DecimalField(_("shipped"), **QUANTITY_FIELD, default=ZERO)
+    qty_returned = models.DecimalField(_("returned"), **QUANTITY_FIELD, default=ZERO)
+    qty_invoiced = models.DecimalField(_("invoiced"), **QUANTITY_FIELD, default=ZERO)
+    qty_credited = models.DecimalField(_("credited"), **QUANTITY_FIELD, default=ZERO)
+    qty_closed = models.DecimalField(_("short-closed"), **QUANTITY_FIELD, default=ZERO)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "position"], name="order_line_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0) & Q(unit_price__gte=0),
+                name="line_qty_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="line_discount_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(gross__gte=F("net") + F("tax") - CENT_FRACTION)
+                & Q(gross__lte=F("net") + F("tax") + CENT_FRACTION),
+                name="line_net_plus_tax_is_gross",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_reserved__gte=0)
+                & Q(qty_shipped__gte=0)
+                & Q(qty_returned__gte=0)
+                & Q(qty_invoiced__gte=0)
+                & Q(qty_credited__gte=0)
+                & Q(qty_closed__gte=0),
+                name="line_counters_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_shipped__lte=F("quantity") - F("qty_closed")),
+                name="line_shipped_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_returned__lte=F("qty_shipped")), name="line_returned_within_shipped"
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_credited__lte=F("qty_invoiced")),
+                name="line_credited_within_invoiced",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_closed__lte=F("quantity")), name="line_closed_within_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.position}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        """What is still to ship: ordered − shipped − short-closed."""
+        return self.quantity - self.qty_shipped - self.qty_closed
+
+
+class OrderRevision(CompanyOwned):
+    """What an order looked like at each revision, and what changed from the previous one."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    diff = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "revision"], name="order_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} r{self.revision}"
+
+
+class OrderComment(CompanyOwned):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("comment"))
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class OrderTemplate(CompanyOwned):
+    """A named set of lines for fast entry, for the whole company or one customer."""
+
+    name = models.CharField(_("name"), max_length=100)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lines = models.JSONField(default=list, help_text="[{product_id, quantity, description}]")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("order template")
+        verbose_name_plural = _("order templates")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "customer", "name"], name="order_template_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

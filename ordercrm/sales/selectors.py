@@ -1,0 +1,150 @@
+"""Reads of sales orders, scoped by company and record scope (salesperson / team)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ordercrm.accounts.access import Access
+from ordercrm.core.exceptions import NotFound
+from ordercrm.core.ids import parse_id
+from ordercrm.core.models import AuditEntry, Event
+from ordercrm.core.permissions import Perm
+from ordercrm.sales.models import LineKind, OrderComment, OrderRevision, SalesOrder, SalesOrderLine
+
+
+def order_list(
+    access: Access, *, status: str | None = None, customer_id=None, search: str = ""
+) -> QuerySet[SalesOrder]:
+    access.require(Perm.ORDER_VIEW)
+    orders = (
+        SalesOrder.objects.for_company(access.company)
+        .filter(access.owner_filter("salesperson", "team"))
+        .select_related("customer", "salesperson")
+    )
+    if status:
+        orders = orders.filter(status=status)
+    if customer_id:
+        orders = orders.filter(customer_id=customer_id)
+    if search.strip():
+        from django.db.models import Q
+
+        term = search.strip()
+        orders = orders.filter(
+            Q(number__icontains=term)
+            | Q(customer__name__icontains=term)
+            | Q(customer_reference__icontains=term)
+        )
+    return orders.order_by("-created_at", "-id")
+
+
+def order_get(access: Access, order_id) -> SalesOrder:
+    """One visible order; ``core.not_found`` when missing or out of scope."""
+    order = order_list(access).filter(pk=parse_id(order_id)).first()
+    if order is None:
+        raise NotFound(details={"order_id": str(order_id)})
+    return order
+
+
+def order_lines(order: SalesOrder) -> list[SalesOrderLine]:
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .select_related("product", "unit")
+        .order_by("position")
+    )
+
+
+def order_revisions(order: SalesOrder) -> QuerySet[OrderRevision]:
+    return (
+        OrderRevision.objects.for_company(order.company_id).filter(order=order).order_by("revision")
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    fulfilment: str  # not_shipped | partially_shipped | shipped
+    invoicing: str  # not_invoiced | partially_invoiced | invoiced
+    payment: str  # unpaid | partially_paid | paid | overpaid
+
+    @property
+    def label(self) -> str:
+        """The combined label the UI shows, e.g. ``partially_shipped · invoiced · unpaid``."""
+        return " · ".join((self.fulfilment, self.invoicing, self.payment))
+
+
+def _axis(done: list[bool], started: list[bool], words: tuple[str, str, str]) -> str:
+    if done and all(done):
+        return words[2]
+    return words[1] if any(started) else words[0]
+
+
+def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any = None) -> Progress:
+    """The three progress axes, derived from the line counters, line by line (units differ,
+    so quantities are never summed across lines). Lines with nothing to deliver do not count."""
+    from decimal import Decimal
+
+    goods = [
+        line
+        for line in lines
+        if line.kind == LineKind.PRODUCT and line.quantity - line.qty_closed > 0
+    ]
+    due = [line.quantity - line.qty_closed for line in goods]
+    fulfilment = _axis(
+        [line.qty_shipped >= d for line, d in zip(goods, due, strict=True)],
+        [line.qty_shipped > 0 for line in goods],
+        ("not_shipped", "partially_shipped", "shipped"),
+    )
+    invoiced = [line.qty_invoiced - line.qty_credited for line in goods]
+    invoicing = _axis(
+        [i >= d for i, d in zip(invoiced, due, strict=True)],
+        [i > 0 for i in invoiced],
+        ("not_invoiced", "partially_invoiced", "invoiced"),
+    )
+    paid = Decimal(paid or 0)
+    total = order.gross_total
+    if paid <= 0:
+        payment = "unpaid"
+    elif paid < total:
+        payment = "partially_paid"
+    elif paid == total:
+        payment = "paid"
+    else:
+        payment = "overpaid"
+    return Progress(fulfilment, invoicing, payment)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # audit | event | comment
+    actor: Any
+    title: str
+    details: Any
+
+
+def order_timeline(access: Access, order_id) -> list[TimelineItem]:
+    """Audit entries, outbox events and comments of one order, oldest first."""
+    order = order_get(access, order_id)
+    key = {"entity_type": SalesOrder._meta.label_lower, "entity_id": str(order.pk)}
+    items = [
+        TimelineItem(e.created_at, "audit", e.actor, e.action, e.changes)
+        for e in AuditEntry.objects.for_company(order.company_id)
+        .filter(**key)
+        .select_related("actor")
+    ]
+    items += [
+        TimelineItem(e.created_at, "event", e.actor, e.type, e.payload)
+        for e in Event.objects.for_company(order.company_id).filter(**key).select_related("actor")
+    ]
+    items += [
+        TimelineItem(c.created_at, "comment", c.author, "comment", c.text)
+        for c in OrderComment.objects.for_company(order.company_id)
+        .filter(order=order)
+        .select_related("author")
+    ]
+    rank = {"audit": 0, "event": 1, "comment": 2}
+    return sorted(items, key=lambda item: (item.at, rank[item.kind]))

@@ -1,0 +1,1092 @@
+"""Write use cases of sales orders: create, edit, lifecycle transitions, amendments, fast entry.
+
+Every service locks the order first, checks the transition table and guards, writes the change,
+one audit entry and one outbox event, all in one transaction. Query counts do not depend on the
+number of lines: lines are read once, priced in one batch and written with bulk statements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import operator
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import Access, access_for
+from ordercrm.catalog.models import Product
+from ordercrm.catalog.pricing import NoPrice, prices_for
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.money import ZERO, to_decimal
+from ordercrm.core.numbering import next_number
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.customers.models import AddressKind
+from ordercrm.sales import workflow
+from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
+from ordercrm.sales.exceptions import (
+    AmendBelowProgress,
+    CancelAfterShipment,
+    EmptyOrder,
+    ExchangeRateMissing,
+    InvalidTransition,
+    NotEditable,
+    ReasonRequired,
+    SelfApproval,
+    StaleVersion,
+)
+from ordercrm.sales.models import (
+    InvoicingPolicy,
+    LineKind,
+    OrderComment,
+    OrderRevision,
+    OrderTemplate,
+    SalesOrder,
+    SalesOrderLine,
+)
+from ordercrm.sales.workflow import Status
+
+HEADER_FIELDS = [
+    "contact",
+    "currency",
+    "exchange_rate",
+    "price_list",
+    "salesperson",
+    "team",
+    "order_date",
+    "requested_date",
+    "valid_until",
+    "payment_terms",
+    "invoicing_policy",
+    "customer_reference",
+    "notes",
+    "discount_percent",
+    "billing_address",
+    "shipping_address",
+]
+LINE_SNAPSHOT_FIELDS = [
+    "kind",
+    "product",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "tax_percent",
+    "net",
+    "tax",
+    "gross",
+]
+
+
+# ---------------------------------------------------------------- lines and totals
+
+
+def _company_today(company) -> datetime.date:
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+
+
+def _build_lines(
+    order: SalesOrder, raw_lines: list[dict[str, Any]], *, start: int = 1, keep_prices: bool = False
+) -> list[SalesOrderLine]:
+    """Unsaved lines from input dicts, priced in one batch; all errors raised together.
+
+    A line dict has ``kind`` (product/section/note), ``product`` (a Product, ``product_id`` or
+    ``sku``), ``quantity``, optional ``unit_price`` (an override of the price list),
+    ``discount_percent``, ``description`` and ``requested_date``.
+    """
+    company = order.company
+    errors: dict[str, dict[str, list[str]]] = {}
+
+    def fail(index: int, field: str, message: str) -> None:
+        errors.setdefault(str(index), {}).setdefault(field, []).append(message)
+
+    wanted_ids, wanted_skus = set(), set()
+    for raw in raw_lines:
+        product = raw.get("product")
+        if isinstance(product, Product):
+            wanted_ids.add(product.pk)
+        elif raw.get("product_id"):
+            with contextlib.suppress(NotFound):
+                wanted_ids.add(parse_id(raw["product_id"]))
+        elif raw.get("sku"):
+            wanted_skus.add(str(raw["sku"]).strip())
+    products_by_id: dict = {}
+    if wanted_ids or wanted_skus:
+        from django.db.models import Q
+
+        found = (
+            Product.objects.for_company(company)
+            .select_related("tax_rate", "unit")
+            .filter(Q(pk__in=wanted_ids) | Q(sku__in=wanted_skus))
+        )
+        products_by_id = {p.pk: p for p in found}
+    products_by_sku = {p.sku: p for p in products_by_id.values()}
+
+    lines: list[SalesOrderLine] = []
+    to_price: list[tuple[int, Product, Decimal]] = []
+    raw_index: dict[int, int] = {}
+    for index, raw in enumerate(raw_lines):
+        kind = raw.get("kind", LineKind.PRODUCT)
+        if kind not in LineKind.values:
+            fail(index, "kind", _("Unknown line type."))
+            continue
+        line = SalesOrderLine(
+            company_id=company.pk,
+            order=order,
+            position=start + index,
+            kind=kind,
+            description=str(raw.get("description") or "")[:500],
+        )
+        if kind != LineKind.PRODUCT:
+            if not line.description:
+                fail(index, "description", _("This field is required."))
+            lines.append(line)
+            continue
+        product = raw.get("product")
+        if isinstance(product, Product):
+            product = products_by_id.get(product.pk)
+        elif raw.get("product_id"):
+            try:
+                product = products_by_id.get(parse_id(raw["product_id"]))
+            except NotFound:
+                product = None
+        elif raw.get("sku"):
+            product = products_by_sku.get(str(raw["sku"]).strip())
+        if product is None:
+            fail(index, "product", _("Unknown product."))
+            continue
+        if not product.is_active:
+            fail(index, "product", _("This product is no longer sold."))
+        try:
+            quantity = to_decimal(raw.get("quantity", "1"))
+        except (TypeError, ValueError):
+            fail(index, "quantity", _("Enter a number."))
+            continue
+        if quantity < 0:
+            fail(index, "quantity", _("Must be at least %(minimum)s.") % {"minimum": 0})
+        elif quantity != quantity.quantize(Decimal(1).scaleb(-product.unit.decimals)):
+            fail(
+                index,
+                "quantity",
+                _("%(unit)s allows %(decimals)s decimals.")
+                % {"unit": product.unit.name, "decimals": product.unit.decimals},
+            )
+        try:
+            discount = to_decimal(raw.get("discount_percent") or "0")
+        except (TypeError, ValueError):
+            fail(index, "discount_percent", _("Enter a number."))
+            continue
+        if not ZERO <= discount <= 100:
+            fail(index, "discount_percent", _("Enter a percentage between 0 and 100."))
+        line.product, line.unit = product, product.unit
+        line.quantity, line.discount_percent = quantity, discount
+        line.tax_rate, line.tax_percent = product.tax_rate, product.tax_rate.rate
+        line.unit_cost = product.cost
+        line.description = line.description or product.name
+        line.requested_date = raw.get("requested_date")
+        if raw.get("unit_price") not in (None, ""):
+            try:
+                price = to_decimal(raw["unit_price"])
+            except (TypeError, ValueError):
+                fail(index, "unit_price", _("Enter a number."))
+                continue
+            if price < 0:
+                fail(index, "unit_price", _("Must be at least %(minimum)s.") % {"minimum": 0})
+            line.unit_price = price
+            line.price_overridden = not keep_prices or bool(raw.get("price_overridden", True))
+        to_price.append((len(lines), product, quantity))
+        raw_index[len(lines)] = index
+        lines.append(line)
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    quotes = prices_for(
+        company=company,
+        customer=order.customer if order.customer_id else None,
+        currency=order.currency,
+        on_date=order.order_date,
+        items=[(product, quantity) for _i, product, quantity in to_price],
+        strict=False,
+    )
+    for (position, product, _quantity), quote in zip(to_price, quotes, strict=True):
+        line = lines[position]
+        explicit = line.price_overridden or (keep_prices and line.unit_price)
+        if quote is None and not explicit:
+            message = NoPrice(params={"sku": product.sku, "currency": order.currency}).text
+            fail(raw_index[position], "unit_price", message)
+            continue
+        line.list_unit_price = quote.unit_price if quote is not None else line.unit_price
+        if not explicit:
+            line.unit_price = quote.unit_price
+        line.price_overridden = line.unit_price != line.list_unit_price
+    if errors:
+        raise ValidationFailed(code=NoPrice.code, details={"lines": errors})
+    return lines
+
+
+def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
+    """Set every line's and the order's amounts from the pure calculation."""
+    company = order.company
+    priced = [line for line in lines if line.kind == LineKind.PRODUCT]
+    totals = compute_totals(
+        [
+            LineInput(line.quantity, line.unit_price, line.discount_percent, line.tax_percent)
+            for line in priced
+        ],
+        currency=order.currency,
+        prices_include_tax=company.prices_include_tax,
+        tax_rounding=company.tax_rounding,
+        rounding_mode=company.rounding_mode,
+        order_discount_percent=order.discount_percent,
+    )
+    for line, amounts in zip(priced, totals.lines, strict=True):
+        line.net, line.tax, line.gross = amounts.net, amounts.tax, amounts.gross
+    order.net_total, order.tax_total, order.gross_total = totals.net, totals.tax, totals.gross
+    order.line_count = len(lines)
+    rate = (
+        order.exchange_rate
+        if order.exchange_rate
+        else (Decimal(1) if order.currency == company.base_currency else None)
+    )
+    if rate is None:
+        order.company_net_total = order.company_tax_total = order.company_gross_total = None
+    else:
+        converted = to_company_currency(
+            totals, rate=rate, currency=company.base_currency, rounding_mode=company.rounding_mode
+        )
+        order.company_net_total, order.company_tax_total, order.company_gross_total = (
+            converted.net,
+            converted.tax,
+            converted.gross,
+        )
+    order._totals = totals
+
+
+def _lines_of(order: SalesOrder, *, lock: bool = False) -> list[SalesOrderLine]:
+    lines = (
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .order_by("position")
+    )
+    if lock:
+        lines = lines.select_for_update()
+    return list(lines)
+
+
+def _snapshot(order: SalesOrder, lines: list[SalesOrderLine]) -> dict[str, Any]:
+    return {
+        "header": audit.snapshot(
+            order, [*HEADER_FIELDS, "status", "net_total", "tax_total", "gross_total"]
+        ),
+        "lines": {str(line.pk): audit.snapshot(line, LINE_SNAPSHOT_FIELDS) for line in lines},
+    }
+
+
+def _lines_diff(before: dict[str, dict], after: dict[str, dict]) -> dict[str, Any]:
+    """Lines added, removed and changed (field: [before, after]) between two snapshots."""
+    changed = {}
+    for line_id in before.keys() & after.keys():
+        fields = audit.diff(before[line_id], after[line_id])
+        if fields:
+            changed[line_id] = fields
+    return {
+        "added": [after[i] for i in after.keys() - before.keys()],
+        "removed": [before[i] for i in before.keys() - after.keys()],
+        "changed": changed,
+    }
+
+
+def _customer_reference_warning(order: SalesOrder) -> list[dict[str, str]]:
+    if not order.customer_reference:
+        return []
+    used = (
+        SalesOrder.objects.for_company(order.company_id)
+        .filter(customer_id=order.customer_id, customer_reference=order.customer_reference)
+        .exclude(pk=order.pk)
+        .exclude(status=Status.CANCELLED)
+        .values_list("number", flat=True)[:5]
+    )
+    numbers = list(used)
+    return (
+        [{"code": "sales.customer_reference_used", "orders": ", ".join(numbers)}] if numbers else []
+    )
+
+
+# ---------------------------------------------------------------- create and edit
+
+
+def _visible_orders(access: Access):
+    return SalesOrder.objects.for_company(access.company).filter(
+        access.owner_filter("salesperson", "team")
+    )
+
+
+def _lock(order: SalesOrder, access: Access) -> SalesOrder:
+    locked = (
+        _visible_orders(access)
+        .select_for_update(of=("self",))
+        .select_related("company", "customer")
+        .filter(pk=order.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(details={"order_id": str(order.pk)})
+    return locked
+
+
+@transaction.atomic
+def order_create(
+    *, company, actor, customer, lines: list[dict] | tuple = (), **header
+) -> SalesOrder:
+    """Create a draft order (a quotation) for a customer the actor may see.
+
+    Defaults come from the customer: currency, price list, payment terms, salesperson, team,
+    primary contact, default billing and shipping addresses (copied, so later edits of the
+    customer do not change the order). The number ``SO-{year}-{seq:06d}`` is taken now, so a
+    cancelled quotation keeps its number and the sequence has no holes. ``order.warnings`` lists
+    soft problems (a customer PO reference used before).
+    """
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    order = SalesOrder(company=company, customer=customer, status=Status.DRAFT)
+    order.currency = header.pop("currency", None) or customer.currency
+    order.price_list = header.pop("price_list", None) or customer.price_list
+    order.payment_terms = header.pop("payment_terms", None) or customer.payment_terms
+    order.salesperson = header.pop("salesperson", None) or customer.owner or actor
+    order.team = header.pop("team", None) or customer.team
+    order.order_date = header.pop("order_date", None) or _company_today(company)
+    if "contact" not in header:
+        order.contact = (
+            customer_selectors.customer_contacts(customer).filter(is_primary=True).first()
+        )
+    addresses = {
+        a.kind: a for a in customer_selectors.customer_addresses(customer).filter(is_default=True)
+    }
+    for kind, field in (
+        (AddressKind.BILLING, "billing_address"),
+        (AddressKind.SHIPPING, "shipping_address"),
+    ):
+        if field not in header and kind in addresses:
+            setattr(order, field, addresses[kind].as_snapshot())
+    _set_header(order, header)
+    built = _build_lines(order, list(lines))
+    _apply_totals(order, built)
+    order.number = next_number(company=company, prefix="SO", year=order.order_date.year)
+    order.save()
+    SalesOrderLine.objects.bulk_create(built)
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="create",
+        changes={
+            "status": [None, Status.DRAFT],
+            "gross_total": [None, str(order.gross_total)],
+            "lines": [None, len(built)],
+        },
+    )
+    events.emit(type="order.created", entity=order, actor=actor, payload={"number": order.number})
+    order.warnings = _customer_reference_warning(order)
+    return order
+
+
+def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, value in header.items():
+        if field in ("discount_percent", "exchange_rate") and value not in (None, ""):
+            try:
+                value = to_decimal(value)
+            except (TypeError, ValueError):
+                errors.setdefault(field, []).append(_("Enter a number."))
+                continue
+            if field == "discount_percent" and not ZERO <= value <= 100:
+                errors.setdefault(field, []).append(_("Enter a percentage between 0 and 100."))
+            if field == "exchange_rate" and value <= 0:
+                errors.setdefault(field, []).append(_("Must be greater than zero."))
+        if field == "invoicing_policy" and value not in InvoicingPolicy.values:
+            errors.setdefault(field, []).append(_("Unknown invoicing policy."))
+        related = value if hasattr(value, "company_id") else None
+        if related is not None and related.company_id != order.company_id:
+            errors.setdefault(field, []).append(_("Not in this company."))
+        setattr(order, field, value)
+    if order.valid_until and order.order_date and order.valid_until < order.order_date:
+        errors.setdefault("valid_until", []).append(_("Must not be before the order date."))
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+
+
+@transaction.atomic
+def order_update(
+    *, order: SalesOrder, actor, version: int, lines: list[dict] | None = None, **header
+) -> SalesOrder:
+    """Edit a draft: header fields and, when ``lines`` is given, the whole set of lines.
+
+    ``version`` must be the version the user loaded; otherwise ``sales.stale_version`` with the
+    current version in ``details``, and nothing changes. Non-drafts raise ``sales.not_editable``.
+    """
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_EDIT)
+    locked = _lock(order, access)
+    if locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    if locked.status not in workflow.EDITABLE:
+        raise NotEditable(details={"status": locked.status})
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    old_lines = _lines_of(locked)
+    before = _snapshot(locked, old_lines)
+    _set_header(locked, header)
+    if lines is not None:
+        new_lines = _build_lines(locked, list(lines))
+    else:
+        new_lines = old_lines
+        if "currency" in header or "price_list" in header or "order_date" in header:
+            new_lines = _build_lines(
+                locked, [_line_input(line) for line in old_lines], keep_prices=True
+            )
+            lines = []  # replace
+    _apply_totals(locked, new_lines)
+    locked.version += 1
+    locked.save()
+    if lines is not None:
+        SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
+        SalesOrderLine.objects.bulk_create(new_lines)
+    after = _snapshot(locked, new_lines)
+    changes = audit.diff(before["header"], after["header"])
+    if lines is not None:
+        changes["lines"] = _lines_diff(before["lines"], after["lines"])
+    audit.record(actor=actor, entity=locked, action="update", changes=changes)
+    events.emit(
+        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+    )
+    locked.warnings = _customer_reference_warning(locked)
+    return locked
+
+
+def _line_input(line: SalesOrderLine) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "product_id": line.product_id,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price if line.price_overridden else None,
+        "discount_percent": line.discount_percent,
+        "description": line.description,
+        "requested_date": line.requested_date,
+    }
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def _approval_reasons(order: SalesOrder) -> list[dict[str, str]]:
+    """Why this order needs approval. The company threshold on the order total is the rule
+    implemented so far; the rules engine extends this list."""
+    threshold = order.company.approval_threshold
+    total = order.company_gross_total
+    if threshold is not None and total is not None and total >= threshold:
+        return [{"rule": "order_total", "total": str(total), "threshold": str(threshold)}]
+    return []
+
+
+def _move(
+    order: SalesOrder,
+    actor,
+    action: str,
+    new_status: str,
+    *,
+    changes: dict | None = None,
+    payload: dict | None = None,
+    event: str | None = None,
+) -> None:
+    """Set the status, who and when; write the audit entry and the event."""
+    old_status = order.status
+    order.status = new_status
+    order.status_changed_at = timezone.now()
+    order.status_changed_by = actor
+    order.version += 1
+    order.save()
+    audit.record(
+        actor=actor,
+        entity=order,
+        action=action,
+        changes={"status": [old_status, new_status], **(changes or {})},
+    )
+    events.emit(
+        type=f"order.{event or action}",
+        entity=order,
+        actor=actor,
+        payload={"number": order.number, "status": new_status, **(payload or {})},
+    )
+
+
+def _begin(
+    order: SalesOrder, actor, action: str, perm: str, version: int | None
+) -> tuple[SalesOrder, bool]:
+    """Lock the order and check the transition. Returns (order, already_done)."""
+    access = access_for(actor, order.company)
+    access.require(perm)
+    locked = _lock(order, access)
+    if workflow.already_done(action, locked.status):
+        return locked, True
+    if not workflow.allowed(action, locked.status):
+        raise InvalidTransition(
+            params={"status": Status(locked.status).label},
+            details={"status": locked.status, "action": action},
+        )
+    if version is not None and locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    return locked, False
+
+
+def _confirm(order: SalesOrder, actor, action: str) -> None:
+    """Fix the exchange rate and company-currency totals, then confirm."""
+    company = order.company
+    if order.currency == company.base_currency:
+        order.exchange_rate = Decimal(1)
+    elif not order.exchange_rate:
+        raise ExchangeRateMissing(
+            params={"currency": order.currency, "base": company.base_currency}
+        )
+    lines = _lines_of(order)
+    _apply_totals(order, lines)
+    order.confirmed_at, order.confirmed_by = timezone.now(), actor
+    _move(
+        order,
+        actor,
+        action,
+        Status.CONFIRMED,
+        event="confirmed",
+        changes={"exchange_rate": [None, str(order.exchange_rate)]},
+        payload={"gross_total": order.gross_total, "currency": order.currency},
+    )
+
+
+@transaction.atomic
+def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Submit a draft: with approval reasons it waits in ``pending_approval`` (the reasons are
+    kept in ``status_reason``), else it is confirmed at once. A repeated submit changes nothing."""
+    locked, done = _begin(order, actor, "submit", Perm.ORDER_EDIT, version)
+    if done:
+        return locked
+    lines = _lines_of(locked)
+    if not any(line.kind == LineKind.PRODUCT and line.quantity > 0 for line in lines):
+        raise EmptyOrder()
+    if locked.currency != locked.company.base_currency and not locked.exchange_rate:
+        raise ExchangeRateMissing(
+            params={"currency": locked.currency, "base": locked.company.base_currency}
+        )
+    _apply_totals(locked, lines)
+    locked.submitted_at, locked.submitted_by = timezone.now(), actor
+    reasons = _approval_reasons(locked)
+    if reasons:
+        import json
+
+        locked.status_reason = json.dumps(reasons)
+        _move(
+            locked,
+            actor,
+            "submit",
+            Status.PENDING_APPROVAL,
+            payload={"reasons": reasons},
+            event="submitted",
+        )
+    else:
+        locked.status_reason = ""
+        events.emit(
+            type="order.submitted",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "reasons": []},
+        )
+        _confirm(locked, actor, "submit")
+    return locked
+
+
+@transaction.atomic
+def order_approve(
+    *, order: SalesOrder, actor, version: int | None = None, comment: str = ""
+) -> SalesOrder:
+    """Approve a pending order, which confirms it. Approving one's own order raises
+    ``sales.self_approval`` unless the company allows it."""
+    locked, done = _begin(order, actor, "approve", Perm.ORDER_APPROVE, version)
+    if done:
+        return locked
+    if not locked.company.allow_self_approval and actor.pk in (
+        locked.submitted_by_id,
+        locked.salesperson_id,
+    ):
+        raise SelfApproval()
+    _confirm(locked, actor, "approve")
+    if comment:
+        OrderComment.objects.create(
+            company_id=locked.company_id, order=locked, author=actor, text=comment
+        )
+    return locked
+
+
+@transaction.atomic
+def order_reject(
+    *, order: SalesOrder, actor, reason: str, version: int | None = None
+) -> SalesOrder:
+    locked, done = _begin(order, actor, "reject", Perm.ORDER_APPROVE, version)
+    if done:
+        return locked
+    if not reason.strip():
+        raise ReasonRequired()
+    locked.status_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "reject",
+        Status.REJECTED,
+        changes={"reason": [None, reason.strip()]},
+        payload={"reason": reason.strip()},
+        event="rejected",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_reopen(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """A rejected order goes back to draft for changes."""
+    locked, done = _begin(order, actor, "reopen", Perm.ORDER_EDIT, version)
+    if not done:
+        _move(locked, actor, "reopen", Status.DRAFT, event="reopened")
+    return locked
+
+
+@transaction.atomic
+def order_hold(*, order: SalesOrder, actor, reason: str, version: int | None = None) -> SalesOrder:
+    locked, done = _begin(order, actor, "hold", Perm.ORDER_HOLD, version)
+    if done:
+        return locked
+    if not reason.strip():
+        raise ReasonRequired()
+    locked.hold_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "hold",
+        Status.ON_HOLD,
+        changes={"hold_reason": [None, locked.hold_reason]},
+        payload={"reason": locked.hold_reason},
+        event="held",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_release(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    locked, done = _begin(order, actor, "release", Perm.ORDER_HOLD, version)
+    if not done:
+        locked.hold_reason = ""
+        _move(locked, actor, "release", Status.CONFIRMED, event="released")
+    return locked
+
+
+@transaction.atomic
+def order_cancel(
+    *, order: SalesOrder, actor, reason: str = "", version: int | None = None
+) -> SalesOrder:
+    """Cancel an order on which nothing has shipped (else ``sales.cancel_after_shipment``)."""
+    perm = Perm.ORDER_EDIT if order.status == Status.DRAFT else Perm.ORDER_CANCEL
+    locked, done = _begin(order, actor, "cancel", perm, version)
+    if done:
+        return locked
+    shipped = (
+        SalesOrderLine.objects.for_company(locked.company_id)
+        .filter(order=locked)
+        .aggregate(total=Sum("qty_shipped"))["total"]
+    )
+    if shipped:
+        raise CancelAfterShipment()
+    locked.status_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "cancel",
+        Status.CANCELLED,
+        changes={"reason": [None, reason.strip()]},
+        event="cancelled",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_close(
+    *, order: SalesOrder, actor, reason: str = "", version: int | None = None
+) -> SalesOrder:
+    """Short-close: whatever has not shipped will not ship (``qty_closed`` takes the rest)."""
+    locked, done = _begin(order, actor, "close", Perm.ORDER_CANCEL, version)
+    if done:
+        return locked
+    SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
+        qty_closed=F("quantity") - F("qty_shipped")
+    )
+    locked.status_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "close",
+        Status.CLOSED,
+        changes={"reason": [None, reason.strip()]},
+        event="closed",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
+    """Complete a confirmed order once it is fully shipped, fully invoiced and paid.
+
+    Called by fulfilment and billing after they move counters. Returns whether it completed.
+    """
+    from ordercrm.sales.selectors import order_progress
+
+    locked = SalesOrder.objects.for_company(order.company_id).select_for_update().get(pk=order.pk)
+    if locked.status != Status.CONFIRMED:
+        return False
+    progress = order_progress(locked, _lines_of(locked), paid=locked.amount_paid)
+    if (
+        progress.fulfilment == "shipped"
+        and progress.invoicing == "invoiced"
+        and progress.payment in ("paid", "overpaid")
+    ):
+        _move(locked, actor, "complete", Status.COMPLETED, event="completed")
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- amendments
+
+
+@transaction.atomic
+def order_amend(
+    *, order: SalesOrder, actor, version: int, lines: list[dict], reason: str = ""
+) -> SalesOrder:
+    """Change a confirmed order as a new revision.
+
+    ``lines`` lists changes: ``{"line_id", "quantity"?, "unit_price"?, "discount_percent"?}``,
+    ``{"line_id", "remove": True}`` or a new line dict (without ``line_id``). Quantities cannot
+    drop below what was shipped or invoiced (``sales.amend_below_progress``). The previous state
+    is kept as an :class:`OrderRevision` with the diff. If approval rules now fire, the order
+    goes back to ``pending_approval``.
+    """
+    locked, _done = _begin(order, actor, "amend", Perm.ORDER_EDIT, version)
+    current = _lines_of(locked, lock=True)
+    by_id = {str(line.pk): line for line in current}
+    before = _snapshot(locked, current)
+    if locked.revision == 0:
+        OrderRevision.objects.create(
+            company_id=locked.company_id,
+            order=locked,
+            revision=0,
+            snapshot=before,
+            created_by=locked.confirmed_by,
+        )
+    removed, additions = set(), []
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, change in enumerate(lines):
+        line_id = change.get("line_id")
+        if not line_id:
+            additions.append(change)
+            continue
+        line = by_id.get(str(line_id))
+        if line is None:
+            errors.setdefault(str(index), {})["line_id"] = [_("Unknown line.")]
+            continue
+        floor = max(line.qty_shipped, line.qty_invoiced - line.qty_credited, ZERO)
+        if change.get("remove"):
+            if floor > 0:
+                raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})
+            removed.add(str(line.pk))
+            continue
+        try:
+            if "quantity" in change:
+                line.quantity = to_decimal(change["quantity"])
+            if change.get("unit_price") not in (None, ""):
+                line.unit_price = to_decimal(change["unit_price"])
+                line.price_overridden = line.unit_price != line.list_unit_price
+            if "discount_percent" in change:
+                line.discount_percent = to_decimal(change["discount_percent"])
+        except (TypeError, ValueError):
+            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            continue
+        if line.quantity < floor:
+            raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})
+        if line.quantity < 0 or line.unit_price < 0 or not ZERO <= line.discount_percent <= 100:
+            errors.setdefault(str(index), {})["quantity"] = [_("Some values are not valid.")]
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    kept = [line for line in current if str(line.pk) not in removed]
+    next_position = max((line.position for line in current), default=0) + 1
+    added = _build_lines(locked, additions, start=next_position) if additions else []
+    all_lines = kept + added
+    _apply_totals(locked, all_lines)
+    locked.revision += 1
+    after = _snapshot(locked, all_lines)
+    diff = {
+        "lines": _lines_diff(before["lines"], after["lines"]),
+        **audit.diff(before["header"], after["header"]),
+    }
+    SalesOrderLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
+    SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
+        kept,
+        ["quantity", "unit_price", "price_overridden", "discount_percent", "net", "tax", "gross"],
+    )
+    SalesOrderLine.objects.bulk_create(added)
+    OrderRevision.objects.create(
+        company_id=locked.company_id,
+        order=locked,
+        revision=locked.revision,
+        snapshot=after,
+        diff=diff,
+        reason=reason,
+        created_by=actor,
+    )
+    reasons = _approval_reasons(locked)
+    if reasons and locked.status == Status.CONFIRMED:
+        import json
+
+        locked.status_reason = json.dumps(reasons)
+        _move(
+            locked,
+            actor,
+            "amend",
+            Status.PENDING_APPROVAL,
+            changes={"revision": [locked.revision - 1, locked.revision], "diff": diff},
+            payload={"revision": locked.revision, "reasons": reasons},
+            event="amended",
+        )
+    else:
+        locked.version += 1
+        locked.save()
+        audit.record(
+            actor=actor,
+            entity=locked,
+            action="amend",
+            changes={"revision": [locked.revision - 1, locked.revision], "diff": diff},
+        )
+        events.emit(
+            type="order.amended",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "revision": locked.revision},
+        )
+    return locked
+
+
+# ---------------------------------------------------------------- fast entry
+
+
+@transaction.atomic
+def order_duplicate(*, order: SalesOrder, actor, reprice: bool = False) -> SalesOrder:
+    """A new draft with the same customer and lines. Never copies the number, status,
+    approval, exchange rate or counters; ``reprice`` (reorder) takes today's prices for every
+    line, otherwise manual price overrides are kept."""
+    access = access_for(actor, order.company)
+    source = _visible_orders(access).filter(pk=order.pk).first()
+    if source is None:
+        raise NotFound()
+    raw = [_line_input(line) for line in _lines_of(source)]
+    if reprice:
+        for line in raw:
+            line["unit_price"] = None
+    header = {
+        f: getattr(source, f)
+        for f in (
+            "contact",
+            "currency",
+            "payment_terms",
+            "invoicing_policy",
+            "discount_percent",
+            "notes",
+            "billing_address",
+            "shipping_address",
+        )
+    }
+    duplicate = order_create(
+        company=source.company, actor=actor, customer=source.customer_id, lines=raw, **header
+    )
+    SalesOrder.objects.for_company(source.company_id).filter(pk=duplicate.pk).update(
+        source_order=source
+    )
+    duplicate.source_order = source
+    return duplicate
+
+
+def order_reorder(*, order: SalesOrder, actor) -> SalesOrder:
+    """Order the same again at today's prices."""
+    return order_duplicate(order=order, actor=actor, reprice=True)
+
+
+def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
+    """``sku,quantity[,unit_price]`` per row (commas, tabs or semicolons; a header row is
+    skipped). Raises ``core.validation_failed`` with one message per bad row; returns nothing
+    partial."""
+    import csv
+    import io
+
+    rows, errors = [], {}
+    sample = text.strip()
+    dialect_delimiter = (
+        "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
+    )
+    for number, row in enumerate(
+        csv.reader(io.StringIO(sample), delimiter=dialect_delimiter), start=1
+    ):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if number == 1 and cells[0].lower() in ("sku", "product code", "产品编码", "產品編號"):
+            continue
+        if len(cells) < 2 or len(cells) > 3 or not cells[0]:
+            errors[str(number)] = [_("Expected: product code, quantity[, unit price].")]
+            continue
+        try:
+            quantity = to_decimal(cells[1])
+            price = to_decimal(cells[2]) if len(cells) == 3 and cells[2] else None
+        except (TypeError, ValueError):
+            errors[str(number)] = [_("Quantity and price must be numbers.")]
+            continue
+        if quantity <= 0:
+            errors[str(number)] = [_("Quantity must be greater than zero.")]
+            continue
+        rows.append({"sku": cells[0], "quantity": quantity, "unit_price": price, "row": number})
+    if errors:
+        raise ValidationFailed(details={"rows": errors})
+    if not rows:
+        raise ValidationFailed(details={"rows": {"1": [_("No lines found.")]}})
+    return rows
+
+
+@transaction.atomic
+def order_add_lines(*, order: SalesOrder, actor, version: int, lines: list[dict]) -> SalesOrder:
+    """Append lines to a draft (e.g. pasted or from a template). Any bad line adds nothing."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_EDIT)
+    locked = _lock(order, access)
+    if locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    if locked.status not in workflow.EDITABLE:
+        raise NotEditable(details={"status": locked.status})
+    current = _lines_of(locked)
+    try:
+        added = _build_lines(
+            locked, lines, start=max((line.position for line in current), default=0) + 1
+        )
+    except ValidationFailed as exc:
+        row_errors = exc.details.get("lines", {})
+        if all("row" in lines[int(i)] for i in row_errors if i.isdigit()):
+            exc.details["rows"] = {
+                str(lines[int(i)]["row"]): functools.reduce(operator.iadd, fields.values(), [])
+                for i, fields in row_errors.items()
+                if i.isdigit()
+            }
+        raise
+    all_lines = current + added
+    _apply_totals(locked, all_lines)
+    locked.version += 1
+    locked.save()
+    SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
+        current, ["net", "tax", "gross"]
+    )
+    SalesOrderLine.objects.bulk_create(added)
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="add_lines",
+        changes={
+            "lines": {"added": [audit.snapshot(line, LINE_SNAPSHOT_FIELDS) for line in added]}
+        },
+    )
+    events.emit(
+        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+    )
+    return locked
+
+
+def order_paste_lines(*, order: SalesOrder, actor, version: int, text: str) -> SalesOrder:
+    """Add pasted ``sku,quantity[,unit_price]`` rows; an error per bad row, nothing added if any."""
+    return order_add_lines(
+        order=order, actor=actor, version=version, lines=parse_pasted_lines(text)
+    )
+
+
+@transaction.atomic
+def template_create(
+    *, company, actor, name: str, lines: list[dict], customer=None
+) -> OrderTemplate:
+    """A named line set (product, quantity, description) for the company or one customer."""
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    if not name.strip():
+        raise ValidationFailed(details={"fields": {"name": [_("This field is required.")]}})
+    if customer is not None:
+        customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    probe = SalesOrder(
+        company=company,
+        customer=customer,
+        currency=company.base_currency,
+        order_date=_company_today(company),
+    )
+    built = _build_lines(probe, lines)
+    stored = [
+        {
+            "kind": line.kind,
+            "product_id": str(line.product_id) if line.product_id else None,
+            "quantity": str(line.quantity),
+            "description": line.description,
+        }
+        for line in built
+    ]
+    if (
+        OrderTemplate.objects.for_company(company)
+        .filter(name=name.strip(), customer=customer)
+        .exists()
+    ):
+        raise ValidationFailed(details={"fields": {"name": [_("Already exists.")]}})
+    template = OrderTemplate.objects.create(
+        company=company, name=name.strip(), customer=customer, lines=stored, created_by=actor
+    )
+    audit.record(
+        actor=actor, entity=template, action="create", changes={"name": [None, template.name]}
+    )
+    return template
+
+
+def order_create_from_template(*, template: OrderTemplate, actor, customer, **header) -> SalesOrder:
+    """A new draft for ``customer`` with the template's lines at the customer's prices."""
+    return order_create(
+        company=template.company,
+        actor=actor,
+        customer=customer,
+        lines=list(template.lines),
+        **header,
+    )
+
+
+@transaction.atomic
+def order_comment_add(*, order: SalesOrder, actor, text: str) -> OrderComment:
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_VIEW)
+    if _visible_orders(access).filter(pk=order.pk).first() is None:
+        raise NotFound()
+    if not text.strip():
+        raise ValidationFailed(details={"fields": {"text": [_("This field is required.")]}})
+    return OrderComment.objects.create(
+        company_id=order.company_id, order=order, author=actor, text=text.strip()
+    )
