@@ -343,6 +343,18 @@ def _lock(order: SalesOrder, access: Access) -> SalesOrder:
     return locked
 
 
+def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
+    """Lock a draft the actor may edit, at the version they loaded (else stale / not editable)."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_EDIT)
+    locked = _lock(order, access)
+    if locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    if locked.status not in workflow.EDITABLE:
+        raise NotEditable(details={"status": locked.status})
+    return locked
+
+
 @transaction.atomic
 def order_create(
     *, company, actor, customer, lines: list[dict] | tuple = (), **header
@@ -436,13 +448,7 @@ def order_update(
     ``version`` must be the version the user loaded; otherwise ``sales.stale_version`` with the
     current version in ``details``, and nothing changes. Non-drafts raise ``sales.not_editable``.
     """
-    access = access_for(actor, order.company)
-    access.require(Perm.ORDER_EDIT)
-    locked = _lock(order, access)
-    if locked.version != version:
-        raise StaleVersion(details={"current_version": locked.version})
-    if locked.status not in workflow.EDITABLE:
-        raise NotEditable(details={"status": locked.status})
+    locked = _lock_draft(order, actor, version)
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
@@ -976,13 +982,7 @@ def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
 @transaction.atomic
 def order_add_lines(*, order: SalesOrder, actor, version: int, lines: list[dict]) -> SalesOrder:
     """Append lines to a draft (e.g. pasted or from a template). Any bad line adds nothing."""
-    access = access_for(actor, order.company)
-    access.require(Perm.ORDER_EDIT)
-    locked = _lock(order, access)
-    if locked.version != version:
-        raise StaleVersion(details={"current_version": locked.version})
-    if locked.status not in workflow.EDITABLE:
-        raise NotEditable(details={"status": locked.status})
+    locked = _lock_draft(order, actor, version)
     current = _lines_of(locked)
     try:
         added = _build_lines(
