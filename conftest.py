@@ -18,6 +18,9 @@ from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import Unit
 from ordercrm.core.services import company_create
 from ordercrm.customers import services as customers
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrder
+from ordercrm.sales.workflow import Status
 
 IS_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _serial = itertools.count(1)
@@ -37,6 +40,18 @@ def _english(settings):
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Background tasks run where they are enqueued (after commit), so a test sees their effect;
+    worker tests switch back to the database backend."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
 
 
 @pytest.fixture
@@ -109,3 +124,93 @@ def make_product(db):
 @pytest.fixture
 def access_of():
     return access_for
+
+
+# ---------------------------------------------------------------- sales orders
+
+
+@pytest.fixture
+def team(company):
+    from ordercrm.accounts.services import team_create
+
+    return team_create(company=company, name="East")
+
+
+@pytest.fixture
+def rep(make_user, company, team):
+    return make_user(Role.SALES_REP, company, username="rep", team=team)
+
+
+@pytest.fixture
+def manager(make_user, company, team):
+    return make_user(Role.SALES_MANAGER, company, username="manager", team=team)
+
+
+@pytest.fixture
+def customer(company, rep, make_customer):
+    customer = make_customer(company, actor=rep, name="Shanghai Mingda")
+    customers.contact_add(customer=customer, actor=rep, name="Li Lei", is_primary=True)
+    customers.address_add(
+        customer=customer, actor=rep, kind="billing", line1="1 Renmin Rd", city="Shanghai"
+    )
+    customers.address_add(
+        customer=customer, actor=rep, kind="shipping", line1="9 Dock Rd", city="Ningbo"
+    )
+    return customer
+
+
+@pytest.fixture
+def products(company, make_product):
+    return [make_product(company, sku=f"P{i}", list_price=Decimal("10.00") + i) for i in range(3)]
+
+
+@pytest.fixture
+def make_order(company, rep, customer, products):
+    def make(n_lines: int = 2, actor=None, **header):
+        lines = [
+            {"product": products[i % len(products)], "quantity": Decimal(i + 1)}
+            for i in range(n_lines)
+        ]
+        return sales.order_create(
+            company=company, actor=actor or rep, customer=customer, lines=lines, **header
+        )
+
+    return make
+
+
+@pytest.fixture
+def order_in(company, rep, manager, make_order):
+    """An order driven through the services into ``status``."""
+
+    def make(status: str) -> SalesOrder:
+        order = make_order()
+        if status == Status.DRAFT:
+            return order
+        if status == Status.CANCELLED:
+            return sales.order_cancel(order=order, actor=rep)
+        if status in (Status.PENDING_APPROVAL, Status.REJECTED):
+            company.approval_threshold = Decimal("0")
+            company.save()
+            order = sales.order_submit(order=order, actor=rep)
+            company.approval_threshold = None
+            company.save()
+            if status == Status.REJECTED:
+                order = sales.order_reject(order=order, actor=manager, reason="price too low")
+            return order
+        order = sales.order_submit(order=order, actor=rep)
+        if status == Status.ON_HOLD:
+            return sales.order_hold(order=order, actor=manager, reason="customer asked")
+        if status == Status.CLOSED:
+            return sales.order_close(order=order, actor=manager)
+        if status == Status.COMPLETED:
+            from django.db.models import F
+
+            order.lines.update(qty_shipped=F("quantity"), qty_invoiced=F("quantity"))
+            SalesOrder.objects.for_company(company).filter(pk=order.pk).update(
+                amount_paid=order.gross_total
+            )
+            sales.order_complete_if_done(order=order)
+            return SalesOrder.objects.for_company(company).get(pk=order.pk)
+        return order
+
+    return make

@@ -18,6 +18,16 @@ class TaxRounding(models.TextChoices):
     PER_DOCUMENT = "per_document", _("Round tax per document")
 
 
+class StockPolicy(models.TextChoices):
+    ALL_OR_NOTHING = "all_or_nothing", _("Confirm only when all stock is available")
+    ALLOW_BACKORDER = "allow_backorder", _("Reserve what is available, backorder the rest")
+
+
+class ShippingPolicy(models.TextChoices):
+    SHIP_AS_AVAILABLE = "ship_as_available", _("Ship as available")
+    SHIP_COMPLETE = "ship_complete", _("Ship complete orders only")
+
+
 class Company(models.Model):
     """The tenant boundary: every business row belongs to exactly one company."""
 
@@ -50,6 +60,22 @@ class Company(models.Model):
         help_text=_("Orders whose total in the company currency reaches this need approval."),
     )
     allow_self_approval = models.BooleanField(_("allow approving one's own orders"), default=False)
+    stock_policy = models.CharField(
+        _("stock policy"),
+        max_length=20,
+        choices=StockPolicy.choices,
+        default=StockPolicy.ALLOW_BACKORDER,
+        help_text=_("What confirming an order does when stock is short."),
+    )
+    shipping_policy = models.CharField(
+        _("shipping policy"),
+        max_length=20,
+        choices=ShippingPolicy.choices,
+        default=ShippingPolicy.SHIP_AS_AVAILABLE,
+        help_text=_(
+            "The default for new orders: ship lines as they become available, or only the whole order."
+        ),
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)

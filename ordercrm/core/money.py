@@ -76,3 +76,10 @@ def round_to(amount: Decimal, places: int, mode: str = RoundingMode.HALF_UP) -> 
 def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
     """Unrounded ``percent`` % of ``amount``; the caller rounds once, where the rule says."""
     return amount * percent / HUNDRED
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain text without trailing zeros (``Decimal("3.5000")`` → ``"3.5"``), for
+    error details and payloads people read."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text

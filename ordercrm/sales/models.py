@@ -9,12 +9,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from ordercrm.core.models import CompanyOwned
+from ordercrm.core.models import CompanyOwned, ShippingPolicy
 from ordercrm.core.money import AMOUNT_FIELD, PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD, RATE_FIELD
 from ordercrm.sales.workflow import Status
 
 ZERO = Decimal("0")
 CENT_FRACTION = Decimal("0.0001")
+# Quantities have four decimals; SQLite compares them as doubles, so bounds between sums of
+# quantities get a tolerance far below the smallest quantity step.
+QTY_TOLERANCE = Decimal("0.00001")
 
 
 class InvoicingPolicy(models.TextChoices):
@@ -95,6 +98,18 @@ class SalesOrder(CompanyOwned):
         max_length=16,
         choices=InvoicingPolicy.choices,
         default=InvoicingPolicy.ON_SHIPMENT,
+    )
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse",
+        verbose_name=_("warehouse"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: reserve from all warehouses in their allocation order."),
+    )
+    shipping_policy = models.CharField(
+        _("shipping policy"), max_length=20, choices=ShippingPolicy.choices, blank=True
     )
     customer_reference = models.CharField(_("customer PO reference"), max_length=64, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -245,8 +260,17 @@ class SalesOrderLine(CompanyOwned):
                 name="line_counters_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(qty_shipped__lte=F("quantity") - F("qty_closed")),
+                condition=Q(qty_shipped__lte=F("quantity") - F("qty_closed") + QTY_TOLERANCE),
                 name="line_shipped_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    qty_reserved__lte=F("quantity")
+                    - F("qty_shipped")
+                    - F("qty_closed")
+                    + QTY_TOLERANCE
+                ),
+                name="line_reserved_within_open",
             ),
             models.CheckConstraint(
                 condition=Q(qty_returned__lte=F("qty_shipped")), name="line_returned_within_shipped"
@@ -267,6 +291,12 @@ class SalesOrderLine(CompanyOwned):
     def open_quantity(self) -> Decimal:
         """What is still to ship: ordered − shipped − short-closed."""
         return self.quantity - self.qty_shipped - self.qty_closed
+
+    @property
+    def backordered(self) -> Decimal:
+        """Open quantity with no stock reserved for it (stock-tracked product lines only;
+        the caller knows whether the product is tracked)."""
+        return max(self.open_quantity - self.qty_reserved, ZERO)
 
 
 class OrderRevision(CompanyOwned):

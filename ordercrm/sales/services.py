@@ -25,11 +25,14 @@ from ordercrm.catalog.pricing import NoPrice, prices_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
+from ordercrm.core.models import ShippingPolicy, StockPolicy
 from ordercrm.core.money import ZERO, to_decimal
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind
+from ordercrm.inventory import selectors as inventory_selectors
+from ordercrm.inventory import services as inventory
 from ordercrm.sales import workflow
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
 from ordercrm.sales.exceptions import (
@@ -66,6 +69,8 @@ HEADER_FIELDS = [
     "valid_until",
     "payment_terms",
     "invoicing_policy",
+    "warehouse",
+    "shipping_policy",
     "customer_reference",
     "notes",
     "discount_percent",
@@ -343,6 +348,23 @@ def _lock(order: SalesOrder, access: Access) -> SalesOrder:
     return locked
 
 
+def lock_order(order: SalesOrder, access: Access) -> SalesOrder:
+    """Lock an order the caller may see (``core.not_found`` otherwise), for services of the
+    layers above (shipping, billing) that change its counters. Lock the order before any
+    stock level: every service takes locks in that order, so none deadlock."""
+    return _lock(order, access)
+
+
+def order_lines_for_update(order: SalesOrder) -> list[SalesOrderLine]:
+    """The lines of an order the caller has locked, in position order, with their products."""
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .select_related("product")
+        .order_by("position")
+    )
+
+
 def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
     """Lock a draft the actor may edit, at the version they loaded (else stale / not editable)."""
     access = access_for(actor, order.company)
@@ -380,6 +402,7 @@ def order_create(
     order.salesperson = header.pop("salesperson", None) or customer.owner or actor
     order.team = header.pop("team", None) or customer.team
     order.order_date = header.pop("order_date", None) or _company_today(company)
+    order.shipping_policy = header.pop("shipping_policy", None) or company.shipping_policy
     if "contact" not in header:
         order.contact = (
             customer_selectors.customer_contacts(customer).filter(is_primary=True).first()
@@ -429,6 +452,8 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
                 errors.setdefault(field, []).append(_("Must be greater than zero."))
         if field == "invoicing_policy" and value not in InvoicingPolicy.values:
             errors.setdefault(field, []).append(_("Unknown invoicing policy."))
+        if field == "shipping_policy" and value not in ShippingPolicy.values:
+            errors.setdefault(field, []).append(_("Unknown shipping policy."))
         related = value if hasattr(value, "company_id") else None
         if related is not None and related.company_id != order.company_id:
             errors.setdefault(field, []).append(_("Not in this company."))
@@ -492,6 +517,130 @@ def _line_input(line: SalesOrderLine) -> dict[str, Any]:
         "description": line.description,
         "requested_date": line.requested_date,
     }
+
+
+# ---------------------------------------------------------------- stock
+
+
+def _tracked_product_ids(company_id, lines: list[SalesOrderLine]) -> set:
+    product_ids = {line.product_id for line in lines if line.product_id}
+    if not product_ids:
+        return set()
+    return set(
+        Product.objects.for_company(company_id)
+        .filter(pk__in=product_ids, is_stock_tracked=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def _reserve_open(
+    order: SalesOrder, lines: list[SalesOrderLine], *, all_or_nothing: bool | None = None
+) -> dict:
+    """Reserve what each stock-tracked line still lacks (open − reserved).
+
+    By company policy (unless ``all_or_nothing`` says otherwise): all or nothing raises
+    ``inventory.insufficient_stock`` with the shortfall per line; allow backorder reserves
+    what is there and leaves the rest backordered. Returns what each line got."""
+    tracked = _tracked_product_ids(order.company_id, lines)
+    demands = [
+        inventory.Demand(
+            order_line_id=line.pk,
+            order_id=order.pk,
+            product_id=line.product_id,
+            quantity=line.open_quantity - line.qty_reserved,
+            reference=order.number,
+        )
+        for line in lines
+        if line.kind == LineKind.PRODUCT and line.product_id in tracked
+    ]
+    if all_or_nothing is None:
+        all_or_nothing = order.company.stock_policy == StockPolicy.ALL_OR_NOTHING
+    got = inventory.reserve(
+        company=order.company,
+        demands=demands,
+        warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
+        all_or_nothing=all_or_nothing,
+    )
+    changed = []
+    for line in lines:
+        if got.get(line.pk):
+            line.qty_reserved += got[line.pk]
+            changed.append(line)
+    if changed:
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(changed, ["qty_reserved"])
+    return got
+
+
+def _release(order: SalesOrder, lines: list[SalesOrderLine], amounts: dict) -> dict:
+    """Give back reserved stock: ``amounts[line_id]`` or ``None`` for all; counters follow
+    in memory (the caller saves the lines)."""
+    amounts = {line_id: q for line_id, q in amounts.items() if q is None or q > 0}
+    if not amounts:
+        return {}
+    released = inventory.release(company=order.company, amounts=amounts)
+    for line in lines:
+        line.qty_reserved -= released.get(line.pk, ZERO)
+    return released
+
+
+def _release_all(order: SalesOrder) -> None:
+    lines = [line for line in _lines_of(order) if line.qty_reserved > 0]
+    if _release(order, lines, {line.pk: None for line in lines}):
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(lines, ["qty_reserved"])
+
+
+@transaction.atomic
+def order_fill_backorders(*, order: SalesOrder, actor=None) -> dict:
+    """Reserve newly available stock for a confirmed order's backordered lines.
+
+    Run by the system when stock arrives (oldest orders first, see ``backorders_fill``);
+    does nothing for orders that are not confirmed. Returns what each line got."""
+    locked = (
+        SalesOrder.objects.for_company(order.company_id)
+        .select_for_update(of=("self",))
+        .select_related("company")
+        .get(pk=order.pk)
+    )
+    if locked.status != Status.CONFIRMED:
+        return {}
+    got = _reserve_open(locked, _lines_of(locked), all_or_nothing=False)
+    if got:
+        filled = {str(line_id): str(q) for line_id, q in got.items()}
+        audit.record(
+            actor=actor, entity=locked, action="backorder_fill", changes={"reserved": filled}
+        )
+        events.emit(
+            type="order.backorder_filled",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "lines": filled},
+        )
+    return got
+
+
+def backorders_fill(*, company_id, product_ids: list) -> int:
+    """Fill waiting backorders of these products, oldest confirmation first, one order per
+    transaction (so a busy order never blocks the queue). Returns orders that got stock."""
+    waiting = (
+        SalesOrderLine.objects.for_company(company_id)
+        .filter(
+            product_id__in=product_ids,
+            kind=LineKind.PRODUCT,
+            order__status=Status.CONFIRMED,
+            qty_reserved__lt=F("quantity") - F("qty_shipped") - F("qty_closed"),
+        )
+        .order_by("order__confirmed_at", "order_id")
+        .values_list("order_id", flat=True)
+    )
+    filled = 0
+    for order_id in dict.fromkeys(waiting):
+        free = inventory_selectors.availability(company_id, product_ids)
+        if not any(a.available > 0 for a in free.values()):
+            break
+        order = SalesOrder(pk=order_id, company_id=company_id)
+        if order_fill_backorders(order=order):
+            filled += 1
+    return filled
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -568,6 +717,7 @@ def _confirm(order: SalesOrder, actor, action: str) -> None:
         )
     lines = _lines_of(order)
     _apply_totals(order, lines)
+    _reserve_open(order, lines)
     order.confirmed_at, order.confirmed_by = timezone.now(), actor
     _move(
         order,
@@ -719,6 +869,7 @@ def order_cancel(
     )
     if shipped:
         raise CancelAfterShipment()
+    _release_all(locked)
     locked.status_reason = reason.strip()
     _move(
         locked,
@@ -739,6 +890,7 @@ def order_close(
     locked, done = _begin(order, actor, "close", Perm.ORDER_CANCEL, version)
     if done:
         return locked
+    _release_all(locked)
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
         qty_closed=F("quantity") - F("qty_shipped")
     )
@@ -848,10 +1000,23 @@ def order_amend(
         "lines": _lines_diff(before["lines"], after["lines"]),
         **audit.diff(before["header"], after["header"]),
     }
+    # Stock: lowered and removed lines give back what they no longer need.
+    excess = {line.pk: line.qty_reserved - max(line.open_quantity, ZERO) for line in kept}
+    excess.update({line.pk: None for line in current if str(line.pk) in removed})
+    _release(locked, current, excess)
     SalesOrderLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
     SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
         kept,
-        ["quantity", "unit_price", "price_overridden", "discount_percent", "net", "tax", "gross"],
+        [
+            "quantity",
+            "unit_price",
+            "price_overridden",
+            "discount_percent",
+            "net",
+            "tax",
+            "gross",
+            "qty_reserved",
+        ],
     )
     SalesOrderLine.objects.bulk_create(added)
     OrderRevision.objects.create(
@@ -878,6 +1043,8 @@ def order_amend(
             event="amended",
         )
     else:
+        # Still confirmed: raised and new lines reserve now (by the stock policy).
+        _reserve_open(locked, all_lines)
         locked.version += 1
         locked.save()
         audit.record(

@@ -1,0 +1,39 @@
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.exceptions import Conflict, DomainError
+
+
+class NotShippable(Conflict):
+    code = "fulfilment.not_shippable"
+    message = _("Only confirmed orders can ship; this order is %(status)s.")
+    http_status = 409
+
+
+class NothingToShip(DomainError):
+    code = "fulfilment.nothing_to_ship"
+    message = _("There is nothing to ship on this order now.")
+    http_status = 409
+
+
+class ShipComplete(Conflict):
+    code = "fulfilment.ship_complete"
+    message = _("This order ships complete: include every open line in full.")
+    http_status = 409
+
+
+class OverShipment(Conflict):
+    code = "fulfilment.over_shipment"
+    message = _("A line cannot ship more than was ordered.")
+    http_status = 409
+
+
+class ShipmentState(Conflict):
+    code = "fulfilment.invalid_shipment_state"
+    message = _("This is not possible for a %(status)s shipment.")
+    http_status = 409
+
+
+class OverReturn(Conflict):
+    code = "fulfilment.over_return"
+    message = _("More is returned than was shipped on this line.")
+    http_status = 409

@@ -1,0 +1,158 @@
+"""Reads of fulfilment: shipments visible through their orders, the to-ship queue, what each
+order line can ship now, and the delivery note document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, QuerySet
+
+from ordercrm.accounts.access import Access
+from ordercrm.core.documents import Formatter, document_language, render_pdf
+from ordercrm.core.exceptions import NotFound
+from ordercrm.core.ids import parse_id
+from ordercrm.core.money import ZERO
+from ordercrm.core.permissions import Perm
+from ordercrm.fulfilment.models import ReturnReceipt, Shipment, ShipmentLine, ShipmentStatus
+from ordercrm.sales import selectors as sales_selectors
+from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
+from ordercrm.sales.workflow import Status
+
+
+def shipment_list(
+    access: Access, *, order_id=None, status: str = "", search: str = ""
+) -> QuerySet[Shipment]:
+    """Shipments of the orders the caller may see."""
+    access.require(Perm.ORDER_VIEW)
+    visible = sales_selectors.order_list(access).values("pk")
+    shipments = (
+        Shipment.objects.for_company(access.company)
+        .filter(order_id__in=visible)
+        .select_related("order", "order__customer")
+    )
+    if order_id:
+        shipments = shipments.filter(order_id=parse_id(order_id))
+    if status:
+        shipments = shipments.filter(status=status)
+    if search.strip():
+        term = search.strip()
+        shipments = shipments.filter(number__icontains=term) | shipments.filter(
+            tracking_number__icontains=term
+        )
+    return shipments.order_by("-created_at", "-id")
+
+
+def shipment_get(access: Access, shipment_id) -> Shipment:
+    shipment = shipment_list(access).filter(pk=parse_id(shipment_id)).first()
+    if shipment is None:
+        raise NotFound(details={"shipment_id": str(shipment_id)})
+    return shipment
+
+
+def shipment_lines(shipment: Shipment) -> list[ShipmentLine]:
+    return list(
+        ShipmentLine.objects.for_company(shipment.company_id)
+        .filter(shipment=shipment)
+        .select_related("order_line", "order_line__unit", "product")
+        .order_by("order_line__position")
+    )
+
+
+def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
+    """Confirmed orders with something left to ship, oldest requested date first."""
+    open_lines = SalesOrderLine.objects.for_company(access.company).filter(
+        kind=LineKind.PRODUCT, qty_shipped__lt=F("quantity") - F("qty_closed")
+    )
+    return (
+        sales_selectors.order_list(access, status=Status.CONFIRMED)
+        .filter(pk__in=open_lines.values("order_id"))
+        .order_by(F("requested_date").asc(nulls_last=True), "confirmed_at")
+    )
+
+
+@dataclass(frozen=True)
+class LineStock:
+    """Where an order line stands: open, reserved, backordered, free stock now, and what
+    can ship at once (reserved, or all open for untracked products)."""
+
+    line: SalesOrderLine
+    tracked: bool
+    open: Decimal
+    reserved: Decimal
+    backordered: Decimal
+    available: Decimal
+    ready: Decimal
+
+
+def order_line_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStock]:
+    """Available-to-promise per line of an order, in two queries."""
+    from ordercrm.inventory import selectors as inventory_selectors
+    from ordercrm.inventory.services import warehouses_in_order
+
+    products = [line.product_id for line in lines if line.product_id]
+    free = inventory_selectors.availability(
+        order.company_id, products, warehouses_in_order(order.company, order.warehouse_id)
+    )
+    result = []
+    for line in lines:
+        tracked = bool(line.product_id and line.product.is_stock_tracked)
+        open_quantity = max(line.open_quantity, ZERO) if line.kind == LineKind.PRODUCT else ZERO
+        stock = free.get(line.product_id)
+        available = stock.available if stock else ZERO
+        result.append(
+            LineStock(
+                line=line,
+                tracked=tracked,
+                open=open_quantity,
+                reserved=line.qty_reserved,
+                backordered=max(open_quantity - line.qty_reserved, ZERO) if tracked else ZERO,
+                available=available if tracked else open_quantity,
+                ready=line.qty_reserved if tracked else open_quantity,
+            )
+        )
+    return result
+
+
+def return_list(access: Access, *, order_id=None) -> QuerySet[ReturnReceipt]:
+    access.require(Perm.ORDER_VIEW)
+    visible = sales_selectors.order_list(access).values("pk")
+    returns = ReturnReceipt.objects.for_company(access.company).filter(order_id__in=visible)
+    if order_id:
+        returns = returns.filter(order_id=parse_id(order_id))
+    return returns.select_related("shipment", "warehouse").order_by("-created_at")
+
+
+def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) -> bytes:
+    """The delivery note of a shipment, in the customer's language unless one is given."""
+    shipment = shipment_get(access, shipment_id)
+    order = shipment.order
+    customer = order.customer
+    language = document_language(language or customer.language)
+    fmt = Formatter(language)
+    rows = []
+    for sl in shipment_lines(shipment):
+        line = sl.order_line
+        rows.append(
+            {
+                "sku": sl.product.sku if sl.product else "",
+                "description": sl.description,
+                "ordered": fmt.quantity(line.quantity),
+                "shipped": fmt.quantity(sl.quantity),
+                "remaining": fmt.quantity(max(line.open_quantity, ZERO)),
+                "unit": line.unit.name if line.unit else "",
+            }
+        )
+    return render_pdf(
+        "fulfilment/delivery_note.html",
+        {
+            "company": order.company,
+            "shipment": shipment,
+            "order": order,
+            "customer": customer,
+            "rows": rows,
+            "dispatch_date": fmt.date(shipment.dispatched_at or shipment.created_at),
+            "is_draft": shipment.status == ShipmentStatus.DRAFT,
+        },
+        language,
+    )

@@ -1,0 +1,480 @@
+"""Write use cases of fulfilment: shipments (create, dispatch, cancel) and returns receipts.
+
+Locks are taken order first, then the shipment, then stock levels (inside inventory), the
+same order every service uses. Dispatch is idempotent: a second dispatch of the same shipment
+returns it unchanged. Statement counts do not depend on the number of lines.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.models import ShippingPolicy
+from ordercrm.core.money import ZERO, to_decimal
+from ordercrm.core.numbering import next_number
+from ordercrm.core.permissions import Perm
+from ordercrm.fulfilment.exceptions import (
+    NothingToShip,
+    NotShippable,
+    OverReturn,
+    OverShipment,
+    ShipComplete,
+    ShipmentState,
+)
+from ordercrm.fulfilment.models import (
+    ReturnLine,
+    ReturnReceipt,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+)
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
+from ordercrm.sales.workflow import Status
+
+
+def _pending_in_drafts(order: SalesOrder, exclude=None) -> dict:
+    """Quantities per order line already planned on other draft shipments."""
+    drafts = ShipmentLine.objects.for_company(order.company_id).filter(
+        shipment__order=order, shipment__status=ShipmentStatus.DRAFT
+    )
+    if exclude is not None:
+        drafts = drafts.exclude(shipment=exclude)
+    return {
+        row["order_line_id"]: row["total"]
+        for row in drafts.values("order_line_id").annotate(total=Sum("quantity"))
+    }
+
+
+def _tracked(line: SalesOrderLine) -> bool:
+    return line.product_id is not None and line.product.is_stock_tracked
+
+
+def _require_shippable(order: SalesOrder) -> None:
+    if order.status != Status.CONFIRMED:
+        raise NotShippable(
+            params={"status": Status(order.status).label}, details={"status": order.status}
+        )
+
+
+def _requested_quantities(
+    order: SalesOrder, lines: list[SalesOrderLine], wanted: list[dict[str, Any]] | None, pending
+) -> dict:
+    """``{order_line: quantity}`` from input, or everything ready (reserved, or any open
+    quantity of untracked lines) when ``wanted`` is None. Errors are raised together."""
+    by_id = {line.pk: line for line in lines}
+    if wanted is None:
+        ready = {}
+        for line in lines:
+            if line.kind != LineKind.PRODUCT:
+                continue
+            room = line.open_quantity - pending.get(line.pk, ZERO)
+            if _tracked(line):
+                room = min(room, line.qty_reserved - pending.get(line.pk, ZERO))
+            if room > 0:
+                ready[line] = room
+        return ready
+    errors: dict[str, dict[str, list[str]]] = {}
+    requested: dict[SalesOrderLine, Decimal] = {}
+    for index, raw in enumerate(wanted):
+        try:
+            line = by_id.get(parse_id(raw.get("order_line_id")))
+        except NotFound:
+            line = None
+        if line is None or line.kind != LineKind.PRODUCT:
+            errors.setdefault(str(index), {})["order_line_id"] = [_("Unknown order line.")]
+            continue
+        try:
+            quantity = to_decimal(raw.get("quantity"))
+        except (TypeError, ValueError):
+            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            continue
+        if quantity == 0:
+            continue  # a zero line moves nothing
+        room = line.open_quantity - pending.get(line.pk, ZERO) - requested.get(line, ZERO)
+        if quantity < 0 or quantity.as_tuple().exponent < -4:
+            errors.setdefault(str(index), {})["quantity"] = [
+                _("Enter a quantity greater than zero.")
+            ]
+        elif quantity > room:
+            errors.setdefault(str(index), {})["quantity"] = [
+                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)}
+            ]
+        else:
+            requested[line] = requested.get(line, ZERO) + quantity
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    return requested
+
+
+def _check_ship_complete(order: SalesOrder, lines, requested: dict) -> None:
+    if (order.shipping_policy or order.company.shipping_policy) != ShippingPolicy.SHIP_COMPLETE:
+        return
+    for line in lines:
+        open_quantity = line.open_quantity
+        if (
+            line.kind == LineKind.PRODUCT
+            and open_quantity > 0
+            and requested.get(line, ZERO) != open_quantity
+        ):
+            raise ShipComplete(details={"order_line_id": str(line.pk)})
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    order: SalesOrder,
+    actor,
+    lines: list[dict[str, Any]] | None = None,
+    carrier: str = "",
+    tracking_number: str = "",
+    notes: str = "",
+    dispatch: bool = False,
+) -> Shipment:
+    """Plan a shipment of a confirmed order: ``lines`` = ``[{"order_line_id", "quantity"}]``,
+    or ``None`` for everything ready to go. Each quantity is at most what is still open on
+    the line (minus other draft shipments). With ``dispatch`` it leaves at once."""
+    access = access_for(actor, order.company)
+    access.require(Perm.SHIPMENT_EDIT)
+    locked = sales.lock_order(order, access)
+    _require_shippable(locked)
+    order_lines = sales.order_lines_for_update(locked)
+    pending = _pending_in_drafts(locked)
+    requested = _requested_quantities(locked, order_lines, lines, pending)
+    if not requested:
+        raise NothingToShip()
+    _check_ship_complete(locked, order_lines, requested)
+    shipment = Shipment.objects.create(
+        company_id=locked.company_id,
+        number=next_number(company=locked.company, prefix="SH", year=timezone.now().year),
+        order=locked,
+        warehouse_id=locked.warehouse_id,
+        carrier=carrier.strip(),
+        tracking_number=tracking_number.strip(),
+        shipping_address=locked.shipping_address,
+        notes=notes,
+        created_by=actor,
+    )
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(
+                company_id=locked.company_id,
+                shipment=shipment,
+                order_line=line,
+                product_id=line.product_id,
+                description=line.description or (line.product.name if line.product else ""),
+                quantity=quantity,
+            )
+            for line, quantity in requested.items()
+        ]
+    )
+    summary = {str(line.pk): str(q) for line, q in requested.items()}
+    audit.record(
+        actor=actor,
+        entity=shipment,
+        action="create",
+        changes={"order": locked.number, "lines": summary},
+    )
+    events.emit(
+        type="shipment.created",
+        entity=shipment,
+        actor=actor,
+        payload={"number": shipment.number, "order_id": str(locked.pk), "lines": summary},
+    )
+    if dispatch:
+        _dispatch(shipment, locked, order_lines, actor)
+    return shipment
+
+
+def _lock_shipment(shipment: Shipment, actor, perm: str) -> tuple[Shipment, SalesOrder]:
+    access = access_for(actor, shipment.company)
+    access.require(perm)
+    order = sales.lock_order(
+        SalesOrder(pk=shipment.order_id, company_id=shipment.company_id), access
+    )
+    locked = (
+        Shipment.objects.for_company(shipment.company_id).select_for_update().get(pk=shipment.pk)
+    )
+    return locked, order
+
+
+@transaction.atomic
+def shipment_dispatch(
+    *, shipment: Shipment, actor, carrier: str | None = None, tracking_number: str | None = None
+) -> Shipment:
+    """The goods leave: reservations are consumed, stock moves written, ``qty_shipped`` rises.
+
+    Dispatching a dispatched shipment does nothing (double click, retry)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+    if locked.status == ShipmentStatus.DISPATCHED:
+        return locked
+    if locked.status != ShipmentStatus.DRAFT:
+        raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
+    _require_shippable(order)
+    if carrier is not None:
+        locked.carrier = carrier.strip()
+    if tracking_number is not None:
+        locked.tracking_number = tracking_number.strip()
+    _dispatch(locked, order, sales.order_lines_for_update(order), actor)
+    return locked
+
+
+def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+    by_id = {line.pk: line for line in order_lines}
+    shipment_lines = list(
+        ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
+    )
+    quantities = {sl.order_line_id: sl.quantity for sl in shipment_lines}
+    _check_ship_complete(order, order_lines, {by_id[k]: q for k, q in quantities.items()})
+    over = [
+        str(line_id)
+        for line_id, q in quantities.items()
+        if by_id[line_id].qty_shipped + q > by_id[line_id].quantity - by_id[line_id].qty_closed
+    ]
+    if over:
+        raise OverShipment(details={"order_line_ids": over})
+    tracked = {k: q for k, q in quantities.items() if _tracked(by_id[k])}
+    # Lines shipping more than they hold reserved take free stock now, all or nothing.
+    missing = [
+        inventory.Demand(
+            order_line_id=k,
+            order_id=order.pk,
+            product_id=by_id[k].product_id,
+            quantity=q - by_id[k].qty_reserved,
+            reference=order.number,
+        )
+        for k, q in tracked.items()
+        if q > by_id[k].qty_reserved
+    ]
+    if missing:
+        got = inventory.reserve(
+            company=order.company,
+            demands=missing,
+            warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
+            all_or_nothing=True,
+        )
+        for line_id, quantity in got.items():
+            by_id[line_id].qty_reserved += quantity
+    inventory.consume(
+        company=order.company,
+        consumptions=[inventory.Consumption(k, q) for k, q in tracked.items()],
+        warehouse_ids=None,
+        actor=actor,
+        reference=shipment.number,
+        reference_id=shipment.pk,
+    )
+    changed = []
+    for line_id, quantity in quantities.items():
+        line = by_id[line_id]
+        line.qty_shipped += quantity
+        if line_id in tracked:
+            line.qty_reserved -= quantity
+        changed.append(line)
+    SalesOrderLine.objects.for_company(order.company_id).bulk_update(
+        changed, ["qty_shipped", "qty_reserved"]
+    )
+    now = timezone.now()
+    shipment.status = ShipmentStatus.DISPATCHED
+    shipment.dispatched_at, shipment.dispatched_by = now, actor
+    shipment.version += 1
+    shipment.save()
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        version=order.version + 1, updated_at=now
+    )
+    summary = {str(k): str(q) for k, q in quantities.items()}
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="ship",
+        changes={
+            "shipment": shipment.number,
+            "lines": summary,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+        },
+    )
+    events.emit(
+        type="shipment.dispatched",
+        entity=shipment,
+        actor=actor,
+        payload={
+            "number": shipment.number,
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "lines": summary,
+        },
+    )
+    sales.order_complete_if_done(order=order, actor=actor)
+
+
+@transaction.atomic
+def shipment_update(
+    *, shipment: Shipment, actor, carrier: str, tracking_number: str, notes: str | None = None
+) -> Shipment:
+    """Carrier and tracking number can be filled in or corrected, also after dispatch."""
+    locked, _order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+    before = audit.snapshot(locked, ["carrier", "tracking_number", "notes"])
+    locked.carrier, locked.tracking_number = carrier.strip(), tracking_number.strip()
+    if notes is not None:
+        locked.notes = notes
+    locked.version += 1
+    locked.save()
+    changes = audit.diff(before, audit.snapshot(locked, ["carrier", "tracking_number", "notes"]))
+    audit.record(actor=actor, entity=locked, action="update", changes=changes)
+    return locked
+
+
+@transaction.atomic
+def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
+    """Drop a draft shipment (nothing has moved). Cancelling twice does nothing."""
+    locked, _order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+    if locked.status == ShipmentStatus.CANCELLED:
+        return locked
+    if locked.status != ShipmentStatus.DRAFT:
+        raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
+    locked.status = ShipmentStatus.CANCELLED
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor, entity=locked, action="cancel", changes={"status": ["draft", "cancelled"]}
+    )
+    events.emit(
+        type="shipment.cancelled", entity=locked, actor=actor, payload={"number": locked.number}
+    )
+    return locked
+
+
+@transaction.atomic
+def return_receive(
+    *,
+    shipment: Shipment,
+    actor,
+    lines: list[dict[str, Any]],
+    warehouse: Warehouse | None = None,
+    reason: str = "",
+) -> ReturnReceipt:
+    """Receive goods sent back against a dispatched shipment's lines
+    (``[{"shipment_line_id", "quantity"}]``): returned ≤ shipped on each line; stock comes
+    back into ``warehouse`` (default: the shipment's or the first active one)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.STOCK_EDIT)
+    if locked.status != ShipmentStatus.DISPATCHED:
+        raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
+    shipment_lines = {
+        sl.pk: sl
+        for sl in ShipmentLine.objects.for_company(order.company_id)
+        .filter(shipment=locked)
+        .select_related("order_line", "order_line__product")
+    }
+    errors: dict[str, dict[str, list[str]]] = {}
+    returned: dict = {}
+    for index, raw in enumerate(lines):
+        try:
+            line = shipment_lines.get(parse_id(raw.get("shipment_line_id")))
+        except NotFound:
+            line = None
+        if line is None:
+            errors.setdefault(str(index), {})["shipment_line_id"] = [_("Unknown shipment line.")]
+            continue
+        try:
+            quantity = to_decimal(raw.get("quantity"))
+        except (TypeError, ValueError):
+            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            continue
+        if quantity < 0:
+            errors.setdefault(str(index), {})["quantity"] = [
+                _("Enter a quantity greater than zero.")
+            ]
+        elif quantity > 0:
+            returned[line] = returned.get(line, ZERO) + quantity
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    if not returned:
+        raise ValidationFailed(details={"fields": {"lines": [_("Enter a returned quantity.")]}})
+    over = [str(sl.pk) for sl, q in returned.items() if sl.qty_returned + q > sl.quantity]
+    if over:
+        raise OverReturn(details={"shipment_line_ids": over})
+    if warehouse is None:
+        warehouse = (
+            Warehouse.objects.for_company(order.company_id).filter(pk=locked.warehouse_id).first()
+            or Warehouse.objects.for_company(order.company_id)
+            .filter(is_active=True)
+            .order_by("sequence", "code")
+            .first()
+        )
+    elif warehouse.company_id != order.company_id:
+        raise ValidationFailed(details={"fields": {"warehouse": [_("Unknown warehouse.")]}})
+    receipt = ReturnReceipt.objects.create(
+        company_id=order.company_id,
+        number=next_number(company=order.company, prefix="RT", year=timezone.now().year),
+        shipment=locked,
+        order=order,
+        warehouse=warehouse,
+        reason=reason.strip(),
+        received_by=actor,
+    )
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(company_id=order.company_id, receipt=receipt, shipment_line=sl, quantity=q)
+            for sl, q in returned.items()
+        ]
+    )
+    inventory.put_back(
+        company=order.company,
+        warehouse=warehouse,
+        quantities=[(sl.product_id, q) for sl, q in returned.items() if _tracked(sl.order_line)],
+        actor=actor,
+        reason=reason.strip(),
+        reference=receipt.number,
+        reference_id=receipt.pk,
+    )
+    order_lines = {}
+    for sl, quantity in returned.items():
+        sl.qty_returned += quantity
+        order_line = order_lines.setdefault(sl.order_line_id, sl.order_line)
+        order_line.qty_returned += quantity
+    ShipmentLine.objects.for_company(order.company_id).bulk_update(list(returned), ["qty_returned"])
+    SalesOrderLine.objects.for_company(order.company_id).bulk_update(
+        list(order_lines.values()), ["qty_returned"]
+    )
+    summary = {str(sl.order_line_id): str(q) for sl, q in returned.items()}
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="return_receive",
+        changes={"return": receipt.number, "shipment": locked.number, "lines": summary},
+    )
+    events.emit(
+        type="return.received",
+        entity=receipt,
+        actor=actor,
+        payload={
+            "number": receipt.number,
+            "order_id": str(order.pk),
+            "shipment": locked.number,
+            "lines": summary,
+        },
+    )
+    return receipt
+
+
+__all__ = [
+    "return_receive",
+    "shipment_cancel",
+    "shipment_create",
+    "shipment_dispatch",
+    "shipment_update",
+]

@@ -1,0 +1,701 @@
+"""Write use cases of stock: warehouses, receipts, adjustments, transfers, counts, and the
+reservation primitives the order services call (reserve, release, consume, put back).
+
+Locking rule: stock levels are locked with ``SELECT … FOR UPDATE`` in primary-key order, in
+one statement, so two transactions touching the same products always queue instead of
+deadlocking. Reservation rows belong to one order line; callers (sales, fulfilment) hold
+that order's row lock, so no two transactions change the same reservation.
+
+Every function writes with a fixed number of statements whatever the number of lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.catalog.models import Product
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import new_id, parse_id
+from ordercrm.core.models import Company
+from ordercrm.core.money import ZERO, plain, to_decimal
+from ordercrm.core.numbering import next_number
+from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import FieldErrors
+from ordercrm.inventory.exceptions import (
+    BelowReserved,
+    InsufficientStock,
+    NotReserved,
+    SameWarehouse,
+)
+from ordercrm.inventory.models import MoveKind, Reservation, StockLevel, StockMove, Warehouse
+from ordercrm.inventory.signals import stock_increased
+
+# ---------------------------------------------------------------- warehouses
+
+
+def on_company_created(sender, company: Company, **kwargs) -> None:
+    """Every company starts with one warehouse, so stock can be received at once."""
+    Warehouse.objects.get_or_create(
+        company=company, code="main", defaults={"name": _("Main warehouse"), "sequence": 10}
+    )
+
+
+@transaction.atomic
+def warehouse_create(
+    *, company: Company, actor, code: str, name: str, address: str = "", sequence: int = 10
+) -> Warehouse:
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    errors = FieldErrors()
+    errors.required("code", code)
+    errors.required("name", name)
+    if code and Warehouse.objects.for_company(company).filter(code=code.strip()).exists():
+        errors.add("code", _("A warehouse with this code exists."))
+    errors.raise_if_any()
+    warehouse = Warehouse.objects.create(
+        company=company, code=code.strip(), name=name.strip(), address=address, sequence=sequence
+    )
+    audit.record(actor=actor, entity=warehouse, action="create")
+    return warehouse
+
+
+def warehouses_in_order(company: Company, warehouse_id: UUID | None = None) -> list[UUID]:
+    """The warehouses an order draws from: its own, or all active ones by allocation order."""
+    if warehouse_id is not None:
+        return [warehouse_id]
+    return list(
+        Warehouse.objects.for_company(company)
+        .filter(is_active=True)
+        .order_by("sequence", "code")
+        .values_list("pk", flat=True)
+    )
+
+
+# ---------------------------------------------------------------- levels and moves
+
+
+def _lock_levels(
+    company: Company, product_ids: Iterable[UUID], warehouse_ids: Iterable[UUID], *, create: bool
+) -> dict[tuple[UUID, UUID], StockLevel]:
+    """Lock the levels of every (product, warehouse) pair, in primary-key order.
+
+    With ``create``, missing levels are inserted first (``ON CONFLICT DO NOTHING``, so two
+    first receipts of a product do not fail each other)."""
+    product_ids, warehouse_ids = set(product_ids), set(warehouse_ids)
+    if not product_ids or not warehouse_ids:
+        return {}
+    levels = StockLevel.objects.for_company(company).filter(
+        product_id__in=product_ids, warehouse_id__in=warehouse_ids
+    )
+    if create:
+        StockLevel.objects.bulk_create(
+            [
+                StockLevel(company=company, product_id=p, warehouse_id=w)
+                for p in product_ids
+                for w in warehouse_ids
+            ],
+            ignore_conflicts=True,
+        )
+    locked = levels.select_for_update().order_by("pk")
+    return {(level.product_id, level.warehouse_id): level for level in locked}
+
+
+def _save_levels(company: Company, levels: Iterable[StockLevel]) -> None:
+    levels = list(levels)
+    if levels:
+        StockLevel.objects.for_company(company).bulk_update(
+            levels, ["on_hand", "reserved", "updated_at"]
+        )
+
+
+@dataclass
+class _Entry:
+    product_id: UUID
+    warehouse_id: UUID
+    quantity: Decimal
+    reason: str = ""
+
+
+def _write_moves(
+    company: Company,
+    levels: dict[tuple[UUID, UUID], StockLevel],
+    entries: list[_Entry],
+    *,
+    kind: str,
+    actor,
+    reference: str,
+    reference_id: UUID,
+) -> list[StockMove]:
+    """Apply signed quantities to ``on_hand`` and append one move per entry.
+
+    Raises ``inventory.below_reserved`` (nothing written) if a level would fall below what is
+    reserved, or below zero."""
+    now = timezone.now()
+    moves, short = [], []
+    for entry in entries:
+        level = levels[(entry.product_id, entry.warehouse_id)]
+        level.on_hand += entry.quantity
+        level.updated_at = now
+        if level.on_hand < level.reserved or level.on_hand < 0:
+            short.append(
+                {
+                    "product_id": str(entry.product_id),
+                    "warehouse_id": str(entry.warehouse_id),
+                    "on_hand": str(level.on_hand - entry.quantity),
+                    "reserved": str(level.reserved),
+                    "change": str(entry.quantity),
+                }
+            )
+        moves.append(
+            StockMove(
+                company=company,
+                product_id=entry.product_id,
+                warehouse_id=entry.warehouse_id,
+                kind=kind,
+                quantity=entry.quantity,
+                balance_after=level.on_hand,
+                reason=entry.reason[:200],
+                reference=reference[:64],
+                reference_id=reference_id,
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+        )
+    if short:
+        raise BelowReserved(details={"lines": short})
+    _save_levels(company, {id(level): level for level in levels.values()}.values())
+    StockMove.objects.bulk_create(moves)
+    return moves
+
+
+def _resolve_lines(
+    company: Company, lines: list[dict[str, Any]], *, signed: bool = False, allow_zero=False
+) -> list[tuple[Product, Decimal]]:
+    """``[{"product" | "product_id" | "sku", "quantity"}]`` → (product, quantity), one query.
+
+    Quantities must be positive (or, with ``signed``, non-zero). All errors are raised
+    together as ``core.validation_failed`` with ``details["lines"][index][field]``."""
+    errors: dict[str, dict[str, list[str]]] = {}
+
+    def fail(index: int, field: str, message: str) -> None:
+        errors.setdefault(str(index), {}).setdefault(field, []).append(message)
+
+    if not lines:
+        raise ValidationFailed(details={"fields": {"lines": [_("Add at least one line.")]}})
+    ids, skus = set(), set()
+    for raw in lines:
+        product = raw.get("product")
+        if isinstance(product, Product):
+            ids.add(product.pk)
+        elif raw.get("product_id"):
+            with contextlib.suppress(NotFound):  # reported per line below
+                ids.add(parse_id(raw["product_id"]))
+        elif raw.get("sku"):
+            skus.add(str(raw["sku"]).strip())
+    found = Product.objects.for_company(company).filter(pk__in=ids) | Product.objects.for_company(
+        company
+    ).filter(sku__in=skus)
+    by_id = {p.pk: p for p in found}
+    by_sku = {p.sku: p for p in by_id.values()}
+    resolved = []
+    for index, raw in enumerate(lines):
+        product = raw.get("product")
+        if isinstance(product, Product):
+            product = by_id.get(product.pk)
+        elif raw.get("product_id"):
+            try:
+                product = by_id.get(parse_id(raw["product_id"]))
+            except NotFound:
+                product = None
+        else:
+            product = by_sku.get(str(raw.get("sku") or "").strip())
+        if product is None:
+            fail(index, "product", _("Unknown product."))
+        elif not product.is_stock_tracked:
+            fail(index, "product", _("This product is not stock-tracked."))
+        try:
+            quantity = to_decimal(raw.get("quantity"))
+        except (TypeError, ValueError):
+            fail(index, "quantity", _("Enter a number."))
+            continue
+        if quantity.as_tuple().exponent < -4:
+            fail(index, "quantity", _("Use at most four decimal places."))
+        elif signed and quantity == 0 and not allow_zero:
+            fail(index, "quantity", _("Enter a quantity other than zero."))
+        elif not signed and (quantity < 0 or (quantity == 0 and not allow_zero)):
+            fail(index, "quantity", _("Enter a quantity greater than zero."))
+        if product is not None:
+            resolved.append((product, quantity))
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    return resolved
+
+
+def _notify_increase(company: Company, product_ids: Iterable[UUID]) -> None:
+    """After commit, tell the layers above that stock arrived (backorders wait for it)."""
+    ids = sorted({str(p) for p in product_ids})
+    if ids:
+        transaction.on_commit(
+            lambda: stock_increased.send(sender=StockMove, company_id=company.pk, product_ids=ids)
+        )
+
+
+def _document(company: Company, prefix: str) -> tuple[str, UUID]:
+    year = timezone.now().year
+    return next_number(company=company, prefix=prefix, year=year), new_id()
+
+
+def _stock_change(
+    *,
+    company: Company,
+    actor,
+    warehouse: Warehouse,
+    entries: list[_Entry],
+    kind: str,
+    prefix: str,
+    reference: str,
+    action: str,
+    event: str | None,
+) -> list[StockMove]:
+    """The shared body of receipts, adjustments and counts: lock, move, audit, event."""
+    number, reference_id = _document(company, prefix)
+    levels = _lock_levels(company, [e.product_id for e in entries], [warehouse.pk], create=True)
+    moves = _write_moves(
+        company,
+        levels,
+        entries,
+        kind=kind,
+        actor=actor,
+        reference=reference or number,
+        reference_id=reference_id,
+    )
+    summary = [
+        {"product_id": str(m.product_id), "quantity": str(m.quantity), "reason": m.reason}
+        for m in moves
+    ]
+    audit.record(
+        actor=actor,
+        entity=warehouse,
+        action=action,
+        label=f"{warehouse.code} {number}",
+        changes={"document": number, "reference": reference, "lines": summary},
+    )
+    if event:
+        events.emit(
+            type=event,
+            entity=warehouse,
+            actor=actor,
+            payload={"document": number, "reference": reference, "lines": summary},
+        )
+    _notify_increase(company, [m.product_id for m in moves if m.quantity > 0])
+    return moves
+
+
+def _require_stock_edit(actor, company: Company, warehouse: Warehouse) -> None:
+    access_for(actor, company).require(Perm.STOCK_EDIT)
+    if warehouse.company_id != company.pk:
+        raise ValidationFailed(details={"fields": {"warehouse": [_("Unknown warehouse.")]}})
+
+
+@transaction.atomic
+def stock_receive(
+    *,
+    company: Company,
+    actor,
+    warehouse: Warehouse,
+    lines: list[dict[str, Any]],
+    reference: str = "",
+) -> list[StockMove]:
+    """Goods arrive: ``on_hand`` rises by each quantity (> 0); waiting backorders are then
+    filled oldest first by the order side."""
+    _require_stock_edit(actor, company, warehouse)
+    resolved = _resolve_lines(company, lines)
+    entries = [_Entry(p.pk, warehouse.pk, q) for p, q in resolved]
+    return _stock_change(
+        company=company,
+        actor=actor,
+        warehouse=warehouse,
+        entries=entries,
+        kind=MoveKind.RECEIPT,
+        prefix="RCV",
+        reference=reference,
+        action="stock_receipt",
+        event="stock.received",
+    )
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    company: Company,
+    actor,
+    warehouse: Warehouse,
+    lines: list[dict[str, Any]],
+    reason: str,
+) -> list[StockMove]:
+    """Correct ``on_hand`` by signed quantities (damage, loss, found goods). A reason is
+    required; stock cannot fall below what is reserved (``inventory.below_reserved``)."""
+    _require_stock_edit(actor, company, warehouse)
+    if not (reason or "").strip():
+        raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
+    resolved = _resolve_lines(company, lines, signed=True)
+    entries = [_Entry(p.pk, warehouse.pk, q, reason.strip()) for p, q in resolved]
+    return _stock_change(
+        company=company,
+        actor=actor,
+        warehouse=warehouse,
+        entries=entries,
+        kind=MoveKind.ADJUSTMENT,
+        prefix="ADJ",
+        reference="",
+        action="stock_adjustment",
+        event="stock.adjusted",
+    )
+
+
+@transaction.atomic
+def stock_count(
+    *,
+    company: Company,
+    actor,
+    warehouse: Warehouse,
+    counts: list[dict[str, Any]],
+    reason: str = "",
+) -> list[StockMove]:
+    """Record a physical count: each counted quantity replaces ``on_hand`` through an
+    adjustment move of the difference. Products counted as they stand move nothing."""
+    _require_stock_edit(actor, company, warehouse)
+    resolved = _resolve_lines(company, counts, allow_zero=True)
+    levels = _lock_levels(company, [p.pk for p, _q in resolved], [warehouse.pk], create=True)
+    reason = (reason or "").strip() or _("Stock count")
+    entries = []
+    for product, counted in resolved:
+        difference = counted - levels[(product.pk, warehouse.pk)].on_hand
+        if difference:
+            entries.append(_Entry(product.pk, warehouse.pk, difference, reason))
+    if not entries:
+        return []
+    return _stock_change(
+        company=company,
+        actor=actor,
+        warehouse=warehouse,
+        entries=entries,
+        kind=MoveKind.ADJUSTMENT,
+        prefix="CNT",
+        reference="",
+        action="stock_count",
+        event="stock.adjusted",
+    )
+
+
+@transaction.atomic
+def stock_transfer(
+    *,
+    company: Company,
+    actor,
+    source: Warehouse,
+    destination: Warehouse,
+    lines: list[dict[str, Any]],
+    reason: str = "",
+) -> list[StockMove]:
+    """Move free stock (on hand − reserved) between warehouses: one move out, one move in."""
+    _require_stock_edit(actor, company, source)
+    _require_stock_edit(actor, company, destination)
+    if source.pk == destination.pk:
+        raise SameWarehouse()
+    resolved = _resolve_lines(company, lines)
+    number, reference_id = _document(company, "TRF")
+    product_ids = [p.pk for p, _q in resolved]
+    levels = _lock_levels(company, product_ids, [source.pk, destination.pk], create=True)
+    entries = []
+    for product, quantity in resolved:
+        entries.append(_Entry(product.pk, source.pk, -quantity, reason))
+        entries.append(_Entry(product.pk, destination.pk, quantity, reason))
+    moves = _write_moves(
+        company,
+        levels,
+        entries,
+        kind=MoveKind.TRANSFER,
+        actor=actor,
+        reference=number,
+        reference_id=reference_id,
+    )
+    audit.record(
+        actor=actor,
+        entity=source,
+        action="stock_transfer",
+        label=f"{source.code} → {destination.code} {number}",
+        changes={
+            "document": number,
+            "to": destination.code,
+            "lines": [{"product_id": str(p.pk), "quantity": str(q)} for p, q in resolved],
+        },
+    )
+    _notify_increase(company, product_ids)
+    return moves
+
+
+# ---------------------------------------------------------------- reservations
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Stock an order line still needs reserved."""
+
+    order_line_id: UUID
+    order_id: UUID
+    product_id: UUID
+    quantity: Decimal
+    reference: str = ""
+
+
+def reserve(
+    *,
+    company: Company,
+    demands: list[Demand],
+    warehouse_ids: list[UUID],
+    all_or_nothing: bool,
+) -> dict[UUID, Decimal]:
+    """Reserve each demand from the warehouses in the given order; returns what each line got.
+
+    ``all_or_nothing``: if any line cannot be covered in full, raise
+    ``inventory.insufficient_stock`` with the shortfall per line and change nothing.
+    Otherwise reserve what is there; the rest stays a backorder for the caller to record.
+    The caller holds the order's row lock and runs this inside its transaction.
+    """
+    demands = [d for d in demands if d.quantity > 0]
+    if not demands or not warehouse_ids:
+        if all_or_nothing and demands:
+            _raise_short(company, [(d, ZERO, d.quantity) for d in demands])
+        return {}
+    levels = _lock_levels(company, [d.product_id for d in demands], warehouse_ids, create=False)
+    existing = {
+        (r.order_line_id, r.warehouse_id): r
+        for r in Reservation.objects.for_company(company).filter(
+            order_line_id__in=[d.order_line_id for d in demands]
+        )
+    }
+    got: dict[UUID, Decimal] = {}
+    short = []
+    touched_levels, to_update, to_create = {}, {}, []
+    for demand in demands:
+        remaining = demand.quantity
+        free_total = ZERO
+        for warehouse_id in warehouse_ids:
+            level = levels.get((demand.product_id, warehouse_id))
+            if level is None or remaining <= 0:
+                continue
+            free = level.on_hand - level.reserved
+            free_total += max(free, ZERO)
+            take = min(free, remaining)
+            if take <= 0:
+                continue
+            level.reserved += take
+            touched_levels[level.pk] = level
+            remaining -= take
+            got[demand.order_line_id] = got.get(demand.order_line_id, ZERO) + take
+            key = (demand.order_line_id, warehouse_id)
+            if key in existing:
+                existing[key].quantity += take
+                to_update[existing[key].pk] = existing[key]
+            else:
+                existing[key] = Reservation(
+                    company=company,
+                    product_id=demand.product_id,
+                    warehouse_id=warehouse_id,
+                    order_id=demand.order_id,
+                    order_line_id=demand.order_line_id,
+                    reference=demand.reference[:64],
+                    quantity=take,
+                )
+                to_create.append(existing[key])
+        if remaining > 0:
+            short.append((demand, demand.quantity - remaining, remaining))
+    if short and all_or_nothing:
+        _raise_short(company, short)
+    now = timezone.now()
+    for level in touched_levels.values():
+        level.updated_at = now
+    _save_levels(company, touched_levels.values())
+    if to_update:
+        Reservation.objects.for_company(company).bulk_update(to_update.values(), ["quantity"])
+    Reservation.objects.bulk_create(to_create)
+    return got
+
+
+def _raise_short(company: Company, short: list[tuple[Demand, Decimal, Decimal]]) -> None:
+    skus = dict(
+        Product.objects.for_company(company)
+        .filter(pk__in={d.product_id for d, _a, _s in short})
+        .values_list("pk", "sku")
+    )
+    raise InsufficientStock(
+        params={"count": len(short)},
+        details={
+            "lines": [
+                {
+                    "order_line_id": str(demand.order_line_id),
+                    "product_id": str(demand.product_id),
+                    "sku": skus.get(demand.product_id, ""),
+                    "requested": plain(demand.quantity),
+                    "available": plain(available),
+                    "shortfall": plain(shortfall),
+                }
+                for demand, available, shortfall in short
+            ]
+        },
+    )
+
+
+def _reservations_of(company: Company, line_ids: Iterable[UUID], warehouse_ids=None):
+    reservations = Reservation.objects.for_company(company).filter(order_line_id__in=line_ids)
+    if warehouse_ids is not None:
+        reservations = reservations.filter(warehouse_id__in=warehouse_ids)
+    # Newest first: releasing gives back the last stock taken.
+    return list(reservations.order_by("-created_at", "-id"))
+
+
+def _shrink(
+    company: Company, reservations: list[Reservation], amounts: dict[UUID, Decimal | None]
+) -> tuple[dict[tuple[UUID, UUID], list[tuple[Reservation, Decimal]]], dict[UUID, Decimal]]:
+    """Take ``amounts[line]`` (``None``: everything) from the lines' reservations.
+
+    Returns the taken (reservation, quantity) per (product, warehouse) and the total per line.
+    """
+    wanted = dict(amounts)
+    taken: dict[tuple[UUID, UUID], list[tuple[Reservation, Decimal]]] = {}
+    per_line: dict[UUID, Decimal] = {}
+    for reservation in reservations:
+        want = wanted.get(reservation.order_line_id, ZERO)
+        take = reservation.quantity if want is None else min(want, reservation.quantity)
+        if take <= 0:
+            continue
+        if want is not None:
+            wanted[reservation.order_line_id] = want - take
+        taken.setdefault((reservation.product_id, reservation.warehouse_id), []).append(
+            (reservation, take)
+        )
+        per_line[reservation.order_line_id] = per_line.get(reservation.order_line_id, ZERO) + take
+    return taken, per_line
+
+
+def _store_reservations(company: Company, changed: list[Reservation]) -> None:
+    empty = [r.pk for r in changed if r.quantity <= 0]
+    kept = [r for r in changed if r.quantity > 0]
+    if empty:
+        Reservation.objects.for_company(company).filter(pk__in=empty).delete()
+    if kept:
+        Reservation.objects.for_company(company).bulk_update(kept, ["quantity"])
+
+
+def release(*, company: Company, amounts: dict[UUID, Decimal | None]) -> dict[UUID, Decimal]:
+    """Give reserved stock back: ``amounts[line_id]`` (``None`` for all of it).
+
+    Returns what was released per line. The caller holds the order lock."""
+    reservations = _reservations_of(company, amounts.keys())
+    taken, per_line = _shrink(company, reservations, amounts)
+    if not taken:
+        return {}
+    levels = _lock_levels(company, {p for p, _w in taken}, {w for _p, w in taken}, create=False)
+    changed = []
+    now = timezone.now()
+    for key, parts in taken.items():
+        level = levels[key]
+        for reservation, quantity in parts:
+            reservation.quantity -= quantity
+            level.reserved -= quantity
+            changed.append(reservation)
+        level.updated_at = now
+    _save_levels(company, [levels[key] for key in taken])
+    _store_reservations(company, changed)
+    _notify_increase(company, {p for p, _w in taken})
+    return per_line
+
+
+@dataclass(frozen=True)
+class Consumption:
+    order_line_id: UUID
+    quantity: Decimal
+
+
+def consume(
+    *,
+    company: Company,
+    consumptions: list[Consumption],
+    warehouse_ids: list[UUID] | None,
+    actor,
+    reference: str,
+    reference_id: UUID,
+) -> list[StockMove]:
+    """Ship reserved stock: reservations and ``on_hand`` fall together, one shipment move per
+    line and warehouse. Raises ``inventory.not_reserved`` when a line has less reserved
+    (in the given warehouses) than it ships. The caller holds the order lock."""
+    amounts = {c.order_line_id: c.quantity for c in consumptions if c.quantity > 0}
+    if not amounts:
+        return []
+    reservations = _reservations_of(company, amounts.keys(), warehouse_ids)
+    # Consume oldest first, the reverse of release.
+    reservations.reverse()
+    taken, per_line = _shrink(company, reservations, amounts)
+    missing = [
+        {"order_line_id": str(line), "quantity": str(q), "reserved": str(per_line.get(line, ZERO))}
+        for line, q in amounts.items()
+        if per_line.get(line, ZERO) < q
+    ]
+    if missing:
+        raise NotReserved(details={"lines": missing})
+    levels = _lock_levels(company, {p for p, _w in taken}, {w for _p, w in taken}, create=False)
+    entries, changed = [], []
+    for key, parts in taken.items():
+        for reservation, quantity in parts:
+            reservation.quantity -= quantity
+            levels[key].reserved -= quantity
+            changed.append(reservation)
+            entries.append(_Entry(key[0], key[1], -quantity))
+    _store_reservations(company, changed)
+    return _write_moves(
+        company,
+        levels,
+        entries,
+        kind=MoveKind.SHIPMENT,
+        actor=actor,
+        reference=reference,
+        reference_id=reference_id,
+    )
+
+
+def put_back(
+    *,
+    company: Company,
+    warehouse: Warehouse,
+    quantities: list[tuple[UUID, Decimal]],
+    actor,
+    reason: str,
+    reference: str,
+    reference_id: UUID,
+) -> list[StockMove]:
+    """Returned goods come back into ``warehouse``: one return move per (product, quantity)."""
+    entries = [_Entry(p, warehouse.pk, q, reason) for p, q in quantities if q > 0]
+    if not entries:
+        return []
+    levels = _lock_levels(company, [e.product_id for e in entries], [warehouse.pk], create=True)
+    moves = _write_moves(
+        company,
+        levels,
+        entries,
+        kind=MoveKind.RETURN,
+        actor=actor,
+        reference=reference,
+        reference_id=reference_id,
+    )
+    _notify_increase(company, [e.product_id for e in entries])
+    return moves
