@@ -254,6 +254,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             product_id=by_id[k].product_id,
             quantity=q - by_id[k].qty_reserved,
             reference=order.number,
+            already_reserved=by_id[k].qty_reserved,
         )
         for k, q in tracked.items()
         if q > by_id[k].qty_reserved

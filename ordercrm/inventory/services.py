@@ -456,6 +456,7 @@ class Demand:
     product_id: UUID
     quantity: Decimal
     reference: str = ""
+    already_reserved: Decimal = ZERO  # lets a first reservation skip looking for existing rows
 
 
 def reserve(
@@ -478,10 +479,13 @@ def reserve(
             _raise_short(company, [(d, ZERO, d.quantity) for d in demands])
         return {}
     levels = _lock_levels(company, [d.product_id for d in demands], warehouse_ids, create=False)
+    topping_up = [d.order_line_id for d in demands if d.already_reserved > 0]
     existing = {
         (r.order_line_id, r.warehouse_id): r
-        for r in Reservation.objects.for_company(company).filter(
-            order_line_id__in=[d.order_line_id for d in demands]
+        for r in (
+            Reservation.objects.for_company(company).filter(order_line_id__in=topping_up)
+            if topping_up
+            else []
         )
     }
     got: dict[UUID, Decimal] = {}

@@ -549,6 +549,7 @@ def _reserve_open(
             product_id=line.product_id,
             quantity=line.open_quantity - line.qty_reserved,
             reference=order.number,
+            already_reserved=line.qty_reserved,
         )
         for line in lines
         if line.kind == LineKind.PRODUCT and line.product_id in tracked
