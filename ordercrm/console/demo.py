@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from ordercrm.accounts.models import User
 from ordercrm.accounts.roles import Role
 from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import TaxRate, Unit
+from ordercrm.core.exceptions import DomainError
 from ordercrm.core.models import Company
 from ordercrm.core.money import round_to
 from ordercrm.core.services import company_create
@@ -145,7 +147,9 @@ def build_demo(*, seed: int = 2026) -> Company:
     )
     users = _users(company)
     products = _catalog(company, users["admin"], rng)
-    _customers(company, users, products, rng)
+    demo_customers = _customers(company, users, products, rng)
+    _stock(company, users, products, rng)
+    _orders(company, users, demo_customers, products, rng)
     return company
 
 
@@ -242,12 +246,13 @@ def _catalog(company: Company, admin: User, rng: random.Random) -> list:
 
 def _customers(
     company: Company, users: dict[str, User], products: list, rng: random.Random
-) -> None:
+) -> list:
     from ordercrm.catalog.models import PriceList
 
     usd = PriceList.objects.for_company(company).get(currency="USD", is_default=True)
     vip = PriceList.objects.for_company(company).get(name__startswith="VIP")
     reps = [users["sales_rep"], users["sales_rep2"], users["sales_manager"]]
+    made = []
     for index in range(50):
         owner = reps[index % len(reps)]
         if index < 32:
@@ -304,6 +309,7 @@ def _customers(
                 ["重点客户 key account", "经销商 distributor", "新客户 new", "出口 export"], 1
             ),
         )
+        made.append(customer)
         for position, person in enumerate(people[: rng.randint(1, 3)]):
             customers.contact_add(
                 customer=customer,
@@ -326,4 +332,81 @@ def _customers(
                 region=region,
                 postal_code=postcode,
                 country=country,
+            )
+    return made
+
+
+def _stock(company: Company, users: dict[str, User], products: list, rng: random.Random) -> None:
+    """Two warehouses; most products in stock, a few short so backorders show."""
+    from ordercrm.inventory import services as inventory
+    from ordercrm.inventory.models import Warehouse
+
+    main = Warehouse.objects.for_company(company).get(code="main")
+    Warehouse.objects.for_company(company).filter(pk=main.pk).update(
+        name="上海主仓 Shanghai main", address="上海市浦东新区张江路 88 号"
+    )
+    south = inventory.warehouse_create(
+        company=company,
+        actor=users["admin"],
+        code="gz",
+        name="广州仓 Guangzhou",
+        address="广州市黄埔区开发大道 200 号",
+        sequence=20,
+    )
+    for warehouse, share in ((main, 1.0), (south, 0.4)):
+        inventory.stock_receive(
+            company=company,
+            actor=users["warehouse"],
+            warehouse=warehouse,
+            reference="PO-DEMO-001",
+            lines=[
+                {"product": product, "quantity": int(rng.randint(20, 400) * share)}
+                for index, product in enumerate(products)
+                if index % 9 != 4 and int(20 * share) > 0
+            ],
+        )
+
+
+def _orders(
+    company: Company, users: dict[str, User], demo_customers: list, products: list, rng
+) -> None:
+    """Orders in every stage: drafts, confirmed, partly and fully shipped."""
+    from ordercrm.fulfilment import services as fulfilment
+    from ordercrm.sales import services as sales
+
+    for index, customer in enumerate(demo_customers[:30]):
+        actor = customer.owner
+        header = {"exchange_rate": Decimal("7.10")} if customer.currency != "CNY" else {}
+        order = sales.order_create(
+            company=company,
+            actor=actor,
+            customer=customer,
+            lines=[
+                {"product": product, "quantity": rng.randint(1, 12)}
+                for product in rng.sample(products, rng.randint(2, 5))
+            ],
+            customer_reference=f"PO-{2026}{index:04d}",
+            **header,
+        )
+        stage = index % 6
+        if stage == 0:
+            continue  # a quotation still being worked on
+        order = sales.order_submit(order=order, actor=actor)
+        if stage < 3:
+            continue
+        partial = None
+        if stage in (3, 4):  # part of the first two lines, as far as stock is reserved
+            partial = [
+                {"order_line_id": str(line.pk), "quantity": line.qty_reserved}
+                for line in sales.order_lines_for_update(order)[:2]
+            ]
+        # Nothing in stock for it yet: it stays a backorder.
+        with contextlib.suppress(DomainError):
+            fulfilment.shipment_create(
+                order=order,
+                actor=users["warehouse"],
+                lines=partial,
+                carrier=rng.choice(["顺丰速运 SF Express", "中通快递 ZTO", "德邦物流 Deppon"]),
+                tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
+                dispatch=stage != 3,
             )

@@ -20,6 +20,12 @@ def counts():
     }
 
 
+from ordercrm.fulfilment.models import Shipment  # noqa: E402
+from ordercrm.inventory.models import StockLevel  # noqa: E402
+from ordercrm.inventory.selectors import ledger_discrepancies  # noqa: E402
+from ordercrm.sales.models import SalesOrder  # noqa: E402
+
+
 @pytest.mark.django_db
 def test_demo_builds_a_realistic_company_once(capsys):
     call_command("demo")
@@ -42,6 +48,13 @@ def test_demo_builds_a_realistic_company_once(capsys):
     assert User.objects.get(username="sales_rep").check_password("ordercrm-demo")
     assert Customer.objects.unscoped().filter(name__contains="有限公司").exists()
     assert Customer.objects.unscoped().filter(language="en", currency="USD").exists()
+    statuses = set(SalesOrder.objects.unscoped().values_list("status", flat=True))
+    assert {"draft", "confirmed"} <= statuses
+    shipments = set(Shipment.objects.unscoped().values_list("status", flat=True))
+    assert shipments == {"draft", "dispatched"}
+    assert StockLevel.objects.unscoped().filter(reserved__gt=0).exists()
+    for company in Company.objects.all():
+        assert ledger_discrepancies(company) == []
     out = capsys.readouterr().out
     assert "sales_manager" in out
     assert "ordercrm-demo" in out
