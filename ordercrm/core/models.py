@@ -28,6 +28,12 @@ class ShippingPolicy(models.TextChoices):
     SHIP_COMPLETE = "ship_complete", _("Ship complete orders only")
 
 
+class CreditPolicy(models.TextChoices):
+    APPROVAL = "approval", _("Over the credit limit needs approval")
+    BLOCK = "block", _("Over the credit limit is refused")
+    OFF = "off", _("No credit check")
+
+
 class Company(models.Model):
     """The tenant boundary: every business row belongs to exactly one company."""
 
@@ -60,6 +66,13 @@ class Company(models.Model):
         help_text=_("Orders whose total in the company currency reaches this need approval."),
     )
     allow_self_approval = models.BooleanField(_("allow approving one's own orders"), default=False)
+    credit_policy = models.CharField(
+        _("credit policy"),
+        max_length=16,
+        choices=CreditPolicy.choices,
+        default=CreditPolicy.APPROVAL,
+        help_text=_("What confirming an order does when it takes the customer over the limit."),
+    )
     stock_policy = models.CharField(
         _("stock policy"),
         max_length=20,

@@ -93,6 +93,21 @@ class Customer(CompanyOwned):
         blank=True,
         help_text=_("In the company currency. Empty: no limit."),
     )
+    credit_hold = models.BooleanField(
+        _("credit hold"),
+        default=False,
+        help_text=_("No order of this customer is confirmed while set (finance sets it)."),
+    )
+    credit_hold_reason = models.CharField(_("credit hold reason"), max_length=200, blank=True)
+    # Receivables in the company currency, maintained by billing inside its transactions so
+    # the credit check reads them in one row instead of summing every invoice.
+    receivable_balance = models.DecimalField(
+        _("unpaid invoices"), **AMOUNT_FIELD, default=Decimal("0")
+    )
+    advance_balance = models.DecimalField(
+        _("unallocated advances"), **AMOUNT_FIELD, default=Decimal("0")
+    )
+    oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
     payment_terms = models.ForeignKey(
         PaymentTerm,
         verbose_name=_("payment terms"),

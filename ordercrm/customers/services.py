@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from ordercrm.accounts.access import access_for
 from ordercrm.accounts.models import Membership
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import Conflict, DomainError, NotFound
+from ordercrm.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.numbering import next_value
 from ordercrm.core.permissions import Perm
@@ -327,3 +327,51 @@ def payment_terms_setup_defaults(*, company: Company) -> None:
         PaymentTerm.objects.get_or_create(
             company=company, days=days, defaults={"name": name, "is_default": is_default}
         )
+
+
+@transaction.atomic
+def customer_credit_hold(*, customer: Customer, actor, reason: str) -> Customer:
+    """Finance stops confirmations for a customer (``sales.customer_credit_hold`` is raised
+    when one of its orders would be confirmed). Setting it again changes nothing."""
+    access_for(actor, customer.company).require(Perm.CREDIT_CONTROL)
+    locked = _lock_customer(customer)
+    if locked.credit_hold:
+        return locked
+    if not (reason or "").strip():
+        raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
+    locked.credit_hold, locked.credit_hold_reason = True, reason.strip()
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="credit_hold",
+        changes={"credit_hold": [False, True], "reason": [None, locked.credit_hold_reason]},
+    )
+    events.emit(
+        type="customer.credit_hold",
+        entity=locked,
+        actor=actor,
+        payload={"reason": locked.credit_hold_reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def customer_credit_release(*, customer: Customer, actor) -> Customer:
+    access_for(actor, customer.company).require(Perm.CREDIT_CONTROL)
+    locked = _lock_customer(customer)
+    if not locked.credit_hold:
+        return locked
+    old_reason = locked.credit_hold_reason
+    locked.credit_hold, locked.credit_hold_reason = False, ""
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="credit_release",
+        changes={"credit_hold": [True, False], "reason": [old_reason, None]},
+    )
+    events.emit(type="customer.credit_released", entity=locked, actor=actor, payload={})
+    return locked

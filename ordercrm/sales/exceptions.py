@@ -52,3 +52,33 @@ class ReasonRequired(DomainError):
     code = "sales.reason_required"
     message = _("Please give a reason.")
     http_status = 422
+
+
+class CustomerOnCreditHold(Conflict):
+    code = "sales.customer_credit_hold"
+    message = _("The customer is on credit hold; finance must release it first.")
+    http_status = 409
+
+
+class CreditLimitExceeded(Conflict):
+    """``details``: exposure, limit and over_by in the company currency."""
+
+    code = "sales.credit_limit_exceeded"
+    message = _("This order would take the customer over the credit limit by %(over_by)s.")
+    http_status = 409
+
+
+class NotAnApprover(PermissionDenied):
+    code = "sales.not_an_approver"
+    message = _("This order does not wait for your approval.")
+
+
+class ApprovalVoid(Conflict):
+    code = "sales.approval_void"
+    message = _("The order changed after it was submitted; submit it again for approval.")
+    http_status = 409
+
+
+class CreditHoldRelease(PermissionDenied):
+    code = "sales.credit_hold_release"
+    message = _("Only finance can release a credit hold.")

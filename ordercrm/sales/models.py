@@ -130,6 +130,20 @@ class SalesOrder(CompanyOwned):
     revision = models.PositiveIntegerField(_("revision"), default=0)
     line_count = models.PositiveIntegerField(default=0)
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
+    credit_hold = models.BooleanField(
+        _("credit hold"), default=False, help_text=_("Held by finance; only finance releases it.")
+    )
+    amount_invoiced = models.DecimalField(
+        _("invoiced"),
+        **AMOUNT_FIELD,
+        default=ZERO,
+        help_text=_("Maintained by billing: invoiced minus credited, in the order currency."),
+    )
+    approval_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Digest of what the approval rules looked at when the order was confirmed.",
+    )
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -357,3 +371,94 @@ class OrderTemplate(CompanyOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RuleKind(models.TextChoices):
+    ORDER_TOTAL = "order_total", _("Order total (company currency) at least")
+    LINE_DISCOUNT = "line_discount", _("Any line discount above (%)")
+    MARGIN = "margin", _("Order margin below (%)")
+    CREDIT_LIMIT = "credit_limit", _("Credit exposure over the customer's limit")
+    STOCK_SHORTFALL = "stock_shortfall", _("Stock short at submission")
+    OVERDUE_INVOICES = "overdue_invoices", _("Customer has invoices overdue more than (days)")
+    NEW_CUSTOMER = "new_customer", _("New customer (first order)")
+    BELOW_PRICE_LIST = "below_price_list", _("Unit price below the price list")
+
+
+class ApprovalRule(CompanyOwned):
+    """When an order needs approval, and whose: sequential steps, each satisfied by one
+    approval from anyone holding its role or named in it."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("condition"), max_length=20, choices=RuleKind.choices)
+    threshold = models.DecimalField(
+        _("threshold"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("approval rule")
+        verbose_name_plural = _("approval rules")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalRuleStep(CompanyOwned):
+    rule = models.ForeignKey(ApprovalRule, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(_("step"), default=1)
+    role = models.CharField(
+        _("role"), max_length=20, blank=True, help_text=_("Anyone with this role may approve.")
+    )
+    approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approvers"),
+        blank=True,
+        related_name="+",
+        help_text=_("Or any one of these people."),
+    )
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["rule", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} #{self.position}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    VOID = "void", _("Void")
+
+
+class OrderApproval(CompanyOwned):
+    """One approval an order needs for one submission, at one level of the sequence.
+
+    All approvals of level N must be given before level N + 1 is asked. ``fingerprint``
+    binds them to what the rules looked at: if the order changes, they are void."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="approvals")
+    revision = models.PositiveIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    level = models.PositiveIntegerField()
+    role = models.CharField(max_length=20, blank=True)
+    approver_ids = models.JSONField(default=list, blank=True)
+    reasons = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order", "level", "created_at"]
+        indexes = [models.Index(fields=["company", "status", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} L{self.level} {self.status}"

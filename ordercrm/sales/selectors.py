@@ -148,3 +148,76 @@ def order_timeline(access: Access, order_id) -> list[TimelineItem]:
     ]
     rank = {"audit": 0, "event": 1, "comment": 2}
     return sorted(items, key=lambda item: (item.at, rank[item.kind]))
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An order waiting for the user's approval, with what the approver needs to decide."""
+
+    order: SalesOrder
+    approvals: list  # the pending approvals of the current level this user may give
+    reasons: list[dict[str, Any]]
+    margin_percent: Any
+    credit_exposure: Any
+    credit_limit: Any
+    stock_shortfall: list[dict[str, str]]
+
+
+def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
+    """Orders waiting for this user at their current approval level, oldest first, among the
+    orders the user may see (an approver outside an order's scope never sees it)."""
+    import json
+
+    from ordercrm.sales import approvals
+    from ordercrm.sales.models import ApprovalStatus, OrderApproval
+    from ordercrm.sales.workflow import Status
+
+    if not access.can(Perm.ORDER_APPROVE):
+        return []
+    visible = order_list(access, status=Status.PENDING_APPROVAL).values("pk")
+    pending = (
+        OrderApproval.objects.for_company(access.company)
+        .filter(status=ApprovalStatus.PENDING, order_id__in=visible)
+        .select_related("order", "order__customer", "order__company")
+        .order_by("order__submitted_at", "order_id", "level")
+    )
+    by_order: dict = {}
+    for approval in pending:
+        by_order.setdefault(approval.order_id, []).append(approval)
+    items = []
+    user_id = str(access.user.pk)
+    for group in by_order.values():
+        level = [a for a in group if a.level == group[0].level]
+        mine = [
+            a for a in level if approvals.eligible(access.role, user_id, a.role, a.approver_ids)
+        ]
+        if not mine:
+            continue
+        order = mine[0].order
+        lines = order_lines(order)
+        items.append(
+            InboxItem(
+                order=order,
+                approvals=mine,
+                reasons=json.loads(order.status_reason or "[]"),
+                margin_percent=approvals.margin_percent(order, lines),
+                credit_exposure=approvals.credit_exposure(order),
+                credit_limit=order.customer.credit_limit,
+                stock_shortfall=approvals.stock_shortfall(order, lines),
+            )
+        )
+        if len(items) >= limit:
+            break
+    return items
+
+
+def order_approvals(order: SalesOrder):
+    """Every approval asked for this order, all submissions, in order."""
+    from ordercrm.sales.models import OrderApproval
+
+    return (
+        OrderApproval.objects.for_company(order.company_id)
+        .filter(order=order)
+        .select_related("decided_by")
+        .order_by("created_at", "level")
+    )

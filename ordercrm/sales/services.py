@@ -25,33 +25,43 @@ from ordercrm.catalog.pricing import NoPrice, prices_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
-from ordercrm.core.models import ShippingPolicy, StockPolicy
+from ordercrm.core.models import CreditPolicy, ShippingPolicy, StockPolicy
 from ordercrm.core.money import ZERO, to_decimal
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
-from ordercrm.customers.models import AddressKind
+from ordercrm.customers.models import AddressKind, Customer
 from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory import services as inventory
-from ordercrm.sales import workflow
+from ordercrm.sales import approvals, workflow
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
 from ordercrm.sales.exceptions import (
     AmendBelowProgress,
+    ApprovalVoid,
     CancelAfterShipment,
+    CreditHoldRelease,
+    CreditLimitExceeded,
+    CustomerOnCreditHold,
     EmptyOrder,
     ExchangeRateMissing,
     InvalidTransition,
+    NotAnApprover,
     NotEditable,
     ReasonRequired,
     SelfApproval,
     StaleVersion,
 )
 from ordercrm.sales.models import (
+    ApprovalRule,
+    ApprovalRuleStep,
+    ApprovalStatus,
     InvoicingPolicy,
     LineKind,
+    OrderApproval,
     OrderComment,
     OrderRevision,
     OrderTemplate,
+    RuleKind,
     SalesOrder,
     SalesOrderLine,
 )
@@ -647,14 +657,68 @@ def backorders_fill(*, company_id, product_ids: list) -> int:
 # ---------------------------------------------------------------- lifecycle
 
 
-def _approval_reasons(order: SalesOrder) -> list[dict[str, str]]:
-    """Why this order needs approval. The company threshold on the order total is the rule
-    implemented so far; the rules engine extends this list."""
-    threshold = order.company.approval_threshold
-    total = order.company_gross_total
-    if threshold is not None and total is not None and total >= threshold:
-        return [{"rule": "order_total", "total": str(total), "threshold": str(threshold)}]
-    return []
+def _lock_customer(order: SalesOrder) -> None:
+    """Lock the order's customer row for the credit check: confirmations of one customer's
+    orders queue here, so two cannot both pass the same limit (order → customer → stock is
+    the lock order everywhere)."""
+    order.customer = (
+        Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
+    )
+    if order.customer.credit_hold:
+        raise CustomerOnCreditHold(details={"reason": order.customer.credit_hold_reason})
+
+
+def _credit_gate(order: SalesOrder) -> dict | None:
+    """Under the ``block`` policy an order over the limit is refused; otherwise return the
+    credit reason (or None) for the approval path. The customer row must be locked."""
+    reason = approvals.credit_reason(order)
+    if reason and order.company.credit_policy == CreditPolicy.BLOCK:
+        raise CreditLimitExceeded(params={"over_by": reason["over_by"]}, details=reason)
+    return reason
+
+
+def _request_approval(
+    order: SalesOrder,
+    actor,
+    evaluation: approvals.Evaluation,
+    lines,
+    *,
+    action: str,
+    event: str,
+    changes: dict | None = None,
+) -> None:
+    """Record the approvals an evaluation asks for and move the order to pending approval."""
+    import json
+
+    digest = approvals.fingerprint(order, lines)
+    OrderApproval.objects.for_company(order.company_id).filter(
+        order=order, status=ApprovalStatus.PENDING
+    ).update(status=ApprovalStatus.VOID)
+    OrderApproval.objects.bulk_create(
+        [
+            OrderApproval(
+                company_id=order.company_id,
+                order=order,
+                revision=order.revision,
+                fingerprint=digest,
+                level=level,
+                role=role,
+                approver_ids=list(approver_ids),
+                reasons=kinds,
+            )
+            for (level, role, approver_ids), kinds in sorted(evaluation.steps.items())
+        ]
+    )
+    order.status_reason = json.dumps(evaluation.reasons, ensure_ascii=False)
+    _move(
+        order,
+        actor,
+        action,
+        Status.PENDING_APPROVAL,
+        changes={"reasons": evaluation.reasons, **(changes or {})},
+        payload={"reasons": evaluation.reasons, **(changes or {})},
+        event=event,
+    )
 
 
 def _move(
@@ -718,7 +782,9 @@ def _confirm(order: SalesOrder, actor, action: str) -> None:
         )
     lines = _lines_of(order)
     _apply_totals(order, lines)
+    _credit_gate(order)
     _reserve_open(order, lines)
+    order.approval_fingerprint = approvals.fingerprint(order, lines)
     order.confirmed_at, order.confirmed_by = timezone.now(), actor
     _move(
         order,
@@ -746,20 +812,12 @@ def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> Sal
             params={"currency": locked.currency, "base": locked.company.base_currency}
         )
     _apply_totals(locked, lines)
+    _lock_customer(locked)
     locked.submitted_at, locked.submitted_by = timezone.now(), actor
-    reasons = _approval_reasons(locked)
-    if reasons:
-        import json
-
-        locked.status_reason = json.dumps(reasons)
-        _move(
-            locked,
-            actor,
-            "submit",
-            Status.PENDING_APPROVAL,
-            payload={"reasons": reasons},
-            event="submitted",
-        )
+    _credit_gate(locked)  # the block policy refuses before anything else
+    evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
+    if evaluation.reasons:
+        _request_approval(locked, actor, evaluation, lines, action="submit", event="submitted")
     else:
         locked.status_reason = ""
         events.emit(
@@ -772,12 +830,29 @@ def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     return locked
 
 
+def _pending_level(order: SalesOrder) -> list[OrderApproval]:
+    pending = list(
+        OrderApproval.objects.for_company(order.company_id)
+        .filter(order=order, status=ApprovalStatus.PENDING)
+        .order_by("level", "created_at")
+    )
+    if not pending:
+        return []
+    lowest = pending[0].level
+    return [a for a in pending if a.level == lowest]
+
+
 @transaction.atomic
 def order_approve(
     *, order: SalesOrder, actor, version: int | None = None, comment: str = ""
 ) -> SalesOrder:
-    """Approve a pending order, which confirms it. Approving one's own order raises
-    ``sales.self_approval`` unless the company allows it."""
+    """Give the approvals of the current level that ``actor`` may give; when none remain,
+    the order is confirmed (credit and stock are checked again in this transaction).
+
+    Refused: approving one's own order unless the company allows it (``sales.self_approval``),
+    approving a step meant for someone else (``sales.not_an_approver``), and approving an
+    order whose content changed since submission (``sales.approval_void``; it goes back to
+    draft)."""
     locked, done = _begin(order, actor, "approve", Perm.ORDER_APPROVE, version)
     if done:
         return locked
@@ -786,11 +861,61 @@ def order_approve(
         locked.salesperson_id,
     ):
         raise SelfApproval()
-    _confirm(locked, actor, "approve")
+    level = _pending_level(locked)
+    role = approvals.member_role(actor, locked.company_id)
+    mine = [a for a in level if approvals.eligible(role, str(actor.pk), a.role, a.approver_ids)]
+    if not mine:
+        raise NotAnApprover()
+    lines = _lines_of(locked)
+    if any(a.fingerprint != approvals.fingerprint(locked, lines) for a in level):
+        raise ApprovalVoid()
+    now = timezone.now()
+    for approval in mine:
+        approval.status, approval.decided_by, approval.decided_at = (
+            ApprovalStatus.APPROVED,
+            actor,
+            now,
+        )
+        approval.comment = comment
+    OrderApproval.objects.for_company(locked.company_id).bulk_update(
+        mine, ["status", "decided_by", "decided_at", "comment"]
+    )
     if comment:
         OrderComment.objects.create(
             company_id=locked.company_id, order=locked, author=actor, text=comment
         )
+    given = [{"level": a.level, "role": a.role, "reasons": a.reasons} for a in mine]
+    audit.record(actor=actor, entity=locked, action="approve_step", changes={"approved": given})
+    still_pending = OrderApproval.objects.for_company(locked.company_id).filter(
+        order=locked, status=ApprovalStatus.PENDING
+    )
+    if still_pending.exists():
+        locked.version += 1
+        locked.save()
+        events.emit(
+            type="order.approval_step",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "approved": given},
+        )
+        return locked
+    # Last approval: the credit position may have moved since submission.
+    _lock_customer(locked)
+    _apply_totals(locked, lines)
+    credit = _credit_gate(locked)
+    approved_kinds = {
+        kind
+        for reasons in OrderApproval.objects.for_company(locked.company_id)
+        .filter(order=locked, status=ApprovalStatus.APPROVED, fingerprint=level[0].fingerprint)
+        .values_list("reasons", flat=True)
+        for kind in reasons
+    }
+    if credit and "credit_limit" not in approved_kinds:
+        evaluation = approvals.Evaluation()
+        evaluation.add(credit, approvals.DEFAULT_STEPS["credit_limit"])
+        _request_approval(locked, actor, evaluation, lines, action="approve", event="approval_step")
+        return locked
+    _confirm(locked, actor, "approve")
     return locked
 
 
@@ -803,6 +928,20 @@ def order_reject(
         return locked
     if not reason.strip():
         raise ReasonRequired()
+    role = approvals.member_role(actor, locked.company_id)
+    level = _pending_level(locked)
+    if level and not any(
+        approvals.eligible(role, str(actor.pk), a.role, a.approver_ids) for a in level
+    ):
+        raise NotAnApprover()
+    OrderApproval.objects.for_company(locked.company_id).filter(
+        order=locked, status=ApprovalStatus.PENDING
+    ).update(
+        status=ApprovalStatus.REJECTED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        comment=reason.strip(),
+    )
     locked.status_reason = reason.strip()
     _move(
         locked,
@@ -826,31 +965,111 @@ def order_reopen(*, order: SalesOrder, actor, version: int | None = None) -> Sal
 
 
 @transaction.atomic
-def order_hold(*, order: SalesOrder, actor, reason: str, version: int | None = None) -> SalesOrder:
+def order_hold(
+    *, order: SalesOrder, actor, reason: str, version: int | None = None, credit: bool = False
+) -> SalesOrder:
+    """Pause a confirmed order (nothing ships). ``credit``: a credit hold by finance, which
+    only finance may release."""
     locked, done = _begin(order, actor, "hold", Perm.ORDER_HOLD, version)
     if done:
         return locked
+    if credit:
+        access_for(actor, locked.company).require(Perm.CREDIT_CONTROL)
     if not reason.strip():
         raise ReasonRequired()
-    locked.hold_reason = reason.strip()
+    locked.hold_reason, locked.credit_hold = reason.strip(), credit
     _move(
         locked,
         actor,
         "hold",
         Status.ON_HOLD,
-        changes={"hold_reason": [None, locked.hold_reason]},
-        payload={"reason": locked.hold_reason},
+        changes={"hold_reason": [None, locked.hold_reason], "credit_hold": [False, credit]},
+        payload={"reason": locked.hold_reason, "credit": credit},
         event="held",
     )
     return locked
 
 
+def _recheck(locked: SalesOrder, actor, action: str, event: str) -> bool:
+    """Before an order becomes confirmed again (release, resume): the customer's credit hold,
+    the credit limit and, if the content changed since its approval, the rules. Returns
+    False when the order went to pending approval instead."""
+    _lock_customer(locked)
+    lines = _lines_of(locked)
+    _apply_totals(locked, lines)
+    credit = _credit_gate(locked)
+    evaluation = approvals.Evaluation()
+    if approvals.fingerprint(locked, lines) != locked.approval_fingerprint:
+        evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
+    elif credit:
+        evaluation.add(credit, approvals.DEFAULT_STEPS["credit_limit"])
+    if evaluation.reasons:
+        _request_approval(locked, actor, evaluation, lines, action=action, event=event)
+        return False
+    return True
+
+
 @transaction.atomic
 def order_release(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Lift a hold. Credit holds need finance. The credit position is checked again: over the
+    limit the order is refused (block policy) or waits for approval (approval policy)."""
     locked, done = _begin(order, actor, "release", Perm.ORDER_HOLD, version)
-    if not done:
-        locked.hold_reason = ""
+    if done:
+        return locked
+    if locked.credit_hold and not access_for(actor, locked.company).can(Perm.CREDIT_CONTROL):
+        raise CreditHoldRelease()
+    locked.hold_reason, locked.credit_hold = "", False
+    if _recheck(locked, actor, "release", "released"):
         _move(locked, actor, "release", Status.CONFIRMED, event="released")
+    return locked
+
+
+@transaction.atomic
+def order_request_changes(
+    *, order: SalesOrder, actor, comment: str, version: int | None = None
+) -> SalesOrder:
+    """An approver sends a pending order back to draft with what to change."""
+    locked, done = _begin(order, actor, "request_changes", Perm.ORDER_APPROVE, version)
+    if done:
+        return locked
+    if not comment.strip():
+        raise ReasonRequired()
+    role = approvals.member_role(actor, locked.company_id)
+    level = _pending_level(locked)
+    if level and not any(
+        approvals.eligible(role, str(actor.pk), a.role, a.approver_ids) for a in level
+    ):
+        raise NotAnApprover()
+    OrderApproval.objects.for_company(locked.company_id).filter(
+        order=locked, status=ApprovalStatus.PENDING
+    ).update(status=ApprovalStatus.VOID, decided_by=actor, decided_at=timezone.now())
+    OrderComment.objects.create(
+        company_id=locked.company_id, order=locked, author=actor, text=comment.strip()
+    )
+    locked.status_reason = comment.strip()
+    _move(
+        locked,
+        actor,
+        "request_changes",
+        Status.DRAFT,
+        changes={"comment": [None, comment.strip()]},
+        payload={"comment": comment.strip()},
+        event="changes_requested",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Undo a short-close: what was closed is open again, stock is reserved again, and the
+    credit position is checked as for a new confirmation."""
+    locked, done = _begin(order, actor, "resume", Perm.ORDER_CANCEL, version)
+    if done:
+        return locked
+    SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(qty_closed=0)
+    if _recheck(locked, actor, "resume", "resumed"):
+        _reserve_open(locked, _lines_of(locked))
+        _move(locked, actor, "resume", Status.CONFIRMED, event="resumed")
     return locked
 
 
@@ -1029,31 +1248,25 @@ def order_amend(
         reason=reason,
         created_by=actor,
     )
-    reasons = _approval_reasons(locked)
-    if reasons and locked.status == Status.CONFIRMED:
-        import json
-
-        locked.status_reason = json.dumps(reasons)
-        _move(
-            locked,
-            actor,
-            "amend",
-            Status.PENDING_APPROVAL,
-            changes={"revision": [locked.revision - 1, locked.revision], "diff": diff},
-            payload={"revision": locked.revision, "reasons": reasons},
-            event="amended",
+    changes = {"revision": [locked.revision - 1, locked.revision], "diff": diff}
+    _lock_customer(locked)
+    evaluation = approvals.evaluate(locked, all_lines, _company_today(locked.company))
+    digest = approvals.fingerprint(locked, all_lines)
+    if evaluation.reasons and digest != locked.approval_fingerprint:
+        # The approval was given to other content: it is void, the order asks again.
+        if locked.status == Status.ON_HOLD:
+            locked.hold_reason, locked.credit_hold = "", False
+        _request_approval(
+            locked, actor, evaluation, all_lines, action="amend", event="amended", changes=changes
         )
     else:
         # Still confirmed: raised and new lines reserve now (by the stock policy).
+        _credit_gate(locked)
         _reserve_open(locked, all_lines)
+        locked.approval_fingerprint = digest
         locked.version += 1
         locked.save()
-        audit.record(
-            actor=actor,
-            entity=locked,
-            action="amend",
-            changes={"revision": [locked.revision - 1, locked.revision], "diff": diff},
-        )
+        audit.record(actor=actor, entity=locked, action="amend", changes=changes)
         events.emit(
             type="order.amended",
             entity=locked,
@@ -1258,3 +1471,79 @@ def order_comment_add(*, order: SalesOrder, actor, text: str) -> OrderComment:
     return OrderComment.objects.create(
         company_id=order.company_id, order=order, author=actor, text=text.strip()
     )
+
+
+# ---------------------------------------------------------------- approval rules
+
+
+@transaction.atomic
+def approval_rule_create(
+    *,
+    company,
+    actor,
+    name: str,
+    kind: str,
+    threshold=None,
+    steps: list[dict[str, Any]] | tuple = (),
+) -> ApprovalRule:
+    """An approval rule with its sequential steps: ``[{"role": "sales_manager"},
+    {"role": "finance", "approvers": [user, …]}]`` (a step with approvers is satisfied by
+    any one of them, or by anyone with its role). No steps: anyone who may approve."""
+    from ordercrm.accounts.roles import Role
+
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    errors: dict[str, list[str]] = {}
+    if not (name or "").strip():
+        errors["name"] = [_("This field is required.")]
+    if kind not in RuleKind.values:
+        errors["kind"] = [_("Unknown condition.")]
+    needs_threshold = kind in (
+        RuleKind.ORDER_TOTAL,
+        RuleKind.LINE_DISCOUNT,
+        RuleKind.MARGIN,
+        RuleKind.OVERDUE_INVOICES,
+    )
+    if threshold not in (None, ""):
+        try:
+            threshold = to_decimal(threshold)
+        except (TypeError, ValueError):
+            errors["threshold"] = [_("Enter a number.")]
+    elif needs_threshold:
+        errors["threshold"] = [_("This condition needs a threshold.")]
+    for index, step in enumerate(steps):
+        if step.get("role") and step["role"] not in Role.values:
+            errors.setdefault("steps", []).append(_("Step %(n)s: unknown role.") % {"n": index + 1})
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    rule = ApprovalRule.objects.create(
+        company=company,
+        name=name.strip(),
+        kind=kind,
+        threshold=threshold if threshold not in (None, "") else None,
+    )
+    for position, step in enumerate(steps, start=1):
+        made = ApprovalRuleStep.objects.create(
+            company=company, rule=rule, position=position, role=step.get("role", "")
+        )
+        if step.get("approvers"):
+            made.approvers.set(step["approvers"])
+    audit.record(
+        actor=actor,
+        entity=rule,
+        action="create",
+        changes={
+            "kind": [None, kind],
+            "threshold": [None, str(threshold) if threshold not in (None, "") else None],
+            "steps": [
+                None,
+                [
+                    {
+                        "role": s.get("role", ""),
+                        "approvers": [str(getattr(u, "pk", u)) for u in s.get("approvers", [])],
+                    }
+                    for s in steps
+                ],
+            ],
+        },
+    )
+    return rule

@@ -6,7 +6,12 @@ from ordercrm.sales.workflow import Status
 
 def test_the_lifecycle_in_the_design():
     assert workflow.actions_from(Status.DRAFT) == ["submit", "cancel"]
-    assert workflow.actions_from(Status.PENDING_APPROVAL) == ["approve", "reject", "cancel"]
+    assert workflow.actions_from(Status.PENDING_APPROVAL) == [
+        "approve",
+        "reject",
+        "request_changes",
+        "cancel",
+    ]
     assert workflow.actions_from(Status.REJECTED) == ["reopen", "cancel"]
     assert set(workflow.actions_from(Status.CONFIRMED)) == {
         "hold",
@@ -16,7 +21,8 @@ def test_the_lifecycle_in_the_design():
         "amend",
     }
     assert set(workflow.actions_from(Status.ON_HOLD)) == {"release", "cancel", "close", "amend"}
-    for final in (Status.COMPLETED, Status.CLOSED, Status.CANCELLED):
+    assert workflow.actions_from(Status.CLOSED) == ["resume"]
+    for final in (Status.COMPLETED, Status.CANCELLED):
         assert workflow.actions_from(final) == []
 
 
