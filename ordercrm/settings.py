@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ordercrm.inventory",
     "ordercrm.sales",
     "ordercrm.fulfilment",
+    "ordercrm.billing",
     "ordercrm.web",
     "ordercrm.api",
     "ordercrm.console",

@@ -38,6 +38,7 @@ from ordercrm.fulfilment.models import (
     ShipmentLine,
     ShipmentStatus,
 )
+from ordercrm.fulfilment.signals import shipment_dispatched
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
@@ -319,6 +320,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "lines": summary,
         },
     )
+    shipment_dispatched.send(sender=Shipment, shipment=shipment, order=order, actor=actor)
     sales.order_complete_if_done(order=order, actor=actor)
 
 

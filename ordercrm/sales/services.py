@@ -65,6 +65,7 @@ from ordercrm.sales.models import (
     SalesOrder,
     SalesOrderLine,
 )
+from ordercrm.sales.signals import order_confirmed
 from ordercrm.sales.workflow import Status
 
 HEADER_FIELDS = [
@@ -795,6 +796,7 @@ def _confirm(order: SalesOrder, actor, action: str) -> None:
         changes={"exchange_rate": [None, str(order.exchange_rate)]},
         payload={"gross_total": order.gross_total, "currency": order.currency},
     )
+    order_confirmed.send(sender=SalesOrder, order=order, actor=actor)
 
 
 @transaction.atomic
@@ -1021,6 +1023,7 @@ def order_release(*, order: SalesOrder, actor, version: int | None = None) -> Sa
     locked.hold_reason, locked.credit_hold = "", False
     if _recheck(locked, actor, "release", "released"):
         _move(locked, actor, "release", Status.CONFIRMED, event="released")
+        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
     return locked
 
 
@@ -1070,6 +1073,7 @@ def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     if _recheck(locked, actor, "resume", "resumed"):
         _reserve_open(locked, _lines_of(locked))
         _move(locked, actor, "resume", Status.CONFIRMED, event="resumed")
+        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
     return locked
 
 
@@ -1273,6 +1277,8 @@ def order_amend(
             actor=actor,
             payload={"number": locked.number, "revision": locked.revision},
         )
+        if locked.status == Status.CONFIRMED:
+            order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
     return locked
 
 

@@ -1,0 +1,45 @@
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.exceptions import Conflict, DomainError
+
+
+class NotInvoiceable(Conflict):
+    code = "billing.not_invoiceable"
+    message = _("This order cannot be invoiced while it is %(status)s.")
+    http_status = 409
+
+
+class NothingToInvoice(DomainError):
+    code = "billing.nothing_to_invoice"
+    message = _("There is nothing left to invoice on this order.")
+    http_status = 409
+
+
+class OverInvoicing(Conflict):
+    code = "billing.over_invoicing"
+    message = _("A line cannot be invoiced beyond what is invoiceable.")
+    http_status = 409
+
+
+class InvoiceState(Conflict):
+    code = "billing.invalid_invoice_state"
+    message = _("This is not possible for a %(status)s invoice.")
+    http_status = 409
+
+
+class OverCredit(Conflict):
+    code = "billing.over_credit"
+    message = _("More is credited than was invoiced on this line.")
+    http_status = 409
+
+
+class OverAllocation(Conflict):
+    code = "billing.over_allocation"
+    message = _("The allocations exceed the payment or the invoice's open amount.")
+    http_status = 409
+
+
+class DuplicatePaymentReference(Conflict):
+    code = "billing.duplicate_payment_reference"
+    message = _("A payment with this reference is already recorded for this customer.")
+    http_status = 409

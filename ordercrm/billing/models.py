@@ -1,0 +1,255 @@
+"""Invoices and credit notes (one table, ``kind``), their lines, payments and allocations.
+
+Invoice lines reference order lines (and the shipment line they bill); credit-note lines
+reference the invoice line they credit. Amounts are stored per line and per document in the
+document currency; ``company_gross_total`` converts at the order's confirmed exchange rate.
+Only ``billing.services`` writes these tables.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.models import CompanyOwned
+from ordercrm.core.money import AMOUNT_FIELD, PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD, RATE_FIELD
+
+ZERO = Decimal("0")
+CENT_FRACTION = Decimal("0.0001")
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(CompanyOwned):
+    kind = models.CharField(
+        _("type"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    number = models.CharField(
+        _("number"), max_length=32, blank=True, help_text=_("Given when the invoice is issued.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    order = models.ForeignKey(
+        "sales.SalesOrder", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    shipment = models.ForeignKey(
+        "fulfilment.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        verbose_name=_("credited invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    exchange_rate = models.DecimalField(_("exchange rate"), **RATE_FIELD)
+    issue_date = models.DateField(_("invoice date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    net_total = models.DecimalField(_("net total"), **AMOUNT_FIELD, default=ZERO)
+    tax_total = models.DecimalField(_("tax"), **AMOUNT_FIELD, default=ZERO)
+    gross_total = models.DecimalField(_("total"), **AMOUNT_FIELD, default=ZERO)
+    company_gross_total = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
+    amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)
+    amount_credited = models.DecimalField(_("credited"), **AMOUNT_FIELD, default=ZERO)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], condition=~Q(number=""), name="invoice_number_unique"
+            ),
+            # One live invoice per shipment: a dispatched shipment is never invoiced twice.
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(kind="invoice") & ~Q(status="cancelled"),
+                name="invoice_one_per_shipment",
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_total__gte=F("net_total") + F("tax_total") - CENT_FRACTION)
+                & Q(gross_total__lte=F("net_total") + F("tax_total") + CENT_FRACTION),
+                name="invoice_net_plus_tax_is_gross",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_credited__gte=0),
+                name="invoice_settled_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount_paid__lte=F("gross_total") - F("amount_credited") + CENT_FRACTION
+                ),
+                name="invoice_paid_within_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "customer", "status"]),
+            models.Index(fields=["company", "order"]),
+            models.Index(fields=["company", "issue_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or str(_("Draft"))
+
+    @property
+    def open_amount(self) -> Decimal:
+        """What is still to be paid: total − credited − paid (invoices only)."""
+        return self.gross_total - self.amount_credited - self.amount_paid
+
+
+class InvoiceLine(CompanyOwned):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        "sales.SalesOrderLine", on_delete=models.DO_NOTHING, related_name="+"
+    )
+    shipment_line = models.ForeignKey(
+        "fulfilment.ShipmentLine",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    credited_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveIntegerField()
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY_FIELD)
+    unit_price = models.DecimalField(_("unit price"), **PRICE_FIELD)
+    discount_percent = models.DecimalField(_("discount (%)"), **PERCENT_FIELD, default=ZERO)
+    tax_percent = models.DecimalField(_("tax rate (%)"), **PERCENT_FIELD, default=ZERO)
+    net = models.DecimalField(_("subtotal"), **AMOUNT_FIELD)
+    tax = models.DecimalField(_("tax"), **AMOUNT_FIELD)
+    gross = models.DecimalField(_("total"), **AMOUNT_FIELD)
+    qty_credited = models.DecimalField(_("credited"), **QUANTITY_FIELD, default=ZERO)
+    net_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
+    tax_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="invoice_line_qty_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_credited__gte=0) & Q(qty_credited__lte=F("quantity")),
+                name="invoice_line_credited_within_invoiced",
+            ),
+            models.CheckConstraint(
+                condition=Q(gross__gte=F("net") + F("tax") - CENT_FRACTION)
+                & Q(gross__lte=F("net") + F("tax") + CENT_FRACTION),
+                name="invoice_line_net_plus_tax_is_gross",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}#{self.position}"
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    CHEQUE = "cheque", _("Cheque")
+    ALIPAY = "alipay", _("Alipay")
+    WECHAT_PAY = "wechat_pay", _("WeChat Pay")
+    OTHER = "other", _("Other")
+
+
+class Payment(CompanyOwned):
+    """Money received from a customer. What is not allocated to invoices is customer credit
+    (an advance when it names an order, applied to that order's next invoice)."""
+
+    number = models.CharField(_("number"), max_length=32)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    order = models.ForeignKey(
+        "sales.SalesOrder",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("An advance for this order, applied to its next invoice."),
+    )
+    method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
+    currency = models.CharField(_("currency"), max_length=3)
+    exchange_rate = models.DecimalField(_("exchange rate"), **RATE_FIELD, default=Decimal(1))
+    received_on = models.DateField(_("payment date"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    amount_allocated = models.DecimalField(_("allocated"), **AMOUNT_FIELD, default=ZERO)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="payment_number_unique"),
+            models.UniqueConstraint(
+                fields=["company", "customer", "reference"],
+                condition=~Q(reference=""),
+                name="payment_reference_unique_per_customer",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_allocated__gte=0)
+                & Q(amount_allocated__lte=F("amount") + CENT_FRACTION),
+                name="payment_allocated_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "customer", "received_on"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.amount - self.amount_allocated
+
+
+class PaymentAllocation(CompanyOwned):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.invoice_id}: {self.amount}"

@@ -1,0 +1,330 @@
+"""Reads of billing: invoices and credit notes through visible orders, payments through
+visible customers, receivables with aging, documents and the finance export."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from ordercrm.accounts.access import Access
+from ordercrm.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from ordercrm.core.documents import Formatter, document_language, render_pdf
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.money import ZERO
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.sales import selectors as sales_selectors
+
+OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+AGING_BUCKETS = (("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None))
+
+
+def invoice_list(
+    access: Access,
+    *,
+    order_id=None,
+    customer_id=None,
+    status: str = "",
+    kind: str = "",
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    search: str = "",
+) -> QuerySet[Invoice]:
+    """Invoices and credit notes of the orders the caller may see."""
+    visible = sales_selectors.order_list(access).values("pk")
+    invoices = (
+        Invoice.objects.for_company(access.company)
+        .filter(order_id__in=visible)
+        .select_related("customer", "order")
+    )
+    if order_id:
+        invoices = invoices.filter(order_id=parse_id(order_id))
+    if customer_id:
+        invoices = invoices.filter(customer_id=parse_id(customer_id))
+    if status:
+        invoices = invoices.filter(status=status)
+    if kind:
+        invoices = invoices.filter(kind=kind)
+    if start:
+        invoices = invoices.filter(issue_date__gte=start)
+    if end:
+        invoices = invoices.filter(issue_date__lte=end)
+    if search.strip():
+        term = search.strip()
+        invoices = invoices.filter(
+            Q(number__icontains=term)
+            | Q(customer__name__icontains=term)
+            | Q(order__number__icontains=term)
+        )
+    return invoices.order_by("-created_at", "-id")
+
+
+def invoice_get(access: Access, invoice_id) -> Invoice:
+    invoice = invoice_list(access).filter(pk=parse_id(invoice_id)).first()
+    if invoice is None:
+        raise NotFound(details={"invoice_id": str(invoice_id)})
+    return invoice
+
+
+def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
+    return list(
+        InvoiceLine.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .select_related("order_line", "order_line__product", "order_line__unit")
+        .order_by("position")
+    )
+
+
+def payment_list(
+    access: Access,
+    *,
+    customer_id=None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> QuerySet[Payment]:
+    """Payments of the customers the caller may see."""
+    access.require(Perm.CUSTOMER_VIEW)
+    visible = customer_selectors.customer_list(access, include_inactive=True).values("pk")
+    payments = (
+        Payment.objects.for_company(access.company)
+        .filter(customer_id__in=visible)
+        .select_related("customer", "order")
+    )
+    if customer_id:
+        payments = payments.filter(customer_id=parse_id(customer_id))
+    if start:
+        payments = payments.filter(received_on__gte=start)
+    if end:
+        payments = payments.filter(received_on__lte=end)
+    return payments.order_by("-received_on", "-created_at")
+
+
+@dataclass
+class Receivables:
+    """A customer's position in the company currency."""
+
+    balance: Decimal  # unpaid invoices − unallocated credit
+    unpaid: Decimal
+    credit: Decimal
+    open_invoices: list[Invoice]
+    aging: dict[str, Decimal] = field(default_factory=dict)
+    overdue_count: int = 0
+
+
+def days_overdue(invoice: Invoice, today: datetime.date) -> int:
+    return max((today - invoice.due_date).days, 0) if invoice.due_date else 0
+
+
+def customer_receivables(access: Access, customer_id, today: datetime.date) -> Receivables:
+    """Balance, open invoices (with overdue flags) and aging by days past due:
+    0–30 (including not yet due), 31–60, 61–90 and over 90."""
+    customer = customer_selectors.customer_get(access, customer_id)
+    open_invoices = list(
+        Invoice.objects.for_company(access.company)
+        .filter(customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN)
+        .select_related("order")
+        .order_by("due_date", "number")
+    )
+    aging = {name: ZERO for name, _low, _high in AGING_BUCKETS}
+    overdue = 0
+    for invoice in open_invoices:
+        late = days_overdue(invoice, today)
+        invoice.days_overdue = late
+        invoice.is_overdue = late > 0
+        overdue += invoice.is_overdue
+        for name, low, high in AGING_BUCKETS:
+            if late >= low and (high is None or late <= high):
+                aging[name] += invoice.open_amount * invoice.exchange_rate
+    company_currency = access.company.base_currency
+    from ordercrm.core.money import round_money
+
+    aging = {name: round_money(amount, company_currency) for name, amount in aging.items()}
+    return Receivables(
+        balance=customer.receivable_balance - customer.advance_balance,
+        unpaid=customer.receivable_balance,
+        credit=customer.advance_balance,
+        open_invoices=open_invoices,
+        aging=aging,
+        overdue_count=overdue,
+    )
+
+
+def aging_report(access: Access, today: datetime.date) -> list[dict]:
+    """One row per customer with open invoices: the aging buckets in company currency."""
+    rows: dict = {}
+    for invoice in invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN):
+        row = rows.setdefault(
+            invoice.customer_id,
+            {"customer": invoice.customer, **{name: ZERO for name, _l, _h in AGING_BUCKETS}},
+        )
+        late = days_overdue(invoice, today)
+        for name, low, high in AGING_BUCKETS:
+            if late >= low and (high is None or late <= high):
+                row[name] += invoice.open_amount * invoice.exchange_rate
+    return sorted(rows.values(), key=lambda row: row["customer"].name)
+
+
+# ---------------------------------------------------------------- documents
+
+
+def invoice_pdf(access: Access, invoice_id, language: str | None = None) -> bytes:
+    """The invoice or credit note as PDF, in the customer's language unless one is given."""
+    invoice = invoice_get(access, invoice_id)
+    language = document_language(language or invoice.customer.language)
+    fmt = Formatter(language)
+    money = lambda amount: fmt.money(amount, invoice.currency)  # noqa: E731
+    rows = [
+        {
+            "sku": x.order_line.product.sku if x.order_line.product else "",
+            "description": x.description,
+            "quantity": fmt.quantity(x.quantity),
+            "unit": x.order_line.unit.name if x.order_line.unit else "",
+            "unit_price": money(x.unit_price),
+            "discount": fmt.percent(x.discount_percent) if x.discount_percent else "",
+            "tax_rate": fmt.percent(x.tax_percent),
+            "net": money(x.net),
+            "gross": money(x.gross),
+        }
+        for x in invoice_lines(invoice)
+    ]
+    return render_pdf(
+        "billing/invoice.html",
+        {
+            "company": invoice.order.company,
+            "invoice": invoice,
+            "order": invoice.order,
+            "customer": invoice.customer,
+            "rows": rows,
+            "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+            "issue_date": fmt.date(invoice.issue_date),
+            "due_date": fmt.date(invoice.due_date),
+            "net_total": money(invoice.net_total),
+            "tax_total": money(invoice.tax_total),
+            "gross_total": money(invoice.gross_total),
+            "amount_paid": money(invoice.amount_paid),
+            "open_amount": money(invoice.open_amount),
+        },
+        language,
+    )
+
+
+# ---------------------------------------------------------------- finance export
+
+EXPORT_HEADER = [
+    "type",
+    "number",
+    "date",
+    "due_date",
+    "status",
+    "customer_code",
+    "customer",
+    "order",
+    "method",
+    "reference",
+    "currency",
+    "net",
+    "tax",
+    "gross",
+    "exchange_rate",
+    "company_amount",
+    "allocated",
+]
+
+
+def finance_rows(access: Access, start: datetime.date, end: datetime.date) -> list[list]:
+    """Invoices, credit notes and payments dated within [start, end], oldest first."""
+    if not (access.can(Perm.INVOICE_EDIT) or access.can(Perm.REPORT_VIEW)):
+        access.require(Perm.INVOICE_EDIT)
+    if start > end:
+        raise ValidationFailed(details={"fields": {"end": ["end < start"]}})
+    rows = []
+    for invoice in (
+        invoice_list(access, start=start, end=end)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .order_by("issue_date", "number")
+    ):
+        rows.append(
+            [
+                invoice.kind,
+                invoice.number,
+                invoice.issue_date.isoformat(),
+                invoice.due_date.isoformat() if invoice.due_date else "",
+                invoice.status,
+                invoice.customer.code,
+                invoice.customer.name,
+                invoice.order.number,
+                "",
+                "",
+                invoice.currency,
+                invoice.net_total,
+                invoice.tax_total,
+                invoice.gross_total,
+                invoice.exchange_rate,
+                invoice.company_gross_total,
+                invoice.amount_paid,
+            ]
+        )
+    for payment in payment_list(access, start=start, end=end).order_by("received_on", "number"):
+        rows.append(
+            [
+                "payment",
+                payment.number,
+                payment.received_on.isoformat(),
+                "",
+                "",
+                payment.customer.code,
+                payment.customer.name,
+                payment.order.number if payment.order else "",
+                payment.method,
+                payment.reference,
+                payment.currency,
+                "",
+                "",
+                payment.amount,
+                payment.exchange_rate,
+                (payment.amount * payment.exchange_rate).quantize(Decimal("0.01")),
+                payment.amount_allocated,
+            ]
+        )
+    return rows
+
+
+def finance_export(
+    access: Access, start: datetime.date, end: datetime.date, fmt: str
+) -> tuple[str, bytes, str]:
+    """``(filename, content, content_type)`` as CSV (UTF-8 with BOM, so spreadsheet programs
+    read Chinese names) or XLSX (amounts as numbers with two decimals)."""
+    rows = finance_rows(access, start, end)
+    name = f"finance-{start.isoformat()}-{end.isoformat()}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(rows)
+        return f"{name}.csv", ("\ufeff" + buffer.getvalue()).encode(), "text/csv; charset=utf-8"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "finance"
+        sheet.append(EXPORT_HEADER)
+        for row in rows:
+            sheet.append(row)  # Decimal cells stay exact numbers
+        for column in "LMNPQ":
+            for cell in sheet[column][1:]:
+                cell.number_format = "#,##0.00"
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return (
+            f"{name}.xlsx",
+            buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    raise ValidationFailed(details={"fields": {"format": ["csv | xlsx"]}})

@@ -1,0 +1,924 @@
+"""Write use cases of billing: invoices (automatic by policy or manual), credit notes,
+payments and their allocation, and the balances they maintain.
+
+Rules:
+- Invoiceable quantity of an order line: shipped (``on_shipment``) or ordered − short-closed
+  (``on_order``, ``manual``). Manual invoices may bill up to invoiceable − (invoiced −
+  credited); automatic invoicing bills up to invoiceable − invoiced, so a credited quantity
+  is never billed again by itself. A shipment is invoiced at most once (a DB constraint).
+- Amounts of a partial invoice line are the order line's net and tax in proportion to the
+  quantity; the invoice that completes a line takes exactly what is left, so a fully
+  invoiced line always adds up to the order line to the cent. Credit notes do the same
+  against the invoice line they credit.
+- Payments are allocated to invoices of the same currency, never beyond an invoice's open
+  amount; what is not allocated is customer credit (an advance when it names an order,
+  applied to that order's next invoice when it is issued).
+- Every change refreshes, in the same transaction, the invoice status, the order's
+  ``amount_invoiced``/``amount_paid`` and the customer's receivable balances, which the
+  credit check reads. Locks: orders (by id), then the customer, then invoices.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Min, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.billing.exceptions import (
+    DuplicatePaymentReference,
+    InvoiceState,
+    NothingToInvoice,
+    NotInvoiceable,
+    OverAllocation,
+    OverCredit,
+    OverInvoicing,
+)
+from ordercrm.billing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+)
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.money import ZERO, plain, round_money, to_decimal
+from ordercrm.core.numbering import next_number
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.customers.models import Customer, PaymentTerm
+from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import InvoicingPolicy, LineKind, SalesOrder, SalesOrderLine
+from ordercrm.sales.workflow import Status
+
+INVOICEABLE_STATUSES = (Status.CONFIRMED, Status.ON_HOLD, Status.CLOSED, Status.COMPLETED)
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+def _today(company) -> datetime.date:
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+
+
+def _lock_order(order_or_id, company_id) -> SalesOrder:
+    order_id = getattr(order_or_id, "pk", order_or_id)
+    return (
+        SalesOrder.objects.for_company(company_id)
+        .select_for_update(of=("self",))
+        .select_related("company", "customer", "payment_terms")
+        .get(pk=order_id)
+    )
+
+
+def _lock_customer(customer_id, company_id) -> Customer:
+    return Customer.objects.for_company(company_id).select_for_update().get(pk=customer_id)
+
+
+# ---------------------------------------------------------------- balances
+
+
+def _settle_status(invoice: Invoice) -> None:
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
+        return
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        invoice.status = InvoiceStatus.ISSUED
+    elif invoice.open_amount <= 0:
+        invoice.status = InvoiceStatus.PAID
+    elif invoice.amount_paid > 0:
+        invoice.status = InvoiceStatus.PARTIALLY_PAID
+    else:
+        invoice.status = InvoiceStatus.ISSUED
+
+
+def refresh_order(order: SalesOrder) -> None:
+    """``amount_invoiced`` (issued invoices − credit notes) and ``amount_paid`` (allocations to
+    its invoices + its unallocated advances), in the order currency; then completion."""
+    invoices = Invoice.objects.for_company(order.company_id).filter(
+        order=order, status__in=(*OPEN_STATUSES, InvoiceStatus.PAID)
+    )
+    billed = invoices.filter(kind=InvoiceKind.INVOICE).aggregate(t=Sum("gross_total"))["t"] or ZERO
+    credited = (
+        invoices.filter(kind=InvoiceKind.CREDIT_NOTE).aggregate(t=Sum("gross_total"))["t"] or ZERO
+    )
+    allocated = (
+        PaymentAllocation.objects.for_company(order.company_id)
+        .filter(invoice__order=order, invoice__kind=InvoiceKind.INVOICE)
+        .aggregate(t=Sum("amount"))["t"]
+        or ZERO
+    )
+    advances = (
+        Payment.objects.for_company(order.company_id)
+        .filter(order=order, currency=order.currency)
+        .aggregate(t=Sum(F("amount") - F("amount_allocated")))["t"]
+        or ZERO
+    )
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        amount_invoiced=billed - credited, amount_paid=allocated + advances
+    )
+    order.amount_invoiced, order.amount_paid = billed - credited, allocated + advances
+    sales.order_complete_if_done(order=order)
+
+
+def refresh_customer(customer: Customer) -> None:
+    """Receivables in the company currency: unpaid invoices, unallocated credit, and the due
+    date of the oldest unpaid invoice. Three aggregates; the customer row is locked."""
+    company = customer.company
+    amount = DecimalField(max_digits=24, decimal_places=8)
+    open_invoices = Invoice.objects.for_company(customer.company_id).filter(
+        customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES
+    )
+    receivable = open_invoices.aggregate(
+        t=Sum(
+            ExpressionWrapper(
+                (F("gross_total") - F("amount_credited") - F("amount_paid")) * F("exchange_rate"),
+                output_field=amount,
+            )
+        )
+    )["t"]
+    credit = (
+        Payment.objects.for_company(customer.company_id)
+        .filter(customer=customer)
+        .aggregate(
+            t=Sum(
+                ExpressionWrapper(
+                    (F("amount") - F("amount_allocated")) * F("exchange_rate"), output_field=amount
+                )
+            )
+        )["t"]
+    )
+    oldest = open_invoices.aggregate(d=Min("due_date"))["d"]
+    customer.receivable_balance = round_money(Decimal(receivable or 0), company.base_currency)
+    customer.advance_balance = round_money(Decimal(credit or 0), company.base_currency)
+    customer.oldest_unpaid_due_date = oldest
+    Customer.objects.for_company(customer.company_id).filter(pk=customer.pk).update(
+        receivable_balance=customer.receivable_balance,
+        advance_balance=customer.advance_balance,
+        oldest_unpaid_due_date=oldest,
+    )
+
+
+# ---------------------------------------------------------------- invoices
+
+
+def _invoiceable(order: SalesOrder, line: SalesOrderLine) -> Decimal:
+    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
+        return line.qty_shipped
+    return line.quantity - line.qty_closed
+
+
+def _remaining(order: SalesOrder, line: SalesOrderLine, *, automatic: bool) -> Decimal:
+    billed = line.qty_invoiced if automatic else line.qty_invoiced - line.qty_credited
+    return max(_invoiceable(order, line) - billed, ZERO)
+
+
+def _billed_amounts(order: SalesOrder) -> dict:
+    """Per order line: (net, tax) already billed by live invoices minus credit notes."""
+    rows = (
+        InvoiceLine.objects.for_company(order.company_id)
+        .filter(invoice__order=order)
+        .exclude(invoice__status=InvoiceStatus.CANCELLED)
+        .values("order_line_id", "invoice__kind")
+        .annotate(net=Sum("net"), tax=Sum("tax"))
+    )
+    billed: dict = defaultdict(lambda: [ZERO, ZERO])
+    for row in rows:
+        sign = 1 if row["invoice__kind"] == InvoiceKind.INVOICE else -1
+        billed[row["order_line_id"]][0] += sign * row["net"]
+        billed[row["order_line_id"]][1] += sign * row["tax"]
+    return billed
+
+
+def _share(total: Decimal, part: Decimal, whole: Decimal, currency: str, mode: str) -> Decimal:
+    if whole == 0:
+        return ZERO
+    return round_money(total * part / whole, currency, mode)
+
+
+def _parse_quantities(raw_lines, by_id: dict, id_field: str) -> dict:
+    """``[{id_field, "quantity"}]`` → ``{row: quantity}``; errors together; zeros dropped."""
+    errors: dict[str, dict[str, list[str]]] = {}
+    wanted: dict = {}
+    for index, raw in enumerate(raw_lines):
+        try:
+            row = by_id.get(parse_id(raw.get(id_field)))
+        except NotFound:
+            row = None
+        if row is None:
+            errors.setdefault(str(index), {})[id_field] = [_("Unknown line.")]
+            continue
+        try:
+            quantity = to_decimal(raw.get("quantity"))
+        except (TypeError, ValueError):
+            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            continue
+        if quantity < 0 or quantity.as_tuple().exponent < -4:
+            errors.setdefault(str(index), {})["quantity"] = [
+                _("Enter a quantity greater than zero.")
+            ]
+        elif quantity > 0:
+            wanted[row] = wanted.get(row, ZERO) + quantity
+    if errors:
+        raise ValidationFailed(details={"lines": errors})
+    return wanted
+
+
+def _create_invoice(
+    order: SalesOrder,
+    actor,
+    quantities: dict,
+    *,
+    shipment: Shipment | None = None,
+    shipment_lines: dict | None = None,
+) -> Invoice:
+    """A draft invoice for ``{order_line: quantity}``; counters and amounts as in the module
+    rules. The order is locked by the caller."""
+    company = order.company
+    billed = _billed_amounts(order)
+    invoice = Invoice(
+        company=company,
+        order=order,
+        customer_id=order.customer_id,
+        shipment=shipment,
+        currency=order.currency,
+        exchange_rate=order.exchange_rate or Decimal(1),
+        billing_address=order.billing_address,
+    )
+    lines, changed = [], []
+    for position, (line, quantity) in enumerate(
+        sorted(quantities.items(), key=lambda item: item[0].position), start=1
+    ):
+        already_net, already_tax = billed[line.pk]
+        completes = line.qty_invoiced - line.qty_credited + quantity == line.quantity
+        if completes:
+            net, tax = line.net - already_net, line.tax - already_tax
+        else:
+            mode = company.rounding_mode
+            net = _share(line.net, quantity, line.quantity, order.currency, mode)
+            tax = _share(line.tax, quantity, line.quantity, order.currency, mode)
+        lines.append(
+            InvoiceLine(
+                company=company,
+                invoice=invoice,
+                order_line=line,
+                shipment_line=(shipment_lines or {}).get(line.pk),
+                position=position,
+                description=line.description or (line.product.name if line.product else ""),
+                quantity=quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                tax_percent=line.tax_percent,
+                net=net,
+                tax=tax,
+                gross=net + tax,
+            )
+        )
+        line.qty_invoiced += quantity
+        changed.append(line)
+    invoice.net_total = sum((x.net for x in lines), ZERO)
+    invoice.tax_total = sum((x.tax for x in lines), ZERO)
+    invoice.gross_total = invoice.net_total + invoice.tax_total
+    invoice.company_gross_total = round_money(
+        invoice.gross_total * invoice.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    invoice.save()
+    InvoiceLine.objects.bulk_create(lines)
+    SalesOrderLine.objects.for_company(company).bulk_update(changed, ["qty_invoiced"])
+    audit.record(
+        actor=actor,
+        entity=invoice,
+        action="create",
+        label=f"{order.number} {_('Draft')}",
+        changes={"order": order.number, "gross_total": [None, str(invoice.gross_total)]},
+    )
+    return invoice
+
+
+def _due_date(order: SalesOrder, issue_date: datetime.date) -> datetime.date:
+    terms = order.payment_terms or (
+        PaymentTerm.objects.for_company(order.company_id).filter(is_default=True).first()
+    )
+    return issue_date + datetime.timedelta(days=terms.days if terms else 0)
+
+
+def _issue(invoice: Invoice, order: SalesOrder, actor) -> None:
+    """Number, date and due date; apply the order's advances; refresh balances."""
+    company = order.company
+    invoice.issue_date = _today(company)
+    invoice.number = next_number(company=company, prefix="INV", year=invoice.issue_date.year)
+    invoice.due_date = _due_date(order, invoice.issue_date)
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issued_by = actor if getattr(actor, "pk", None) else None
+    invoice.version += 1
+    invoice.save()
+    customer = _lock_customer(order.customer_id, company.pk)
+    advances = list(
+        Payment.objects.for_company(company)
+        .select_for_update()
+        .filter(order=order, currency=invoice.currency, amount_allocated__lt=F("amount"))
+        .order_by("received_on", "created_at")
+    )
+    _allocate(invoice, [(payment, payment.unallocated) for payment in advances], exact=False)
+    audit.record(
+        actor=actor,
+        entity=invoice,
+        action="issue",
+        changes={"number": [None, invoice.number], "due_date": [None, str(invoice.due_date)]},
+    )
+    events.emit(
+        type="invoice.issued",
+        entity=invoice,
+        actor=actor,
+        payload={
+            "number": invoice.number,
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "gross_total": invoice.gross_total,
+            "currency": invoice.currency,
+            "due_date": invoice.due_date,
+        },
+    )
+    customer.company = company
+    refresh_customer(customer)
+    refresh_order(order)
+
+
+def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: bool) -> Decimal:
+    """Allocate payment amounts to one invoice, up to its open amount. With ``exact`` the
+    whole of each part must fit (``billing.over_allocation``), else what fits is taken."""
+    rows, total = [], ZERO
+    for payment, wanted in parts:
+        room = min(invoice.open_amount - total, payment.unallocated)
+        amount = wanted if exact else min(wanted, room)
+        if amount <= 0:
+            continue
+        if exact and (amount > room or payment.currency != invoice.currency):
+            raise OverAllocation(
+                details={"invoice_id": str(invoice.pk), "open": plain(invoice.open_amount - total)}
+            )
+        payment.amount_allocated += amount
+        total += amount
+        rows.append(
+            PaymentAllocation(
+                company_id=invoice.company_id, payment=payment, invoice=invoice, amount=amount
+            )
+        )
+    if rows:
+        PaymentAllocation.objects.bulk_create(rows)
+        Payment.objects.for_company(invoice.company_id).bulk_update(
+            [r.payment for r in rows], ["amount_allocated"]
+        )
+        invoice.amount_paid += total
+        _settle_status(invoice)
+        invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+    return total
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    order: SalesOrder,
+    actor,
+    lines: list[dict[str, Any]] | None = None,
+    issue: bool = False,
+) -> Invoice:
+    """A manual invoice: ``lines`` = ``[{"order_line_id", "quantity"}]`` or ``None`` for all
+    that is left to invoice. Each quantity ≤ invoiceable − (invoiced − credited)."""
+    access = access_for(actor, order.company)
+    access.require(Perm.INVOICE_EDIT)
+    sales.lock_order(order, access)  # visible to the actor, or not found
+    locked = _lock_order(order, order.company_id)
+    if locked.status not in INVOICEABLE_STATUSES:
+        raise NotInvoiceable(params={"status": Status(locked.status).label})
+    order_lines = [
+        line for line in sales.order_lines_for_update(locked) if line.kind == LineKind.PRODUCT
+    ]
+    if lines is None:
+        quantities = {
+            line: _remaining(locked, line, automatic=False)
+            for line in order_lines
+            if _remaining(locked, line, automatic=False) > 0
+        }
+    else:
+        quantities = _parse_quantities(
+            lines, {line.pk: line for line in order_lines}, "order_line_id"
+        )
+        over = [
+            {
+                "order_line_id": str(line.pk),
+                "invoiceable": plain(_remaining(locked, line, automatic=False)),
+            }
+            for line, quantity in quantities.items()
+            if quantity > _remaining(locked, line, automatic=False)
+        ]
+        if over:
+            raise OverInvoicing(details={"lines": over})
+    if not quantities:
+        raise NothingToInvoice()
+    invoice = _create_invoice(locked, actor, quantities)
+    if issue:
+        _issue(invoice, locked, actor)
+    return invoice
+
+
+def _automatic_invoice(order: SalesOrder, actor, quantities: dict, **extra) -> Invoice | None:
+    quantities = {line: q for line, q in quantities.items() if q > 0}
+    if not quantities:
+        return None
+    invoice = _create_invoice(order, actor, quantities, **extra)
+    _issue(invoice, order, actor)
+    return invoice
+
+
+def invoice_for_order(*, order: SalesOrder, actor=None) -> Invoice | None:
+    """``on_order``: bill whatever was never billed (credited quantities are not billed
+    again). Called inside the confirming transaction; repeat calls bill nothing new."""
+    locked = _lock_order(order, order.company_id)
+    if locked.invoicing_policy != InvoicingPolicy.ON_ORDER:
+        return None
+    lines = [line for line in sales.order_lines_for_update(locked) if line.kind == LineKind.PRODUCT]
+    return _automatic_invoice(
+        locked, actor, {line: _remaining(locked, line, automatic=True) for line in lines}
+    )
+
+
+def invoice_for_shipment(*, shipment: Shipment, actor=None) -> Invoice | None:
+    """``on_shipment``: one invoice per dispatched shipment, for its quantities (never more
+    than shipped − invoiced); a shipment already invoiced gets nothing new."""
+    locked = _lock_order(shipment.order_id, shipment.company_id)
+    if locked.invoicing_policy != InvoicingPolicy.ON_SHIPMENT:
+        return None
+    if (
+        Invoice.objects.for_company(locked.company_id)
+        .filter(shipment=shipment, kind=InvoiceKind.INVOICE)
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .exists()
+    ):
+        return None
+    by_id = {line.pk: line for line in sales.order_lines_for_update(locked)}
+    shipment_lines = {
+        sl.order_line_id: sl
+        for sl in ShipmentLine.objects.for_company(locked.company_id).filter(shipment=shipment)
+    }
+    quantities = {
+        by_id[line_id]: min(sl.quantity, _remaining(locked, by_id[line_id], automatic=True))
+        for line_id, sl in shipment_lines.items()
+    }
+    return _automatic_invoice(
+        locked, actor, quantities, shipment=shipment, shipment_lines=shipment_lines
+    )
+
+
+def _lock_invoice(invoice: Invoice, actor, perm: str) -> tuple[Invoice, SalesOrder]:
+    from ordercrm.billing.selectors import invoice_get
+
+    access = access_for(actor, invoice.company)
+    access.require(perm)
+    visible = invoice_get(access, invoice.pk)
+    order = _lock_order(visible.order_id, visible.company_id)
+    locked = Invoice.objects.for_company(visible.company_id).select_for_update().get(pk=visible.pk)
+    return locked, order
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
+    """Issue a draft (number, dates, advances). Issuing an issued invoice does nothing."""
+    locked, order = _lock_invoice(invoice, actor, Perm.INVOICE_EDIT)
+    if locked.status != InvoiceStatus.DRAFT:
+        if locked.status == InvoiceStatus.CANCELLED:
+            raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+        return locked
+    _issue(locked, order, actor)
+    return locked
+
+
+@transaction.atomic
+def invoice_cancel(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
+    """Cancel a draft or an unpaid, uncredited invoice; its quantities become invoiceable
+    again. An issued invoice keeps its number (the sequence has no holes)."""
+    locked, order = _lock_invoice(invoice, actor, Perm.INVOICE_EDIT)
+    if locked.status == InvoiceStatus.CANCELLED:
+        return locked
+    if (
+        locked.kind != InvoiceKind.INVOICE
+        or locked.amount_paid > 0
+        or locked.amount_credited > 0
+        or locked.status not in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED)
+    ):
+        raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+    invoice_lines = list(InvoiceLine.objects.for_company(locked.company_id).filter(invoice=locked))
+    order_lines = {
+        line.pk: line
+        for line in SalesOrderLine.objects.for_company(locked.company_id).filter(
+            pk__in=[x.order_line_id for x in invoice_lines]
+        )
+    }
+    for x in invoice_lines:
+        order_lines[x.order_line_id].qty_invoiced -= x.quantity
+    SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
+        order_lines.values(), ["qty_invoiced"]
+    )
+    was = locked.status
+    locked.status, locked.reason = InvoiceStatus.CANCELLED, reason.strip()
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="cancel",
+        changes={"status": [was, InvoiceStatus.CANCELLED], "reason": [None, locked.reason]},
+    )
+    events.emit(
+        type="invoice.cancelled",
+        entity=locked,
+        actor=actor,
+        payload={"number": locked.number, "order_id": str(order.pk)},
+    )
+    customer = _lock_customer(order.customer_id, order.company_id)
+    customer.company = order.company
+    refresh_customer(customer)
+    refresh_order(order)
+    return locked
+
+
+@transaction.atomic
+def credit_note_create(
+    *, invoice: Invoice, actor, lines: list[dict[str, Any]], reason: str = ""
+) -> Invoice:
+    """Credit lines of an issued invoice: ``[{"invoice_line_id", "quantity"}]``, each ≤
+    invoiced − already credited (a zero quantity credits nothing). Issued at once as
+    ``CN-{year}-{seq}``. If the invoice was already paid beyond its new total, the excess
+    allocation is released and stays as customer credit."""
+    locked, order = _lock_invoice(invoice, actor, Perm.INVOICE_EDIT)
+    if locked.kind != InvoiceKind.INVOICE or locked.status not in (
+        *OPEN_STATUSES,
+        InvoiceStatus.PAID,
+    ):
+        raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+    invoice_lines = {
+        x.pk: x
+        for x in InvoiceLine.objects.for_company(locked.company_id)
+        .filter(invoice=locked)
+        .select_related("order_line")
+    }
+    quantities = _parse_quantities(lines, invoice_lines, "invoice_line_id")
+    over = [
+        {"invoice_line_id": str(x.pk), "creditable": plain(x.quantity - x.qty_credited)}
+        for x, q in quantities.items()
+        if q > x.quantity - x.qty_credited
+    ]
+    if over:
+        raise OverCredit(details={"lines": over})
+    if not quantities:
+        raise ValidationFailed(details={"fields": {"lines": [_("Enter a quantity to credit.")]}})
+    company = order.company
+    note = Invoice(
+        company=company,
+        kind=InvoiceKind.CREDIT_NOTE,
+        order=order,
+        customer_id=locked.customer_id,
+        credited_invoice=locked,
+        currency=locked.currency,
+        exchange_rate=locked.exchange_rate,
+        billing_address=locked.billing_address,
+        reason=reason.strip(),
+        issue_date=_today(company),
+        status=InvoiceStatus.ISSUED,
+        issued_by=actor,
+    )
+    note.number = next_number(company=company, prefix="CN", year=note.issue_date.year)
+    note.due_date = note.issue_date
+    note_lines, order_lines = [], {}
+    for position, (x, quantity) in enumerate(
+        sorted(quantities.items(), key=lambda item: item[0].position), start=1
+    ):
+        if x.qty_credited + quantity == x.quantity:
+            net, tax = x.net - x.net_credited, x.tax - x.tax_credited
+        else:
+            net = _share(x.net, quantity, x.quantity, locked.currency, company.rounding_mode)
+            tax = _share(x.tax, quantity, x.quantity, locked.currency, company.rounding_mode)
+        x.qty_credited += quantity
+        x.net_credited += net
+        x.tax_credited += tax
+        order_line = order_lines.setdefault(x.order_line_id, x.order_line)
+        order_line.qty_credited += quantity
+        note_lines.append(
+            InvoiceLine(
+                company=company,
+                invoice=note,
+                order_line_id=x.order_line_id,
+                credited_line=x,
+                position=position,
+                description=x.description,
+                quantity=quantity,
+                unit_price=x.unit_price,
+                discount_percent=x.discount_percent,
+                tax_percent=x.tax_percent,
+                net=net,
+                tax=tax,
+                gross=net + tax,
+            )
+        )
+    note.net_total = sum((x.net for x in note_lines), ZERO)
+    note.tax_total = sum((x.tax for x in note_lines), ZERO)
+    note.gross_total = note.net_total + note.tax_total
+    note.company_gross_total = round_money(
+        note.gross_total * note.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    note.save()
+    InvoiceLine.objects.bulk_create(note_lines)
+    InvoiceLine.objects.for_company(company).bulk_update(
+        list(quantities), ["qty_credited", "net_credited", "tax_credited"]
+    )
+    SalesOrderLine.objects.for_company(company).bulk_update(order_lines.values(), ["qty_credited"])
+    customer = _lock_customer(order.customer_id, company.pk)
+    locked.amount_credited += note.gross_total
+    excess = locked.amount_paid - (locked.gross_total - locked.amount_credited)
+    if excess > 0:
+        _release_allocations(locked, excess)
+    _settle_status(locked)
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=note,
+        action="issue",
+        changes={"credits": locked.number, "gross_total": [None, str(note.gross_total)]},
+    )
+    events.emit(
+        type="credit_note.issued",
+        entity=note,
+        actor=actor,
+        payload={
+            "number": note.number,
+            "invoice_number": locked.number,
+            "order_id": str(order.pk),
+            "gross_total": note.gross_total,
+            "currency": note.currency,
+        },
+    )
+    customer.company = company
+    refresh_customer(customer)
+    refresh_order(order)
+    return note
+
+
+def _release_allocations(invoice: Invoice, amount: Decimal) -> None:
+    """Take ``amount`` back from the invoice's allocations, newest first."""
+    allocations = list(
+        PaymentAllocation.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .select_related("payment")
+        .order_by("-created_at")
+    )
+    for allocation in allocations:
+        if amount <= 0:
+            break
+        take = min(amount, allocation.amount)
+        allocation.amount -= take
+        allocation.payment.amount_allocated -= take
+        invoice.amount_paid -= take
+        amount -= take
+        if allocation.amount == 0:
+            allocation.delete()
+        else:
+            allocation.save(update_fields=["amount", "updated_at"])
+        allocation.payment.save(update_fields=["amount_allocated", "updated_at"])
+
+
+# ---------------------------------------------------------------- payments
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    company,
+    actor,
+    customer,
+    amount,
+    currency: str,
+    method: str,
+    received_on: datetime.date | None = None,
+    reference: str = "",
+    allocations: list[dict[str, Any]] | tuple = (),
+    order: SalesOrder | None = None,
+    exchange_rate=None,
+    notes: str = "",
+) -> Payment:
+    """Record money received. ``allocations`` = ``[{"invoice_id" | "invoice", "amount"}]``
+    (same currency, within each invoice's open amount, in total within the payment). With
+    ``order`` and no allocations it is an advance: applied to the order's open invoices now,
+    else to its next invoice. Whatever is left stays as customer credit. The same reference
+    twice for one customer is refused (``billing.duplicate_payment_reference``)."""
+    access = access_for(actor, company)
+    access.require(Perm.PAYMENT_EDIT)
+    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = to_decimal(amount)
+        if amount <= 0:
+            errors["amount"] = [_("Enter an amount greater than zero.")]
+        elif amount != round_money(amount, currency or company.base_currency):
+            errors["amount"] = [_("Too many decimal places for this currency.")]
+    except (TypeError, ValueError):
+        errors["amount"] = [_("Enter a number.")]
+    currency = (currency or "").upper()
+    if len(currency) != 3:
+        errors["currency"] = [_("Enter a currency code such as CNY.")]
+    if method not in PaymentMethod.values:
+        errors["method"] = [_("Unknown payment method.")]
+    if currency == company.base_currency:
+        rate = Decimal(1)
+    elif exchange_rate not in (None, ""):
+        rate = to_decimal(exchange_rate)
+    elif order is not None and order.exchange_rate and order.currency == currency:
+        rate = order.exchange_rate
+    else:
+        rate = None
+        errors["exchange_rate"] = [_("Enter the exchange rate for this currency.")]
+    if order is not None and order.customer_id != customer.pk:
+        errors["order"] = [_("The order belongs to another customer.")]
+    reference = (reference or "").strip()
+    if (
+        reference
+        and Payment.objects.for_company(company)
+        .filter(customer=customer, reference=reference)
+        .exists()
+    ):
+        raise DuplicatePaymentReference(details={"reference": reference})
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    # Lock order: orders (by id), customer, invoices.
+    wanted = []
+    for index, raw in enumerate(allocations):
+        invoice = raw.get("invoice")
+        try:
+            invoice_id = (
+                invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
+            )
+            allocation_amount = to_decimal(raw.get("amount"))
+        except (NotFound, TypeError, ValueError):
+            raise ValidationFailed(
+                details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
+            ) from None
+        wanted.append((invoice_id, allocation_amount))
+    invoice_rows = {
+        i.pk: i
+        for i in Invoice.objects.for_company(company).filter(
+            pk__in=[w[0] for w in wanted], customer=customer, kind=InvoiceKind.INVOICE
+        )
+    }
+    if len(invoice_rows) != len({w[0] for w in wanted}):
+        raise ValidationFailed(details={"allocations": [_("Unknown invoice for this customer.")]})
+    order_ids = sorted(
+        {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set())
+    )
+    orders = [_lock_order(order_id, company.pk) for order_id in order_ids]
+    locked_customer = _lock_customer(customer.pk, company.pk)
+    locked_invoices = {
+        i.pk: i
+        for i in Invoice.objects.for_company(company)
+        .select_for_update()
+        .filter(pk__in=list(invoice_rows))
+        .order_by("pk")
+    }
+    total = sum((a for _i, a in wanted), ZERO)
+    if total > amount or any(a <= 0 for _i, a in wanted):
+        raise OverAllocation(details={"allocated": plain(total), "amount": plain(amount)})
+    for invoice in locked_invoices.values():
+        if invoice.status not in OPEN_STATUSES:
+            raise InvoiceState(params={"status": InvoiceStatus(invoice.status).label})
+    payment = Payment(
+        company=company,
+        customer=locked_customer,
+        order=order,
+        method=method,
+        amount=amount,
+        currency=currency,
+        exchange_rate=rate,
+        received_on=received_on or _today(company),
+        reference=reference,
+        notes=notes,
+        recorded_by=actor,
+    )
+    payment.number = next_number(company=company, prefix="PAY", year=payment.received_on.year)
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:  # a concurrent twin with the same reference won
+        raise DuplicatePaymentReference(details={"reference": reference}) from None
+    for invoice_id, allocation_amount in wanted:
+        _allocate(locked_invoices[invoice_id], [(payment, allocation_amount)], exact=True)
+    if order is not None and not wanted:
+        open_invoices = (
+            Invoice.objects.for_company(company)
+            .select_for_update()
+            .filter(
+                order=order, kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES, currency=currency
+            )
+            .order_by("issue_date", "created_at")
+        )
+        for invoice in open_invoices:
+            if payment.unallocated <= 0:
+                break
+            _allocate(invoice, [(payment, payment.unallocated)], exact=False)
+    audit.record(
+        actor=actor,
+        entity=payment,
+        action="create",
+        changes={
+            "amount": [None, str(amount)],
+            "currency": [None, currency],
+            "method": [None, method],
+            "allocations": [
+                {"invoice": locked_invoices[i].number, "amount": str(a)} for i, a in wanted
+            ],
+        },
+    )
+    events.emit(
+        type="payment.received",
+        entity=payment,
+        actor=actor,
+        payload={
+            "number": payment.number,
+            "customer_id": str(customer.pk),
+            "amount": amount,
+            "currency": currency,
+            "method": method,
+            "order_ids": [str(o.pk) for o in orders],
+        },
+    )
+    locked_customer.company = company
+    refresh_customer(locked_customer)
+    for locked_order in orders:
+        refresh_order(locked_order)
+    return payment
+
+
+@transaction.atomic
+def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any]]) -> Payment:
+    """Allocate a payment's remaining credit to open invoices of the same customer."""
+    access = access_for(actor, payment.company)
+    access.require(Perm.PAYMENT_EDIT)
+    company = payment.company
+    wanted = []
+    for raw in allocations:
+        invoice = raw.get("invoice")
+        invoice_id = invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
+        wanted.append((invoice_id, to_decimal(raw.get("amount"))))
+    invoices = {
+        i.pk: i
+        for i in Invoice.objects.for_company(company).filter(
+            pk__in=[w[0] for w in wanted], customer_id=payment.customer_id, kind=InvoiceKind.INVOICE
+        )
+    }
+    if len(invoices) != len({w[0] for w in wanted}):
+        raise ValidationFailed(details={"allocations": [_("Unknown invoice for this customer.")]})
+    orders = [
+        _lock_order(order_id, company.pk)
+        for order_id in sorted(
+            {i.order_id for i in invoices.values()} | ({payment.order_id} - {None})
+        )
+    ]
+    customer = _lock_customer(payment.customer_id, company.pk)
+    locked = Payment.objects.for_company(company).select_for_update().get(pk=payment.pk)
+    locked_invoices = {
+        i.pk: i
+        for i in Invoice.objects.for_company(company)
+        .select_for_update()
+        .filter(pk__in=list(invoices))
+        .order_by("pk")
+    }
+    if sum((a for _i, a in wanted), ZERO) > locked.unallocated:
+        raise OverAllocation(details={"unallocated": plain(locked.unallocated)})
+    for invoice_id, amount in wanted:
+        invoice = locked_invoices[invoice_id]
+        if invoice.status not in OPEN_STATUSES:
+            raise InvoiceState(params={"status": InvoiceStatus(invoice.status).label})
+        _allocate(invoice, [(locked, amount)], exact=True)
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="allocate",
+        changes={
+            "allocations": [
+                {"invoice": locked_invoices[i].number, "amount": str(a)} for i, a in wanted
+            ]
+        },
+    )
+    customer.company = company
+    refresh_customer(customer)
+    for order in orders:
+        refresh_order(order)
+    return locked
