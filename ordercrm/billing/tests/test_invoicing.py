@@ -29,7 +29,7 @@ def lines_of(order):
 
 
 def counters(order):
-    return [(l.qty_invoiced, l.qty_credited) for l in lines_of(order)]
+    return [(line.qty_invoiced, line.qty_credited) for line in lines_of(order)]
 
 
 def fresh(obj):
@@ -52,7 +52,7 @@ def test_on_order_invoices_everything_at_confirmation(company, confirmed_order):
 
 def test_on_shipment_invoices_each_dispatched_shipment_once(company, keeper, confirmed_order):
     order = confirmed_order("on_shipment")
-    first, second = lines_of(order)
+    first, _second = lines_of(order)
     assert not Invoice.objects.for_company(company).filter(order=order).exists()
     one = fulfilment.shipment_create(
         order=order,
@@ -76,7 +76,8 @@ def test_manual_invoice_of_chosen_lines_and_over_invoicing(company, finance, con
     invoice = services.invoice_create(
         order=order, actor=finance, lines=[{"order_line_id": str(first.pk), "quantity": "3"}]
     )
-    assert invoice.status == InvoiceStatus.DRAFT and invoice.number == ""
+    assert invoice.status == InvoiceStatus.DRAFT
+    assert invoice.number == ""
     with pytest.raises(OverInvoicing):
         services.invoice_create(
             order=order, actor=finance, lines=[{"order_line_id": str(first.pk), "quantity": "8"}]
@@ -120,7 +121,8 @@ def test_partial_invoice_credit_note_invoice_again_keeps_every_counter_exact(
         lines=[{"invoice_line_id": str(line.pk), "quantity": 2}],
         reason="2 units damaged",
     )
-    assert note.kind == InvoiceKind.CREDIT_NOTE and note.number.startswith("CN-")
+    assert note.kind == InvoiceKind.CREDIT_NOTE
+    assert note.number.startswith("CN-")
     assert counters(order) == [(6, 2), (1, 0)]
     again = services.invoice_create(order=order, actor=finance, issue=True)
     assert {x.order_line_id: x.quantity for x in invoice_lines(again)} == {
