@@ -1,0 +1,65 @@
+"""The order as a document: a quotation while it is a draft or waiting, an order
+confirmation once confirmed. In the customer's language unless another is asked for."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import Access
+from ordercrm.core.documents import Formatter, document_language, render_pdf
+from ordercrm.sales import selectors
+from ordercrm.sales.models import LineKind
+from ordercrm.sales.workflow import Status
+
+QUOTATION_STATUSES = (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
+
+
+def order_pdf(access: Access, order_id, language: str | None = None) -> bytes:
+    order = selectors.order_get(access, order_id)
+    customer = order.customer
+    language = document_language(language or customer.language)
+    fmt = Formatter(language)
+
+    def money(amount):
+        return fmt.money(amount, order.currency)
+
+    rows, number = [], 0
+    for line in selectors.order_lines(order):
+        if line.kind == LineKind.PRODUCT:
+            number += 1
+        rows.append(
+            {
+                "kind": line.kind,
+                "number": number,
+                "sku": line.product.sku if line.product else "",
+                "description": line.description or (line.product.name if line.product else ""),
+                "quantity": fmt.quantity(line.quantity),
+                "unit": line.unit.name if line.unit else "",
+                "unit_price": money(line.unit_price),
+                "discount": fmt.percent(line.discount_percent) if line.discount_percent else "",
+                "tax_rate": fmt.percent(line.tax_percent),
+                "net": money(line.net),
+            }
+        )
+    from django.utils import translation
+
+    with translation.override(language):
+        title = _("Quotation") if order.status in QUOTATION_STATUSES else _("Order confirmation")
+    return render_pdf(
+        "sales/order.html",
+        {
+            "title": title,
+            "company": order.company,
+            "order": order,
+            "customer": customer,
+            "rows": rows,
+            "order_date": fmt.date(order.order_date),
+            "valid_until": fmt.date(order.valid_until),
+            "requested_date": fmt.date(order.requested_date),
+            "order_discount": fmt.percent(order.discount_percent) if order.discount_percent else "",
+            "net_total": money(order.net_total),
+            "tax_total": money(order.tax_total),
+            "gross_total": money(order.gross_total),
+        },
+        language,
+    )
