@@ -150,6 +150,7 @@ def build_demo(*, seed: int = 2026) -> Company:
     demo_customers = _customers(company, users, products, rng)
     _stock(company, users, products, rng)
     _orders(company, users, demo_customers, products, rng)
+    _payments(company, users, rng)
     return company
 
 
@@ -410,3 +411,32 @@ def _orders(
                 tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
                 dispatch=stage != 3,
             )
+
+
+def _payments(company: Company, users: dict[str, User], rng: random.Random) -> None:
+    """Some invoices paid in full, some in part, some open (aging shows them)."""
+    from ordercrm.billing import services as billing
+    from ordercrm.billing.models import Invoice
+
+    methods = ["bank_transfer", "alipay", "wechat_pay", "cheque"]
+    for index, invoice in enumerate(
+        Invoice.objects.for_company(company).select_related("customer").order_by("created_at")
+    ):
+        if index % 3 == 2:
+            continue
+        amount = (
+            invoice.gross_total
+            if index % 3 == 0
+            else (invoice.gross_total / 2).quantize(Decimal("0.01"))
+        )
+        billing.payment_record(
+            company=company,
+            actor=users["finance"],
+            customer=invoice.customer,
+            amount=amount,
+            currency=invoice.currency,
+            exchange_rate=invoice.exchange_rate,
+            method=methods[index % len(methods)],
+            reference=f"DEMO-{index:04d}",
+            allocations=[{"invoice": invoice, "amount": amount}],
+        )

@@ -55,6 +55,10 @@ def test_demo_builds_a_realistic_company_once(capsys):
     assert StockLevel.objects.unscoped().filter(reserved__gt=0).exists()
     for company in Company.objects.all():
         assert ledger_discrepancies(company) == []
+    from ordercrm.billing.models import Invoice
+
+    invoice_statuses = set(Invoice.objects.unscoped().values_list("status", flat=True))
+    assert {"issued", "partially_paid", "paid"} <= invoice_statuses
     out = capsys.readouterr().out
     assert "sales_manager" in out
     assert "ordercrm-demo" in out
