@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "ordercrm.sales",
     "ordercrm.fulfilment",
     "ordercrm.billing",
+    "ordercrm.notifications",
     "ordercrm.web",
     "ordercrm.api",
     "ordercrm.console",
@@ -166,6 +167,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# How long a worker holds a delivery it is sending; after a crash another worker retries it
+# once this has passed.
+DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")

@@ -175,7 +175,11 @@ def aging_report(access: Access, today: datetime.date) -> list[dict]:
 
 def invoice_pdf(access: Access, invoice_id, language: str | None = None) -> bytes:
     """The invoice or credit note as PDF, in the customer's language unless one is given."""
-    invoice = invoice_get(access, invoice_id)
+    return render_invoice_pdf(invoice_get(access, invoice_id), language)
+
+
+def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
+    """The document of ``invoice`` (no access check: for the system, e.g. emails)."""
     language = document_language(language or invoice.customer.language)
     fmt = Formatter(language)
     money = lambda amount: fmt.money(amount, invoice.currency)  # noqa: E731

@@ -105,6 +105,14 @@ class Product(CompanyOwned):
     cost = models.DecimalField(_("cost"), **PRICE_FIELD, default=Decimal("0"))
     is_active = models.BooleanField(_("active"), default=True)
     is_stock_tracked = models.BooleanField(_("stock-tracked"), default=True)
+    reorder_point = models.DecimalField(
+        _("reorder point"),
+        max_digits=16,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("A stock.low event is sent when available stock falls to this level."),
+    )
 
     class Meta:
         verbose_name = _("product")

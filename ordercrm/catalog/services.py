@@ -45,6 +45,7 @@ PRODUCT_FIELDS = [
     "cost",
     "is_active",
     "is_stock_tracked",
+    "reorder_point",
 ]
 
 

@@ -256,7 +256,9 @@ class AuditEntry(CompanyOwned):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["company", "entity_type", "entity_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["company", "entity_type", "entity_id", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity_label or self.entity_id} {self.action}"
@@ -284,12 +286,23 @@ class Event(CompanyOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     payload = models.JSONField(default=dict, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker fanned it out to its subscribers."
+    )
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["company", "entity_type", "entity_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["company", "entity_type", "entity_id", "created_at"]),
+            # The worker's queue: a partial index stays as small as the backlog.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="event_undispatched",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.entity_id}"

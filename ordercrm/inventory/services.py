@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,7 +108,11 @@ def _lock_levels(
             ignore_conflicts=True,
         )
     locked = levels.select_for_update().order_by("pk")
-    return {(level.product_id, level.warehouse_id): level for level in locked}
+    result = {}
+    for level in locked:
+        level.available_before = level.on_hand - level.reserved
+        result[(level.product_id, level.warehouse_id)] = level
+    return result
 
 
 def _save_levels(company: Company, levels: Iterable[StockLevel]) -> None:
@@ -116,6 +121,48 @@ def _save_levels(company: Company, levels: Iterable[StockLevel]) -> None:
         StockLevel.objects.for_company(company).bulk_update(
             levels, ["on_hand", "reserved", "updated_at"]
         )
+        _announce_low_stock(company, levels)
+
+
+def _announce_low_stock(company: Company, levels: list[StockLevel]) -> None:
+    """Emit ``stock.low`` for each product whose total available stock just fell to or below
+    its reorder point (once per crossing, not on every change below it)."""
+    change: dict = {}
+    for level in levels:
+        before = getattr(level, "available_before", None)
+        if before is not None:
+            delta = (level.on_hand - level.reserved) - before
+            change[level.product_id] = change.get(level.product_id, ZERO) + delta
+    falling = [product_id for product_id, delta in change.items() if delta < 0]
+    if not falling:
+        return
+    watched = {
+        p.pk: p
+        for p in Product.objects.for_company(company).filter(
+            pk__in=falling, reorder_point__isnull=False
+        )
+    }
+    if not watched:
+        return
+    totals = {
+        row["product_id"]: row["on_hand"] - row["reserved"]
+        for row in StockLevel.objects.for_company(company)
+        .filter(product_id__in=list(watched))
+        .values("product_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    }
+    for product_id, product in watched.items():
+        after = totals.get(product_id, ZERO)
+        if after <= product.reorder_point < after - change[product_id]:
+            events.emit(
+                type="stock.low",
+                entity=product,
+                payload={
+                    "sku": product.sku,
+                    "available": plain(after),
+                    "reorder_point": plain(product.reorder_point),
+                },
+            )
 
 
 @dataclass

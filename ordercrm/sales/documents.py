@@ -15,7 +15,12 @@ QUOTATION_STATUSES = (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
 
 
 def order_pdf(access: Access, order_id, language: str | None = None) -> bytes:
-    order = selectors.order_get(access, order_id)
+    """The document of an order the caller may see."""
+    return render_order_pdf(selectors.order_get(access, order_id), language)
+
+
+def render_order_pdf(order, language: str | None = None) -> bytes:
+    """The document of ``order`` (no access check: for the system, e.g. emails)."""
     customer = order.customer
     language = document_language(language or customer.language)
     fmt = Formatter(language)

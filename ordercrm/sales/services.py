@@ -918,6 +918,12 @@ def order_approve(
         _request_approval(locked, actor, evaluation, lines, action="approve", event="approval_step")
         return locked
     _confirm(locked, actor, "approve")
+    events.emit(
+        type="order.approved",
+        entity=locked,
+        actor=actor,
+        payload={"number": locked.number, "reasons": sorted(approved_kinds)},
+    )
     return locked
 
 

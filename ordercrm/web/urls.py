@@ -17,4 +17,5 @@ urlpatterns = [
     path("customers/<str:customer_id>/", views.customer_detail, name="customer_detail"),
     path("products/", views.product_list, name="product_list"),
     path("health", views.health, name="health"),
+    path("health/worker", views.health_worker, name="health_worker"),
 ]

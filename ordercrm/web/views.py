@@ -98,3 +98,15 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def health_worker(request):
+    """The worker's pulse: last heartbeat, queue depth, age of the oldest pending delivery.
+    503 when no worker has been seen for a minute (monitoring alerts on it)."""
+    from ordercrm.notifications.worker import queue_state
+
+    state = queue_state()
+    alive = state["heartbeat_age_s"] is not None and state["heartbeat_age_s"] < 60
+    return JsonResponse(
+        {"status": "ok" if alive else "stale", **state}, status=200 if alive else 503
+    )

@@ -1,0 +1,215 @@
+"""Who hears about an event: customer emails, webhooks and in-app notifications.
+
+``route(event)`` returns the deliveries to create and the notifications to write; the worker
+calls it once per event, in the transaction that marks the event dispatched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from ordercrm.accounts.access import access_for
+from ordercrm.accounts.models import Membership
+from ordercrm.core.documents import document_language
+from ordercrm.core.models import Event
+from ordercrm.core.permissions import Perm
+from ordercrm.notifications.models import Channel, EmailKind, WebhookSubscription
+
+# Marked for makemessages; translated per recipient when the notification is written.
+MESSAGES = {
+    "approval_requested": gettext_noop("Order %(number)s waits for your approval."),
+    "approved": gettext_noop("Order %(number)s was approved."),
+    "rejected": gettext_noop("Order %(number)s was rejected."),
+    "changes_requested": gettext_noop("Changes were requested on order %(number)s."),
+    "held": gettext_noop("Order %(number)s was put on hold."),
+    "backorder_filled": gettext_noop("Stock arrived for backordered lines of order %(number)s."),
+    "payment_received": gettext_noop("A payment was received for order %(number)s."),
+}
+
+EMAIL_FOR_EVENT = {
+    "order.confirmed": EmailKind.ORDER_CONFIRMATION,
+    "shipment.dispatched": EmailKind.SHIPPING_NOTICE,
+    "invoice.issued": EmailKind.INVOICE,
+    "payment.received": EmailKind.PAYMENT_RECEIPT,
+}
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    channel: str
+    recipient: str
+    kind: str = ""
+    language: str = ""
+    webhook_id: Any = None
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    user: Any
+    kind: str
+    title: str
+    url: str
+
+
+def _order_of(event: Event):
+    from ordercrm.sales.models import SalesOrder
+
+    if event.entity_type == "sales.salesorder":
+        order_id = event.entity_id
+    else:
+        order_id = event.payload.get("order_id")
+    if not order_id:
+        return None
+    return (
+        SalesOrder.objects.for_company(event.company_id)
+        .select_related("customer", "contact", "salesperson", "submitted_by")
+        .filter(pk=order_id)
+        .first()
+    )
+
+
+def _customer_of(event: Event):
+    from ordercrm.customers.models import Customer
+
+    customer_id = event.payload.get("customer_id")
+    if customer_id:
+        return Customer.objects.for_company(event.company_id).filter(pk=customer_id).first()
+    order = _order_of(event)
+    return order.customer if order else None
+
+
+def customer_email(event: Event) -> DeliverySpec | None:
+    kind = EMAIL_FOR_EVENT.get(event.type)
+    if kind is None:
+        return None
+    order = _order_of(event) if event.type != "payment.received" else None
+    customer = order.customer if order else _customer_of(event)
+    if customer is None:
+        return None
+    address = (order.contact.email if order and order.contact else "") or customer.email
+    if not address:
+        return None
+    return DeliverySpec(
+        Channel.EMAIL, address, kind=kind, language=document_language(customer.language)
+    )
+
+
+def webhooks(event: Event) -> list[DeliverySpec]:
+    return [
+        DeliverySpec(Channel.WEBHOOK, hook.url, kind=str(hook.pk), webhook_id=hook.pk)
+        for hook in WebhookSubscription.objects.for_company(event.company_id).filter(is_active=True)
+        if hook.wants(event.type)
+    ]
+
+
+def _approvers(event: Event, order) -> list:
+    """Members who may give an approval the order now waits for, and can see it."""
+    from ordercrm.sales import approvals
+    from ordercrm.sales.models import ApprovalStatus, OrderApproval
+    from ordercrm.sales.selectors import order_list
+
+    pending = list(
+        OrderApproval.objects.for_company(event.company_id)
+        .filter(order=order, status=ApprovalStatus.PENDING)
+        .order_by("level")
+    )
+    if not pending:
+        return []
+    level = [a for a in pending if a.level == pending[0].level]
+    people = []
+    for membership in Membership.objects.filter(company_id=event.company_id).select_related(
+        "user", "company"
+    ):
+        user = membership.user
+        if not user.is_active or user.pk == order.submitted_by_id:
+            continue
+        if not any(
+            approvals.eligible(membership.role, str(user.pk), a.role, a.approver_ids) for a in level
+        ):
+            continue
+        access = access_for(user, membership.company)
+        if access.can(Perm.ORDER_APPROVE) and order_list(access).filter(pk=order.pk).exists():
+            people.append(user)
+    return people
+
+
+def _title(user, message: str, **params) -> str:
+    with translation.override(getattr(user, "language", "") or None):
+        return _(message) % params
+
+
+def notifications(event: Event) -> list[NotificationSpec]:
+    if event.type == "payment.received":
+        return _payment_notifications(event)
+    order = _order_of(event)
+    specs: list[NotificationSpec] = []
+    if order is None:
+        return specs
+    url = f"/orders/{order.pk}/"
+    number = order.number
+    owners = {u for u in (order.salesperson, order.submitted_by) if u is not None}
+
+    def tell(users, kind, message):
+        for user in users:
+            specs.append(NotificationSpec(user, kind, _title(user, message, number=number), url))
+
+    if event.type in (
+        "order.submitted",
+        "order.approval_step",
+        "order.amended",
+        "order.released",
+        "order.resumed",
+    ):
+        if event.type != "order.submitted" or event.payload.get("reasons"):
+            tell(
+                _approvers(event, order),
+                "approval_requested",
+                MESSAGES["approval_requested"],
+            )
+    elif event.type == "order.approved":
+        tell(owners, "approval_decided", MESSAGES["approved"])
+    elif event.type == "order.rejected":
+        tell(owners, "approval_decided", MESSAGES["rejected"])
+    elif event.type == "order.changes_requested":
+        tell(owners, "approval_decided", MESSAGES["changes_requested"])
+    elif event.type == "order.held":
+        tell(owners, "order_held", MESSAGES["held"])
+    elif event.type == "order.backorder_filled":
+        tell(owners, "backorder_filled", MESSAGES["backorder_filled"])
+    return specs
+
+
+def _payment_notifications(event: Event) -> list[NotificationSpec]:
+    from ordercrm.sales.models import SalesOrder
+
+    specs = []
+    for order in (
+        SalesOrder.objects.for_company(event.company_id)
+        .filter(pk__in=event.payload.get("order_ids", []))
+        .select_related("salesperson")
+    ):
+        if order.salesperson is not None:
+            title = _title(
+                order.salesperson,
+                MESSAGES["payment_received"],
+                number=order.number,
+            )
+            specs.append(
+                NotificationSpec(
+                    order.salesperson, "payment_received", title, f"/orders/{order.pk}/"
+                )
+            )
+    return specs
+
+
+def route(event: Event) -> tuple[list[DeliverySpec], list[NotificationSpec]]:
+    deliveries = webhooks(event)
+    email = customer_email(event)
+    if email is not None:
+        deliveries.append(email)
+    return deliveries, notifications(event)

@@ -1,0 +1,87 @@
+"""Write use cases of notifications: marking in-app notifications read, webhook
+subscriptions, and email templates (admins)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.core import audit
+from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.permissions import Perm
+from ordercrm.notifications.models import (
+    EmailKind,
+    EmailTemplate,
+    Notification,
+    WebhookSubscription,
+)
+
+
+def notifications_mark_read(*, user, company, ids=None) -> int:
+    """Mark the user's notifications read (all of them when ``ids`` is None)."""
+    unread = Notification.objects.for_company(company).filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def webhook_create(
+    *, company, actor, url: str, event_types: list[str], description: str = ""
+) -> WebhookSubscription:
+    """Subscribe a URL to event types (``["*"]`` for all). The signing secret is generated
+    and shown once to the admin, who gives it to the receiver."""
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    errors = {}
+    if not url.startswith(("http://", "https://")):
+        errors["url"] = [_("Enter an http:// or https:// URL.")]
+    if not event_types or not all(isinstance(t, str) and t for t in event_types):
+        errors["event_types"] = [_("Choose at least one event type.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    hook = WebhookSubscription.objects.create(
+        company=company,
+        url=url,
+        event_types=list(event_types),
+        secret=secrets.token_hex(32),
+        description=description,
+    )
+    audit.record(
+        actor=actor,
+        entity=hook,
+        action="create",
+        changes={"url": [None, url], "event_types": [None, event_types]},
+    )
+    return hook
+
+
+@transaction.atomic
+def email_template_set(
+    *, company, actor, kind: str, language: str, subject: str, body: str
+) -> EmailTemplate:
+    """A company's own wording for one email in one language (Django template syntax)."""
+    from django.template import Template, TemplateSyntaxError
+
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    errors = {}
+    if kind not in EmailKind.values:
+        errors["kind"] = [_("Unknown email.")]
+    for field, source in (("subject", subject), ("body", body)):
+        if not source.strip():
+            errors[field] = [_("This field is required.")]
+            continue
+        try:
+            Template(source)
+        except TemplateSyntaxError as error:
+            errors[field] = [str(error)]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    template, _created = EmailTemplate.objects.update_or_create(
+        company=company, kind=kind, language=language, defaults={"subject": subject, "body": body}
+    )
+    audit.record(actor=actor, entity=template, action="set", changes={"subject": [None, subject]})
+    return template
