@@ -28,7 +28,7 @@ def start_worker():
         [sys.executable, "-m", "ordercrm", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open("/tmp/worker-crash.log", "ab"),
+        stderr=subprocess.DEVNULL,
     )
 
 
