@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ordercrm.accounts.middleware.ActiveCompanyMiddleware",
+    "ordercrm.api.middleware.IdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -1,0 +1,325 @@
+"""API v1 end to end over HTTP: auth, the order-to-cash flow, idempotency, optimistic
+concurrency, the error shape, cursor pagination, scope and the OpenAPI document."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from ordercrm.accounts.roles import Role
+from ordercrm.api.tokens import token_create
+
+
+@pytest.fixture
+def bearer(company):
+    def make(user):
+        _token, raw = token_create(user=user, name="test")
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return make
+
+
+@pytest.fixture
+def call(client):
+    def do(method, path, auth, body=None, **headers):
+        kwargs = {**auth, **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        response = getattr(client, method)(f"/api/v1{path}", **kwargs)
+        return response.status_code, (
+            response.json() if response["Content-Type"].startswith("application/json") else response
+        )
+
+    return do
+
+
+@pytest.fixture
+def team_users(make_user, company, team):
+    return {
+        "manager": make_user(Role.SALES_MANAGER, company, username="mgr", team=team),
+        "finance": make_user(Role.FINANCE, company, username="fin"),
+        "warehouse": make_user(Role.WAREHOUSE, company, username="wh"),
+    }
+
+
+def test_no_or_bad_token_is_401_with_the_error_shape(db, call):
+    status, body = call("get", "/me", {})
+    assert status == 401
+    assert body["error"]["code"] == "api.unauthorized"
+    status, body = call("get", "/me", {"HTTP_AUTHORIZATION": "Bearer nope"})
+    assert status == 401
+
+
+def test_token_command_prints_the_token_last_and_it_works(company, rep, call):
+    out = io.StringIO()
+    call_command("token", "create", "rep", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    status, body = call("get", "/me", {"HTTP_AUTHORIZATION": f"Bearer {raw}"})
+    assert status == 200
+    assert (body["username"], body["company"]) == ("rep", company.code)
+    assert "order_edit" in body["permissions"]
+
+
+def test_order_to_cash_over_the_api(company, rep, customer, products, team_users, bearer, call):
+    rep_auth, manager, finance, warehouse = (
+        bearer(rep),
+        bearer(team_users["manager"]),
+        bearer(team_users["finance"]),
+        bearer(team_users["warehouse"]),
+    )
+    # stock
+    status, warehouses = call("get", "/warehouses", warehouse)
+    main = next(w for w in warehouses if w["code"] == "main")
+    status, moves = call(
+        "post",
+        "/stock/receipts",
+        warehouse,
+        {
+            "warehouse_id": main["id"],
+            "lines": [{"sku": "P0", "quantity": "50"}, {"sku": "P1", "quantity": "5"}],
+        },
+    )
+    assert status == 201
+    assert len(moves) == 2
+    status, levels = call("get", f"/stock?product_id={products[0].pk}", warehouse)
+    assert levels[0]["available"] == "50"
+    # an approval rule through the service (admin settings), then an order
+    from ordercrm.accounts.services import user_create
+    from ordercrm.sales.models import RuleKind
+    from ordercrm.sales.services import approval_rule_create
+
+    admin = user_create(
+        username="adm", password="x", company=company, role=Role.ADMIN, check_password=False
+    )
+    approval_rule_create(
+        company=company, actor=admin, name="big", kind=RuleKind.ORDER_TOTAL, threshold=100
+    )
+    status, order = call(
+        "post",
+        "/orders",
+        rep_auth,
+        {
+            "customer_id": str(customer.pk),
+            "lines": [{"sku": "P0", "quantity": "10"}, {"sku": "P1", "quantity": "2"}],
+        },
+    )
+    assert status == 201, order
+    assert order["status"] == "draft"
+    assert order["gross_total"] == "137.86"
+    assert order["lines"][0]["quantity"] == "10"
+    status, order = call("post", f"/orders/{order['id']}/submit", rep_auth, {})
+    assert order["status"] == "pending_approval"
+    status, inbox = call("get", "/approvals", manager)
+    assert [i["order"]["id"] for i in inbox] == [order["id"]]
+    status, _body = call("post", f"/orders/{order['id']}/approve", rep_auth, {})
+    assert status == 403  # a sales rep cannot approve
+    status, order = call("post", f"/orders/{order['id']}/approve", manager, {"comment": "ok"})
+    assert order["status"] == "confirmed"
+    assert order["lines"][0]["qty_reserved"] == "10"
+    # ship part
+    first_line = order["lines"][0]["id"]
+    status, shipment = call(
+        "post",
+        f"/orders/{order['id']}/shipments",
+        warehouse,
+        {
+            "lines": [{"order_line_id": first_line, "quantity": "4"}],
+            "dispatch": False,
+            "carrier": "SF",
+        },
+    )
+    assert status == 201
+    assert shipment["status"] == "draft"
+    status, shipment = call(
+        "post", f"/shipments/{shipment['id']}/dispatch", warehouse, {"tracking_number": "SF9"}
+    )
+    assert (shipment["status"], shipment["tracking_number"]) == ("dispatched", "SF9")
+    status, order = call("get", f"/orders/{order['id']}", rep_auth)
+    assert order["progress"]["fulfilment"] == "partially_shipped"
+    # invoice (on shipment: automatic) and pay
+    status, invoices = call("get", f"/orders/{order['id']}/invoices", finance)
+    [invoice] = invoices
+    assert invoice["status"] == "issued"
+    assert invoice["lines"][0]["quantity"] == "4"
+    status, payment = call(
+        "post",
+        "/payments",
+        finance,
+        {
+            "customer_id": str(customer.pk),
+            "amount": invoice["gross_total"],
+            "currency": "CNY",
+            "method": "wechat_pay",
+            "reference": "WX-1",
+            "allocations": [{"invoice_id": invoice["id"], "amount": invoice["gross_total"]}],
+        },
+    )
+    assert status == 201
+    assert payment["unallocated"] == "0.00"
+    status, invoice = call("get", f"/invoices/{invoice['id']}", finance)
+    assert invoice["status"] == "paid"
+    status, note = call(
+        "post",
+        f"/invoices/{invoice['id']}/credit-notes",
+        finance,
+        {
+            "lines": [{"invoice_line_id": invoice["lines"][0]["id"], "quantity": "1"}],
+            "reason": "damaged",
+        },
+    )
+    assert status == 201
+    assert note["kind"] == "credit_note"
+    status, timeline = call("get", f"/orders/{order['id']}/timeline", rep_auth)
+    assert {"order.submitted", "order.approved"} <= {t["title"] for t in timeline}
+    status, pdf = call("get", f"/orders/{order['id']}/pdf", rep_auth)
+    assert status == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    status, pdf = call("get", f"/invoices/{invoice['id']}/pdf", finance)
+    assert status == 200
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_idempotency_key_replays_and_refuses_a_different_body(
+    company, rep, customer, products, bearer, call
+):
+    auth = bearer(rep)
+    body = {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]}
+    first_status, first = call("post", "/orders", auth, body, **{"Idempotency-Key": "k-1"})
+    again_status, again = call("post", "/orders", auth, body, **{"Idempotency-Key": "k-1"})
+    assert first_status == again_status == 201
+    assert again["id"] == first["id"]
+    from ordercrm.sales.models import SalesOrder
+
+    assert SalesOrder.objects.for_company(company).count() == 1
+    status, error = call(
+        "post", "/orders", auth, {**body, "notes": "x"}, **{"Idempotency-Key": "k-1"}
+    )
+    assert status == 409
+    assert error["error"]["code"] == "api.idempotency_key_reused"
+
+
+def test_stale_writes_are_refused_with_the_current_version(
+    company, rep, customer, products, bearer, call
+):
+    auth = bearer(rep)
+    status, order = call(
+        "post",
+        "/orders",
+        auth,
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+    )
+    status, updated = call(
+        "patch",
+        f"/orders/{order['id']}",
+        auth,
+        {"notes": "first"},
+        **{"If-Match": f'"{order["version"]}"'},
+    )
+    assert status == 200
+    assert updated["version"] == order["version"] + 1
+    status, error = call(
+        "patch", f"/orders/{order['id']}", auth, {"notes": "late", "version": order["version"]}
+    )
+    assert status == 409
+    assert error["error"]["code"] == "sales.stale_version"
+    assert error["error"]["details"]["current_version"] == updated["version"]
+
+
+def test_bad_input_gets_a_clear_error_and_changes_nothing(company, rep, customer, bearer, call):
+    auth = bearer(rep)
+    status, error = call(
+        "post",
+        "/orders",
+        auth,
+        {"customer_id": str(customer.pk), "lines": [{"sku": "NOPE", "quantity": "1"}]},
+    )
+    assert status == 422
+    assert error["error"]["code"] == "core.validation_failed"
+    status, error = call("post", "/orders", auth, {"lines": []})
+    assert status == 422
+    status, error = call("get", "/orders/not-a-uuid", auth)
+    assert status == 404
+    assert error["error"]["code"] == "core.not_found"
+
+
+def test_record_scope_hides_other_reps_orders_even_by_id(
+    company, rep, customer, products, make_user, bearer, call
+):
+    other = make_user(Role.SALES_REP, company, username="other-rep")
+    status, order = call(
+        "post",
+        "/orders",
+        bearer(rep),
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+    )
+    status, _error = call("get", f"/orders/{order['id']}", bearer(other))
+    assert status == 404
+    status, listing = call("get", "/orders", bearer(other))
+    assert listing["items"] == []
+
+
+def test_cursor_pagination(company, rep, customer, products, bearer, call):
+    auth = bearer(rep)
+    for _ in range(5):
+        call(
+            "post",
+            "/orders",
+            auth,
+            {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+        )
+    seen, cursor = [], None
+    while True:
+        _status, page = call(
+            "get", "/orders?limit=2" + (f"&cursor={cursor}" if cursor else ""), auth
+        )
+        assert page["limit"] == 2
+        seen += [o["number"] for o in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert len(seen) == 5 == len(set(seen))
+
+
+def test_events_feed_and_webhooks(company, admin, bearer, call, customer):
+    auth = bearer(admin)
+    status, hook = call(
+        "post", "/webhooks", auth, {"url": "https://erp.example/hook", "event_types": ["*"]}
+    )
+    assert status == 201
+    assert len(hook["secret"]) == 64
+    status, hooks = call("get", "/webhooks", auth)
+    assert "secret" not in hooks[0] or hooks[0]["secret"] is None
+    status, feed = call("get", "/events?limit=1", auth)
+    assert status == 200
+    assert len(feed["items"]) == 1
+
+
+def test_openapi_document_is_complete(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/me",
+        "/api/v1/customers",
+        "/api/v1/products",
+        "/api/v1/price-lists",
+        "/api/v1/warehouses",
+        "/api/v1/stock",
+        "/api/v1/stock/receipts",
+        "/api/v1/stock/adjustments",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}/submit",
+        "/api/v1/orders/{order_id}/amend",
+        "/api/v1/orders/{order_id}/shipments",
+        "/api/v1/shipments/{shipment_id}/dispatch",
+        "/api/v1/orders/{order_id}/invoices",
+        "/api/v1/invoices/{invoice_id}/credit-notes",
+        "/api/v1/payments",
+        "/api/v1/approvals",
+        "/api/v1/orders/{order_id}/timeline",
+        "/api/v1/events",
+        "/api/v1/webhooks",
+    ):
+        assert path in paths, path
+    assert schema["components"]["securitySchemes"]

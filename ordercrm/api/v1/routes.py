@@ -1,0 +1,800 @@
+"""API v1 endpoints: thin handlers over the domain services and selectors.
+
+Handlers parse input, call one service or selector with ``request.access``, and serialize.
+Business rules, permissions and record scope live in the services/selectors they call.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import HttpResponse
+from ninja import Router, Status
+
+from ordercrm.api.base import api, dec, iso, page, version_from
+from ordercrm.api.v1 import schemas as s
+from ordercrm.api.v1 import serializers as out
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.money import to_decimal
+
+ERRORS = {
+    400: s.ErrorOut,
+    401: s.ErrorOut,
+    403: s.ErrorOut,
+    404: s.ErrorOut,
+    409: s.ErrorOut,
+    422: s.ErrorOut,
+}
+router = Router()
+
+
+def _with_errors(ok: dict) -> dict:
+    return {**ok, **ERRORS}
+
+
+def _date(value: str | None, field: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(details={"fields": {field: ["YYYY-MM-DD"]}}) from None
+
+
+def _decimal(value, field: str):
+    if value in (None, ""):
+        return None
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(details={"fields": {field: ["Enter a number."]}}) from None
+
+
+# ---------------------------------------------------------------- me
+
+
+@router.get("/me", response=_with_errors({200: s.MeOut}), tags=["me"])
+def me(request):
+    from ordercrm.accounts.models import Membership
+    from ordercrm.accounts.roles import ROLE_PERMISSIONS
+
+    user = request.user
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related("company")
+    return {
+        "id": str(user.pk),
+        "username": user.username,
+        "name": user.get_full_name(),
+        "email": user.email,
+        "language": user.language,
+        "company": request.company.code,
+        "permissions": sorted(ROLE_PERMISSIONS.get(request.access.role, ())),
+        "memberships": [
+            {
+                "company_id": str(m.company_id),
+                "company_code": m.company.code,
+                "role": m.role,
+                "record_scope": m.record_scope,
+            }
+            for m in memberships
+        ],
+    }
+
+
+# ---------------------------------------------------------------- customers
+
+
+@router.get("/customers", response=_with_errors({200: s.CustomerPage}), tags=["customers"])
+def customers_list(request, search: str = "", limit: int = 50, cursor: str | None = None):
+    from ordercrm.customers.selectors import customer_list
+
+    return page(customer_list(request.access, search=search), limit, cursor, out.customer)
+
+
+@router.post("/customers", response=_with_errors({201: s.CustomerOut}), tags=["customers"])
+def customers_create(request, body: s.CustomerIn):
+    from ordercrm.customers.services import customer_create
+
+    values = body.dict(exclude_unset=True)
+    allow = values.pop("allow_duplicate", False)
+    if "credit_limit" in values:
+        values["credit_limit"] = _decimal(values["credit_limit"], "credit_limit")
+    customer = customer_create(
+        company=request.company, actor=request.user, allow_duplicate=allow, **values
+    )
+    return Status(201, out.customer(customer))
+
+
+@router.get(
+    "/customers/{customer_id}", response=_with_errors({200: s.CustomerOut}), tags=["customers"]
+)
+def customers_get(request, customer_id: str):
+    from ordercrm.customers.selectors import customer_get
+
+    return out.customer(customer_get(request.access, customer_id))
+
+
+@router.patch(
+    "/customers/{customer_id}", response=_with_errors({200: s.CustomerOut}), tags=["customers"]
+)
+def customers_update(request, customer_id: str, body: s.CustomerPatch):
+    from ordercrm.customers.selectors import customer_get
+    from ordercrm.customers.services import customer_update
+
+    customer = customer_get(request.access, customer_id)
+    values = body.dict(exclude_unset=True)
+    version = version_from(request, values.pop("version", None))
+    if "credit_limit" in values:
+        values["credit_limit"] = _decimal(values["credit_limit"], "credit_limit")
+    return out.customer(
+        customer_update(customer=customer, actor=request.user, version=version, **values)
+    )
+
+
+@router.get(
+    "/customers/{customer_id}/contacts",
+    response=_with_errors({200: list[s.ContactOut]}),
+    tags=["customers"],
+)
+def contacts_list(request, customer_id: str):
+    from ordercrm.customers.selectors import customer_contacts, customer_get
+
+    return [out.contact(c) for c in customer_contacts(customer_get(request.access, customer_id))]
+
+
+@router.post(
+    "/customers/{customer_id}/contacts",
+    response=_with_errors({201: s.ContactOut}),
+    tags=["customers"],
+)
+def contacts_add(request, customer_id: str, body: s.ContactIn):
+    from ordercrm.customers.selectors import customer_get
+    from ordercrm.customers.services import contact_add
+
+    customer = customer_get(request.access, customer_id)
+    return Status(
+        201, out.contact(contact_add(customer=customer, actor=request.user, **body.dict()))
+    )
+
+
+@router.get(
+    "/customers/{customer_id}/addresses",
+    response=_with_errors({200: list[s.AddressOut]}),
+    tags=["customers"],
+)
+def addresses_list(request, customer_id: str):
+    from ordercrm.customers.selectors import customer_addresses, customer_get
+
+    return [out.address(a) for a in customer_addresses(customer_get(request.access, customer_id))]
+
+
+@router.post(
+    "/customers/{customer_id}/addresses",
+    response=_with_errors({201: s.AddressOut}),
+    tags=["customers"],
+)
+def addresses_add(request, customer_id: str, body: s.AddressIn):
+    from ordercrm.customers.selectors import customer_get
+    from ordercrm.customers.services import address_add
+
+    customer = customer_get(request.access, customer_id)
+    return Status(
+        201, out.address(address_add(customer=customer, actor=request.user, **body.dict()))
+    )
+
+
+# ---------------------------------------------------------------- catalog and stock
+
+
+@router.get("/products", response=_with_errors({200: s.ProductPage}), tags=["catalog"])
+def products_list(request, search: str = "", limit: int = 50, cursor: str | None = None):
+    from ordercrm.catalog.selectors import product_list
+
+    return page(product_list(request.access, search=search), limit, cursor, out.product)
+
+
+@router.get("/products/{product_id}", response=_with_errors({200: s.ProductOut}), tags=["catalog"])
+def products_get(request, product_id: str):
+    from ordercrm.catalog.selectors import product_get
+
+    return out.product(product_get(request.access, parse_id(product_id)))
+
+
+@router.get("/price-lists", response=_with_errors({200: list[s.PriceListOut]}), tags=["catalog"])
+def price_lists(request):
+    from ordercrm.catalog.selectors import price_list_list
+
+    return [
+        {"id": str(p.pk), "name": p.name, "currency": p.currency, "is_default": p.is_default}
+        for p in price_list_list(request.access)
+    ]
+
+
+@router.get("/warehouses", response=_with_errors({200: list[s.WarehouseOut]}), tags=["stock"])
+def warehouses(request):
+    from ordercrm.core.permissions import Perm
+    from ordercrm.inventory.selectors import warehouse_list
+
+    request.access.require(Perm.STOCK_VIEW)
+    return [
+        {"id": str(w.pk), "code": w.code, "name": w.name, "sequence": w.sequence}
+        for w in warehouse_list(request.company)
+    ]
+
+
+@router.get("/stock", response=_with_errors({200: list[s.StockOut]}), tags=["stock"])
+def stock(request, product_id: str | None = None, warehouse_id: str | None = None):
+    from ordercrm.inventory.selectors import stock_levels
+
+    levels = stock_levels(
+        request.access,
+        product_id=parse_id(product_id) if product_id else None,
+        warehouse_id=parse_id(warehouse_id) if warehouse_id else None,
+    )[:1000]
+    return [
+        {
+            "product_id": str(level.product_id),
+            "sku": level.product.sku,
+            "warehouse_id": str(level.warehouse_id),
+            "warehouse": level.warehouse.code,
+            "on_hand": dec(level.on_hand, quantity=True),
+            "reserved": dec(level.reserved, quantity=True),
+            "available": dec(level.available, quantity=True),
+        }
+        for level in levels
+    ]
+
+
+def _warehouse(request, warehouse_id):
+    from ordercrm.inventory.models import Warehouse
+
+    warehouse = (
+        Warehouse.objects.for_company(request.company).filter(pk=parse_id(warehouse_id)).first()
+    )
+    if warehouse is None:
+        raise NotFound(details={"warehouse_id": warehouse_id})
+    return warehouse
+
+
+def _moves(moves):
+    return [
+        {
+            "id": str(m.pk),
+            "kind": m.kind,
+            "product_id": str(m.product_id),
+            "warehouse_id": str(m.warehouse_id),
+            "quantity": dec(m.quantity, quantity=True),
+            "balance_after": dec(m.balance_after, quantity=True),
+            "reference": m.reference,
+            "reason": m.reason,
+            "created_at": iso(m.created_at),
+        }
+        for m in moves
+    ]
+
+
+@router.post("/stock/receipts", response=_with_errors({201: list[s.MoveOut]}), tags=["stock"])
+def stock_receipts(request, body: s.StockIn):
+    from ordercrm.inventory.services import stock_receive
+
+    moves = stock_receive(
+        company=request.company,
+        actor=request.user,
+        warehouse=_warehouse(request, body.warehouse_id),
+        lines=[line.dict() for line in body.lines],
+        reference=body.reference,
+    )
+    return Status(201, _moves(moves))
+
+
+@router.post("/stock/adjustments", response=_with_errors({201: list[s.MoveOut]}), tags=["stock"])
+def stock_adjustments(request, body: s.StockIn):
+    from ordercrm.inventory.services import stock_adjust
+
+    moves = stock_adjust(
+        company=request.company,
+        actor=request.user,
+        warehouse=_warehouse(request, body.warehouse_id),
+        lines=[line.dict() for line in body.lines],
+        reason=body.reason,
+    )
+    return Status(201, _moves(moves))
+
+
+# ---------------------------------------------------------------- orders
+
+
+def _order(request, order_id):
+    from ordercrm.sales.selectors import order_get
+
+    return order_get(request.access, order_id)
+
+
+def _order_out(order):
+    from ordercrm.sales.selectors import order_lines
+
+    return out.order(order, order_lines(order))
+
+
+def _lines(lines):
+    return [{k: v for k, v in line.dict().items() if v is not None} for line in lines]
+
+
+@router.get("/orders", response=_with_errors({200: s.OrderPage}), tags=["orders"])
+def orders_list(
+    request,
+    status: str | None = None,
+    customer_id: str | None = None,
+    search: str = "",
+    limit: int = 50,
+    cursor: str | None = None,
+):
+    from ordercrm.sales.selectors import order_list
+
+    orders = order_list(
+        request.access,
+        status=status,
+        customer_id=parse_id(customer_id) if customer_id else None,
+        search=search,
+    )
+    return page(orders, limit, cursor, out.order)
+
+
+@router.post("/orders", response=_with_errors({201: s.OrderOut}), tags=["orders"])
+def orders_create(request, body: s.OrderIn):
+    from ordercrm.sales.services import order_create
+
+    header = {}
+    for field in ("currency", "customer_reference", "notes", "invoicing_policy"):
+        value = getattr(body, field)
+        if value not in (None, ""):
+            header[field] = value
+    if body.exchange_rate:
+        header["exchange_rate"] = body.exchange_rate
+    if body.requested_date:
+        header["requested_date"] = _date(body.requested_date, "requested_date")
+    if body.warehouse_id:
+        header["warehouse"] = _warehouse(request, body.warehouse_id)
+    order = order_create(
+        company=request.company,
+        actor=request.user,
+        customer=parse_id(body.customer_id),
+        lines=_lines(body.lines),
+        **header,
+    )
+    data = _order_out(_order(request, order.pk))
+    data["warnings"] = order.warnings
+    return Status(201, data)
+
+
+@router.get("/orders/{order_id}", response=_with_errors({200: s.OrderOut}), tags=["orders"])
+def orders_get(request, order_id: str):
+    return _order_out(_order(request, order_id))
+
+
+@router.patch("/orders/{order_id}", response=_with_errors({200: s.OrderOut}), tags=["orders"])
+def orders_update(request, order_id: str, body: s.OrderPatch):
+    from ordercrm.sales.services import order_update
+
+    order = _order(request, order_id)
+    values = body.dict(exclude_unset=True)
+    version = version_from(request, values.pop("version", None))
+    if version is None:
+        raise ValidationFailed(details={"fields": {"version": ["Send If-Match or version."]}})
+    lines = values.pop("lines", None)
+    if "requested_date" in values:
+        values["requested_date"] = _date(values["requested_date"], "requested_date")
+    updated = order_update(
+        order=order,
+        actor=request.user,
+        version=version,
+        lines=_lines(body.lines) if lines is not None else None,
+        **values,
+    )
+    return _order_out(_order(request, updated.pk))
+
+
+@router.get(
+    "/orders/{order_id}/lines", response=_with_errors({200: list[s.OrderLineOut]}), tags=["orders"]
+)
+def orders_lines(request, order_id: str):
+    from ordercrm.sales.selectors import order_lines
+
+    return [out.order_line(line) for line in order_lines(_order(request, order_id))]
+
+
+ACTIONS = {
+    "submit": lambda o, u, b, v: _sales().order_submit(order=o, actor=u, version=v),
+    "approve": lambda o, u, b, v: _sales().order_approve(
+        order=o, actor=u, version=v, comment=b.comment
+    ),
+    "reject": lambda o, u, b, v: _sales().order_reject(
+        order=o, actor=u, version=v, reason=b.reason
+    ),
+    "request-changes": lambda o, u, b, v: _sales().order_request_changes(
+        order=o, actor=u, version=v, comment=b.comment or b.reason
+    ),
+    "reopen": lambda o, u, b, v: _sales().order_reopen(order=o, actor=u, version=v),
+    "cancel": lambda o, u, b, v: _sales().order_cancel(
+        order=o, actor=u, version=v, reason=b.reason
+    ),
+    "hold": lambda o, u, b, v: _sales().order_hold(
+        order=o, actor=u, version=v, reason=b.reason, credit=b.credit
+    ),
+    "release": lambda o, u, b, v: _sales().order_release(order=o, actor=u, version=v),
+    "close": lambda o, u, b, v: _sales().order_close(order=o, actor=u, version=v, reason=b.reason),
+    "resume": lambda o, u, b, v: _sales().order_resume(order=o, actor=u, version=v),
+}
+
+
+def _sales():
+    from ordercrm.sales import services
+
+    return services
+
+
+def _make_action(name: str):
+    def handler(request, order_id: str, body: s.ActionIn | None = None):
+        body = body or s.ActionIn()
+        order = _order(request, order_id)
+        ACTIONS[name](order, request.user, body, version_from(request, body.version))
+        return _order_out(_order(request, order_id))
+
+    handler.__name__ = f"orders_{name.replace('-', '_')}"
+    return handler
+
+
+for _name in ACTIONS:
+    router.post(
+        f"/orders/{{order_id}}/{_name}",
+        response=_with_errors({200: s.OrderOut}),
+        tags=["order actions"],
+        summary=f"{_name.replace('-', ' ').capitalize()} the order",
+    )(_make_action(_name))
+
+
+@router.post(
+    "/orders/{order_id}/amend", response=_with_errors({200: s.OrderOut}), tags=["order actions"]
+)
+def orders_amend(request, order_id: str, body: s.AmendIn):
+    from ordercrm.sales.services import order_amend
+
+    order = _order(request, order_id)
+    version = version_from(request, body.version)
+    if version is None:
+        raise ValidationFailed(details={"fields": {"version": ["Send If-Match or version."]}})
+    changes = []
+    for line in body.lines:
+        data = {k: v for k, v in line.dict().items() if v not in (None, False)}
+        if line.remove:
+            data["remove"] = True
+        changes.append(data)
+    order_amend(order=order, actor=request.user, version=version, lines=changes, reason=body.reason)
+    return _order_out(_order(request, order_id))
+
+
+@router.get(
+    "/orders/{order_id}/timeline",
+    response=_with_errors({200: list[s.TimelineOut]}),
+    tags=["orders"],
+)
+def orders_timeline(request, order_id: str):
+    from ordercrm.core.audit import json_value
+    from ordercrm.sales.selectors import order_timeline
+
+    return [
+        {
+            "at": iso(item.at),
+            "kind": item.kind,
+            "actor": item.actor.username if item.actor else None,
+            "title": item.title,
+            "details": json_value(item.details),
+        }
+        for item in order_timeline(request.access, order_id)
+    ]
+
+
+@router.get("/orders/{order_id}/pdf", tags=["orders"], response=_with_errors({200: None}))
+def orders_pdf(request, order_id: str, language: str | None = None):
+    from ordercrm.sales.documents import order_pdf
+
+    order = _order(request, order_id)
+    response = HttpResponse(
+        order_pdf(request.access, order.pk, language), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
+    return response
+
+
+@router.get("/approvals", response=_with_errors({200: list[s.ApprovalOut]}), tags=["orders"])
+def approvals_inbox(request):
+    from ordercrm.sales.selectors import approval_inbox
+
+    return [
+        {
+            "order": out.order(item.order),
+            "reasons": item.reasons,
+            "level": item.approvals[0].level,
+            "margin_percent": dec(item.margin_percent),
+            "credit_exposure": dec(item.credit_exposure),
+            "credit_limit": dec(item.credit_limit),
+            "stock_shortfall": item.stock_shortfall,
+        }
+        for item in approval_inbox(request.access)
+    ]
+
+
+# ---------------------------------------------------------------- shipments
+
+
+@router.get(
+    "/orders/{order_id}/shipments",
+    response=_with_errors({200: list[s.ShipmentOut]}),
+    tags=["shipments"],
+)
+def shipments_of_order(request, order_id: str):
+    from ordercrm.fulfilment.selectors import shipment_lines, shipment_list
+
+    order = _order(request, order_id)
+    return [
+        out.shipment(x, shipment_lines(x)) for x in shipment_list(request.access, order_id=order.pk)
+    ]
+
+
+@router.post(
+    "/orders/{order_id}/shipments", response=_with_errors({201: s.ShipmentOut}), tags=["shipments"]
+)
+def shipments_create(request, order_id: str, body: s.ShipmentIn):
+    from ordercrm.fulfilment.selectors import shipment_lines
+    from ordercrm.fulfilment.services import shipment_create
+
+    shipment = shipment_create(
+        order=_order(request, order_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines] if body.lines is not None else None,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+        dispatch=body.dispatch,
+    )
+    return Status(201, out.shipment(shipment, shipment_lines(shipment)))
+
+
+@router.get(
+    "/shipments/{shipment_id}", response=_with_errors({200: s.ShipmentOut}), tags=["shipments"]
+)
+def shipments_get(request, shipment_id: str):
+    from ordercrm.fulfilment.selectors import shipment_get, shipment_lines
+
+    shipment = shipment_get(request.access, shipment_id)
+    return out.shipment(shipment, shipment_lines(shipment))
+
+
+@router.post(
+    "/shipments/{shipment_id}/dispatch",
+    response=_with_errors({200: s.ShipmentOut}),
+    tags=["shipments"],
+)
+def shipments_dispatch(request, shipment_id: str, body: s.DispatchIn | None = None):
+    from ordercrm.fulfilment.selectors import shipment_get, shipment_lines
+    from ordercrm.fulfilment.services import shipment_dispatch
+
+    body = body or s.DispatchIn()
+    shipment = shipment_dispatch(
+        shipment=shipment_get(request.access, shipment_id),
+        actor=request.user,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+    )
+    return out.shipment(shipment, shipment_lines(shipment))
+
+
+# ---------------------------------------------------------------- invoices and payments
+
+
+def _invoice(request, invoice_id):
+    from ordercrm.billing.selectors import invoice_get
+
+    return invoice_get(request.access, invoice_id)
+
+
+def _invoice_out(invoice):
+    from ordercrm.billing.selectors import invoice_lines
+
+    return out.invoice(invoice, invoice_lines(invoice))
+
+
+@router.get(
+    "/orders/{order_id}/invoices",
+    response=_with_errors({200: list[s.InvoiceOut]}),
+    tags=["billing"],
+)
+def invoices_of_order(request, order_id: str):
+    from ordercrm.billing.selectors import invoice_list
+
+    order = _order(request, order_id)
+    return [_invoice_out(i) for i in invoice_list(request.access, order_id=order.pk)]
+
+
+@router.post(
+    "/orders/{order_id}/invoices", response=_with_errors({201: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_create(request, order_id: str, body: s.InvoiceIn):
+    from ordercrm.billing.services import invoice_create
+
+    invoice = invoice_create(
+        order=_order(request, order_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines] if body.lines is not None else None,
+        issue=body.issue,
+    )
+    return Status(201, _invoice_out(_invoice(request, invoice.pk)))
+
+
+@router.get("/invoices", response=_with_errors({200: s.InvoicePage}), tags=["billing"])
+def invoices_list(
+    request,
+    status: str = "",
+    kind: str = "",
+    customer_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+):
+    from ordercrm.billing.selectors import invoice_list
+
+    invoices = invoice_list(
+        request.access,
+        status=status,
+        kind=kind,
+        customer_id=parse_id(customer_id) if customer_id else None,
+    )
+    return page(invoices, limit, cursor, out.invoice)
+
+
+@router.get("/invoices/{invoice_id}", response=_with_errors({200: s.InvoiceOut}), tags=["billing"])
+def invoices_get(request, invoice_id: str):
+    return _invoice_out(_invoice(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/issue", response=_with_errors({200: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_issue(request, invoice_id: str):
+    from ordercrm.billing.services import invoice_issue
+
+    invoice_issue(invoice=_invoice(request, invoice_id), actor=request.user)
+    return _invoice_out(_invoice(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/cancel", response=_with_errors({200: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_cancel(request, invoice_id: str, body: s.ActionIn | None = None):
+    from ordercrm.billing.services import invoice_cancel
+
+    body = body or s.ActionIn()
+    invoice_cancel(invoice=_invoice(request, invoice_id), actor=request.user, reason=body.reason)
+    return _invoice_out(_invoice(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/credit-notes",
+    response=_with_errors({201: s.InvoiceOut}),
+    tags=["billing"],
+)
+def invoices_credit(request, invoice_id: str, body: s.CreditNoteIn):
+    from ordercrm.billing.services import credit_note_create
+
+    note = credit_note_create(
+        invoice=_invoice(request, invoice_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines],
+        reason=body.reason,
+    )
+    return Status(201, _invoice_out(_invoice(request, note.pk)))
+
+
+@router.get("/invoices/{invoice_id}/pdf", tags=["billing"], response=_with_errors({200: None}))
+def invoices_pdf(request, invoice_id: str, language: str | None = None):
+    from ordercrm.billing.selectors import invoice_pdf
+
+    invoice = _invoice(request, invoice_id)
+    response = HttpResponse(
+        invoice_pdf(request.access, invoice.pk, language), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
+    return response
+
+
+@router.get("/payments", response=_with_errors({200: s.PaymentPage}), tags=["billing"])
+def payments_list(
+    request, customer_id: str | None = None, limit: int = 50, cursor: str | None = None
+):
+    from ordercrm.billing.selectors import payment_list
+
+    payments = payment_list(
+        request.access, customer_id=parse_id(customer_id) if customer_id else None
+    )
+    return page(payments, limit, cursor, out.payment)
+
+
+@router.post("/payments", response=_with_errors({201: s.PaymentOut}), tags=["billing"])
+def payments_create(request, body: s.PaymentIn):
+    from ordercrm.billing.services import payment_record
+
+    order = _order(request, body.order_id) if body.order_id else None
+    payment = payment_record(
+        company=request.company,
+        actor=request.user,
+        customer=parse_id(body.customer_id),
+        amount=body.amount,
+        currency=body.currency,
+        method=body.method,
+        reference=body.reference,
+        received_on=_date(body.received_on, "received_on"),
+        exchange_rate=body.exchange_rate,
+        order=order,
+        allocations=[a.dict() for a in body.allocations],
+    )
+    return Status(201, out.payment(payment))
+
+
+# ---------------------------------------------------------------- events and webhooks
+
+
+@router.get("/events", response=_with_errors({200: s.EventPage}), tags=["events"])
+def events_feed(request, type: str = "", limit: int = 100, cursor: str | None = None):
+    """The outbox as a feed, oldest first; keep ``next`` to continue where you stopped.
+    Events of orders, invoices and payments are visible to who may see them company-wide."""
+    from ordercrm.core.models import Event
+    from ordercrm.core.permissions import Perm
+
+    request.access.require(Perm.AUDIT_VIEW)
+    feed = Event.objects.for_company(request.company)
+    if type:
+        feed = feed.filter(type=type)
+    return page(feed, limit, cursor, out.event, ascending=True)
+
+
+@router.get("/webhooks", response=_with_errors({200: list[s.WebhookOut]}), tags=["events"])
+def webhooks_list(request):
+    from ordercrm.core.permissions import Perm
+    from ordercrm.notifications.models import WebhookSubscription
+
+    request.access.require(Perm.SETTINGS_EDIT)
+    return [
+        {
+            "id": str(w.pk),
+            "url": w.url,
+            "event_types": w.event_types,
+            "description": w.description,
+            "is_active": w.is_active,
+        }
+        for w in WebhookSubscription.objects.for_company(request.company)
+    ]
+
+
+@router.post("/webhooks", response=_with_errors({201: s.WebhookOut}), tags=["events"])
+def webhooks_create(request, body: s.WebhookIn):
+    from ordercrm.notifications.services import webhook_create
+
+    hook = webhook_create(
+        company=request.company,
+        actor=request.user,
+        url=body.url,
+        event_types=body.event_types,
+        description=body.description,
+    )
+    return Status(
+        201,
+        {
+            "id": str(hook.pk),
+            "url": hook.url,
+            "event_types": hook.event_types,
+            "description": hook.description,
+            "is_active": hook.is_active,
+            "secret": hook.secret,  # shown once, at creation
+        },
+    )
+
+
+api.add_router("", router)

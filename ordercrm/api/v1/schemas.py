@@ -1,0 +1,486 @@
+"""Request and response shapes of API v1 (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+class Page(Schema):
+    limit: int
+    next: str | None = None
+
+
+# ---------------------------------------------------------------- me, customers, catalog
+
+
+class MembershipOut(Schema):
+    company_id: str
+    company_code: str
+    role: str
+    record_scope: str
+
+
+class MeOut(Schema):
+    id: str
+    username: str
+    name: str
+    email: str
+    language: str
+    company: str
+    permissions: list[str]
+    memberships: list[MembershipOut]
+
+
+class CustomerOut(Schema):
+    id: str
+    code: str
+    name: str
+    kind: str
+    language: str
+    currency: str
+    email: str
+    phone: str
+    tax_id: str
+    credit_limit: str | None = None
+    credit_hold: bool
+    receivable_balance: str
+    version: int
+    created_at: str
+
+
+class CustomerPage(Page):
+    items: list[CustomerOut]
+
+
+class CustomerIn(Schema):
+    name: str
+    code: str = ""
+    kind: str = "company"
+    language: str = ""
+    currency: str = ""
+    email: str = ""
+    phone: str = ""
+    tax_id: str = ""
+    credit_limit: str | None = None
+    notes: str = ""
+    allow_duplicate: bool = False
+
+
+class CustomerPatch(Schema):
+    version: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    tax_id: str | None = None
+    language: str | None = None
+    credit_limit: str | None = None
+    notes: str | None = None
+
+
+class ContactOut(Schema):
+    id: str
+    name: str
+    title: str
+    email: str
+    phone: str
+    is_primary: bool
+
+
+class ContactIn(Schema):
+    name: str
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+    is_primary: bool = False
+
+
+class AddressOut(Schema):
+    id: str
+    kind: str
+    recipient: str
+    phone: str
+    line1: str
+    line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    is_default: bool
+
+
+class AddressIn(Schema):
+    kind: str
+    line1: str
+    city: str = ""
+    recipient: str = ""
+    phone: str = ""
+    line2: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+class ProductOut(Schema):
+    id: str
+    sku: str
+    name: str
+    unit: str
+    list_price: str
+    tax_rate: str | None = None
+    is_stock_tracked: bool
+    is_active: bool
+    created_at: str
+
+
+class ProductPage(Page):
+    items: list[ProductOut]
+
+
+class PriceListOut(Schema):
+    id: str
+    name: str
+    currency: str
+    is_default: bool
+
+
+class WarehouseOut(Schema):
+    id: str
+    code: str
+    name: str
+    sequence: int
+
+
+class StockOut(Schema):
+    product_id: str
+    sku: str
+    warehouse_id: str
+    warehouse: str
+    on_hand: str
+    reserved: str
+    available: str
+
+
+class StockLineIn(Schema):
+    product_id: str | None = None
+    sku: str | None = None
+    quantity: str
+
+
+class StockIn(Schema):
+    warehouse_id: str
+    lines: list[StockLineIn]
+    reference: str = ""
+    reason: str = ""
+
+
+class MoveOut(Schema):
+    id: str
+    kind: str
+    product_id: str
+    warehouse_id: str
+    quantity: str
+    balance_after: str
+    reference: str
+    reason: str
+    created_at: str
+
+
+# ---------------------------------------------------------------- orders
+
+
+class LineIn(Schema):
+    product_id: str | None = None
+    sku: str | None = None
+    kind: str = "product"
+    quantity: str = "0"
+    unit_price: str | None = None
+    discount_percent: str = "0"
+    description: str = ""
+
+
+class OrderIn(Schema):
+    customer_id: str
+    lines: list[LineIn] = []
+    currency: str | None = None
+    exchange_rate: str | None = None
+    customer_reference: str = ""
+    notes: str = ""
+    invoicing_policy: str | None = None
+    requested_date: str | None = None
+    warehouse_id: str | None = None
+
+
+class OrderPatch(Schema):
+    version: int | None = None
+    lines: list[LineIn] | None = None
+    customer_reference: str | None = None
+    notes: str | None = None
+    exchange_rate: str | None = None
+    requested_date: str | None = None
+    invoicing_policy: str | None = None
+
+
+class OrderLineOut(Schema):
+    id: str
+    position: int
+    kind: str
+    product_id: str | None = None
+    sku: str | None = None
+    description: str
+    quantity: str
+    unit_price: str
+    discount_percent: str
+    tax_percent: str
+    net: str
+    tax: str
+    gross: str
+    qty_reserved: str
+    qty_shipped: str
+    qty_returned: str
+    qty_invoiced: str
+    qty_credited: str
+    qty_closed: str
+
+
+class ProgressOut(Schema):
+    fulfilment: str
+    invoicing: str
+    payment: str
+    label: str
+
+
+class OrderOut(Schema):
+    id: str
+    number: str
+    status: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    exchange_rate: str | None = None
+    order_date: str
+    customer_reference: str
+    invoicing_policy: str
+    net_total: str
+    tax_total: str
+    gross_total: str
+    amount_invoiced: str
+    amount_paid: str
+    version: int
+    revision: int
+    status_reason: str
+    salesperson_id: str | None = None
+    created_at: str
+    progress: ProgressOut | None = None
+    lines: list[OrderLineOut] | None = None
+    warnings: list[dict[str, Any]] = []
+
+
+class OrderPage(Page):
+    items: list[OrderOut]
+
+
+class ActionIn(Schema):
+    version: int | None = None
+    reason: str = ""
+    comment: str = ""
+    credit: bool = False
+
+
+class AmendLineIn(Schema):
+    line_id: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    discount_percent: str | None = None
+    remove: bool = False
+    product_id: str | None = None
+    sku: str | None = None
+
+
+class AmendIn(Schema):
+    version: int | None = None
+    lines: list[AmendLineIn]
+    reason: str = ""
+
+
+class TimelineOut(Schema):
+    at: str
+    kind: str
+    actor: str | None = None
+    title: str
+    details: Any = None
+
+
+class ApprovalOut(Schema):
+    order: OrderOut
+    reasons: list[dict[str, Any]]
+    level: int
+    margin_percent: str | None = None
+    credit_exposure: str | None = None
+    credit_limit: str | None = None
+    stock_shortfall: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- shipments, billing
+
+
+class QuantityLineIn(Schema):
+    order_line_id: str
+    quantity: str
+
+
+class ShipmentIn(Schema):
+    lines: list[QuantityLineIn] | None = None
+    carrier: str = ""
+    tracking_number: str = ""
+    dispatch: bool = False
+
+
+class DispatchIn(Schema):
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+class ShipmentLineOut(Schema):
+    id: str
+    order_line_id: str
+    quantity: str
+    qty_returned: str
+
+
+class ShipmentOut(Schema):
+    id: str
+    number: str
+    order_id: str
+    status: str
+    carrier: str
+    tracking_number: str
+    dispatched_at: str | None = None
+    created_at: str
+    lines: list[ShipmentLineOut] | None = None
+
+
+class InvoiceIn(Schema):
+    lines: list[QuantityLineIn] | None = None
+    issue: bool = True
+
+
+class CreditLineIn(Schema):
+    invoice_line_id: str
+    quantity: str
+
+
+class CreditNoteIn(Schema):
+    lines: list[CreditLineIn]
+    reason: str = ""
+
+
+class InvoiceLineOut(Schema):
+    id: str
+    order_line_id: str
+    description: str
+    quantity: str
+    unit_price: str
+    net: str
+    tax: str
+    gross: str
+    qty_credited: str
+
+
+class InvoiceOut(Schema):
+    id: str
+    kind: str
+    number: str
+    status: str
+    order_id: str
+    customer_id: str
+    currency: str
+    issue_date: str | None = None
+    due_date: str | None = None
+    net_total: str
+    tax_total: str
+    gross_total: str
+    amount_paid: str
+    amount_credited: str
+    open_amount: str
+    created_at: str
+    lines: list[InvoiceLineOut] | None = None
+
+
+class InvoicePage(Page):
+    items: list[InvoiceOut]
+
+
+class AllocationIn(Schema):
+    invoice_id: str
+    amount: str
+
+
+class PaymentIn(Schema):
+    customer_id: str
+    amount: str
+    currency: str
+    method: str
+    reference: str = ""
+    received_on: str | None = None
+    exchange_rate: str | None = None
+    order_id: str | None = None
+    allocations: list[AllocationIn] = []
+
+
+class PaymentOut(Schema):
+    id: str
+    number: str
+    customer_id: str
+    order_id: str | None = None
+    method: str
+    amount: str
+    currency: str
+    received_on: str
+    reference: str
+    amount_allocated: str
+    unallocated: str
+    created_at: str
+
+
+class PaymentPage(Page):
+    items: list[PaymentOut]
+
+
+class EventOut(Schema):
+    id: str
+    type: str
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+class EventPage(Page):
+    items: list[EventOut]
+
+
+class WebhookIn(Schema):
+    url: str
+    event_types: list[str]
+    description: str = ""
+
+
+class WebhookOut(Schema):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str
+    is_active: bool
+    secret: str | None = None
