@@ -21,7 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from ordercrm.accounts.access import access_for, companies_of
-from ordercrm.api.tokens import token_find
+from ordercrm.accounts.tokens import token_find
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import plain

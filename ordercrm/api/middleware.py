@@ -8,8 +8,8 @@ import hashlib
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 
+from ordercrm.accounts.tokens import token_find
 from ordercrm.api.models import IdempotencyRecord
-from ordercrm.api.tokens import token_find
 from ordercrm.core.context import change_source
 
 

@@ -388,6 +388,23 @@ def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
     return locked
 
 
+def order_preview(*, company, actor, customer, lines: list[dict], **header) -> SalesOrder:
+    """What ``order_create`` would make, priced and totalled, without saving anything (live
+    totals on the entry form). Raises the same validation errors."""
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    order = SalesOrder(company=company, customer=customer, status=Status.DRAFT)
+    order.currency = header.pop("currency", None) or customer.currency
+    order.price_list = customer.price_list
+    order.order_date = _company_today(company)
+    _set_header(order, {k: v for k, v in header.items() if k in HEADER_FIELDS})
+    built = _build_lines(order, list(lines))
+    _apply_totals(order, built)
+    order.preview_lines = built
+    return order
+
+
 @transaction.atomic
 def order_create(
     *, company, actor, customer, lines: list[dict] | tuple = (), **header

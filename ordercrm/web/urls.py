@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ordercrm.web import views
+from ordercrm.web import orders, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,18 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<str:customer_id>/", views.customer_detail, name="customer_detail"),
     path("products/", views.product_list, name="product_list"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/new/", orders.order_new, name="order_new"),
+    path("orders/export.<str:fmt>", orders.order_export, name="order_export"),
+    path("orders/<str:order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:order_id>/pdf", orders.order_pdf, name="order_pdf"),
+    path("orders/<str:order_id>/ship", orders.order_ship, name="order_ship"),
+    path("orders/<str:order_id>/invoice", orders.order_invoice, name="order_invoice"),
+    path("orders/<str:order_id>/payment", orders.order_payment, name="order_payment"),
+    path("orders/<str:order_id>/<str:action>", orders.order_action, name="order_action"),
+    path("approvals/", orders.approvals, name="approvals"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("notifications/", views.notifications, name="notifications"),
     path("health", views.health, name="health"),
     path("health/worker", views.health_worker, name="health_worker"),
 ]

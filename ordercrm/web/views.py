@@ -110,3 +110,41 @@ def health_worker(request):
     return JsonResponse(
         {"status": "ok" if alive else "stale", **state}, status=200 if alive else 503
     )
+
+
+@member_view
+def tokens(request):
+    """Each user manages their own API tokens; a new token is shown once."""
+    from ordercrm.accounts.models import ApiToken
+    from ordercrm.accounts.tokens import token_create, token_revoke
+
+    created = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            token = ApiToken.objects.filter(user=request.user, pk=request.POST["revoke"]).first()
+            if token is not None:
+                token_revoke(token=token, actor=request.user)
+        else:
+            _token, created = token_create(
+                user=request.user, name=request.POST.get("name", "API")[:100]
+            )
+    return render(
+        request,
+        "web/tokens.html",
+        {"tokens": ApiToken.objects.filter(user=request.user), "created": created},
+    )
+
+
+@member_view
+def notifications(request):
+    from ordercrm.notifications.selectors import notification_list
+    from ordercrm.notifications.services import notifications_mark_read
+
+    if request.method == "POST":
+        notifications_mark_read(user=request.user, company=request.company)
+        return HttpResponseRedirect(request.path)
+    return render(
+        request,
+        "web/notifications.html",
+        {"items": notification_list(request.user, request.company)[:100]},
+    )

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from ordercrm.accounts.roles import Role
-from ordercrm.api.tokens import token_create
+from ordercrm.accounts.tokens import token_create
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
-from ordercrm.api.tokens import token_create
+from ordercrm.accounts.tokens import token_create
 
 
 def test_no_operation_ends_in_a_server_error(admin, customer, products):

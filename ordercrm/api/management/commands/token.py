@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ordercrm.api.models import ApiToken
-from ordercrm.api.tokens import token_create
+from ordercrm.accounts.models import ApiToken
+from ordercrm.accounts.tokens import token_create
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import secrets
 
 from django.utils import timezone
 
-from ordercrm.api.models import ApiToken, token_digest
+from ordercrm.accounts.models import ApiToken, token_digest
 
 PREFIX = "ocrm_"
 

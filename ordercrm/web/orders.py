@@ -1,0 +1,491 @@
+"""Order pages: list with filters and export, entry with live totals, the order page with
+its actions, shipping, invoicing and payments, and the approvals inbox.
+
+Every form posts to a view that calls one service; a ``DomainError`` comes back inline in the
+user's language. htmx swaps parts of pages where it helps (live totals, adding and deleting
+lines); without JavaScript the same forms post and re-render the whole page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from ordercrm.core.exceptions import DomainError
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.sales import selectors as sales_selectors
+from ordercrm.sales import services as sales
+from ordercrm.sales import workflow
+from ordercrm.sales.workflow import Status
+from ordercrm.web.decorators import member_view
+
+PAGE_SIZE = 50
+BLANK_LINES = 3
+PROGRESS_LABELS = {
+    "not_shipped": _lazy("Not shipped"),
+    "partially_shipped": _lazy("Partially shipped"),
+    "shipped": _lazy("Shipped"),
+    "not_invoiced": _lazy("Not invoiced"),
+    "partially_invoiced": _lazy("Partially invoiced"),
+    "invoiced": _lazy("Invoiced"),
+    "unpaid": _lazy("Unpaid"),
+    "partially_paid": _lazy("Partially paid"),
+    "paid": _lazy("Paid"),
+    "overpaid": _lazy("Overpaid"),
+}
+
+
+def _error_text(error: DomainError) -> list[str]:
+    """A domain error as readable lines: the message, then field or line problems."""
+    texts = [error.text]
+    details = error.details or {}
+    for field, problems in (details.get("fields") or {}).items():
+        texts += [f"{field}: {p}" for p in problems]
+    for index, fields in (
+        (details.get("lines") or {}).items() if isinstance(details.get("lines"), dict) else []
+    ):
+        for field, problems in fields.items():
+            texts += [
+                _("Line %(n)s, %(field)s: %(problem)s")
+                % {"n": int(index) + 1, "field": field, "problem": p}
+                for p in problems
+            ]
+    if isinstance(details.get("lines"), list):
+        for item in details["lines"]:
+            if "shortfall" in item:
+                texts.append(
+                    _("%(sku)s: %(shortfall)s short (%(available)s available)")
+                    % {
+                        "sku": item.get("sku", ""),
+                        "shortfall": item["shortfall"],
+                        "available": item["available"],
+                    }
+                )
+    return texts
+
+
+# ---------------------------------------------------------------- list and export
+
+
+def _filtered(request):
+    status = request.GET.get("status", "")
+    search = request.GET.get("q", "")
+    orders = sales_selectors.order_list(
+        request.access,
+        status=status or None,
+        customer_id=request.GET.get("customer") or None,
+        search=search,
+    )
+    if request.GET.get("from"):
+        orders = orders.filter(order_date__gte=request.GET["from"])
+    if request.GET.get("to"):
+        orders = orders.filter(order_date__lte=request.GET["to"])
+    return orders, status, search
+
+
+@member_view
+def order_list(request):
+    request.access.require(Perm.ORDER_VIEW)
+    orders, status, search = _filtered(request)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/order_list.html",
+        {
+            "page": page,
+            "q": search,
+            "status": status,
+            "statuses": Status.choices,
+            "date_from": request.GET.get("from", ""),
+            "date_to": request.GET.get("to", ""),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@member_view
+def order_export(request, fmt: str):
+    request.access.require(Perm.ORDER_VIEW)
+    orders, _status, _search = _filtered(request)
+    header = [_("Number"), _("Customer"), _("Status"), _("Order date"), _("Currency"), _("Total")]
+    rows = [
+        [
+            o.number,
+            o.customer.name,
+            o.get_status_display(),
+            o.order_date.isoformat(),
+            o.currency,
+            o.gross_total,
+        ]
+        for o in orders[:10000]
+    ]
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        response = HttpResponse(
+            ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+        )
+        fmt = "csv"
+    response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'
+    return response
+
+
+# ---------------------------------------------------------------- entry
+
+
+def _posted_lines(request) -> list[dict]:
+    skus = request.POST.getlist("sku")
+    quantities = request.POST.getlist("quantity")
+    discounts = request.POST.getlist("discount")
+    lines = []
+    for sku, quantity, discount in zip(skus, quantities, discounts, strict=False):
+        lines.append(
+            {
+                "sku": sku.strip(),
+                "quantity": quantity.strip(),
+                "discount_percent": discount.strip() or "0",
+            }
+        )
+    return lines
+
+
+def _entry_context(request, lines, customer_id="", errors=None, preview=None, **extra):
+    access = request.access
+    from ordercrm.catalog.selectors import product_list
+
+    return {
+        "lines": lines,
+        "customer_id": customer_id,
+        "customers": customer_selectors.customer_list(access)[:500],
+        "products": product_list(access)[:1000],
+        "errors": errors or [],
+        "preview": preview,
+        **extra,
+    }
+
+
+@member_view
+def order_new(request):
+    """Order entry. Buttons: add a line, delete a line, update totals, save as draft."""
+    request.access.require(Perm.ORDER_EDIT)
+    if request.method == "GET":
+        lines = [{"sku": "", "quantity": "", "discount_percent": "0"} for _ in range(BLANK_LINES)]
+        return render(
+            request,
+            "web/order_new.html",
+            _entry_context(request, lines, request.GET.get("customer", "")),
+        )
+    lines = _posted_lines(request)
+    customer_id = request.POST.get("customer", "")
+    action = request.POST.get("action", "save")
+    if action == "add":
+        lines.append({"sku": "", "quantity": "", "discount_percent": "0"})
+    elif action.startswith("delete:"):
+        index = int(action.split(":", 1)[1])
+        if 0 <= index < len(lines):
+            del lines[index]
+    filled = [line for line in lines if line["sku"]]
+    errors, preview = [], None
+    header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
+    if customer_id and filled:
+        try:
+            preview = sales.order_preview(
+                company=request.company,
+                actor=request.user,
+                customer=customer_id,
+                lines=filled,
+                **header,
+            )
+        except DomainError as error:
+            errors = _error_text(error)
+    if action == "save":
+        if not customer_id:
+            errors = [_("Choose a customer.")]
+        elif not errors:
+            try:
+                order = sales.order_create(
+                    company=request.company,
+                    actor=request.user,
+                    customer=customer_id,
+                    lines=filled,
+                    **header,
+                )
+            except DomainError as error:
+                errors = _error_text(error)
+            else:
+                messages.success(
+                    request, _("Order %(number)s saved as a draft.") % {"number": order.number}
+                )
+                return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+    context = _entry_context(
+        request,
+        lines,
+        customer_id,
+        errors,
+        preview,
+        customer_reference=header["customer_reference"],
+    )
+    return render(
+        request, "web/order_new.html", context, status=422 if errors and action == "save" else 200
+    )
+
+
+# ---------------------------------------------------------------- order page
+
+
+def _order_context(request, order):
+    from ordercrm.billing.selectors import invoice_list
+    from ordercrm.fulfilment.selectors import order_line_stock, shipment_list
+
+    access = request.access
+    lines = sales_selectors.order_lines(order)
+    progress = sales_selectors.order_progress(order, lines, paid=order.amount_paid)
+    possible = set(workflow.actions_from(order.status))
+    perms = {
+        "submit": Perm.ORDER_EDIT,
+        "approve": Perm.ORDER_APPROVE,
+        "reject": Perm.ORDER_APPROVE,
+        "request_changes": Perm.ORDER_APPROVE,
+        "reopen": Perm.ORDER_EDIT,
+        "hold": Perm.ORDER_HOLD,
+        "release": Perm.ORDER_HOLD,
+        "cancel": Perm.ORDER_CANCEL,
+        "close": Perm.ORDER_CANCEL,
+        "resume": Perm.ORDER_CANCEL,
+    }
+    if order.status == Status.DRAFT:
+        perms["cancel"] = Perm.ORDER_EDIT
+    actions = [
+        a
+        for a in (
+            "submit",
+            "approve",
+            "reject",
+            "request_changes",
+            "reopen",
+            "hold",
+            "release",
+            "close",
+            "resume",
+            "cancel",
+        )
+        if a in possible and access.can(perms[a])
+    ]
+    if order.status == Status.PENDING_APPROVAL and "approve" in actions:
+        mine = [item.order.pk for item in sales_selectors.approval_inbox(access)]
+        if order.pk not in mine:
+            actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
+    from ordercrm.billing.models import PaymentMethod
+
+    return {
+        "order": order,
+        "payment_methods": PaymentMethod.choices,
+        "progress_text": [
+            PROGRESS_LABELS[progress.fulfilment],
+            PROGRESS_LABELS[progress.invoicing],
+            PROGRESS_LABELS[progress.payment],
+        ],
+        "lines": lines,
+        "stock": {row.line.pk: row for row in order_line_stock(order, lines)},
+        "progress": progress,
+        "actions": actions,
+        "reasons": json.loads(order.status_reason)
+        if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
+        else [],
+        "timeline": sales_selectors.order_timeline(access, order.pk),
+        "shipments": shipment_list(access, order_id=order.pk),
+        "invoices": invoice_list(access, order_id=order.pk) if access.can(Perm.ORDER_VIEW) else [],
+        "can_ship": order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT),
+        "can_invoice": access.can(Perm.INVOICE_EDIT)
+        and order.status in (Status.CONFIRMED, Status.ON_HOLD, Status.CLOSED),
+        "can_pay": access.can(Perm.PAYMENT_EDIT),
+    }
+
+
+@member_view
+def order_detail(request, order_id):
+    order = sales_selectors.order_get(request.access, order_id)
+    return render(request, "web/order_detail.html", _order_context(request, order))
+
+
+ACTION_CALLS = {
+    "submit": lambda o, u, p: sales.order_submit(order=o, actor=u, version=p["version"]),
+    "approve": lambda o, u, p: sales.order_approve(
+        order=o, actor=u, version=p["version"], comment=p["comment"]
+    ),
+    "reject": lambda o, u, p: sales.order_reject(
+        order=o, actor=u, version=p["version"], reason=p["comment"]
+    ),
+    "request_changes": lambda o, u, p: sales.order_request_changes(
+        order=o, actor=u, version=p["version"], comment=p["comment"]
+    ),
+    "reopen": lambda o, u, p: sales.order_reopen(order=o, actor=u, version=p["version"]),
+    "hold": lambda o, u, p: sales.order_hold(
+        order=o, actor=u, version=p["version"], reason=p["comment"]
+    ),
+    "release": lambda o, u, p: sales.order_release(order=o, actor=u, version=p["version"]),
+    "close": lambda o, u, p: sales.order_close(
+        order=o, actor=u, version=p["version"], reason=p["comment"]
+    ),
+    "resume": lambda o, u, p: sales.order_resume(order=o, actor=u, version=p["version"]),
+    "cancel": lambda o, u, p: sales.order_cancel(
+        order=o, actor=u, version=p["version"], reason=p["comment"]
+    ),
+}
+
+
+def _redisplay(request, order, errors):
+    context = _order_context(request, sales_selectors.order_get(request.access, order.pk))
+    context["errors"] = errors
+    return render(request, "web/order_detail.html", context, status=409)
+
+
+@require_POST
+@member_view
+def order_action(request, order_id, action):
+    order = sales_selectors.order_get(request.access, order_id)
+    if action not in ACTION_CALLS:
+        return HttpResponse(status=404)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    params = {"version": version, "comment": request.POST.get("comment", "")}
+    try:
+        ACTION_CALLS[action](order, request.user, params)
+    except DomainError as error:
+        return _redisplay(request, order, _error_text(error))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@require_POST
+@member_view
+def order_ship(request, order_id):
+    from ordercrm.fulfilment.services import shipment_create
+
+    order = sales_selectors.order_get(request.access, order_id)
+    lines = [
+        {"order_line_id": key.removeprefix("ship_"), "quantity": value}
+        for key, value in request.POST.items()
+        if key.startswith("ship_") and value.strip() not in ("", "0")
+    ]
+    try:
+        shipment_create(
+            order=order,
+            actor=request.user,
+            lines=lines,
+            carrier=request.POST.get("carrier", ""),
+            tracking_number=request.POST.get("tracking_number", ""),
+            dispatch=True,
+        )
+    except DomainError as error:
+        return _redisplay(request, order, _error_text(error))
+    messages.success(request, _("Shipment dispatched."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@require_POST
+@member_view
+def order_invoice(request, order_id):
+    from ordercrm.billing.services import invoice_create
+
+    order = sales_selectors.order_get(request.access, order_id)
+    try:
+        invoice_create(order=order, actor=request.user, issue=True)
+    except DomainError as error:
+        return _redisplay(request, order, _error_text(error))
+    messages.success(request, _("Invoice issued."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@require_POST
+@member_view
+def order_payment(request, order_id):
+    from ordercrm.billing.models import Invoice, InvoiceStatus
+    from ordercrm.billing.services import payment_record
+
+    order = sales_selectors.order_get(request.access, order_id)
+    amount = request.POST.get("amount", "")
+    open_invoices = (
+        Invoice.objects.for_company(order.company_id)
+        .filter(
+            order=order,
+            kind="invoice",
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
+        )
+        .order_by("issue_date", "created_at")
+    )
+    try:
+        from ordercrm.core.money import to_decimal
+
+        remaining = to_decimal(amount)
+        allocations = []
+        for invoice in open_invoices:
+            take = min(remaining, invoice.open_amount)
+            if take > 0:
+                allocations.append({"invoice": invoice, "amount": take})
+                remaining -= take
+        payment_record(
+            company=request.company,
+            actor=request.user,
+            customer=order.customer_id,
+            amount=amount,
+            currency=order.currency,
+            method=request.POST.get("method", "bank_transfer"),
+            reference=request.POST.get("reference", ""),
+            allocations=allocations,
+            order=order if not allocations else None,
+        )
+    except (TypeError, ValueError):
+        return _redisplay(request, order, [_("Enter a number.")])
+    except DomainError as error:
+        return _redisplay(request, order, _error_text(error))
+    messages.success(request, _("Payment recorded."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@member_view
+def order_pdf(request, order_id):
+    from ordercrm.sales.documents import order_pdf as render_pdf
+
+    order = sales_selectors.order_get(request.access, order_id)
+    response = HttpResponse(
+        render_pdf(request.access, order.pk, request.GET.get("lang")),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
+    return response
+
+
+@member_view
+def approvals(request):
+    return render(
+        request, "web/approvals.html", {"items": sales_selectors.approval_inbox(request.access)}
+    )

@@ -1,0 +1,191 @@
+"""Order pages through Django's test client: every page, the flow, errors inline, scope,
+bounded queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ordercrm.accounts.roles import Role
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import RuleKind, SalesOrder
+from ordercrm.sales.workflow import Status
+
+
+@pytest.fixture
+def staff(make_user, company, team):
+    return {
+        "manager": make_user(Role.SALES_MANAGER, company, username="mgr", team=team),
+        "finance": make_user(Role.FINANCE, company, username="fin"),
+        "warehouse": make_user(Role.WAREHOUSE, company, username="wh"),
+        "viewer": make_user(Role.VIEWER, company, username="view"),
+    }
+
+
+@pytest.fixture
+def stocked(company, staff, products):
+    inventory.stock_receive(
+        company=company,
+        actor=staff["warehouse"],
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": p, "quantity": 100} for p in products],
+    )
+    return products
+
+
+def test_entry_adds_deletes_lines_shows_totals_and_saves(client, rep, customer, stocked):
+    client.force_login(rep)
+    url = reverse("order_new")
+    assert client.get(url).status_code == 200
+    form = {
+        "customer": str(customer.pk),
+        "sku": ["P0", "P1", ""],
+        "quantity": ["2", "1", ""],
+        "discount": ["0", "0", "0"],
+    }
+    response = client.post(url, {**form, "action": "add"})
+    assert response.content.decode().count('name="sku"') == 4
+    response = client.post(url, {**form, "action": "delete:1"})
+    assert response.content.decode().count('name="sku"') == 2
+    response = client.post(url, {**form, "action": "preview"})
+    assert "35.03" in response.content.decode()  # 2 × 10 + 11 = 31.00 + 13 % VAT
+    response = client.post(url, {**form, "action": "save"})
+    order = SalesOrder.objects.for_company(customer.company_id).get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "order_detail", args=[order.pk]
+    )
+    assert order.gross_total == Decimal("35.03")
+
+
+def test_entry_errors_are_inline_and_save_nothing(client, rep, customer, stocked):
+    client.force_login(rep)
+    response = client.post(
+        reverse("order_new"),
+        {
+            "customer": str(customer.pk),
+            "sku": ["NOPE"],
+            "quantity": ["1"],
+            "discount": ["0"],
+            "action": "save",
+        },
+    )
+    assert response.status_code == 422
+    assert "Unknown product" in response.content.decode() or "product" in response.content.decode()
+    assert not SalesOrder.objects.for_company(customer.company_id).exists()
+
+
+def test_the_flow_on_the_order_page(client, company, admin, rep, customer, staff, stocked):
+    sales.approval_rule_create(
+        company=company, actor=admin, name="all", kind=RuleKind.ORDER_TOTAL, threshold=1
+    )
+    order = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[0], "quantity": 4}, {"product": stocked[1], "quantity": 2}],
+    )
+    client.force_login(rep)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert 'data-action="submit"' in page
+    assert 'data-action="approve"' not in page
+    client.post(reverse("order_action", args=[order.pk, "submit"]), {"version": order.version})
+    order.refresh_from_db()
+    assert order.status == Status.PENDING_APPROVAL
+    client.force_login(staff["manager"])
+    assert order.number in client.get(reverse("approvals")).content.decode()
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert 'data-action="approve"' in page
+    client.post(
+        reverse("order_action", args=[order.pk, "approve"]),
+        {"version": order.version, "comment": "fine"},
+    )
+    order.refresh_from_db()
+    assert order.status == Status.CONFIRMED
+    client.force_login(staff["warehouse"])
+    first = order.lines.order_by("position").first()
+    client.post(
+        reverse("order_ship", args=[order.pk]),
+        {f"ship_{first.pk}": "3", "carrier": "SF", "tracking_number": "SF1"},
+    )
+    client.force_login(staff["finance"])
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert "Partially shipped" in page
+    assert "INV-" in page  # on-shipment invoice issued automatically
+    client.post(
+        reverse("order_payment", args=[order.pk]),
+        {"amount": "10.00", "method": "alipay", "reference": "A1"},
+    )
+    order.refresh_from_db()
+    assert order.amount_paid == Decimal("10.00")
+
+
+def test_a_stale_action_is_refused_inline(client, rep, customer, stocked):
+    order = sales.order_create(
+        company=customer.company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[0], "quantity": 1}],
+    )
+    client.force_login(rep)
+    response = client.post(
+        reverse("order_action", args=[order.pk, "submit"]), {"version": order.version + 5}
+    )
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode()
+
+
+def test_scope_and_permissions(client, company, rep, customer, make_user, staff, stocked):
+    order = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[0], "quantity": 1}],
+    )
+    other = make_user(Role.SALES_REP, company, username="other")
+    client.force_login(other)
+    assert client.get(reverse("order_detail", args=[order.pk])).status_code == 404
+    assert order.number not in client.get(reverse("order_list")).content.decode()
+    client.force_login(staff["viewer"])
+    assert client.get(reverse("order_new")).status_code == 403
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert "data-action" not in page
+
+
+def test_list_filters_export_and_bounded_queries(client, company, rep, customer, stocked):
+    for _ in range(3):
+        sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": stocked[0], "quantity": 1}],
+        )
+    client.force_login(rep)
+    assert client.get(reverse("order_list"), {"status": "draft"}).status_code == 200
+    csv = client.get(reverse("order_export", args=["csv"]))
+    assert csv.content.decode("utf-8-sig").count("SO-") == 3
+    xlsx = client.get(reverse("order_export", args=["xlsx"]))
+    assert xlsx.content[:2] == b"PK"
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("order_list"))
+    for _ in range(20):
+        sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": stocked[0], "quantity": 1}],
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("order_list"))
+    assert len(many) == len(few)
+
+
+def test_tokens_page_and_notifications(client, rep):
+    client.force_login(rep)
+    response = client.post(reverse("tokens"), {"name": "ERP"})
+    assert "ocrm_" in response.content.decode()
+    assert client.get(reverse("notifications")).status_code == 200
