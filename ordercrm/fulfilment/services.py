@@ -23,6 +23,7 @@ from ordercrm.core.models import ShippingPolicy
 from ordercrm.core.money import ZERO, to_decimal
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
+from ordercrm.customers.models import Customer
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
     NotShippable,
@@ -233,6 +234,9 @@ def shipment_dispatch(
 
 
 def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+    # Lock order: order → customer → stock levels, as confirming does. The customer row is
+    # taken now because the invoice this dispatch may create updates its balances.
+    Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
     by_id = {line.pk: line for line in order_lines}
     shipment_lines = list(
         ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)

@@ -675,14 +675,14 @@ def backorders_fill(*, company_id, product_ids: list) -> int:
 # ---------------------------------------------------------------- lifecycle
 
 
-def _lock_customer(order: SalesOrder) -> None:
+def _lock_customer(order: SalesOrder, *, check_hold: bool = True) -> None:
     """Lock the order's customer row for the credit check: confirmations of one customer's
     orders queue here, so two cannot both pass the same limit (order → customer → stock is
     the lock order everywhere)."""
     order.customer = (
         Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
     )
-    if order.customer.credit_hold:
+    if check_hold and order.customer.credit_hold:
         raise CustomerOnCreditHold(details={"reason": order.customer.credit_hold_reason})
 
 
@@ -1191,6 +1191,9 @@ def order_amend(
     goes back to ``pending_approval``.
     """
     locked, _done = _begin(order, actor, "amend", Perm.ORDER_EDIT, version)
+    # Before any stock level: order → customer → stock, always. A held customer's orders can
+    # still be amended (e.g. lowered); the credit check below still applies.
+    _lock_customer(locked, check_hold=False)
     current = _lines_of(locked, lock=True)
     by_id = {str(line.pk): line for line in current}
     before = _snapshot(locked, current)
@@ -1276,7 +1279,6 @@ def order_amend(
         created_by=actor,
     )
     changes = {"revision": [locked.revision - 1, locked.revision], "diff": diff}
-    _lock_customer(locked)
     evaluation = approvals.evaluate(locked, all_lines, _company_today(locked.company))
     digest = approvals.fingerprint(locked, all_lines)
     if evaluation.reasons and digest != locked.approval_fingerprint:

@@ -18,8 +18,9 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -33,16 +34,16 @@ from ordercrm.web.decorators import member_view
 PAGE_SIZE = 50
 BLANK_LINES = 3
 PROGRESS_LABELS = {
-    "not_shipped": _lazy("Not shipped"),
-    "partially_shipped": _lazy("Partially shipped"),
-    "shipped": _lazy("Shipped"),
-    "not_invoiced": _lazy("Not invoiced"),
-    "partially_invoiced": _lazy("Partially invoiced"),
-    "invoiced": _lazy("Invoiced"),
-    "unpaid": _lazy("Unpaid"),
-    "partially_paid": _lazy("Partially paid"),
-    "paid": _lazy("Paid"),
-    "overpaid": _lazy("Overpaid"),
+    "not_shipped": gettext_lazy("Not shipped"),
+    "partially_shipped": gettext_lazy("Partially shipped"),
+    "shipped": gettext_lazy("Shipped"),
+    "not_invoiced": gettext_lazy("Not invoiced"),
+    "partially_invoiced": gettext_lazy("Partially invoiced"),
+    "invoiced": gettext_lazy("Invoiced"),
+    "unpaid": gettext_lazy("Unpaid"),
+    "partially_paid": gettext_lazy("Partially paid"),
+    "paid": gettext_lazy("Paid"),
+    "overpaid": gettext_lazy("Overpaid"),
 }
 
 
@@ -204,7 +205,8 @@ def order_new(request):
         )
     lines = _posted_lines(request)
     customer_id = request.POST.get("customer", "")
-    action = request.POST.get("action", "save")
+    # Changes posted by htmx carry no button: they only refresh the totals.
+    action = request.POST.get("action", "preview")
     if action == "add":
         lines.append({"sku": "", "quantity": "", "discount_percent": "0"})
     elif action.startswith("delete:"):
@@ -243,7 +245,10 @@ def order_new(request):
                 messages.success(
                     request, _("Order %(number)s saved as a draft.") % {"number": order.number}
                 )
-                return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+                target = reverse("order_detail", args=[order.pk])
+                if request.htmx:  # a full navigation, not a swap of the entry form
+                    return HttpResponseClientRedirect(target)
+                return HttpResponseRedirect(target)
     context = _entry_context(
         request,
         lines,

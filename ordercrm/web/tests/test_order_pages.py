@@ -56,9 +56,7 @@ def test_entry_adds_deletes_lines_shows_totals_and_saves(client, rep, customer, 
     response = client.post(url, {**form, "action": "save"})
     order = SalesOrder.objects.for_company(customer.company_id).get()
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "order_detail", args=[order.pk]
-    )
+    assert response["Location"] == reverse("order_detail", args=[order.pk])
     assert order.gross_total == Decimal("35.03")
 
 

@@ -1,0 +1,192 @@
+"""The order-to-cash flow in a real browser: Debian's Chromium, headless, driven by
+Playwright against a live server. Screenshots of every step go to ``test-artifacts/``.
+
+Runs when Chromium is installed (``.ci/run`` installs it); ``ORDERCRM_CHROMIUM`` points at
+another binary.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ordercrm.accounts.roles import Role
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.sales.models import RuleKind
+from ordercrm.sales.services import approval_rule_create
+
+CHROMIUM = os.environ.get("ORDERCRM_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "correct horse battery"
+ORDER_URL = re.compile(r"/orders/[0-9a-f-]{36}/$")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + the ORM
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def world(company, admin, make_user, make_customer, products, team):
+    users = {
+        "rep": make_user(Role.SALES_REP, company, username="rep-b", team=team),
+        "manager": make_user(Role.SALES_MANAGER, company, username="mgr-b", team=team),
+        "warehouse": make_user(Role.WAREHOUSE, company, username="wh-b"),
+        "finance": make_user(Role.FINANCE, company, username="fin-b"),
+    }
+    customer = make_customer(company, actor=users["rep"], name="Shanghai Mingda")
+    inventory.stock_receive(
+        company=company,
+        actor=users["warehouse"],
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": p, "quantity": 50} for p in products],
+    )
+    approval_rule_create(
+        company=company, actor=admin, name="Every order", kind=RuleKind.ORDER_TOTAL, threshold=1
+    )
+    return users, customer
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def login(context, live_server, username):
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def set_language(users, language):
+    for user in users.values():
+        user.language = language
+        user.save(update_fields=["language"])
+
+
+def run_flow(browser, live_server, users, customer, language, labels):
+    context = browser.new_context(locale="zh-CN" if language == "zh-hans" else "en-US")
+    # 1. the rep enters an order with three lines and submits it
+    page = login(context, live_server, users["rep"].username)
+    page.goto(f"{live_server.url}/orders/new/")
+    assert labels["new_order"] in page.inner_text("h1")
+    page.select_option("#customer", str(customer.pk))
+    for index, (sku, quantity) in enumerate([("P0", "4"), ("P1", "2"), ("P2", "1")], start=1):
+        page.fill(f"#sku-{index}", sku)
+        page.fill(f"#qty-{index}", quantity)
+    page.click(".actions button[value=preview]")
+    page.wait_for_selector("#grand-total")
+    assert "83.62" in page.inner_text("#grand-total")  # 4×10 + 2×11 + 1×12 = 74.00 + 13 % VAT
+    shot(page, f"{language}-1-entry")
+    page.click("button[value=save]")
+    page.wait_for_url(ORDER_URL)
+    order_url = page.url
+    page.click("button[data-action=submit]")
+    page.wait_for_load_state()
+    assert labels["pending"] in page.inner_text("#order-status")
+    shot(page, f"{language}-2-submitted")
+    context.close()
+    # 2. the manager approves it from the inbox
+    context = browser.new_context()
+    page = login(context, live_server, users["manager"].username)
+    page.goto(f"{live_server.url}/approvals/")
+    page.click(f"a[href='{order_url.replace(live_server.url, '')}']")
+    page.fill("#comment", "OK")
+    page.click("button[data-action=approve]")
+    page.wait_for_load_state()
+    assert labels["confirmed"] in page.inner_text("#order-status")
+    shot(page, f"{language}-3-approved")
+    context.close()
+    # 3. the warehouse ships part of it
+    context = browser.new_context()
+    page = login(context, live_server, users["warehouse"].username)
+    page.goto(order_url)
+    page.fill("#ship-1", "2")
+    page.fill("#carrier", "SF Express")
+    page.fill("#tracking_number", "SF1234")
+    page.click("#ship")
+    page.wait_for_load_state()
+    assert labels["partially_shipped"] in page.inner_text("#progress")
+    shot(page, f"{language}-4-shipped")
+    context.close()
+    # 4. finance sees the invoice the shipment made, and records a payment
+    context = browser.new_context()
+    page = login(context, live_server, users["finance"].username)
+    page.goto(order_url)
+    assert "INV-" in page.inner_text("#invoices")
+    page.fill("#amount", "10.00")
+    page.select_option("#method", "alipay")
+    page.click("#pay")
+    page.wait_for_load_state()
+    assert labels["partially_paid"] in page.inner_text("#progress")
+    shot(page, f"{language}-5-paid")
+    context.close()
+
+
+ENGLISH = {
+    "new_order": "New order",
+    "pending": "Pending approval",
+    "confirmed": "Confirmed",
+    "partially_shipped": "Partially shipped",
+    "partially_paid": "Partially paid",
+}
+CHINESE = {
+    "new_order": "新建订单",
+    "pending": "待审批",
+    "confirmed": "已确认",
+    "partially_shipped": "部分发货",
+    "partially_paid": "部分回款",
+}
+
+
+def test_order_to_cash_in_english(browser, live_server, world):
+    users, customer = world
+    set_language(users, "en")
+    run_flow(browser, live_server, users, customer, "en", ENGLISH)
+
+
+def test_order_to_cash_in_simplified_chinese(browser, live_server, world):
+    users, customer = world
+    set_language(users, "zh-hans")
+    run_flow(browser, live_server, users, customer, "zh-hans", CHINESE)
+
+
+def test_a_phone_adds_and_deletes_a_line(browser, live_server, world):
+    users, customer = world
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = login(context, live_server, users["rep"].username)
+    page.goto(f"{live_server.url}/orders/new/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1  # no sideways scroll
+    page.select_option("#customer", str(customer.pk))
+    assert page.locator("input[name=sku]").count() == 3
+    page.click("button[value=add]")
+    page.wait_for_selector("#sku-4")
+    page.fill("#sku-4", "P1")
+    page.fill("#qty-4", "3")
+    page.click("button[aria-label$=' 1']")  # delete the first (empty) line
+    page.wait_for_function("document.querySelectorAll('input[name=sku]').length === 3")
+    page.click("button[value=save]")
+    page.wait_for_url(ORDER_URL)
+    shot(page, "phone-order")
+    assert "P1" in page.inner_text("table.list")
+    context.close()
