@@ -293,3 +293,31 @@ class TestReservations:
             )
         assert services.release(company=company, amounts={line: None}) == {line: Decimal(3)}
         assert level(company, product, main_warehouse).reserved == 0
+
+
+def test_stock_low_is_announced_once_when_available_crosses_the_reorder_point(
+    company, keeper, main_warehouse, make_product
+):
+    from ordercrm.catalog.services import product_update
+
+    product = make_product(company, sku="LOW")
+    product_update(product=product, actor=None, reorder_point=Decimal("5"))
+    where = {"company": company, "actor": keeper, "warehouse": main_warehouse}
+    services.stock_receive(**where, lines=[{"product": product, "quantity": 10}])
+    low = Event.objects.for_company(company).filter(type="stock.low")
+
+    def reserve(quantity):
+        services.reserve(
+            company=company,
+            demands=[services.Demand(new_id(), new_id(), product.pk, Decimal(quantity))],
+            warehouse_ids=[main_warehouse.pk],
+            all_or_nothing=True,
+        )
+
+    reserve(3)  # 10 → 7 available: above the point
+    assert not low.exists()
+    reserve(2)  # 7 → 5: crosses it
+    assert low.count() == 1
+    assert low.get().payload == {"sku": "LOW", "available": "5", "reorder_point": "5"}
+    reserve(1)  # already below: no repeat
+    assert low.count() == 1
