@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs page with its bundled assets (no CDN)
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -171,6 +172,9 @@ TASKS = {
 
 # How long a worker holds a delivery it is sending; after a crash another worker retries it
 # once this has passed.
+# API requests per token per minute (429 with Retry-After beyond it); 0 turns it off.
+API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
+
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

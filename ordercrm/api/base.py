@@ -44,6 +44,7 @@ class TokenAuth(HttpBearer):
         )
         if company is None:
             return None
+        check_rate(found.pk)
         request.user = found.user
         request.company = company
         request.access = access_for(found.user, company)
@@ -69,7 +70,46 @@ def error_response(request, status: int, code: str, message: str, details=None):
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    return error_response(request, exc.http_status, exc.code, exc.text, exc.details)
+    status = exc.http_status
+    if request.headers.get("If-Match") and exc.code.endswith("stale_version"):
+        status = 412  # the precondition the client sent failed; details carry the version
+    return error_response(request, status, exc.code, exc.text, exc.details)
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc: RateLimited):
+    response = error_response(
+        request, 429, "api.rate_limited", "Too many requests; retry after a moment."
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def check_rate(token_id) -> None:
+    """A fixed one-minute window per token in the shared cache; ``API_RATE_LIMIT`` per
+    minute (0 turns it off)."""
+    import time
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    limit = getattr(settings, "API_RATE_LIMIT", 0)
+    if not limit:
+        return
+    window = int(time.time() // 60)
+    key = f"api-rate:{token_id}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    if count > limit:
+        raise RateLimited(retry_after=60 - int(time.time() % 60))
 
 
 @api.exception_handler(NinjaValidationError)

@@ -107,7 +107,7 @@ def test_order_to_cash_over_the_api(company, rep, customer, products, team_users
     )
     assert status == 201, order
     assert order["status"] == "draft"
-    assert order["gross_total"] == "137.86"
+    assert order["total_gross"] == "137.86"
     assert order["lines"][0]["quantity"] == "10"
     status, order = call("post", f"/orders/{order['id']}/submit", rep_auth, {})
     assert order["status"] == "pending_approval"
@@ -117,7 +117,7 @@ def test_order_to_cash_over_the_api(company, rep, customer, products, team_users
     assert status == 403  # a sales rep cannot approve
     status, order = call("post", f"/orders/{order['id']}/approve", manager, {"comment": "ok"})
     assert order["status"] == "confirmed"
-    assert order["lines"][0]["qty_reserved"] == "10"
+    assert order["lines"][0]["quantity_reserved"] == "10"
     # ship part
     first_line = order["lines"][0]["id"]
     status, shipment = call(
@@ -137,7 +137,7 @@ def test_order_to_cash_over_the_api(company, rep, customer, products, team_users
     )
     assert (shipment["status"], shipment["tracking_number"]) == ("dispatched", "SF9")
     status, order = call("get", f"/orders/{order['id']}", rep_auth)
-    assert order["progress"]["fulfilment"] == "partially_shipped"
+    assert order["fulfilment_status"] == "partially_shipped"
     # invoice (on shipment: automatic) and pay
     status, invoices = call("get", f"/orders/{order['id']}/invoices", finance)
     [invoice] = invoices
@@ -225,6 +225,16 @@ def test_stale_writes_are_refused_with_the_current_version(
     assert status == 409
     assert error["error"]["code"] == "sales.stale_version"
     assert error["error"]["details"]["current_version"] == updated["version"]
+    status, error = call(
+        "patch",
+        f"/orders/{order['id']}",
+        auth,
+        {"notes": "late"},
+        **{"If-Match": f'"{order["version"]}"'},
+    )
+    assert status == 412  # a failed If-Match precondition
+    status, current = call("get", f"/orders/{order['id']}", auth)
+    assert current["version"] == updated["version"]
 
 
 def test_bad_input_gets_a_clear_error_and_changes_nothing(company, rep, customer, bearer, call):
@@ -323,3 +333,117 @@ def test_openapi_document_is_complete(client):
     ):
         assert path in paths, path
     assert schema["components"]["securitySchemes"]
+
+
+def test_etag_accept_language_and_docs_offline(
+    client, company, rep, customer, products, bearer, call
+):
+    auth = bearer(rep)
+    status, order = call(
+        "post",
+        "/orders",
+        auth,
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+    )
+    response = client.get(f"/api/v1/orders/{order['id']}", **auth)
+    assert response["ETag"] == f'"{order["version"]}"'
+    _status, empty = call("post", "/orders", auth, {"customer_id": str(customer.pk), "lines": []})
+    response = client.post(
+        f"/api/v1/orders/{empty['id']}/submit",
+        **auth,
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        data="{}",
+        content_type="application/json",
+    )
+    body = response.json()
+    assert body["error"]["code"] == "sales.empty_order"
+    assert "订单" in body["error"]["message"]
+    docs = client.get("/api/docs", follow=True)
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+
+
+def test_rate_limit_answers_429_with_retry_after(settings, rep, bearer, client):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_LIMIT = 3
+    auth = bearer(rep)
+    codes = [client.get("/api/v1/me", **auth).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/api/v1/me", **auth)
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "api.rate_limited"
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.SALES_REP, Role.SALES_MANAGER, Role.FINANCE, Role.WAREHOUSE, Role.VIEWER, Role.SUPPORT],
+)
+def test_access_matrix_never_leaks_by_id(
+    role, company, other_company, make_user, make_customer, products, team, bearer, call
+):
+    """role × endpoint × record (own, team, other team, other company): what the caller may
+    not see answers 404 (never 403), and lists do not contain it."""
+    from ordercrm.accounts.services import team_create
+    from ordercrm.sales.services import order_create
+
+    west = team_create(company=company, name="West")
+    me = make_user(role, company, username=f"me-{role}", team=team)
+    teammate = make_user(Role.SALES_REP, company, username=f"mate-{role}", team=team)
+    stranger = make_user(Role.SALES_REP, company, username=f"far-{role}", team=west)
+    outsider = make_user(Role.ADMIN, other_company, username=f"out-{role}")
+
+    def order_of(owner, the_company):
+        customer = make_customer(the_company, actor=owner, name=f"C {owner.username}")
+        from ordercrm.catalog.models import Product
+
+        product = Product.objects.for_company(the_company).first() or products[0]
+        return order_create(
+            company=the_company,
+            actor=owner,
+            customer=customer,
+            lines=[] if the_company != company else [{"product": product, "quantity": 1}],
+        )
+
+    records = {
+        "own": order_of(me, company) if role in (Role.SALES_REP, Role.SALES_MANAGER) else None,
+        "team": order_of(teammate, company),
+        "other_team": order_of(stranger, company),
+        "other_company": order_of(outsider, other_company),
+    }
+    auth = bearer(me)
+    from ordercrm.accounts.access import access_for
+
+    access = access_for(me, company)
+    visible = (
+        {
+            str(pk)
+            for pk in __import__("ordercrm.sales.selectors", fromlist=["order_list"])
+            .order_list(access)
+            .values_list("pk", flat=True)
+        }
+        if access.can("order_view")
+        else set()
+    )
+    _status, listing = call("get", "/orders?limit=200", auth)
+    listed = {o["id"] for o in listing.get("items", [])}
+    for name, order in records.items():
+        if order is None:
+            continue
+        for path in (
+            f"/orders/{order.pk}",
+            f"/orders/{order.pk}/lines",
+            f"/orders/{order.pk}/timeline",
+            f"/orders/{order.pk}/shipments",
+            f"/orders/{order.pk}/invoices",
+        ):
+            code, _body = call("get", path, auth)
+            if str(order.pk) in visible:
+                assert code == 200, (role, name, path)
+            else:
+                assert code == 404, (role, name, path, code)
+        assert (str(order.pk) in listed) == (str(order.pk) in visible), (role, name)
+    assert str(records["other_company"].pk) not in visible

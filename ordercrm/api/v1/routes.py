@@ -310,10 +310,12 @@ def _order(request, order_id):
     return order_get(request.access, order_id)
 
 
-def _order_out(order):
-    from ordercrm.sales.selectors import order_lines
+def _order_out(order, response=None):
+    from ordercrm.sales.selectors import order_approvals, order_lines
 
-    return out.order(order, order_lines(order))
+    if response is not None:
+        response["ETag"] = f'"{order.version}"'
+    return out.order(order, order_lines(order), list(order_approvals(order)))
 
 
 def _lines(lines):
@@ -325,10 +327,18 @@ def orders_list(
     request,
     status: str | None = None,
     customer_id: str | None = None,
+    salesperson_id: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
     search: str = "",
+    order: str = "-created_at",
     limit: int = 50,
     cursor: str | None = None,
 ):
+    """Orders the caller may see, newest first (``order=created_at`` for oldest first)."""
+    from django.db.models import Prefetch
+
+    from ordercrm.sales.models import SalesOrderLine
     from ordercrm.sales.selectors import order_list
 
     orders = order_list(
@@ -337,7 +347,26 @@ def orders_list(
         customer_id=parse_id(customer_id) if customer_id else None,
         search=search,
     )
-    return page(orders, limit, cursor, out.order)
+    if salesperson_id:
+        orders = orders.filter(salesperson_id=parse_id(salesperson_id))
+    if date_from:
+        orders = orders.filter(order_date__gte=_date(date_from, "date_from"))
+    if date_to:
+        orders = orders.filter(order_date__lte=_date(date_to, "date_to"))
+    # One more query per page gives every order its lines, so the progress statuses show.
+    orders = orders.prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=SalesOrderLine.all_objects.select_related("product").order_by("position"),
+        )
+    )
+    return page(
+        orders,
+        limit,
+        cursor,
+        lambda o: out.order(o, list(o.lines.all())),
+        ascending=order == "created_at",
+    )
 
 
 @router.post("/orders", response=_with_errors({201: s.OrderOut}), tags=["orders"])
@@ -351,8 +380,8 @@ def orders_create(request, body: s.OrderIn):
             header[field] = value
     if body.exchange_rate:
         header["exchange_rate"] = body.exchange_rate
-    if body.requested_date:
-        header["requested_date"] = _date(body.requested_date, "requested_date")
+    if body.requested_delivery_date:
+        header["requested_date"] = _date(body.requested_delivery_date, "requested_delivery_date")
     if body.warehouse_id:
         header["warehouse"] = _warehouse(request, body.warehouse_id)
     order = order_create(
@@ -368,8 +397,8 @@ def orders_create(request, body: s.OrderIn):
 
 
 @router.get("/orders/{order_id}", response=_with_errors({200: s.OrderOut}), tags=["orders"])
-def orders_get(request, order_id: str):
-    return _order_out(_order(request, order_id))
+def orders_get(request, order_id: str, response: HttpResponse):
+    return _order_out(_order(request, order_id), response)
 
 
 @router.patch("/orders/{order_id}", response=_with_errors({200: s.OrderOut}), tags=["orders"])
@@ -382,8 +411,10 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
     if version is None:
         raise ValidationFailed(details={"fields": {"version": ["Send If-Match or version."]}})
     lines = values.pop("lines", None)
-    if "requested_date" in values:
-        values["requested_date"] = _date(values["requested_date"], "requested_date")
+    if "requested_delivery_date" in values:
+        values["requested_date"] = _date(
+            values.pop("requested_delivery_date"), "requested_delivery_date"
+        )
     updated = order_update(
         order=order,
         actor=request.user,

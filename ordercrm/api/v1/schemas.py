@@ -218,7 +218,7 @@ class OrderIn(Schema):
     customer_reference: str = ""
     notes: str = ""
     invoicing_policy: str | None = None
-    requested_date: str | None = None
+    requested_delivery_date: str | None = None
     warehouse_id: str | None = None
 
 
@@ -228,7 +228,7 @@ class OrderPatch(Schema):
     customer_reference: str | None = None
     notes: str | None = None
     exchange_rate: str | None = None
-    requested_date: str | None = None
+    requested_delivery_date: str | None = None
     invoicing_policy: str | None = None
 
 
@@ -242,16 +242,31 @@ class OrderLineOut(Schema):
     quantity: str
     unit_price: str
     discount_percent: str
-    tax_percent: str
+    tax_rate: str
     net: str
     tax: str
     gross: str
-    qty_reserved: str
-    qty_shipped: str
-    qty_returned: str
-    qty_invoiced: str
-    qty_credited: str
-    qty_closed: str
+    quantity_reserved: str
+    quantity_backordered: str
+    quantity_shipped: str
+    quantity_returned: str
+    quantity_invoiced: str
+    quantity_credited: str
+    quantity_closed: str
+
+
+class ApprovalStepOut(Schema):
+    level: int
+    role: str
+    approver_ids: list[str]
+    status: str
+    decided_by: str | None = None
+    decided_at: str | None = None
+
+
+class ApprovalStateOut(Schema):
+    reasons: list[dict[str, Any]]
+    steps: list[ApprovalStepOut]
 
 
 class ProgressOut(Schema):
@@ -267,22 +282,26 @@ class OrderOut(Schema):
     status: str
     customer_id: str
     customer_name: str
+    salesperson_id: str | None = None
     currency: str
     exchange_rate: str | None = None
     order_date: str
+    requested_delivery_date: str | None = None
     customer_reference: str
     invoicing_policy: str
-    net_total: str
-    tax_total: str
-    gross_total: str
+    warehouse_id: str | None = None
+    total_net: str
+    total_tax: str
+    total_gross: str
     amount_invoiced: str
     amount_paid: str
     version: int
     revision: int
-    status_reason: str
-    salesperson_id: str | None = None
     created_at: str
-    progress: ProgressOut | None = None
+    fulfilment_status: str | None = None
+    invoice_status: str | None = None
+    payment_status: str | None = None
+    approval: ApprovalStateOut
     lines: list[OrderLineOut] | None = None
     warnings: list[dict[str, Any]] = []
 

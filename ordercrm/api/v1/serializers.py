@@ -70,7 +70,8 @@ def product(p) -> dict:
     }
 
 
-def order_line(line) -> dict:
+def order_line(line, tracked: bool = True) -> dict:
+    backordered = line.backordered if tracked and line.kind == "product" else 0
     return {
         "id": str(line.pk),
         "position": line.position,
@@ -81,25 +82,25 @@ def order_line(line) -> dict:
         "quantity": dec(line.quantity, quantity=True),
         "unit_price": dec(line.unit_price, quantity=True),
         "discount_percent": dec(line.discount_percent, quantity=True),
-        "tax_percent": dec(line.tax_percent, quantity=True),
+        "tax_rate": dec(line.tax_percent, quantity=True),
         "net": dec(line.net),
         "tax": dec(line.tax),
         "gross": dec(line.gross),
-        **{
-            f: dec(getattr(line, f), quantity=True)
-            for f in (
-                "qty_reserved",
-                "qty_shipped",
-                "qty_returned",
-                "qty_invoiced",
-                "qty_credited",
-                "qty_closed",
-            )
-        },
+        "quantity_reserved": dec(line.qty_reserved, quantity=True),
+        "quantity_backordered": dec(backordered, quantity=True),
+        "quantity_shipped": dec(line.qty_shipped, quantity=True),
+        "quantity_returned": dec(line.qty_returned, quantity=True),
+        "quantity_invoiced": dec(line.qty_invoiced, quantity=True),
+        "quantity_credited": dec(line.qty_credited, quantity=True),
+        "quantity_closed": dec(line.qty_closed, quantity=True),
     }
 
 
-def order(o, lines=None) -> dict:
+def order(o, lines=None, approvals=None) -> dict:
+    """The contract's order: statuses of the three progress axes, totals, approval, lines.
+    The progress axes need the lines; list pages read them in one extra query."""
+    import json
+
     from ordercrm.sales.selectors import order_progress
 
     data = {
@@ -108,32 +109,50 @@ def order(o, lines=None) -> dict:
         "status": o.status,
         "customer_id": str(o.customer_id),
         "customer_name": o.customer.name,
+        "salesperson_id": uid(o.salesperson_id),
         "currency": o.currency,
         "exchange_rate": dec(o.exchange_rate, quantity=True),
         "order_date": iso(o.order_date),
+        "requested_delivery_date": iso(o.requested_date),
         "customer_reference": o.customer_reference,
         "invoicing_policy": o.invoicing_policy,
-        "net_total": dec(o.net_total),
-        "tax_total": dec(o.tax_total),
-        "gross_total": dec(o.gross_total),
+        "warehouse_id": uid(o.warehouse_id),
+        "total_net": dec(o.net_total),
+        "total_tax": dec(o.tax_total),
+        "total_gross": dec(o.gross_total),
         "amount_invoiced": dec(o.amount_invoiced),
         "amount_paid": dec(o.amount_paid),
         "version": o.version,
         "revision": o.revision,
-        "status_reason": o.status_reason,
-        "salesperson_id": uid(o.salesperson_id),
         "created_at": iso(o.created_at),
         "warnings": getattr(o, "warnings", []),
     }
     if lines is not None:
         progress = order_progress(o, lines, paid=o.amount_paid)
-        data["progress"] = {
-            "fulfilment": progress.fulfilment,
-            "invoicing": progress.invoicing,
-            "payment": progress.payment,
-            "label": progress.label,
-        }
-        data["lines"] = [order_line(line) for line in lines]
+        data["fulfilment_status"] = progress.fulfilment
+        data["invoice_status"] = progress.invoicing
+        data["payment_status"] = progress.payment
+        data["lines"] = [
+            order_line(line, bool(line.product_id and line.product.is_stock_tracked))
+            for line in lines
+        ]
+    reasons = []
+    if o.status == "pending_approval" and o.status_reason.startswith("["):
+        reasons = json.loads(o.status_reason)
+    data["approval"] = {
+        "reasons": reasons,
+        "steps": [
+            {
+                "level": a.level,
+                "role": a.role,
+                "approver_ids": a.approver_ids,
+                "status": a.status,
+                "decided_by": uid(a.decided_by_id),
+                "decided_at": iso(a.decided_at),
+            }
+            for a in (approvals or [])
+        ],
+    }
     return data
 
 
