@@ -339,7 +339,7 @@ def test_etag_accept_language_and_docs_offline(
     client, company, rep, customer, products, bearer, call
 ):
     auth = bearer(rep)
-    status, order = call(
+    _status, order = call(
         "post",
         "/orders",
         auth,
