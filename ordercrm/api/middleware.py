@@ -4,6 +4,7 @@ response again (nothing runs twice); the same key with a different request gets 
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
@@ -11,6 +12,8 @@ from django.http import HttpResponse, JsonResponse
 from ordercrm.accounts.tokens import token_find
 from ordercrm.api.models import IdempotencyRecord
 from ordercrm.core.context import change_source
+
+WAIT_FOR_TWIN_S = 15
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -65,6 +68,13 @@ class IdempotencyMiddleware:
                 "api.idempotency_key_reused",
                 "This Idempotency-Key was used for a different request.",
             )
+        # A racing twin waits for the first request's answer, then gets the same answer.
+        deadline = time.monotonic() + WAIT_FOR_TWIN_S
+        while existing is not None and existing.status_code is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            existing = IdempotencyRecord.objects.filter(pk=existing.pk).first()
+        if existing is None:  # the first one crashed (5xx): let the client retry
+            return _error(409, "api.request_in_progress", "Retry the request.")
         if existing.status_code is None:
             return _error(409, "api.request_in_progress", "The same request is still running.")
         response = HttpResponse(
