@@ -116,6 +116,22 @@ def credit_exposure(order: SalesOrder) -> Decimal:
     return round_money(total, order.company.base_currency)
 
 
+def customer_exposure(customer) -> Decimal:
+    """The customer's exposure now, in company currency (no order added)."""
+    uninvoiced = ExpressionWrapper(
+        F("company_gross_total") - F("amount_invoiced") * F("exchange_rate"),
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    open_orders = (
+        SalesOrder.objects.for_company(customer.company_id)
+        .filter(customer_id=customer.pk, status__in=OPEN_STATUSES)
+        .aggregate(total=Sum(uninvoiced))["total"]
+        or ZERO
+    )
+    total = Decimal(open_orders) + customer.receivable_balance - customer.advance_balance
+    return round_money(total, customer.company.base_currency)
+
+
 def credit_reason(order: SalesOrder) -> dict[str, Any] | None:
     limit = order.customer.credit_limit
     if limit is None or order.company.credit_policy == CreditPolicy.OFF:

@@ -221,3 +221,34 @@ def order_approvals(order: SalesOrder):
         .select_related("decided_by")
         .order_by("created_at", "level")
     )
+
+
+def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
+    """The sales side of a customer 360: open orders, recent history, top products (by
+    quantity, across confirmed and finished orders) and the credit position."""
+    from django.db.models import Count, Sum
+
+    from ordercrm.sales import approvals
+    from ordercrm.sales.workflow import Status
+
+    orders = order_list(access, customer_id=customer.pk)
+    open_statuses = (Status.DRAFT, Status.PENDING_APPROVAL, Status.CONFIRMED, Status.ON_HOLD)
+    sold = (
+        SalesOrderLine.objects.for_company(access.company)
+        .filter(
+            order__in=orders.filter(
+                status__in=(Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED)
+            ),
+            kind=LineKind.PRODUCT,
+            product__isnull=False,
+        )
+        .values("product_id", "product__sku", "product__name")
+        .annotate(quantity=Sum("quantity"), amount=Sum("net"), orders=Count("order", distinct=True))
+        .order_by("-quantity")[:top]
+    )
+    return {
+        "open_orders": list(orders.filter(status__in=open_statuses)[:20]),
+        "history": list(orders.exclude(status__in=open_statuses)[:20]),
+        "top_products": list(sold),
+        "exposure": approvals.customer_exposure(customer),
+    }

@@ -57,8 +57,29 @@ def customer_detail(request, customer_id):
             "customer": customer,
             "contacts": customer_selectors.customer_contacts(customer),
             "addresses": customer_selectors.customer_addresses(customer),
+            **_customer_360(request, customer),
         },
     )
+
+
+def _customer_360(request, customer) -> dict:
+    """Orders, top products, credit position and receivables, as far as the role may see."""
+    import datetime
+
+    from ordercrm.billing.selectors import customer_receivables
+    from ordercrm.sales.selectors import customer_sales
+
+    access = request.access
+    context = {}
+    if access.can(Perm.ORDER_VIEW):
+        context.update(customer_sales(access, customer))
+    if (
+        access.can(Perm.INVOICE_EDIT)
+        or access.can(Perm.CREDIT_CONTROL)
+        or access.can(Perm.ORDER_APPROVE)
+    ):
+        context["receivables"] = customer_receivables(access, customer.pk, datetime.date.today())
+    return context
 
 
 @member_view

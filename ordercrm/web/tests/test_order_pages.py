@@ -187,3 +187,23 @@ def test_tokens_page_and_notifications(client, rep):
     response = client.post(reverse("tokens"), {"name": "ERP"})
     assert "ocrm_" in response.content.decode()
     assert client.get(reverse("notifications")).status_code == 200
+
+
+def test_customer_360(client, company, rep, customer, staff, stocked):
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": stocked[0], "quantity": 3}],
+        ),
+        actor=rep,
+    )
+    client.force_login(staff["finance"])
+    page = client.get(reverse("customer_detail", args=[customer.pk])).content.decode()
+    assert order.number in page  # open orders
+    assert "P0" in page  # top products
+    assert 'id="exposure"' in page
+    assert "33.90" in page
+    client.force_login(staff["viewer"])
+    assert client.get(reverse("customer_detail", args=[customer.pk])).status_code == 200
