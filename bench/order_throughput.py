@@ -109,8 +109,8 @@ def raw_floor(company, user, customer, products, n: int) -> float:
             cid = company.pk.hex if connection.vendor == "sqlite" else company.pk
             now = "2026-11-27 00:00:00"
             cursor.execute(
-                f"INSERT INTO {order_table} (id, company_id, created_at, updated_at, number, status, customer_id, billing_address, shipping_address, currency, order_date, invoicing_policy, shipping_policy, customer_reference, notes, discount_percent, net_total, tax_total, gross_total, amount_paid, version, revision, line_count, hold_reason, status_reason) "
-                f"VALUES ({', '.join([placeholder] * 25)})",
+                f"INSERT INTO {order_table} (id, company_id, created_at, updated_at, number, status, customer_id, billing_address, shipping_address, currency, order_date, invoicing_policy, shipping_policy, amount_invoiced, credit_hold, approval_fingerprint, customer_reference, notes, discount_percent, net_total, tax_total, gross_total, amount_paid, version, revision, line_count, hold_reason, status_reason) "
+                f"VALUES ({', '.join([placeholder] * 28)})",
                 [
                     oid,
                     cid,
@@ -125,6 +125,9 @@ def raw_floor(company, user, customer, products, n: int) -> float:
                     "2026-11-27",
                     "on_shipment",
                     "ship_as_available",
+                    0,
+                    False,
+                    "",
                     "",
                     "",
                     0,
