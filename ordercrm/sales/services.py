@@ -861,6 +861,21 @@ def _pending_level(order: SalesOrder) -> list[OrderApproval]:
     return [a for a in pending if a.level == lowest]
 
 
+def _my_approvals(
+    order: SalesOrder, actor, *, required: bool = True
+) -> tuple[list[OrderApproval], list[OrderApproval]]:
+    """The pending approvals of the order's current level, and those ``actor`` may give.
+
+    Raises ``sales.not_an_approver`` when the actor may give none of them (with
+    ``required=False`` an order without recorded approvals lets any approver decide)."""
+    level = _pending_level(order)
+    role = approvals.member_role(actor, order.company_id)
+    mine = [a for a in level if approvals.eligible(role, str(actor.pk), a.role, a.approver_ids)]
+    if not mine and (required or level):
+        raise NotAnApprover()
+    return level, mine
+
+
 @transaction.atomic
 def order_approve(
     *, order: SalesOrder, actor, version: int | None = None, comment: str = ""
@@ -880,11 +895,7 @@ def order_approve(
         locked.salesperson_id,
     ):
         raise SelfApproval()
-    level = _pending_level(locked)
-    role = approvals.member_role(actor, locked.company_id)
-    mine = [a for a in level if approvals.eligible(role, str(actor.pk), a.role, a.approver_ids)]
-    if not mine:
-        raise NotAnApprover()
+    level, mine = _my_approvals(locked, actor)
     lines = _lines_of(locked)
     if any(a.fingerprint != approvals.fingerprint(locked, lines) for a in level):
         raise ApprovalVoid()
@@ -953,12 +964,7 @@ def order_reject(
         return locked
     if not reason.strip():
         raise ReasonRequired()
-    role = approvals.member_role(actor, locked.company_id)
-    level = _pending_level(locked)
-    if level and not any(
-        approvals.eligible(role, str(actor.pk), a.role, a.approver_ids) for a in level
-    ):
-        raise NotAnApprover()
+    _my_approvals(locked, actor, required=False)
     OrderApproval.objects.for_company(locked.company_id).filter(
         order=locked, status=ApprovalStatus.PENDING
     ).update(
@@ -1060,12 +1066,7 @@ def order_request_changes(
         return locked
     if not comment.strip():
         raise ReasonRequired()
-    role = approvals.member_role(actor, locked.company_id)
-    level = _pending_level(locked)
-    if level and not any(
-        approvals.eligible(role, str(actor.pk), a.role, a.approver_ids) for a in level
-    ):
-        raise NotAnApprover()
+    _my_approvals(locked, actor, required=False)
     OrderApproval.objects.for_company(locked.company_id).filter(
         order=locked, status=ApprovalStatus.PENDING
     ).update(status=ApprovalStatus.VOID, decided_by=actor, decided_at=timezone.now())
