@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -84,7 +85,7 @@ class RateLimited(Exception):
 @api.exception_handler(RateLimited)
 def on_rate_limited(request, exc: RateLimited):
     response = error_response(
-        request, 429, "api.rate_limited", "Too many requests; retry after a moment."
+        request, 429, "api.rate_limited", _("Too many requests; retry after a moment.")
     )
     response["Retry-After"] = str(exc.retry_after)
     return response
@@ -115,18 +116,22 @@ def check_rate(token_id) -> None:
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     return error_response(
-        request, 422, "core.validation_failed", "Some values are not valid.", {"errors": exc.errors}
+        request,
+        422,
+        "core.validation_failed",
+        _("Some values are not valid."),
+        {"errors": exc.errors},
     )
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return error_response(request, 401, "api.unauthorized", "A valid bearer token is required.")
+    return error_response(request, 401, "api.unauthorized", _("A valid bearer token is required."))
 
 
 @api.exception_handler(Http404)
 def on_404(request, exc):
-    return error_response(request, 404, "core.not_found", "Not found.")
+    return error_response(request, 404, "core.not_found", _("Not found."))
 
 
 @api.exception_handler(HttpError)
@@ -166,7 +171,16 @@ def _decode(cursor: str) -> list:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except ValueError as exc:
-        raise DomainError(code="api.bad_cursor", message="The cursor is not valid.") from exc
+        raise ValueError(cursor) from exc
+
+
+def _cursor_position(cursor: str) -> tuple[datetime.datetime, Any]:
+    """The (created_at, id) a cursor points after; ``api.bad_cursor`` for anything else."""
+    try:
+        at, last_id = _decode(cursor)
+        return datetime.datetime.fromisoformat(at), parse_id(last_id)
+    except (TypeError, ValueError, DomainError) as exc:
+        raise DomainError(code="api.bad_cursor", message=_("The cursor is not valid.")) from exc
 
 
 def page(
@@ -179,9 +193,7 @@ def page(
     else:
         queryset = queryset.order_by("-created_at", "-id")
     if cursor:
-        at, last_id = _decode(cursor)
-        at = datetime.datetime.fromisoformat(at)
-        last_id = parse_id(last_id)
+        at, last_id = _cursor_position(cursor)
         if ascending:
             queryset = queryset.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=last_id))
         else:
@@ -192,7 +204,12 @@ def page(
     next_cursor = (
         _encode([rows[-1].created_at.isoformat(), str(rows[-1].pk)]) if more and rows else None
     )
-    return {"items": [serialize(row) for row in rows], "limit": limit, "next": next_cursor}
+    return {
+        "items": [serialize(row) for row in rows],
+        "limit": limit,
+        "cursor": cursor or None,
+        "next": next_cursor,
+    }
 
 
 def version_from(request, body_version: int | None) -> int | None:
@@ -203,6 +220,6 @@ def version_from(request, body_version: int | None) -> int | None:
             return int(header.strip().strip("W/").strip('"'))
         except ValueError:
             raise DomainError(
-                code="api.bad_if_match", message="If-Match must be a version."
+                code="api.bad_if_match", message=_("If-Match must be a version.")
             ) from None
     return body_version

@@ -8,6 +8,7 @@ import time
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from ordercrm.accounts.tokens import token_find
 from ordercrm.api.models import IdempotencyRecord
@@ -66,7 +67,7 @@ class IdempotencyMiddleware:
             return _error(
                 409,
                 "api.idempotency_key_reused",
-                "This Idempotency-Key was used for a different request.",
+                _("This Idempotency-Key was used for a different request."),
             )
         # A racing twin waits for the first request's answer, then gets the same answer.
         deadline = time.monotonic() + WAIT_FOR_TWIN_S
@@ -74,9 +75,9 @@ class IdempotencyMiddleware:
             time.sleep(0.05)
             existing = IdempotencyRecord.objects.filter(pk=existing.pk).first()
         if existing is None:  # the first one crashed (5xx): let the client retry
-            return _error(409, "api.request_in_progress", "Retry the request.")
+            return _error(409, "api.request_in_progress", _("Retry the request."))
         if existing.status_code is None:
-            return _error(409, "api.request_in_progress", "The same request is still running.")
+            return _error(409, "api.request_in_progress", _("The same request is still running."))
         response = HttpResponse(
             bytes(existing.body), status=existing.status_code, content_type=existing.content_type
         )

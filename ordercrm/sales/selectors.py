@@ -6,19 +6,40 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from ordercrm.accounts.access import Access
-from ordercrm.core.exceptions import NotFound
+from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import AuditEntry, Event
 from ordercrm.core.permissions import Perm
 from ordercrm.sales.models import LineKind, OrderComment, OrderRevision, SalesOrder, SalesOrderLine
 
+PROGRESS_VALUES = {
+    "fulfilment": ("not_shipped", "partially_shipped", "shipped"),
+    "invoicing": ("not_invoiced", "partially_invoiced", "invoiced"),
+    "payment": ("unpaid", "partially_paid", "paid", "overpaid"),
+}
+
 
 def order_list(
-    access: Access, *, status: str | None = None, customer_id=None, search: str = ""
+    access: Access,
+    *,
+    status: str | None = None,
+    customer_id=None,
+    salesperson_id=None,
+    date_from=None,
+    date_to=None,
+    search: str = "",
+    fulfilment: str | None = None,
+    invoicing: str | None = None,
+    payment: str | None = None,
 ) -> QuerySet[SalesOrder]:
+    """Orders the user may see, newest first, narrowed by any of the given filters.
+
+    ``fulfilment``, ``invoicing`` and ``payment`` filter on the progress axes with exactly
+    the rule ``order_progress`` applies in Python (tested against it), as SQL."""
     access.require(Perm.ORDER_VIEW)
     orders = (
         SalesOrder.objects.for_company(access.company)
@@ -29,16 +50,67 @@ def order_list(
         orders = orders.filter(status=status)
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
+    if salesperson_id:
+        orders = orders.filter(salesperson_id=salesperson_id)
+    if date_from:
+        orders = orders.filter(order_date__gte=date_from)
+    if date_to:
+        orders = orders.filter(order_date__lte=date_to)
     if search.strip():
-        from django.db.models import Q
-
         term = search.strip()
         orders = orders.filter(
             Q(number__icontains=term)
             | Q(customer__name__icontains=term)
             | Q(customer_reference__icontains=term)
         )
+    orders = _filter_progress(orders, fulfilment, invoicing, payment)
     return orders.order_by("-created_at", "-id")
+
+
+def _unknown_progress(axis: str, value: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("Unknown status “%(value)s”; use one of: %(choices)s."),
+        params={"value": value, "choices": ", ".join(PROGRESS_VALUES[axis])},
+        details={"fields": {axis: [value]}},
+    )
+
+
+def _filter_progress(orders, fulfilment, invoicing, payment):
+    """The progress axes as SQL. A line counts when it is goods with something left to
+    deliver (``quantity - qty_closed > 0``); an axis is done when every such line is done
+    (and there is one), started when any line is."""
+    for axis, value in (("fulfilment", fulfilment), ("invoicing", invoicing)):
+        if not value:
+            continue
+        if value not in PROGRESS_VALUES[axis]:
+            raise _unknown_progress(axis, value)
+        goods = SalesOrderLine.all_objects.filter(
+            order=OuterRef("pk"), kind=LineKind.PRODUCT, quantity__gt=F("qty_closed")
+        )
+        if axis == "fulfilment":
+            progressed = F("qty_shipped")
+        else:
+            progressed = F("qty_invoiced") - F("qty_credited")
+        goods = goods.annotate(progressed=progressed)
+        any_started = Exists(goods.filter(progressed__gt=0))
+        any_open = Exists(goods.filter(progressed__lt=F("quantity") - F("qty_closed")))
+        if value == PROGRESS_VALUES[axis][0]:
+            orders = orders.filter(~any_started)
+        elif value == PROGRESS_VALUES[axis][1]:
+            orders = orders.filter(any_started, any_open)
+        else:
+            orders = orders.filter(Exists(goods), ~any_open)
+    if payment:
+        by_payment = {
+            "unpaid": Q(amount_paid__lte=0),
+            "partially_paid": Q(amount_paid__gt=0, amount_paid__lt=F("gross_total")),
+            "paid": Q(amount_paid__gt=0, amount_paid=F("gross_total")),
+            "overpaid": Q(amount_paid__gt=0) & Q(amount_paid__gt=F("gross_total")),
+        }
+        if payment not in by_payment:
+            raise _unknown_progress("payment", payment)
+        orders = orders.filter(by_payment[payment])
+    return orders
 
 
 def order_get(access: Access, order_id) -> SalesOrder:

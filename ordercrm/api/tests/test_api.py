@@ -270,26 +270,70 @@ def test_record_scope_hides_other_reps_orders_even_by_id(
     assert listing["items"] == []
 
 
-def test_cursor_pagination(company, rep, customer, products, bearer, call):
+def test_cursor_pagination_while_orders_are_being_created(
+    company, rep, customer, products, bearer, call
+):
+    """Keyset pages: orders created between page requests cause no duplicate and no gap."""
     auth = bearer(rep)
-    for _ in range(5):
-        call(
+
+    def create():
+        status, order = call(
             "post",
             "/orders",
             auth,
             {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
         )
-    seen, cursor = [], None
-    while True:
-        _status, page = call(
-            "get", "/orders?limit=2" + (f"&cursor={cursor}" if cursor else ""), auth
+        assert status == 201
+        return order["number"]
+
+    existing = [create() for _ in range(5)]
+
+    def walk(query: str) -> tuple[list[str], list[str]]:
+        seen, created, cursor = [], [], None
+        while True:
+            url = f"/orders?limit=2&{query}" + (f"&cursor={cursor}" if cursor else "")
+            _status, page = call("get", url, auth)
+            assert (page["limit"], page["cursor"]) == (2, cursor)
+            seen += [o["number"] for o in page["items"]]
+            cursor = page["next"]
+            if not cursor:
+                return seen, created
+            created.append(create())  # someone else enters an order meanwhile
+
+    newest_first, created = walk("order=-created_at")
+    assert newest_first == existing[::-1]  # the new ones sort before the cursor: not seen
+    oldest_first, created_later = walk("order=created_at")
+    # oldest first, everything that existed is seen once, in order, and so are the orders
+    # created while paging (they sort after the cursor)
+    assert oldest_first == existing + created + created_later
+    assert len(set(oldest_first)) == len(oldest_first)
+
+
+def test_order_list_filters_on_the_progress_axes(company, rep, customer, products, bearer, call):
+    from django.db.models import F
+
+    from ordercrm.sales.models import SalesOrderLine
+
+    auth = bearer(rep)
+    numbers = []
+    for _ in range(2):
+        _status, order = call(
+            "post",
+            "/orders",
+            auth,
+            {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "2"}]},
         )
-        assert page["limit"] == 2
-        seen += [o["number"] for o in page["items"]]
-        cursor = page["next"]
-        if not cursor:
-            break
-    assert len(seen) == 5 == len(set(seen))
+        numbers.append(order["number"])
+    SalesOrderLine.all_objects.filter(order__number=numbers[0]).update(qty_shipped=F("quantity"))
+    _status, page = call("get", "/orders?fulfilment_status=shipped", auth)
+    assert [o["number"] for o in page["items"]] == [numbers[0]]
+    assert page["items"][0]["fulfilment_status"] == "shipped"
+    _status, page = call("get", "/orders?fulfilment_status=not_shipped&payment_status=unpaid", auth)
+    assert [o["number"] for o in page["items"]] == [numbers[1]]
+    status, body = call("get", "/orders?invoice_status=free", auth)
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
+    status, body = call("get", "/orders?cursor=not-a-cursor", auth)
+    assert (status, body["error"]["code"]) == (400, "api.bad_cursor")
 
 
 def test_events_feed_and_webhooks(company, admin, bearer, call, customer):
@@ -333,6 +377,24 @@ def test_openapi_document_is_complete(client):
     ):
         assert path in paths, path
     assert schema["components"]["securitySchemes"]
+    components = schema["components"]["schemas"]
+
+    def referenced(body_schema):
+        refs = [body_schema.get("$ref")] + [o.get("$ref") for o in body_schema.get("anyOf", [])]
+        return [components[r.split("/")[-1]] for r in refs if r]
+
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert operation.get("summary") or operation.get("description"), (method, path)
+            assert {"400", "401", "403", "404", "409", "412", "422", "429"} <= set(
+                operation["responses"]
+            ), path
+            body = operation.get("requestBody")
+            if body:  # every request body documents an example a client can start from
+                schemas = referenced(body["content"]["application/json"]["schema"])
+                assert schemas, (method, path)
+                assert all(s.get("examples") for s in schemas), (method, path)
+    assert components["ErrorOut"]["examples"][0]["error"]["code"]
 
 
 def test_etag_accept_language_and_docs_offline(

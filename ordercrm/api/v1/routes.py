@@ -7,8 +7,10 @@ Business rules, permissions and record scope live in the services/selectors they
 from __future__ import annotations
 
 import datetime
+from typing import Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from ordercrm.api.base import api, dec, iso, page, version_from
@@ -24,9 +26,22 @@ ERRORS = {
     403: s.ErrorOut,
     404: s.ErrorOut,
     409: s.ErrorOut,
+    412: s.ErrorOut,  # If-Match names a stale version
     422: s.ErrorOut,
+    429: s.ErrorOut,  # rate limited; Retry-After says when to come back
 }
 router = Router()
+
+OrderStatusName = Literal[
+    "draft",
+    "pending_approval",
+    "rejected",
+    "confirmed",
+    "on_hold",
+    "completed",
+    "closed",
+    "cancelled",
+]
 
 
 def _with_errors(ok: dict) -> dict:
@@ -48,7 +63,7 @@ def _decimal(value, field: str):
     try:
         return to_decimal(value)
     except (TypeError, ValueError):
-        raise ValidationFailed(details={"fields": {field: ["Enter a number."]}}) from None
+        raise ValidationFailed(details={"fields": {field: [_("Enter a number.")]}}) from None
 
 
 # ---------------------------------------------------------------- me
@@ -325,17 +340,26 @@ def _lines(lines):
 @router.get("/orders", response=_with_errors({200: s.OrderPage}), tags=["orders"])
 def orders_list(
     request,
-    status: str | None = None,
+    status: OrderStatusName | None = None,
+    fulfilment_status: Literal["not_shipped", "partially_shipped", "shipped"] | None = None,
+    invoice_status: Literal["not_invoiced", "partially_invoiced", "invoiced"] | None = None,
+    payment_status: Literal["unpaid", "partially_paid", "paid", "overpaid"] | None = None,
     customer_id: str | None = None,
     salesperson_id: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     search: str = "",
-    order: str = "-created_at",
+    order: Literal["-created_at", "created_at"] = "-created_at",
     limit: int = 50,
     cursor: str | None = None,
 ):
-    """Orders the caller may see, newest first (``order=created_at`` for oldest first)."""
+    """Orders the caller may see, newest first (``order=created_at`` for oldest first).
+
+    Filters combine: ``status`` and the three progress axes (``fulfilment_status``,
+    ``invoice_status``, ``payment_status``), customer, salesperson, order-date range
+    (``date_from``/``date_to``, inclusive, ``YYYY-MM-DD``) and ``search`` over number,
+    customer name and PO reference. Pages are keyset cursors: rows inserted while a client
+    pages never cause a duplicate or a gap."""
     from django.db.models import Prefetch
 
     from ordercrm.sales.models import SalesOrderLine
@@ -345,14 +369,14 @@ def orders_list(
         request.access,
         status=status,
         customer_id=parse_id(customer_id) if customer_id else None,
+        salesperson_id=parse_id(salesperson_id) if salesperson_id else None,
+        date_from=_date(date_from, "date_from") if date_from else None,
+        date_to=_date(date_to, "date_to") if date_to else None,
         search=search,
+        fulfilment=fulfilment_status,
+        invoicing=invoice_status,
+        payment=payment_status,
     )
-    if salesperson_id:
-        orders = orders.filter(salesperson_id=parse_id(salesperson_id))
-    if date_from:
-        orders = orders.filter(order_date__gte=_date(date_from, "date_from"))
-    if date_to:
-        orders = orders.filter(order_date__lte=_date(date_to, "date_to"))
     # One more query per page gives every order its lines, so the progress statuses show.
     orders = orders.prefetch_related(
         Prefetch(
@@ -409,7 +433,7 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
     values = body.dict(exclude_unset=True)
     version = version_from(request, values.pop("version", None))
     if version is None:
-        raise ValidationFailed(details={"fields": {"version": ["Send If-Match or version."]}})
+        raise ValidationFailed(details={"fields": {"version": [_("Send If-Match or version.")]}})
     lines = values.pop("lines", None)
     if "requested_delivery_date" in values:
         values["requested_date"] = _date(
@@ -493,7 +517,7 @@ def orders_amend(request, order_id: str, body: s.AmendIn):
     order = _order(request, order_id)
     version = version_from(request, body.version)
     if version is None:
-        raise ValidationFailed(details={"fields": {"version": ["Send If-Match or version."]}})
+        raise ValidationFailed(details={"fields": {"version": [_("Send If-Match or version.")]}})
     changes = []
     for line in body.lines:
         data = {k: v for k, v in line.dict().items() if v not in (None, False)}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
+from pydantic import ConfigDict
 
 
 class ErrorBody(Schema):
@@ -14,12 +15,39 @@ class ErrorBody(Schema):
 
 
 class ErrorOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "inventory.insufficient_stock",
+                        "message": "Not enough stock.",
+                        "details": {
+                            "lines": [
+                                {
+                                    "sku": "TEA-100",
+                                    "requested": "10",
+                                    "available": "4",
+                                    "shortfall": "6",
+                                }
+                            ]
+                        },
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorBody
 
 
 class Page(Schema):
-    limit: int
-    next: str | None = None
+    """One page of a list. Pass ``next`` back as ``cursor`` for the following page; ``null``
+    means this is the last one."""
+
+    limit: int = Field(description="The page size used (default 50, at most 200).")
+    cursor: str | None = Field(None, description="The cursor this page was asked for.")
+    next: str | None = Field(None, description="Cursor of the next page, or null.")
 
 
 # ---------------------------------------------------------------- me, customers, catalog
@@ -65,6 +93,21 @@ class CustomerPage(Page):
 
 
 class CustomerIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Shanghai Mingda Trading",
+                    "code": "MINGDA",
+                    "language": "zh-hans",
+                    "currency": "CNY",
+                    "email": "buyer@mingda.example",
+                    "credit_limit": "50000.00",
+                }
+            ]
+        }
+    )
+
     name: str
     code: str = ""
     kind: str = "company"
@@ -79,6 +122,10 @@ class CustomerIn(Schema):
 
 
 class CustomerPatch(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"version": 3, "credit_limit": "80000.00"}]}
+    )
+
     version: int | None = None
     name: str | None = None
     email: str | None = None
@@ -99,6 +146,19 @@ class ContactOut(Schema):
 
 
 class ContactIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Li Lei",
+                    "email": "li.lei@mingda.example",
+                    "phone": "+86 21 5555 0100",
+                    "is_primary": True,
+                }
+            ]
+        }
+    )
+
     name: str
     title: str = ""
     email: str = ""
@@ -121,6 +181,20 @@ class AddressOut(Schema):
 
 
 class AddressIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "shipping",
+                    "line1": "9 Dock Road",
+                    "city": "Ningbo",
+                    "postal_code": "315000",
+                    "country": "CN",
+                }
+            ]
+        }
+    )
+
     kind: str
     line1: str
     city: str = ""
@@ -179,6 +253,21 @@ class StockLineIn(Schema):
 
 
 class StockIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "warehouse_id": "0192f3a4-5b6c-7d8e-9f00-112233445566",
+                    "reference": "PO-2026-118",
+                    "lines": [
+                        {"sku": "TEA-100", "quantity": "120"},
+                        {"product_id": "0192f3a4-5b6c-7d8e-9f00-665544332211", "quantity": "8"},
+                    ],
+                }
+            ]
+        }
+    )
+
     warehouse_id: str
     lines: list[StockLineIn]
     reference: str = ""
@@ -211,6 +300,28 @@ class LineIn(Schema):
 
 
 class OrderIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "0192f3a4-5b6c-7d8e-9f00-112233445566",
+                    "currency": "CNY",
+                    "requested_delivery_date": "2026-12-15",
+                    "customer_reference": "PO-88123",
+                    "lines": [
+                        {"sku": "TEA-100", "quantity": "10"},
+                        {
+                            "product_id": "0192f3a4-5b6c-7d8e-9f00-665544332211",
+                            "quantity": "2.5",
+                            "unit_price": "99.00",
+                            "discount_percent": "5",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     customer_id: str
     lines: list[LineIn] = []
     currency: str | None = None
@@ -223,6 +334,18 @@ class OrderIn(Schema):
 
 
 class OrderPatch(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 2,
+                    "lines": [{"sku": "TEA-100", "quantity": "12"}],
+                    "notes": "Deliver before noon.",
+                }
+            ]
+        }
+    )
+
     version: int | None = None
     lines: list[LineIn] | None = None
     customer_reference: str | None = None
@@ -311,6 +434,12 @@ class OrderPage(Page):
 
 
 class ActionIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"version": 4, "comment": "Margin agreed with the customer."}]
+        }
+    )
+
     version: int | None = None
     reason: str = ""
     comment: str = ""
@@ -328,6 +457,21 @@ class AmendLineIn(Schema):
 
 
 class AmendIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 5,
+                    "reason": "Customer added two cases.",
+                    "lines": [
+                        {"line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "12"},
+                        {"product_id": "0192f3a4-5b6c-7d8e-9f00-665544332211", "quantity": "2"},
+                    ],
+                }
+            ]
+        }
+    )
+
     version: int | None = None
     lines: list[AmendLineIn]
     reason: str = ""
@@ -360,6 +504,21 @@ class QuantityLineIn(Schema):
 
 
 class ShipmentIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {"order_line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "6"}
+                    ],
+                    "carrier": "SF Express",
+                    "tracking_number": "SF1234567890",
+                    "dispatch": True,
+                }
+            ]
+        }
+    )
+
     lines: list[QuantityLineIn] | None = None
     carrier: str = ""
     tracking_number: str = ""
@@ -367,6 +526,12 @@ class ShipmentIn(Schema):
 
 
 class DispatchIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"carrier": "SF Express", "tracking_number": "SF1234567890"}]
+        }
+    )
+
     carrier: str | None = None
     tracking_number: str | None = None
 
@@ -391,6 +556,19 @@ class ShipmentOut(Schema):
 
 
 class InvoiceIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {"order_line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "6"}
+                    ],
+                    "issue": True,
+                }
+            ]
+        }
+    )
+
     lines: list[QuantityLineIn] | None = None
     issue: bool = True
 
@@ -401,6 +579,19 @@ class CreditLineIn(Schema):
 
 
 class CreditNoteIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {"invoice_line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "1"}
+                    ],
+                    "reason": "One case damaged in transit.",
+                }
+            ]
+        }
+    )
+
     lines: list[CreditLineIn]
     reason: str = ""
 
@@ -447,6 +638,23 @@ class AllocationIn(Schema):
 
 
 class PaymentIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "0192f3a4-5b6c-7d8e-9f00-112233445566",
+                    "amount": "1130.00",
+                    "currency": "CNY",
+                    "method": "bank_transfer",
+                    "reference": "BOC 2026-11-27 0042",
+                    "allocations": [
+                        {"invoice_id": "0192f3a4-5b6c-7d8e-9f00-665544332211", "amount": "1130.00"}
+                    ],
+                }
+            ]
+        }
+    )
+
     customer_id: str
     amount: str
     currency: str
@@ -491,6 +699,17 @@ class EventPage(Page):
 
 
 class WebhookIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://erp.example/ordercrm/hook",
+                    "event_types": ["order.confirmed", "invoice.issued"],
+                }
+            ]
+        }
+    )
+
     url: str
     event_types: list[str]
     description: str = ""
