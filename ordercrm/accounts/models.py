@@ -113,3 +113,29 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SavedFilter(CompanyOwned):
+    """A user's named filter on a list page (the page's query string), e.g. "my unpaid
+    orders this month". Private to the user, per company."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    page = models.CharField(_("page"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("filter"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "user", "page", "name"], name="saved_filter_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -119,3 +119,43 @@ def team_create(
     team = SalesTeam.objects.create(company=company, name=name, manager=manager)
     audit.record(actor=actor, entity=team, action="create", changes={"name": [None, name]})
     return team
+
+
+SAVED_FILTER_PAGES = ("orders", "invoices", "shipments")
+
+
+def saved_filter_save(*, user, company: Company, page: str, name: str, query: str):
+    """Store (or replace, by name) the user's filter for a list page. The query string is
+    kept without its page number, so the filter always opens on the first page."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from ordercrm.accounts.models import SavedFilter
+
+    name = name.strip()
+    if page not in SAVED_FILTER_PAGES:
+        raise ValidationFailed(details={"fields": {"page": [page]}})
+    if not name:
+        raise ValidationFailed(
+            _("Give the filter a name."), details={"fields": {"name": ["required"]}}
+        )
+    pairs = [(k, v) for k, v in parse_qsl(query) if k not in ("page", "cursor") and v]
+    saved, _created = SavedFilter.objects.for_company(company).update_or_create(
+        company=company,
+        user=user,
+        page=page,
+        name=name[:100],
+        defaults={"query": urlencode(pairs)[:1000]},
+    )
+    return saved
+
+
+def saved_filter_delete(*, user, company: Company, filter_id) -> None:
+    """Delete one of the user's own saved filters (someone else's is not found)."""
+    from ordercrm.accounts.models import SavedFilter
+    from ordercrm.core.exceptions import NotFound
+
+    deleted, _rows = (
+        SavedFilter.objects.for_company(company).filter(pk=filter_id, user=user).delete()
+    )
+    if not deleted:
+        raise NotFound()

@@ -79,46 +79,141 @@ def _error_text(error: DomainError) -> list[str]:
 # ---------------------------------------------------------------- list and export
 
 
+ORDER_FILTERS = (
+    "q",
+    "status",
+    "fulfilment",
+    "invoicing",
+    "payment",
+    "salesperson",
+    "customer",
+    "from",
+    "to",
+)
+
+
 def _filtered(request):
-    status = request.GET.get("status", "")
-    search = request.GET.get("q", "")
+    """The visible orders narrowed by the list's filters (query string), and the filters.
+
+    A malformed date or an unknown status raises ``ValidationFailed``, shown on the page."""
+    from django.utils.dateparse import parse_date
+
+    from ordercrm.core.exceptions import ValidationFailed
+
+    values = {name: request.GET.get(name, "").strip() for name in ORDER_FILTERS}
+    dates = {}
+    for name in ("from", "to"):
+        try:
+            dates[name] = parse_date(values[name]) if values[name] else None
+        except ValueError:
+            dates[name] = None
+        if values[name] and dates[name] is None:
+            raise ValidationFailed(
+                _("Enter a valid date."), details={"fields": {name: [values[name]]}}
+            )
     orders = sales_selectors.order_list(
         request.access,
-        status=status or None,
-        customer_id=request.GET.get("customer") or None,
-        search=search,
+        status=values["status"] or None,
+        customer_id=_uuid_or_none(values["customer"]),
+        salesperson_id=_uuid_or_none(values["salesperson"]),
+        date_from=dates["from"],
+        date_to=dates["to"],
+        search=values["q"],
+        fulfilment=values["fulfilment"] or None,
+        invoicing=values["invoicing"] or None,
+        payment=values["payment"] or None,
     )
-    if request.GET.get("from"):
-        orders = orders.filter(order_date__gte=request.GET["from"])
-    if request.GET.get("to"):
-        orders = orders.filter(order_date__lte=request.GET["to"])
-    return orders, status, search
+    return orders, values
+
+
+def _uuid_or_none(value: str):
+    from ordercrm.core.ids import parse_id
+
+    if not value:
+        return None
+    try:
+        return parse_id(value)
+    except DomainError:
+        return None
 
 
 @member_view
 def order_list(request):
+    from ordercrm.accounts import selectors as account_selectors
+    from ordercrm.core.exceptions import ValidationFailed
+
     request.access.require(Perm.ORDER_VIEW)
-    orders, status, search = _filtered(request)
+    error = None
+    try:
+        orders, values = _filtered(request)
+    except ValidationFailed as exc:
+        error = exc
+        orders, values = sales_selectors.order_list(request.access).none(), {}
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "web/order_list.html",
         {
             "page": page,
-            "q": search,
-            "status": status,
+            "filters": values,
+            "error": error,
             "statuses": Status.choices,
-            "date_from": request.GET.get("from", ""),
-            "date_to": request.GET.get("to", ""),
-            "query": request.GET.urlencode(),
+            "axes": [
+                (
+                    axis,
+                    label,
+                    values.get(axis, ""),
+                    [(v, PROGRESS_LABELS[v]) for v in sales_selectors.PROGRESS_VALUES[axis]],
+                )
+                for axis, label in (
+                    ("fulfilment", _("Shipping")),
+                    ("invoicing", _("Invoicing")),
+                    ("payment", _("Payment")),
+                )
+            ],
+            # only a user who sees others' orders gets to filter by salesperson
+            "salespeople": account_selectors.member_list(request.access.company)
+            if request.access.scope != "own"
+            else [],
+            "saved_filters": account_selectors.saved_filter_list(
+                request.user, request.access.company, "orders"
+            ),
+            "query": query.urlencode(),
         },
+        status=422 if error else 200,
     )
+
+
+@require_POST
+@member_view
+def saved_filter(request):
+    """Save the current list filter under a name, or delete one (``delete`` = its id)."""
+    from ordercrm.accounts import services as account_services
+
+    if request.POST.get("delete"):
+        account_services.saved_filter_delete(
+            user=request.user, company=request.access.company, filter_id=request.POST["delete"]
+        )
+    else:
+        try:
+            account_services.saved_filter_save(
+                user=request.user,
+                company=request.access.company,
+                page="orders",
+                name=request.POST.get("name", ""),
+                query=request.POST.get("query", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.text)
+    return HttpResponseRedirect(reverse("order_list") + "?" + request.POST.get("query", ""))
 
 
 @member_view
 def order_export(request, fmt: str):
     request.access.require(Perm.ORDER_VIEW)
-    orders, _status, _search = _filtered(request)
+    orders, _values = _filtered(request)
     header = [_("Number"), _("Customer"), _("Status"), _("Order date"), _("Currency"), _("Total")]
     rows = [
         [

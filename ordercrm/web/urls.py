@@ -18,6 +18,7 @@ urlpatterns = [
     path("products/", views.product_list, name="product_list"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
+    path("orders/saved-filters/", orders.saved_filter, name="saved_filter"),
     path("orders/export.<str:fmt>", orders.order_export, name="order_export"),
     path("orders/<str:order_id>/", orders.order_detail, name="order_detail"),
     path("orders/<str:order_id>/pdf", orders.order_pdf, name="order_pdf"),

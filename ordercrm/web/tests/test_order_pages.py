@@ -3,38 +3,14 @@ bounded queries."""
 
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ordercrm.accounts.roles import Role
-from ordercrm.inventory import services as inventory
-from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import RuleKind, SalesOrder
 from ordercrm.sales.workflow import Status
-
-
-@pytest.fixture
-def staff(make_user, company, team):
-    return {
-        "manager": make_user(Role.SALES_MANAGER, company, username="mgr", team=team),
-        "finance": make_user(Role.FINANCE, company, username="fin"),
-        "warehouse": make_user(Role.WAREHOUSE, company, username="wh"),
-        "viewer": make_user(Role.VIEWER, company, username="view"),
-    }
-
-
-@pytest.fixture
-def stocked(company, staff, products):
-    inventory.stock_receive(
-        company=company,
-        actor=staff["warehouse"],
-        warehouse=Warehouse.objects.for_company(company).get(code="main"),
-        lines=[{"product": p, "quantity": 100} for p in products],
-    )
-    return products
 
 
 def test_entry_adds_deletes_lines_shows_totals_and_saves(client, rep, customer, stocked):
@@ -180,6 +156,57 @@ def test_list_filters_export_and_bounded_queries(client, company, rep, customer,
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("order_list"))
     assert len(many) == len(few)
+
+
+def test_progress_filters_dates_and_saved_filters(client, company, rep, customer, stocked):
+    first = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[0], "quantity": 1}],
+    )
+    second = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[1], "quantity": 1}],
+    )
+    SalesOrder.all_objects.filter(pk=first.pk).update(amount_paid=first.gross_total)
+    client.force_login(rep)
+    page = client.get(reverse("order_list"), {"payment": "paid"}).content.decode()
+    assert first.number in page
+    assert second.number not in page
+    # keep it under a name; it is listed and opens the same list
+    response = client.post(
+        reverse("saved_filter"), {"name": "Paid", "query": "payment=paid&page=3"}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("order_list")).content.decode()
+    assert 'href="/orders/?payment=paid"' in page
+    # bad input is an inline, translated error, not a crash
+    response = client.get(reverse("order_list"), {"from": "2026-13-45"})
+    assert response.status_code == 422
+    assert "Enter a valid date." in response.content.decode()
+    response = client.get(reverse("order_list"), {"invoicing": "free"})
+    assert response.status_code == 422
+    # the filter is private: another user cannot delete it
+    from ordercrm.accounts.models import SavedFilter
+
+    saved = SavedFilter.all_objects.get()
+    other = make_other_rep(company)
+    client.force_login(other)
+    assert client.post(reverse("saved_filter"), {"delete": saved.pk}).status_code == 404
+    client.force_login(rep)
+    client.post(reverse("saved_filter"), {"delete": saved.pk, "query": ""})
+    assert not SavedFilter.all_objects.exists()
+
+
+def make_other_rep(company):
+    from ordercrm.accounts.services import user_create
+
+    return user_create(
+        username="rep9", password="x", company=company, role=Role.SALES_REP, check_password=False
+    )
 
 
 def test_tokens_page_and_notifications(client, rep):
