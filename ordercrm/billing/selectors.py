@@ -65,6 +65,15 @@ def invoice_list(
     return invoices.order_by("-created_at", "-id")
 
 
+def overdue_invoices(access: Access, today: datetime.date) -> QuerySet[Invoice]:
+    """Open invoices past their due date, the longest overdue first."""
+    return (
+        invoice_list(access, kind=InvoiceKind.INVOICE)
+        .filter(status__in=OPEN, due_date__lt=today)
+        .order_by("due_date", "number")
+    )
+
+
 def invoice_get(access: Access, invoice_id) -> Invoice:
     invoice = invoice_list(access).filter(pk=parse_id(invoice_id)).first()
     if invoice is None:
@@ -332,3 +341,21 @@ def finance_export(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     raise ValidationFailed(details={"fields": {"format": ["csv | xlsx"]}})
+
+
+def invoice_allocations(invoice: Invoice) -> QuerySet:
+    """The payments applied to one invoice, oldest first."""
+    from ordercrm.billing.models import PaymentAllocation
+
+    return (
+        PaymentAllocation.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .select_related("payment")
+        .order_by("created_at")
+    )
+
+
+def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
+    return Invoice.objects.for_company(invoice.company_id).filter(
+        credited_invoice=invoice, kind=InvoiceKind.CREDIT_NOTE
+    )

@@ -715,12 +715,15 @@ def payment_record(
     order: SalesOrder | None = None,
     exchange_rate=None,
     notes: str = "",
+    auto_allocate: bool = False,
 ) -> Payment:
     """Record money received. ``allocations`` = ``[{"invoice_id" | "invoice", "amount"}]``
     (same currency, within each invoice's open amount, in total within the payment). With
     ``order`` and no allocations it is an advance: applied to the order's open invoices now,
-    else to its next invoice. Whatever is left stays as customer credit. The same reference
-    twice for one customer is refused (``billing.duplicate_payment_reference``)."""
+    else to its next invoice. With ``auto_allocate`` (and neither) it pays the customer's
+    open invoices in that currency, the oldest due first. Whatever is left stays as customer
+    credit. The same reference twice for one customer is refused
+    (``billing.duplicate_payment_reference``)."""
     access = access_for(actor, company)
     access.require(Perm.PAYMENT_EDIT)
     customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
@@ -773,13 +776,27 @@ def payment_record(
                 details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
             ) from None
         wanted.append((invoice_id, allocation_amount))
+    automatic: list = []
+    if auto_allocate and not wanted and order is None:
+        automatic = list(
+            Invoice.objects.for_company(company)
+            .filter(
+                customer=customer,
+                kind=InvoiceKind.INVOICE,
+                status__in=OPEN_STATUSES,
+                currency=currency,
+            )
+            .values_list("pk", flat=True)
+        )
     invoice_rows = {
         i.pk: i
         for i in Invoice.objects.for_company(company).filter(
-            pk__in=[w[0] for w in wanted], customer=customer, kind=InvoiceKind.INVOICE
+            pk__in=[w[0] for w in wanted] + automatic,
+            customer=customer,
+            kind=InvoiceKind.INVOICE,
         )
     }
-    if len(invoice_rows) != len({w[0] for w in wanted}):
+    if len(invoice_rows) != len({w[0] for w in wanted} | set(automatic)):
         raise ValidationFailed(details={"allocations": [_("Unknown invoice for this customer.")]})
     order_ids = sorted(
         {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set())
@@ -796,9 +813,10 @@ def payment_record(
     total = sum((a for _i, a in wanted), ZERO)
     if total > amount or any(a <= 0 for _i, a in wanted):
         raise OverAllocation(details={"allocated": plain(total), "amount": plain(amount)})
-    for invoice in locked_invoices.values():
-        if invoice.status not in OPEN_STATUSES:
-            raise InvoiceState(params={"status": InvoiceStatus(invoice.status).label})
+    for invoice_id, _amount in wanted:
+        if locked_invoices[invoice_id].status not in OPEN_STATUSES:
+            status = InvoiceStatus(locked_invoices[invoice_id].status).label
+            raise InvoiceState(params={"status": status})
     payment = Payment(
         company=company,
         customer=locked_customer,
@@ -832,6 +850,15 @@ def payment_record(
         for invoice in open_invoices:
             if payment.unallocated <= 0:
                 break
+            _allocate(invoice, [(payment, payment.unallocated)], exact=False)
+    oldest_due_first = sorted(
+        (locked_invoices[pk] for pk in automatic),
+        key=lambda i: (i.due_date or i.issue_date, i.issue_date, i.number),
+    )
+    for invoice in oldest_due_first:
+        if payment.unallocated <= 0:
+            break
+        if invoice.status in OPEN_STATUSES:  # a concurrent payment may have settled it
             _allocate(invoice, [(payment, payment.unallocated)], exact=False)
     audit.record(
         actor=actor,

@@ -57,3 +57,24 @@ def unit_list(access: Access) -> QuerySet[Unit]:
 def category_list(access: Access) -> QuerySet[Category]:
     access.require(Perm.PRODUCT_VIEW)
     return Category.objects.for_company(access.company).select_related("parent")
+
+
+def price_list_get(access: Access, price_list_id) -> PriceList:
+    from ordercrm.core.ids import parse_id
+
+    price_list = price_list_list(access).filter(pk=parse_id(price_list_id)).first()
+    if price_list is None:
+        raise NotFound(details={"price_list_id": str(price_list_id)})
+    return price_list
+
+
+def price_list_items(price_list: PriceList) -> QuerySet:
+    """A price list's prices with their products, by SKU then quantity break."""
+    from ordercrm.catalog.models import PriceListItem
+
+    return (
+        PriceListItem.objects.for_company(price_list.company_id)
+        .filter(price_list=price_list)
+        .select_related("product", "product__unit")
+        .order_by("product__sku", "min_quantity")
+    )

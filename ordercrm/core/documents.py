@@ -55,6 +55,12 @@ class Formatter:
             value = value.date()
         return babel_format_date(value, format="long", locale=self.locale)
 
+    def month(self, value: datetime.date) -> str:
+        """A month and year in the locale's short form, e.g. ``Nov 2026`` / ``2026年11月``."""
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMM", value, locale=self.locale)
+
     def percent(self, value: Decimal) -> str:
         return format_decimal(value, format="#,##0.##", locale=self.locale) + "%"
 

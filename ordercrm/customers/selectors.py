@@ -55,6 +55,37 @@ def customer_get(access: Access, customer_id) -> Customer:
     return customer
 
 
+def customer_find(access: Access, text: str) -> Customer:
+    """One visible customer by id, exact code, or a search that matches exactly one.
+
+    ``core.not_found`` when nothing matches; ``customers.ambiguous`` (with up to ten
+    candidates in the message) when several do."""
+    from django.utils.translation import gettext_lazy as _
+
+    from ordercrm.core.exceptions import ValidationFailed
+
+    text = text.strip()
+    try:
+        return customer_get(access, parse_id(text))
+    except (NotFound, ValueError, TypeError):
+        pass
+    by_code = customer_list(access).filter(code__iexact=text).first()
+    if by_code is not None:
+        return by_code
+    found = list(customer_list(access, search=text)[:11])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(
+            _("No customer matches “%(text)s”."), params={"text": text}, details={"text": text}
+        )
+    raise ValidationFailed(
+        _("Several customers match; use a code: %(codes)s"),
+        code="customers.ambiguous",
+        params={"codes": ", ".join(f"{c.code} ({c.name})" for c in found[:10])},
+    )
+
+
 def customer_contacts(customer: Customer) -> QuerySet[Contact]:
     return Contact.objects.for_company(customer.company_id).filter(customer=customer)
 

@@ -324,3 +324,64 @@ def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
         "top_products": list(sold),
         "exposure": approvals.customer_exposure(customer),
     }
+
+
+BOOKED_STATUSES = ("confirmed", "on_hold", "completed", "closed")
+OPEN_STATUSES = ("draft", "pending_approval", "confirmed", "on_hold")
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: Any  # the first day of the month
+    orders: int
+    revenue: Any  # Decimal, company currency
+
+
+def monthly_sales(access: Access, *, today, months: int = 6) -> list[MonthFigures]:
+    """Booked orders (confirmed or later, not cancelled) per month of order date, with their
+    gross total in the company currency, for the ``months`` up to ``today``'s month; months
+    without orders count as zero. Scoped like the order list: a rep sees their own."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+
+    first = date(today.year, today.month, 1)
+    starts = []
+    for back in range(months - 1, -1, -1):
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        starts.append(date(year, month + 1, 1))
+    rows = (
+        order_list(access, date_from=starts[0])
+        .filter(status__in=BOOKED_STATUSES)
+        .order_by()
+        .annotate(month=TruncMonth("order_date"))
+        .values("month")
+        .annotate(orders=Count("id"), revenue=Sum("company_gross_total"))
+    )
+    found = {
+        (row["month"].year, row["month"].month): (row["orders"], row["revenue"]) for row in rows
+    }
+    return [
+        MonthFigures(
+            start,
+            found.get((start.year, start.month), (0, None))[0],
+            Decimal(found.get((start.year, start.month), (0, None))[1] or 0),
+        )
+        for start in starts
+    ]
+
+
+def my_open_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
+    """The user's own orders still in progress, most recently changed first."""
+    return (
+        order_list(access)
+        .filter(salesperson=access.user, status__in=OPEN_STATUSES)
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+def recent_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
+    """Visible orders whose status changed last: the dashboard's recent activity."""
+    return order_list(access).exclude(status_changed_at=None).order_by("-status_changed_at")[:limit]

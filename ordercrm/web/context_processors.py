@@ -1,9 +1,18 @@
 def workspace(request):
     """The active company and access rights, for navigation that only shows what one may use."""
+    from ordercrm.core.permissions import Perm
+
     company = getattr(request, "company", None)
+    access = getattr(request, "access", None)
     unread = 0
     if company is not None and request.user.is_authenticated:
         from ordercrm.notifications.selectors import unread_count
 
         unread = unread_count(request.user, company)
-    return {"company": company, "access": getattr(request, "access", None), "unread_count": unread}
+    return {
+        "company": company,
+        "access": access,
+        "unread_count": unread,
+        "can_settings": access is not None
+        and (access.can(Perm.SETTINGS_EDIT) or access.can(Perm.USER_MANAGE)),
+    }

@@ -30,6 +30,7 @@ from ordercrm.sales import services as sales
 from ordercrm.sales import workflow
 from ordercrm.sales.workflow import Status
 from ordercrm.web.decorators import member_view
+from ordercrm.web.errors import error_lines
 
 PAGE_SIZE = 50
 BLANK_LINES = 3
@@ -45,35 +46,6 @@ PROGRESS_LABELS = {
     "paid": gettext_lazy("Paid"),
     "overpaid": gettext_lazy("Overpaid"),
 }
-
-
-def _error_text(error: DomainError) -> list[str]:
-    """A domain error as readable lines: the message, then field or line problems."""
-    texts = [error.text]
-    details = error.details or {}
-    for field, problems in (details.get("fields") or {}).items():
-        texts += [f"{field}: {p}" for p in problems]
-    for index, fields in (
-        (details.get("lines") or {}).items() if isinstance(details.get("lines"), dict) else []
-    ):
-        for field, problems in fields.items():
-            texts += [
-                _("Line %(n)s, %(field)s: %(problem)s")
-                % {"n": int(index) + 1, "field": field, "problem": p}
-                for p in problems
-            ]
-    if isinstance(details.get("lines"), list):
-        for item in details["lines"]:
-            if "shortfall" in item:
-                texts.append(
-                    _("%(sku)s: %(shortfall)s short (%(available)s available)")
-                    % {
-                        "sku": item.get("sku", ""),
-                        "shortfall": item["shortfall"],
-                        "available": item["available"],
-                    }
-                )
-    return texts
 
 
 # ---------------------------------------------------------------- list and export
@@ -321,7 +293,7 @@ def order_new(request):
                 **header,
             )
         except DomainError as error:
-            errors = _error_text(error)
+            errors = error_lines(error)
     if action == "save":
         if not customer_id:
             errors = [_("Choose a customer.")]
@@ -335,7 +307,7 @@ def order_new(request):
                     **header,
                 )
             except DomainError as error:
-                errors = _error_text(error)
+                errors = error_lines(error)
             else:
                 messages.success(
                     request, _("Order %(number)s saved as a draft.") % {"number": order.number}
@@ -481,7 +453,7 @@ def order_action(request, order_id, action):
     try:
         ACTION_CALLS[action](order, request.user, params)
     except DomainError as error:
-        return _redisplay(request, order, _error_text(error))
+        return _redisplay(request, order, error_lines(error))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 
 
@@ -506,7 +478,7 @@ def order_ship(request, order_id):
             dispatch=True,
         )
     except DomainError as error:
-        return _redisplay(request, order, _error_text(error))
+        return _redisplay(request, order, error_lines(error))
     messages.success(request, _("Shipment dispatched."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 
@@ -520,7 +492,7 @@ def order_invoice(request, order_id):
     try:
         invoice_create(order=order, actor=request.user, issue=True)
     except DomainError as error:
-        return _redisplay(request, order, _error_text(error))
+        return _redisplay(request, order, error_lines(error))
     messages.success(request, _("Invoice issued."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 
@@ -528,45 +500,24 @@ def order_invoice(request, order_id):
 @require_POST
 @member_view
 def order_payment(request, order_id):
-    from ordercrm.billing.models import Invoice, InvoiceStatus
+    """Money received for this order: the billing service applies it to the order's open
+    invoices, oldest first, and keeps any rest as an advance for its next invoice."""
     from ordercrm.billing.services import payment_record
 
     order = sales_selectors.order_get(request.access, order_id)
-    amount = request.POST.get("amount", "")
-    open_invoices = (
-        Invoice.objects.for_company(order.company_id)
-        .filter(
-            order=order,
-            kind="invoice",
-            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
-        )
-        .order_by("issue_date", "created_at")
-    )
     try:
-        from ordercrm.core.money import to_decimal
-
-        remaining = to_decimal(amount)
-        allocations = []
-        for invoice in open_invoices:
-            take = min(remaining, invoice.open_amount)
-            if take > 0:
-                allocations.append({"invoice": invoice, "amount": take})
-                remaining -= take
         payment_record(
             company=request.company,
             actor=request.user,
             customer=order.customer_id,
-            amount=amount,
+            amount=request.POST.get("amount", ""),
             currency=order.currency,
             method=request.POST.get("method", "bank_transfer"),
             reference=request.POST.get("reference", ""),
-            allocations=allocations,
-            order=order if not allocations else None,
+            order=order,
         )
-    except (TypeError, ValueError):
-        return _redisplay(request, order, [_("Enter a number.")])
     except DomainError as error:
-        return _redisplay(request, order, _error_text(error))
+        return _redisplay(request, order, error_lines(error))
     messages.success(request, _("Payment recorded."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 

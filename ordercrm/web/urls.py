@@ -1,10 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ordercrm.web import orders, views
+from ordercrm.web import billing, dashboard, orders, shipping, stock, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -16,6 +16,27 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<str:customer_id>/", views.customer_detail, name="customer_detail"),
     path("products/", views.product_list, name="product_list"),
+    path("price-lists/", stock.price_lists, name="price_lists"),
+    path("price-lists/<str:price_list_id>/", stock.price_list_detail, name="price_list_detail"),
+    path("stock/", stock.stock_levels, name="stock_levels"),
+    path("stock/moves/", stock.stock_moves, name="stock_moves"),
+    path("stock/<str:kind>/", stock.stock_entry, name="stock_entry"),
+    path("shipments/", shipping.shipment_list, name="shipment_list"),
+    path("shipments/to-ship/", shipping.shipment_queue, name="shipment_queue"),
+    path("shipments/<str:shipment_id>/", shipping.shipment_detail, name="shipment_detail"),
+    path("shipments/<str:shipment_id>/pdf", shipping.delivery_note, name="delivery_note"),
+    path(
+        "shipments/<str:shipment_id>/<str:action>",
+        shipping.shipment_action,
+        name="shipment_action",
+    ),
+    path("invoices/", billing.invoice_list, name="invoice_list"),
+    path("invoices/<str:invoice_id>/", billing.invoice_detail, name="invoice_detail"),
+    path("invoices/<str:invoice_id>/pdf", billing.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:invoice_id>/<str:action>", billing.invoice_action, name="invoice_action"),
+    path("payments/", billing.payment_list, name="payment_list"),
+    path("payments/new/", billing.payment_new, name="payment_new"),
+    path("receivables/", billing.aging, name="aging"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
     path("orders/saved-filters/", orders.saved_filter, name="saved_filter"),

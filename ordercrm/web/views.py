@@ -29,17 +29,6 @@ def _back(request, fallback: str = "/") -> HttpResponseRedirect:
 
 
 @member_view
-def home(request):
-    access = request.access
-    context = {}
-    if access.can(Perm.CUSTOMER_VIEW):
-        context["customer_count"] = customer_selectors.customer_list(access).count()
-    if access.can(Perm.PRODUCT_VIEW):
-        context["product_count"] = catalog_selectors.product_list(access).count()
-    return render(request, "web/home.html", context)
-
-
-@member_view
 def customer_list(request):
     search = request.GET.get("q", "")
     customers = customer_selectors.customer_list(request.access, search=search)

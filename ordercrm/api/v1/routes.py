@@ -789,6 +789,7 @@ def payments_create(request, body: s.PaymentIn):
         exchange_rate=body.exchange_rate,
         order=order,
         allocations=[a.dict() for a in body.allocations],
+        auto_allocate=body.auto_allocate,
     )
     return Status(201, out.payment(payment))
 

@@ -664,6 +664,11 @@ class PaymentIn(Schema):
     exchange_rate: str | None = None
     order_id: str | None = None
     allocations: list[AllocationIn] = []
+    auto_allocate: bool = Field(
+        False,
+        description="Without allocations or order_id: pay the customer's open invoices in "
+        "this currency, the oldest due first; any rest stays as customer credit.",
+    )
 
 
 class PaymentOut(Schema):

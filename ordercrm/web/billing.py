@@ -1,0 +1,233 @@
+"""Billing pages: invoices and credit notes, one invoice with its actions (issue, cancel,
+credit lines, record a payment), payments, and receivables aging."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ordercrm.billing import selectors as billing_selectors
+from ordercrm.billing import services as billing
+from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
+from ordercrm.billing.selectors import AGING_BUCKETS
+from ordercrm.core.exceptions import DomainError
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.web.decorators import member_view
+from ordercrm.web.errors import error_lines
+
+PAGE_SIZE = 50
+AGING_LABELS = {
+    "0_30": "0–30",
+    "31_60": "31–60",
+    "61_90": "61–90",
+    "90_plus": "> 90",
+}
+
+
+@member_view
+def invoice_list(request):
+    kind = request.GET.get("kind", "")
+    status = request.GET.get("status", "")
+    search = request.GET.get("q", "")
+    invoices = billing_selectors.invoice_list(
+        request.access,
+        kind=kind if kind in InvoiceKind.values else "",
+        status=status if status in InvoiceStatus.values else "",
+        search=search,
+    )
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/invoice_list.html",
+        {
+            "page": page,
+            "q": search,
+            "kind": kind,
+            "status": status,
+            "kinds": InvoiceKind.choices,
+            "statuses": InvoiceStatus.choices,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _invoice_page(request, invoice, errors=(), status=200):
+    access = request.access
+    return render(
+        request,
+        "web/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": billing_selectors.invoice_lines(invoice),
+            "allocations": billing_selectors.invoice_allocations(invoice),
+            "credit_notes": billing_selectors.credit_notes_of(invoice),
+            "can_edit": access.can(Perm.INVOICE_EDIT),
+            "can_pay": access.can(Perm.PAYMENT_EDIT)
+            and invoice.kind == InvoiceKind.INVOICE
+            and invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID),
+            "methods": PaymentMethod.choices,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+@member_view
+def invoice_detail(request, invoice_id):
+    invoice = billing_selectors.invoice_get(request.access, invoice_id)
+    return _invoice_page(request, invoice)
+
+
+@require_POST
+@member_view
+def invoice_action(request, invoice_id, action: str):
+    """``issue``, ``cancel``, ``credit`` (quantities per line) or ``pay`` one invoice."""
+    invoice = billing_selectors.invoice_get(request.access, invoice_id)
+    post = request.POST
+    try:
+        if action == "issue":
+            billing.invoice_issue(invoice=invoice, actor=request.user)
+            done = _("Invoice issued.")
+        elif action == "cancel":
+            billing.invoice_cancel(
+                invoice=invoice, actor=request.user, reason=post.get("reason", "")
+            )
+            done = _("Invoice cancelled.")
+        elif action == "credit":
+            lines = [
+                {"invoice_line_id": key.removeprefix("credit_"), "quantity": value}
+                for key, value in post.items()
+                if key.startswith("credit_") and value.strip() not in ("", "0")
+            ]
+            note = billing.credit_note_create(
+                invoice=invoice, actor=request.user, lines=lines, reason=post.get("reason", "")
+            )
+            messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
+            return HttpResponseRedirect(reverse("invoice_detail", args=[note.pk]))
+        elif action == "pay":
+            billing.payment_record(
+                company=request.access.company,
+                actor=request.user,
+                customer=invoice.customer_id,
+                amount=post.get("amount", ""),
+                currency=invoice.currency,
+                method=post.get("method", PaymentMethod.BANK_TRANSFER),
+                reference=post.get("reference", ""),
+                exchange_rate=invoice.exchange_rate,
+                allocations=[{"invoice": invoice, "amount": post.get("amount", "")}],
+            )
+            done = _("Payment recorded.")
+        else:
+            return HttpResponse(status=404)
+    except DomainError as error:
+        return _invoice_page(request, invoice, error_lines(error), status=409)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("invoice_detail", args=[invoice.pk]))
+
+
+@member_view
+def invoice_pdf(request, invoice_id):
+    invoice = billing_selectors.invoice_get(request.access, invoice_id)
+    pdf = billing_selectors.invoice_pdf(request.access, invoice.pk, request.GET.get("lang"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
+    return response
+
+
+@member_view
+def payment_list(request):
+    payments = billing_selectors.payment_list(request.access)
+    page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/payment_list.html", {"page": page})
+
+
+@member_view
+def payment_new(request):
+    """Money from a customer (picked on their 360 page, or by code here), applied to their
+    open invoices oldest due first unless it is kept as credit."""
+    access = request.access
+    access.require(Perm.PAYMENT_EDIT)
+    form = {
+        "customer": request.POST.get("customer", request.GET.get("customer", "")).strip(),
+        "amount": request.POST.get("amount", ""),
+        "currency": request.POST.get("currency", access.company.base_currency),
+        "method": request.POST.get("method", PaymentMethod.BANK_TRANSFER),
+        "reference": request.POST.get("reference", ""),
+        "exchange_rate": request.POST.get("exchange_rate", ""),
+        "keep_as_credit": bool(request.POST.get("keep_as_credit")),
+    }
+    customer, errors = None, []
+    if form["customer"]:
+        try:
+            customer = customer_selectors.customer_find(access, form["customer"])
+        except DomainError as error:
+            errors = error_lines(error)
+    if request.method == "POST" and customer is not None:
+        try:
+            payment = billing.payment_record(
+                company=access.company,
+                actor=request.user,
+                customer=customer,
+                amount=form["amount"],
+                currency=form["currency"],
+                method=form["method"],
+                reference=form["reference"],
+                exchange_rate=form["exchange_rate"] or None,
+                auto_allocate=not form["keep_as_credit"],
+            )
+        except DomainError as error:
+            errors = error_lines(error)
+        else:
+            messages.success(
+                request, _("Payment %(number)s recorded.") % {"number": payment.number}
+            )
+            return HttpResponseRedirect(reverse("payment_list"))
+    receivables = (
+        billing_selectors.customer_receivables(access, customer.pk, timezone.localdate())
+        if customer is not None
+        else None
+    )
+    return render(
+        request,
+        "web/payment_new.html",
+        {
+            "form": form,
+            "customer": customer,
+            "receivables": receivables,
+            "methods": PaymentMethod.choices,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@member_view
+def aging(request):
+    """Open receivables per customer by days past due, in the company currency."""
+    today = timezone.localdate()
+    rows = billing_selectors.aging_report(request.access, today)
+    buckets = [name for name, _low, _high in AGING_BUCKETS]
+    totals = {name: sum((row[name] for row in rows), 0) for name in buckets}
+    table = [
+        {"customer": row["customer"], "amounts": [row[name] for name in buckets]} for row in rows
+    ]
+    return render(
+        request,
+        "web/aging.html",
+        {
+            "rows": table,
+            "headers": [AGING_LABELS[name] for name in buckets],
+            "totals": [totals[name] for name in buckets],
+            "today": today,
+            "currency": request.access.company.base_currency,
+        },
+    )

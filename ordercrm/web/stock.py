@@ -1,0 +1,183 @@
+"""Products and stock pages: price lists, stock by warehouse, the moves ledger, and
+receipts and adjustments (lines typed or pasted as ``SKU quantity``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ordercrm.catalog import selectors as catalog_selectors
+from ordercrm.core.exceptions import DomainError, ValidationFailed
+from ordercrm.core.ids import parse_id
+from ordercrm.core.permissions import Perm
+from ordercrm.inventory import selectors as inventory_selectors
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import MoveKind
+from ordercrm.web.decorators import member_view
+from ordercrm.web.errors import error_lines
+
+PAGE_SIZE = 50
+
+
+def _warehouse_choice(request, warehouses):
+    """The warehouse picked in the query string, if it is one of the company's."""
+    wanted = request.GET.get("warehouse", "")
+    return next((w for w in warehouses if str(w.pk) == wanted), None)
+
+
+@member_view
+def price_lists(request):
+    return render(
+        request,
+        "web/price_lists.html",
+        {"price_lists": catalog_selectors.price_list_list(request.access)},
+    )
+
+
+@member_view
+def price_list_detail(request, price_list_id):
+    price_list = catalog_selectors.price_list_get(request.access, price_list_id)
+    items = catalog_selectors.price_list_items(price_list)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/price_list_detail.html", {"price_list": price_list, "page": page})
+
+
+@member_view
+def stock_levels(request):
+    access = request.access
+    warehouses = list(inventory_selectors.warehouse_list(access.company))
+    warehouse = _warehouse_choice(request, warehouses)
+    search = request.GET.get("q", "").strip()
+    levels = inventory_selectors.stock_levels(
+        access, warehouse_id=warehouse.pk if warehouse else None, search=search
+    )
+    page = Paginator(levels, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/stock_levels.html",
+        {
+            "page": page,
+            "warehouses": warehouses,
+            "warehouse": warehouse,
+            "q": search,
+            "query": query.urlencode(),
+            "can_edit": access.can(Perm.STOCK_EDIT),
+        },
+    )
+
+
+@member_view
+def stock_moves(request):
+    """The ledger, newest first, by warehouse, kind and product."""
+    access = request.access
+    warehouses = list(inventory_selectors.warehouse_list(access.company, active_only=False))
+    warehouse = _warehouse_choice(request, warehouses)
+    kind = request.GET.get("kind", "")
+    product = None
+    if request.GET.get("product"):
+        try:
+            product = catalog_selectors.product_get(access, parse_id(request.GET["product"]))
+        except DomainError:
+            product = None
+    moves = inventory_selectors.stock_moves(
+        access,
+        warehouse_id=warehouse.pk if warehouse else None,
+        kind=kind if kind in MoveKind.values else "",
+        product_id=product.pk if product else None,
+    ).order_by("-created_at", "-id")
+    page = Paginator(moves, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/stock_moves.html",
+        {
+            "page": page,
+            "warehouses": warehouses,
+            "warehouse": warehouse,
+            "kinds": MoveKind.choices,
+            "kind": kind,
+            "product": product,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def parse_quantity_lines(text: str) -> list[dict]:
+    """``SKU quantity`` per line (space, tab or comma between; pasted from a spreadsheet
+    works). A line that does not split in two is reported by its number."""
+    lines, bad = [], []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        parts = raw.replace(",", " ").replace("\t", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            bad.append(str(number))
+            continue
+        lines.append({"sku": parts[0], "quantity": parts[1]})
+    if bad:
+        raise ValidationFailed(
+            _("Write each line as a product code and a quantity (lines %(lines)s)."),
+            params={"lines": ", ".join(bad)},
+        )
+    return lines
+
+
+@member_view
+def stock_entry(request, kind: str):
+    """Receive goods or adjust stock in one warehouse; errors come back inline and nothing is
+    booked unless every line is valid."""
+    access = request.access
+    access.require(Perm.STOCK_EDIT)
+    if kind not in ("receipt", "adjustment"):
+        raise ValidationFailed()
+    warehouses = list(inventory_selectors.warehouse_list(access.company))
+    errors: list[str] = []
+    form = {
+        "warehouse": request.POST.get("warehouse", ""),
+        "lines": request.POST.get("lines", ""),
+        "note": request.POST.get("note", ""),
+    }
+    if request.method == "POST":
+        warehouse = next((w for w in warehouses if str(w.pk) == form["warehouse"]), None)
+        try:
+            if warehouse is None:
+                raise ValidationFailed(_("Choose a warehouse."))
+            lines = parse_quantity_lines(form["lines"])
+            if kind == "receipt":
+                moves = inventory.stock_receive(
+                    company=access.company,
+                    actor=request.user,
+                    warehouse=warehouse,
+                    lines=lines,
+                    reference=form["note"][:64],
+                )
+            else:
+                moves = inventory.stock_adjust(
+                    company=access.company,
+                    actor=request.user,
+                    warehouse=warehouse,
+                    lines=lines,
+                    reason=form["note"][:200],
+                )
+        except DomainError as exc:
+            errors = error_lines(exc)
+        else:
+            messages.success(
+                request,
+                _("%(count)s stock moves booked as %(reference)s.")
+                % {"count": len(moves), "reference": moves[0].reference if moves else ""},
+            )
+            return HttpResponseRedirect(reverse("stock_moves") + f"?warehouse={warehouse.pk}")
+    return render(
+        request,
+        "web/stock_entry.html",
+        {"kind": kind, "warehouses": warehouses, "form": form, "errors": errors},
+        status=422 if errors else 200,
+    )
