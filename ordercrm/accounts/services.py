@@ -159,3 +159,109 @@ def saved_filter_delete(*, user, company: Company, filter_id) -> None:
     )
     if not deleted:
         raise NotFound()
+
+
+# ---------------------------------------------------------------- company settings
+
+COMPANY_SETTINGS = (
+    "name",
+    "legal_name",
+    "tax_id",
+    "default_language",
+    "timezone",
+    "prices_include_tax",
+    "tax_rounding",
+    "rounding_mode",
+    "approval_threshold",
+    "allow_self_approval",
+    "credit_policy",
+    "stock_policy",
+    "shipping_policy",
+    "email",
+    "phone",
+    "address",
+)
+
+
+@transaction.atomic
+def company_update(*, company: Company, actor, **changes) -> Company:
+    """Change the company's settings (only those in ``COMPANY_SETTINGS``: the code and base
+    currency are fixed once documents exist). Every value is validated by the model's own
+    field rules; the change is audited field by field."""
+    from zoneinfo import available_timezones
+
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    unknown = set(changes) - set(COMPANY_SETTINGS)
+    if unknown:
+        raise ValidationFailed(details={"fields": {name: ["read-only"] for name in unknown}})
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    before = audit.snapshot(locked, COMPANY_SETTINGS)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    errors: dict[str, list[str]] = {}
+    try:
+        locked.full_clean(exclude=["code", "base_currency"])
+    except DjangoValidationError as exc:
+        errors = {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+    if locked.timezone not in available_timezones():
+        errors.setdefault("timezone", []).append(str(_("Unknown time zone.")))
+    if locked.approval_threshold is not None and locked.approval_threshold < 0:
+        errors.setdefault("approval_threshold", []).append(str(_("Enter zero or more.")))
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    locked.save()
+    changed = audit.diff(before, audit.snapshot(locked, COMPANY_SETTINGS))
+    if changed:
+        audit.record(actor=actor, entity=locked, action="update", changes=changed)
+    return locked
+
+
+@transaction.atomic
+def number_sequence_set_next(*, company: Company, actor, key: str, year: int, next_value: int):
+    """Start a document sequence at a higher number (say, continuing an old system's
+    numbering). Numbers already handed out are never reused: lowering is refused."""
+    from ordercrm.core.models import NumberSequence
+
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    sequences = NumberSequence.objects.for_company(company).select_for_update()
+    sequence = sequences.filter(key=key, year=year).first()
+    last = sequence.last_value if sequence else 0
+    if next_value <= last:
+        raise ValidationFailed(
+            _("The next number must be above %(last)s, the last one used."),
+            params={"last": last},
+            details={"fields": {"next_value": [str(next_value)]}},
+        )
+    if sequence is None:
+        sequence = NumberSequence.objects.create(
+            company=company, key=key, year=year, last_value=next_value - 1
+        )
+    else:
+        sequence.last_value = next_value - 1
+        sequence.save(update_fields=["last_value"])
+    audit.record(
+        actor=actor,
+        entity=sequence,
+        action="update",
+        changes={"last_value": [last, next_value - 1]},
+    )
+    return sequence
+
+
+@transaction.atomic
+def membership_deactivate(*, user: User, company: Company, actor) -> Membership:
+    """End a user's access to a company (their records stay, with them as owner). One may
+    not lock oneself out."""
+    _require_manage_users(actor, company)
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationFailed(_("You cannot deactivate yourself."))
+    membership = Membership.objects.get(user=user, company=company)
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    user.__dict__.pop("_ordercrm_access", None)
+    audit.record(
+        actor=actor, entity=membership, action="deactivate", changes={"is_active": [True, False]}
+    )
+    return membership

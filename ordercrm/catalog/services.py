@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ordercrm.accounts.access import access_for
 from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
 from ordercrm.core import audit
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import FieldErrors
@@ -247,3 +248,31 @@ def price_list_set_price(
         changes={f"{product.sku}@{quantity}": [before, audit.json_value(price)]},
     )
     return item
+
+
+@transaction.atomic
+def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: bool = False):
+    """A tax rate (percent, 0–100) under a unique name; the default one is what new products
+    get. Making one the default takes it from the previous default."""
+    from ordercrm.core.money import to_decimal
+
+    _require(actor, company, Perm.SETTINGS_EDIT)
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("This field is required.")]
+    elif TaxRate.objects.for_company(company).filter(name=name).exists():
+        errors["name"] = [_("A tax rate with this name exists.")]
+    try:
+        rate = to_decimal(rate)
+        if not 0 <= rate <= 100:
+            errors["rate"] = [_("Enter a percentage between 0 and 100.")]
+    except (TypeError, ValueError):
+        errors["rate"] = [_("Enter a number.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    if is_default:
+        TaxRate.objects.for_company(company).filter(is_default=True).update(is_default=False)
+    tax_rate = TaxRate.objects.create(company=company, name=name, rate=rate, is_default=is_default)
+    audit.record(actor=actor, entity=tax_rate, action="create", changes={"rate": [None, rate]})
+    return tax_rate

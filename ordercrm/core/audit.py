@@ -60,9 +60,12 @@ def record(
     changes: dict[str, Any] | None = None,
     label: str | None = None,
 ) -> AuditEntry:
-    """Append the audit entry of one mutation of ``entity`` (which carries the company)."""
+    """Append the audit entry of one mutation of ``entity`` (which carries the company, or
+    is the company)."""
+    from ordercrm.core.models import Company
+
     return AuditEntry.objects.create(
-        company_id=entity.company_id,
+        company_id=entity.pk if isinstance(entity, Company) else entity.company_id,
         actor=actor if getattr(actor, "pk", None) else None,
         source=current_source(),
         entity_type=entity_type_of(entity),

@@ -1579,3 +1579,17 @@ def approval_rule_create(
         },
     )
     return rule
+
+
+@transaction.atomic
+def approval_rule_set_active(*, rule: ApprovalRule, actor, active: bool) -> ApprovalRule:
+    """Switch a rule on or off. Orders already waiting keep the steps they were given;
+    the change applies from the next submission."""
+    access_for(actor, rule.company).require(Perm.SETTINGS_EDIT)
+    if rule.is_active != active:
+        rule.is_active = active
+        rule.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor, entity=rule, action="update", changes={"is_active": [not active, active]}
+        )
+    return rule

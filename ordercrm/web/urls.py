@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ordercrm.web import billing, dashboard, orders, shipping, stock, views
+from ordercrm.web import billing, dashboard, orders, settings_pages, shipping, stock, views
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -49,6 +49,8 @@ urlpatterns = [
     path("orders/<str:order_id>/<str:action>", orders.order_action, name="order_action"),
     path("approvals/", orders.approvals, name="approvals"),
     path("tokens/", views.tokens, name="tokens"),
+    path("settings/", settings_pages.settings_page, name="settings"),
+    path("settings/<str:section>/", settings_pages.settings_page, name="settings_section"),
     path("notifications/", views.notifications, name="notifications"),
     path("health", views.health, name="health"),
     path("health/worker", views.health_worker, name="health_worker"),

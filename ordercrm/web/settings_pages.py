@@ -1,0 +1,357 @@
+"""Settings (administrators): company, users and roles, teams, approval rules, tax rates,
+warehouses, numbering and email templates. API tokens are on every user's own page.
+
+Forms are Django forms built from the models (labels and choices come translated with the
+model); each valid form calls one service, which owns the rules, permissions and audit."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ordercrm.accounts import selectors as account_selectors
+from ordercrm.accounts import services as accounts
+from ordercrm.accounts.models import Membership, SalesTeam
+from ordercrm.accounts.roles import RecordScope, Role
+from ordercrm.catalog import services as catalog
+from ordercrm.catalog.models import TaxRate
+from ordercrm.core.exceptions import DomainError, NotFound
+from ordercrm.core.ids import parse_id
+from ordercrm.core.models import Company, NumberSequence
+from ordercrm.core.permissions import Perm
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.notifications.models import EmailKind, EmailTemplate
+from ordercrm.notifications.services import email_template_set
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import ApprovalRule, RuleKind
+from ordercrm.web.decorators import member_view
+from ordercrm.web.errors import error_lines
+
+SECTIONS = (
+    ("company", gettext_lazy("Company")),
+    ("users", gettext_lazy("Users and roles")),
+    ("teams", gettext_lazy("Sales teams")),
+    ("approval_rules", gettext_lazy("Approval rules")),
+    ("tax_rates", gettext_lazy("Tax rates")),
+    ("warehouses", gettext_lazy("Warehouses")),
+    ("numbering", gettext_lazy("Numbering")),
+    ("email_templates", gettext_lazy("Email templates")),
+)
+DOCUMENT_PREFIXES = {
+    "SO": gettext_lazy("Sales orders"),
+    "SH": gettext_lazy("Shipments"),
+    "RT": gettext_lazy("Returns"),
+    "INV": gettext_lazy("Invoices"),
+    "CN": gettext_lazy("Credit notes"),
+    "PAY": gettext_lazy("Payments"),
+    "RCV": gettext_lazy("Stock receipts"),
+    "ADJ": gettext_lazy("Stock adjustments"),
+}
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = accounts.COMPANY_SETTINGS
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    first_name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
+    password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Sales team"), queryset=SalesTeam.objects.none(), required=False
+    )
+
+
+class MembershipForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Sales team"), queryset=SalesTeam.objects.none(), required=False
+    )
+    record_scope = forms.ChoiceField(
+        label=gettext_lazy("Record scope"), choices=RecordScope.choices
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+
+
+class ApprovalRuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("Condition"), choices=RuleKind.choices)
+    threshold = forms.DecimalField(
+        label=gettext_lazy("Threshold"), required=False, max_digits=18, decimal_places=2
+    )
+    roles = forms.MultipleChoiceField(
+        label=gettext_lazy("Approval steps, in order"),
+        choices=[(r, label) for r, label in Role.choices if r != Role.VIEWER],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class TaxRateForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
+    rate = forms.DecimalField(label=gettext_lazy("Rate (%)"), max_digits=7, decimal_places=4)
+    is_default = forms.BooleanField(label=gettext_lazy("Default"), required=False)
+
+
+class WarehouseForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    address = forms.CharField(label=gettext_lazy("Address"), required=False)
+    sequence = forms.IntegerField(label=gettext_lazy("Priority"), initial=10, min_value=0)
+
+
+class NumberingForm(forms.Form):
+    key = forms.ChoiceField(label=gettext_lazy("Document"), choices=list(DOCUMENT_PREFIXES.items()))
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    next_value = forms.IntegerField(label=gettext_lazy("Next number"), min_value=1)
+
+
+class EmailTemplateForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Email"), choices=EmailKind.choices)
+    language = forms.ChoiceField(label=gettext_lazy("Language"))
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    body = forms.CharField(label=gettext_lazy("Body"), widget=forms.Textarea(attrs={"rows": 10}))
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
+
+
+def _require_admin(access, section: str) -> None:
+    access.require(Perm.USER_MANAGE if section in ("users", "teams") else Perm.SETTINGS_EDIT)
+
+
+def _teams(company):
+    return SalesTeam.objects.for_company(company).order_by("name")
+
+
+@member_view
+def settings_page(request, section: str = "company"):
+    """One settings section: its list and its form. A valid POST calls the section's
+    service; a service error shows inline and nothing changes."""
+    access = request.access
+    if section not in dict(SECTIONS):
+        raise NotFound()
+    _require_admin(access, section)
+    company = access.company
+    handler = HANDLERS[section]
+    errors: list[str] = []
+    form, extra = handler(request, company, None)
+    if request.method == "POST":
+        try:
+            done = handler(request, company, request.POST)
+        except DomainError as error:
+            errors = error_lines(error)
+            form, extra = handler(request, company, None, bound=request.POST)
+        else:
+            if isinstance(done, tuple):  # the form did not validate
+                form, extra = done
+            else:
+                messages.success(request, _("Saved."))
+                return HttpResponseRedirect(request.path)
+    return render(
+        request,
+        "web/settings.html",
+        {
+            "sections": SECTIONS,
+            "section": section,
+            "section_title": dict(SECTIONS)[section],
+            "form": form,
+            "errors": errors,
+            **extra,
+        },
+        status=422 if errors or (request.method == "POST" and form.errors) else 200,
+    )
+
+
+def _company(request, company, post, bound=None):
+    form = CompanyForm(post or bound, instance=Company.objects.get(pk=company.pk))
+    if post is None:
+        return form, {}
+    if not form.is_valid():
+        return form, {}
+    return accounts.company_update(
+        company=company,
+        actor=request.user,
+        **{name: form.cleaned_data[name] for name in accounts.COMPANY_SETTINGS},
+    )
+
+
+def _users(request, company, post, bound=None):
+    teams = _teams(company)
+    if post and post.get("membership"):
+        return _membership(request, company, post, teams)
+    form = UserForm(post or bound)
+    form.fields["team"].queryset = teams
+    members = account_selectors.member_list(company, active_only=False)
+    edit_forms = []
+    for member in members:
+        edit = MembershipForm(
+            initial={
+                "role": member.role,
+                "team": member.team_id,
+                "record_scope": member.record_scope,
+            },
+            prefix=str(member.pk),
+        )
+        edit.fields["team"].queryset = teams
+        edit_forms.append((member, edit))
+    if post is None:
+        return form, {"members": edit_forms}
+    if not form.is_valid():
+        return form, {"members": edit_forms}
+    data = form.cleaned_data
+    return accounts.user_create(
+        username=data["username"],
+        password=data["password"],
+        company=company,
+        role=data["role"],
+        actor=request.user,
+        email=data["email"],
+        first_name=data["first_name"],
+        team=data["team"],
+    )
+
+
+def _membership(request, company, post, teams):
+    """Change one member's role, team and scope, or deactivate them."""
+    membership = Membership.objects.filter(company=company, pk=parse_id(post["membership"])).first()
+    if membership is None:
+        raise NotFound()
+    if post.get("deactivate"):
+        return accounts.membership_deactivate(
+            user=membership.user, company=company, actor=request.user
+        )
+    form = MembershipForm(post, prefix=str(membership.pk))
+    form.fields["team"].queryset = teams
+    if not form.is_valid():
+        from ordercrm.core.exceptions import ValidationFailed
+
+        raise ValidationFailed(details={"fields": form.errors.get_json_data()})
+    return accounts.membership_set(
+        user=membership.user,
+        company=company,
+        role=form.cleaned_data["role"],
+        team=form.cleaned_data["team"],
+        record_scope=form.cleaned_data["record_scope"],
+        actor=request.user,
+    )
+
+
+def _teams_section(request, company, post, bound=None):
+    form = TeamForm(post or bound)
+    extra = {"rows": [(t.name, t.manager or "") for t in _teams(company).select_related("manager")]}
+    if post is None or not form.is_valid():
+        return form, extra
+    return accounts.team_create(company=company, name=form.cleaned_data["name"], actor=request.user)
+
+
+def _approval_rules(request, company, post, bound=None):
+    rules = ApprovalRule.objects.for_company(company).prefetch_related("steps").order_by("name")
+    if post and post.get("toggle"):
+        rule = rules.filter(pk=parse_id(post["toggle"])).first()
+        if rule is None:
+            raise NotFound()
+        return sales.approval_rule_set_active(
+            rule=rule, actor=request.user, active=not rule.is_active
+        )
+    form = ApprovalRuleForm(post or bound)
+    extra = {"rules": rules, "role_names": dict(Role.choices)}
+    if post is None or not form.is_valid():
+        return form, extra
+    data = form.cleaned_data
+    return sales.approval_rule_create(
+        company=company,
+        actor=request.user,
+        name=data["name"],
+        kind=data["kind"],
+        threshold=data["threshold"],
+        steps=[{"role": role} for role in data["roles"]],
+    )
+
+
+def _tax_rates(request, company, post, bound=None):
+    form = TaxRateForm(post or bound)
+    extra = {
+        "rows": [
+            (t.name, f"{t.rate.normalize()}%", _("Default") if t.is_default else "")
+            for t in TaxRate.objects.for_company(company).filter(is_active=True)
+        ]
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    return catalog.tax_rate_create(company=company, actor=request.user, **form.cleaned_data)
+
+
+def _warehouses(request, company, post, bound=None):
+    form = WarehouseForm(post or bound)
+    extra = {
+        "rows": [
+            (w.code, w.name, w.sequence, "" if w.is_active else _("Inactive"))
+            for w in Warehouse.objects.for_company(company)
+        ]
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    return inventory.warehouse_create(company=company, actor=request.user, **form.cleaned_data)
+
+
+def _numbering(request, company, post, bound=None):
+    form = NumberingForm(post or bound, initial={"year": timezone.localdate().year})
+    extra = {
+        "rows": [
+            (
+                DOCUMENT_PREFIXES.get(s.key, s.key),
+                f"{s.key}-{s.year}" if s.year else s.key,
+                s.last_value,
+                s.last_value + 1,
+            )
+            for s in NumberSequence.objects.for_company(company).order_by("key", "-year")
+        ]
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    return accounts.number_sequence_set_next(
+        company=company, actor=request.user, **form.cleaned_data
+    )
+
+
+def _email_templates(request, company, post, bound=None):
+    form = EmailTemplateForm(post or bound)
+    extra = {
+        "rows": [
+            (t.get_kind_display(), t.get_language_display(), t.subject)
+            for t in EmailTemplate.objects.for_company(company).order_by("kind", "language")
+        ]
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    return email_template_set(company=company, actor=request.user, **form.cleaned_data)
+
+
+HANDLERS = {
+    "company": _company,
+    "users": _users,
+    "teams": _teams_section,
+    "approval_rules": _approval_rules,
+    "tax_rates": _tax_rates,
+    "warehouses": _warehouses,
+    "numbering": _numbering,
+    "email_templates": _email_templates,
+}
