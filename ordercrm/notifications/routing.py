@@ -33,6 +33,7 @@ MESSAGES = {
 
 EMAIL_FOR_EVENT = {
     "order.confirmed": EmailKind.ORDER_CONFIRMATION,
+    "order.sent": EmailKind.ORDER_CONFIRMATION,  # sent again on request, from the order page
     "shipment.dispatched": EmailKind.SHIPPING_NOTICE,
     "invoice.issued": EmailKind.INVOICE,
     "payment.received": EmailKind.PAYMENT_RECEIPT,
@@ -92,6 +93,8 @@ def customer_email(event: Event) -> DeliverySpec | None:
     if customer is None:
         return None
     address = (order.contact.email if order and order.contact else "") or customer.email
+    if event.type == "order.sent":
+        address = event.payload.get("to") or address
     if not address:
         return None
     return DeliverySpec(

@@ -82,3 +82,9 @@ class ApprovalVoid(Conflict):
 class CreditHoldRelease(PermissionDenied):
     code = "sales.credit_hold_release"
     message = _("Only finance can release a credit hold.")
+
+
+class NoCustomerEmail(DomainError):
+    code = "sales.no_customer_email"
+    message = _("Neither the order's contact nor the customer has an email address.")
+    http_status = 409

@@ -385,3 +385,28 @@ def my_open_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
 def recent_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
     """Visible orders whose status changed last: the dashboard's recent activity."""
     return order_list(access).exclude(status_changed_at=None).order_by("-status_changed_at")[:limit]
+
+
+def may_decide(access: Access, order: SalesOrder) -> bool:
+    """Whether the user can approve, reject or request changes on this order now: it waits
+    for approval and one of the steps at its current level is theirs. The services enforce
+    the same rule; this is for showing only the buttons that will work."""
+    from ordercrm.sales import approvals
+    from ordercrm.sales.models import ApprovalStatus, OrderApproval
+    from ordercrm.sales.workflow import Status
+
+    if order.status != Status.PENDING_APPROVAL or not access.can(Perm.ORDER_APPROVE):
+        return False
+    own = access.user.pk in (order.submitted_by_id, order.salesperson_id)
+    if own and not access.company.allow_self_approval:
+        return False
+    pending = list(
+        OrderApproval.objects.for_company(access.company)
+        .filter(order=order, status=ApprovalStatus.PENDING)
+        .order_by("level")
+    )
+    if not pending:
+        return False
+    level = [a for a in pending if a.level == pending[0].level]
+    user_id = str(access.user.pk)
+    return any(approvals.eligible(access.role, user_id, a.role, a.approver_ids) for a in level)

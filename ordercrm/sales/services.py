@@ -1593,3 +1593,78 @@ def approval_rule_set_active(*, rule: ApprovalRule, actor, active: bool) -> Appr
             actor=actor, entity=rule, action="update", changes={"is_active": [not active, active]}
         )
     return rule
+
+
+def order_send_to_customer(*, order: SalesOrder, actor) -> None:
+    """Email the order confirmation (with its PDF, in the customer's language) to the order's
+    contact or the customer, through the outbox: it goes out once the transaction commits and
+    is retried until delivered. Only a confirmed (or later) order can be sent."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_EDIT)
+    sendable = (Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED)
+    if order.status not in sendable:
+        raise InvalidTransition(
+            params={"action": "send", "status": Status(order.status).label},
+            details={"status": order.status},
+        )
+    contact_email = order.contact.email if order.contact_id else ""
+    address = contact_email or order.customer.email
+    if not address:
+        from ordercrm.sales.exceptions import NoCustomerEmail
+
+        raise NoCustomerEmail()
+    with transaction.atomic():
+        events.emit(
+            type="order.sent",
+            entity=order,
+            actor=actor,
+            payload={"number": order.number, "to": address},
+        )
+        audit.record(actor=actor, entity=order, action="send", changes={"to": [None, address]})
+
+
+def order_action(
+    *,
+    order: SalesOrder,
+    actor,
+    action: str,
+    version: int | None = None,
+    note: str = "",
+    credit: bool = False,
+) -> SalesOrder:
+    """Run one workflow action by name, for the interfaces that offer them as buttons or
+    endpoints (web, API). ``note`` is the comment or reason the action takes; ``credit``
+    marks a hold as a credit hold. Unknown names are ``core.not_found``."""
+    calls = {
+        "submit": lambda: order_submit(order=order, actor=actor, version=version),
+        "approve": lambda: order_approve(order=order, actor=actor, version=version, comment=note),
+        "reject": lambda: order_reject(order=order, actor=actor, version=version, reason=note),
+        "request_changes": lambda: order_request_changes(
+            order=order, actor=actor, version=version, comment=note
+        ),
+        "reopen": lambda: order_reopen(order=order, actor=actor, version=version),
+        "hold": lambda: order_hold(
+            order=order, actor=actor, version=version, reason=note, credit=credit
+        ),
+        "release": lambda: order_release(order=order, actor=actor, version=version),
+        "close": lambda: order_close(order=order, actor=actor, version=version, reason=note),
+        "resume": lambda: order_resume(order=order, actor=actor, version=version),
+        "cancel": lambda: order_cancel(order=order, actor=actor, version=version, reason=note),
+    }
+    if action not in calls:
+        raise NotFound(details={"action": action})
+    return calls[action]()
+
+
+ORDER_ACTIONS = (
+    "submit",
+    "approve",
+    "reject",
+    "request_changes",
+    "reopen",
+    "hold",
+    "release",
+    "close",
+    "resume",
+    "cancel",
+)

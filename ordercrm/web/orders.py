@@ -34,6 +34,54 @@ from ordercrm.web.errors import error_lines
 
 PAGE_SIZE = 50
 BLANK_LINES = 3
+# Audit actions and event types of an order's timeline, in the reader's language. Event
+# types are looked up without their "order." prefix; an unknown one shows as it is.
+TIMELINE_TITLES = {
+    "create": gettext_lazy("Created"),
+    "created": gettext_lazy("Created"),
+    "update": gettext_lazy("Edited"),
+    "updated": gettext_lazy("Edited"),
+    "add_lines": gettext_lazy("Lines added"),
+    "submit": gettext_lazy("Submitted"),
+    "submitted": gettext_lazy("Submitted"),
+    "approve": gettext_lazy("Approved"),
+    "approved": gettext_lazy("Approved"),
+    "approve_step": gettext_lazy("Approval step given"),
+    "approval_step": gettext_lazy("Approval step given"),
+    "confirm": gettext_lazy("Confirmed"),
+    "confirmed": gettext_lazy("Confirmed"),
+    "reject": gettext_lazy("Rejected"),
+    "rejected": gettext_lazy("Rejected"),
+    "request_changes": gettext_lazy("Changes requested"),
+    "changes_requested": gettext_lazy("Changes requested"),
+    "reopen": gettext_lazy("Reopened"),
+    "reopened": gettext_lazy("Reopened"),
+    "hold": gettext_lazy("Put on hold"),
+    "held": gettext_lazy("Put on hold"),
+    "release": gettext_lazy("Released"),
+    "released": gettext_lazy("Released"),
+    "close": gettext_lazy("Closed"),
+    "closed": gettext_lazy("Closed"),
+    "resume": gettext_lazy("Resumed"),
+    "resumed": gettext_lazy("Resumed"),
+    "cancel": gettext_lazy("Cancelled"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "complete": gettext_lazy("Completed"),
+    "completed": gettext_lazy("Completed"),
+    "amend": gettext_lazy("Amended"),
+    "amended": gettext_lazy("Amended"),
+    "send": gettext_lazy("Sent to the customer"),
+    "sent": gettext_lazy("Sent to the customer"),
+    "backorder_fill": gettext_lazy("Backorder filled"),
+    "backorder_filled": gettext_lazy("Backorder filled"),
+    "comment": gettext_lazy("Comment"),
+}
+
+
+def timeline_title(code: str) -> str:
+    return str(TIMELINE_TITLES.get(code.removeprefix("order."), code))
+
+
 PROGRESS_LABELS = {
     "not_shipped": gettext_lazy("Not shipped"),
     "partially_shipped": gettext_lazy("Partially shipped"),
@@ -370,10 +418,8 @@ def _order_context(request, order):
         )
         if a in possible and access.can(perms[a])
     ]
-    if order.status == Status.PENDING_APPROVAL and "approve" in actions:
-        mine = [item.order.pk for item in sales_selectors.approval_inbox(access)]
-        if order.pk not in mine:
-            actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
+    if "approve" in actions and not sales_selectors.may_decide(access, order):
+        actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
     from ordercrm.billing.models import PaymentMethod
 
     return {
@@ -391,7 +437,15 @@ def _order_context(request, order):
         "reasons": json.loads(order.status_reason)
         if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
         else [],
-        "timeline": sales_selectors.order_timeline(access, order.pk),
+        "timeline": [
+            (item, timeline_title(item.title))
+            for item in sales_selectors.order_timeline(access, order.pk)
+        ],
+        "revisions": _revisions(order, lines),
+        "can_amend": access.can(Perm.ORDER_EDIT)
+        and order.status in (Status.CONFIRMED, Status.ON_HOLD),
+        "can_email": access.can(Perm.ORDER_EDIT)
+        and order.status in (Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED),
         "shipments": shipment_list(access, order_id=order.pk),
         "invoices": invoice_list(access, order_id=order.pk) if access.can(Perm.ORDER_VIEW) else [],
         "can_ship": order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT),
@@ -401,36 +455,117 @@ def _order_context(request, order):
     }
 
 
+def _revisions(order, lines) -> list[dict]:
+    """Each amendment as readable rows: lines added, removed and changed (field: before →
+    after) and header changes, newest first."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from ordercrm.sales.models import SalesOrder, SalesOrderLine
+
+    positions = {
+        str(line.pk): f"#{line.position} {line.product.sku if line.product else ''}"
+        for line in lines
+    }
+
+    def label(model, name):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:  # a snapshot key that is not a field
+            return name
+
+    def describe(snapshot):
+        return " ".join(
+            str(snapshot.get(k, ""))
+            for k in ("description", "quantity", "unit_price")
+            if snapshot.get(k)
+        )
+
+    result = []
+    for revision in (
+        sales_selectors.order_revisions(order)
+        .exclude(revision=0)
+        .select_related("created_by")
+        .order_by("-revision")
+    ):
+        diff = revision.diff or {}
+        rows = []
+        line_diff = diff.get("lines", {})
+        for added in line_diff.get("added", []):
+            rows.append(("+", _("Line added"), describe(added)))
+        for removed in line_diff.get("removed", []):
+            rows.append(("−", _("Line removed"), describe(removed)))
+        for line_id, fields in line_diff.get("changed", {}).items():
+            for name, (before, after) in fields.items():
+                rows.append(
+                    (
+                        "~",
+                        f"{positions.get(line_id, '')} {label(SalesOrderLine, name)}",
+                        f"{before} → {after}",
+                    )
+                )
+        for name, change in diff.items():
+            if name != "lines" and isinstance(change, list) and len(change) == 2:
+                rows.append(("~", label(SalesOrder, name), f"{change[0]} → {change[1]}"))
+        result.append({"revision": revision, "rows": rows})
+    return result
+
+
 @member_view
 def order_detail(request, order_id):
     order = sales_selectors.order_get(request.access, order_id)
     return render(request, "web/order_detail.html", _order_context(request, order))
 
 
-ACTION_CALLS = {
-    "submit": lambda o, u, p: sales.order_submit(order=o, actor=u, version=p["version"]),
-    "approve": lambda o, u, p: sales.order_approve(
-        order=o, actor=u, version=p["version"], comment=p["comment"]
-    ),
-    "reject": lambda o, u, p: sales.order_reject(
-        order=o, actor=u, version=p["version"], reason=p["comment"]
-    ),
-    "request_changes": lambda o, u, p: sales.order_request_changes(
-        order=o, actor=u, version=p["version"], comment=p["comment"]
-    ),
-    "reopen": lambda o, u, p: sales.order_reopen(order=o, actor=u, version=p["version"]),
-    "hold": lambda o, u, p: sales.order_hold(
-        order=o, actor=u, version=p["version"], reason=p["comment"]
-    ),
-    "release": lambda o, u, p: sales.order_release(order=o, actor=u, version=p["version"]),
-    "close": lambda o, u, p: sales.order_close(
-        order=o, actor=u, version=p["version"], reason=p["comment"]
-    ),
-    "resume": lambda o, u, p: sales.order_resume(order=o, actor=u, version=p["version"]),
-    "cancel": lambda o, u, p: sales.order_cancel(
-        order=o, actor=u, version=p["version"], reason=p["comment"]
-    ),
-}
+def _amend(request, order):
+    """Amend a confirmed order: the quantities and prices that differ from the current ones
+    become one new revision (the service checks shipped/invoiced floors, credit and
+    approval rules again)."""
+    from decimal import Decimal, InvalidOperation
+
+    changes = []
+    for line in sales_selectors.order_lines(order):
+        change = {"line_id": str(line.pk)}
+        for field, current in (("quantity", line.quantity), ("unit_price", line.unit_price)):
+            raw = request.POST.get(f"amend_{field}_{line.pk}", "").strip()
+            if not raw:
+                continue
+            try:
+                if Decimal(raw) == current:
+                    continue
+            except InvalidOperation:
+                pass  # let the service say what is wrong with it
+            change[field] = raw
+        if request.POST.get(f"amend_remove_{line.pk}"):
+            change = {"line_id": str(line.pk), "remove": True}
+        if len(change) > 1:
+            changes.append(change)
+    if not changes:
+        return _redisplay(request, order, [_("Nothing was changed.")])
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = order.version
+    try:
+        sales.order_amend(
+            order=order,
+            actor=request.user,
+            version=version,
+            lines=changes,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        return _redisplay(request, order, error_lines(error))
+    messages.success(request, _("The order was amended."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+def _send_to_customer(request, order):
+    try:
+        sales.order_send_to_customer(order=order, actor=request.user)
+    except DomainError as error:
+        return _redisplay(request, order, error_lines(error))
+    messages.success(request, _("The order confirmation is on its way to the customer."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 
 
 def _redisplay(request, order, errors):
@@ -443,15 +578,24 @@ def _redisplay(request, order, errors):
 @member_view
 def order_action(request, order_id, action):
     order = sales_selectors.order_get(request.access, order_id)
-    if action not in ACTION_CALLS:
+    if action == "email":
+        return _send_to_customer(request, order)
+    if action == "amend":
+        return _amend(request, order)
+    if action not in sales.ORDER_ACTIONS:
         return HttpResponse(status=404)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = None
-    params = {"version": version, "comment": request.POST.get("comment", "")}
     try:
-        ACTION_CALLS[action](order, request.user, params)
+        sales.order_action(
+            order=order,
+            actor=request.user,
+            action=action,
+            version=version,
+            note=request.POST.get("comment", ""),
+        )
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))

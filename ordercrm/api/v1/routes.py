@@ -458,53 +458,43 @@ def orders_lines(request, order_id: str):
     return [out.order_line(line) for line in order_lines(_order(request, order_id))]
 
 
-ACTIONS = {
-    "submit": lambda o, u, b, v: _sales().order_submit(order=o, actor=u, version=v),
-    "approve": lambda o, u, b, v: _sales().order_approve(
-        order=o, actor=u, version=v, comment=b.comment
-    ),
-    "reject": lambda o, u, b, v: _sales().order_reject(
-        order=o, actor=u, version=v, reason=b.reason
-    ),
-    "request-changes": lambda o, u, b, v: _sales().order_request_changes(
-        order=o, actor=u, version=v, comment=b.comment or b.reason
-    ),
-    "reopen": lambda o, u, b, v: _sales().order_reopen(order=o, actor=u, version=v),
-    "cancel": lambda o, u, b, v: _sales().order_cancel(
-        order=o, actor=u, version=v, reason=b.reason
-    ),
-    "hold": lambda o, u, b, v: _sales().order_hold(
-        order=o, actor=u, version=v, reason=b.reason, credit=b.credit
-    ),
-    "release": lambda o, u, b, v: _sales().order_release(order=o, actor=u, version=v),
-    "close": lambda o, u, b, v: _sales().order_close(order=o, actor=u, version=v, reason=b.reason),
-    "resume": lambda o, u, b, v: _sales().order_resume(order=o, actor=u, version=v),
-}
-
-
-def _sales():
-    from ordercrm.sales import services
-
-    return services
-
-
 def _make_action(name: str):
     def handler(request, order_id: str, body: s.ActionIn | None = None):
+        from ordercrm.sales.services import order_action
+
         body = body or s.ActionIn()
-        order = _order(request, order_id)
-        ACTIONS[name](order, request.user, body, version_from(request, body.version))
+        order_action(
+            order=_order(request, order_id),
+            actor=request.user,
+            action=name,
+            version=version_from(request, body.version),
+            note=body.comment or body.reason,
+            credit=body.credit,
+        )
         return _order_out(_order(request, order_id))
 
-    handler.__name__ = f"orders_{name.replace('-', '_')}"
+    handler.__name__ = f"orders_{name}"
     return handler
 
 
-for _name in ACTIONS:
+ORDER_ACTION_PATHS = {
+    "submit": "submit",
+    "approve": "approve",
+    "reject": "reject",
+    "request_changes": "request-changes",
+    "reopen": "reopen",
+    "cancel": "cancel",
+    "hold": "hold",
+    "release": "release",
+    "close": "close",
+    "resume": "resume",
+}
+for _name, _path in ORDER_ACTION_PATHS.items():
     router.post(
-        f"/orders/{{order_id}}/{_name}",
+        f"/orders/{{order_id}}/{_path}",
         response=_with_errors({200: s.OrderOut}),
         tags=["order actions"],
-        summary=f"{_name.replace('-', ' ').capitalize()} the order",
+        summary=f"{_path.replace('-', ' ').capitalize()} the order",
     )(_make_action(_name))
 
 
