@@ -155,10 +155,9 @@ def test_billing_pages_credit_note_payment_and_aging(client, company, users, con
     from ordercrm.fulfilment.services import shipment_create
 
     shipment_create(order=confirmed, actor=users["warehouse"], dispatch=True)
-    invoice = (
-        Invoice.objects.for_company(company).filter(order=confirmed, kind="invoice").first()
-        or invoice_create(order=confirmed, actor=users["finance"], issue=True)
-    )
+    invoice = Invoice.objects.for_company(company).filter(
+        order=confirmed, kind="invoice"
+    ).first() or invoice_create(order=confirmed, actor=users["finance"], issue=True)
     client.force_login(users["finance"])
     page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
     assert invoice.number in page
