@@ -410,3 +410,44 @@ def may_decide(access: Access, order: SalesOrder) -> bool:
     level = [a for a in pending if a.level == pending[0].level]
     user_id = str(access.user.pk)
     return any(approvals.eligible(access.role, user_id, a.role, a.approver_ids) for a in level)
+
+
+def order_templates(access: Access, customer_id=None):
+    """Templates for order entry: the company-wide ones and, given a customer, theirs."""
+    from ordercrm.sales.models import OrderTemplate
+
+    access.require(Perm.ORDER_EDIT)
+    condition = Q(customer__isnull=True)
+    if customer_id:
+        condition |= Q(customer_id=customer_id)
+    return OrderTemplate.objects.for_company(access.company).filter(condition).order_by("name")
+
+
+def template_entry_lines(access: Access, template_id) -> list[dict]:
+    """A template's lines as entry rows (``sku``, ``quantity``), products looked up at once."""
+    from ordercrm.catalog.models import Product
+
+    template = order_templates(access).filter(pk=parse_id(template_id)).first()
+    if template is None:  # a customer's own template is fine too
+        from ordercrm.sales.models import OrderTemplate
+
+        template = (
+            OrderTemplate.objects.for_company(access.company)
+            .filter(pk=parse_id(template_id))
+            .first()
+        )
+    if template is None:
+        raise NotFound(details={"template_id": str(template_id)})
+    ids = [line.get("product_id") for line in template.lines if line.get("product_id")]
+    skus = dict(
+        Product.objects.for_company(access.company).filter(pk__in=ids).values_list("pk", "sku")
+    )
+    return [
+        {
+            "sku": skus.get(parse_id(line["product_id"]), ""),
+            "quantity": str(line.get("quantity", "")),
+            "discount_percent": "0",
+        }
+        for line in template.lines
+        if line.get("product_id")
+    ]

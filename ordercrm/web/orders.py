@@ -303,6 +303,9 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
         "products": product_list(access)[:1000],
         "errors": errors or [],
         "preview": preview,
+        "templates": sales_selectors.order_templates(access, customer_id or None)
+        if _uuid_or_none(customer_id or "")
+        else sales_selectors.order_templates(access),
         **extra,
     }
 
@@ -313,6 +316,8 @@ def order_new(request):
     request.access.require(Perm.ORDER_EDIT)
     if request.method == "GET":
         lines = [{"sku": "", "quantity": "", "discount_percent": "0"} for _ in range(BLANK_LINES)]
+        if request.GET.get("template"):
+            lines = sales_selectors.template_entry_lines(request.access, request.GET["template"])
         return render(
             request,
             "web/order_new.html",
@@ -322,14 +327,26 @@ def order_new(request):
     customer_id = request.POST.get("customer", "")
     # Changes posted by htmx carry no button: they only refresh the totals.
     action = request.POST.get("action", "preview")
+    paste_errors = []
     if action == "add":
         lines.append({"sku": "", "quantity": "", "discount_percent": "0"})
+    elif action == "paste":  # "SKU quantity" per line, as copied from a spreadsheet or email
+        from ordercrm.web.stock import parse_quantity_lines
+
+        try:
+            pasted = parse_quantity_lines(request.POST.get("pasted", ""))
+        except DomainError as error:
+            paste_errors = error_lines(error)
+        else:
+            lines = [line for line in lines if line["sku"]] + [
+                {**line, "discount_percent": "0"} for line in pasted
+            ]
     elif action.startswith("delete:"):
         index = int(action.split(":", 1)[1])
         if 0 <= index < len(lines):
             del lines[index]
     filled = [line for line in lines if line["sku"]]
-    errors, preview = [], None
+    errors, preview = list(paste_errors), None
     header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
     if customer_id and filled:
         try:
@@ -442,6 +459,7 @@ def _order_context(request, order):
             for item in sales_selectors.order_timeline(access, order.pk)
         ],
         "revisions": _revisions(order, lines),
+        "can_reorder": access.can(Perm.ORDER_EDIT),
         "can_amend": access.can(Perm.ORDER_EDIT)
         and order.status in (Status.CONFIRMED, Status.ON_HOLD),
         "can_email": access.can(Perm.ORDER_EDIT)
@@ -582,6 +600,13 @@ def order_action(request, order_id, action):
         return _send_to_customer(request, order)
     if action == "amend":
         return _amend(request, order)
+    if action == "reorder":
+        try:
+            copy = sales.order_reorder(order=order, actor=request.user)
+        except DomainError as error:
+            return _redisplay(request, order, error_lines(error))
+        messages.success(request, _("Order %(number)s saved as a draft.") % {"number": copy.number})
+        return HttpResponseRedirect(reverse("order_detail", args=[copy.pk]))
     if action not in sales.ORDER_ACTIONS:
         return HttpResponse(status=404)
     try:

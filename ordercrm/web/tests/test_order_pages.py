@@ -234,3 +234,47 @@ def test_customer_360(client, company, rep, customer, staff, stocked):
     assert "33.90" in page
     client.force_login(staff["viewer"])
     assert client.get(reverse("customer_detail", args=[customer.pk])).status_code == 200
+
+
+def test_entry_from_pasted_lines_a_template_and_reorder(client, company, rep, customer, stocked):
+    from ordercrm.sales.models import OrderTemplate
+
+    client.force_login(rep)
+    response = client.post(
+        reverse("order_new"),
+        {
+            "customer": customer.pk,
+            "sku": ["", ""],
+            "quantity": ["", ""],
+            "discount": ["0", "0"],
+            "pasted": "P0\t3\nP1, 2",
+            "action": "paste",
+        },
+    )
+    assert response.status_code == 200
+    assert [(line["sku"], line["quantity"]) for line in response.context["lines"]] == [
+        ("P0", "3"),
+        ("P1", "2"),
+    ]
+    assert response.context["preview"] is not None
+    response = client.post(
+        reverse("order_new"),
+        {"customer": customer.pk, "pasted": "P0 3 extra", "action": "paste"},
+    )
+    assert "1" in " ".join(response.context["errors"])
+    template = OrderTemplate.objects.for_company(company).create(
+        company=company, name="Weekly", lines=[{"product_id": str(stocked[2].pk), "quantity": "5"}]
+    )
+    response = client.get(reverse("order_new"), {"template": template.pk})
+    assert [(line["sku"], line["quantity"]) for line in response.context["lines"]] == [("P2", "5")]
+    order = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": stocked[0], "quantity": 2}],
+    )
+    response = client.post(reverse("order_action", args=[order.pk, "reorder"]), {})
+    assert response.status_code == 302
+    copy = SalesOrder.objects.for_company(company).exclude(pk=order.pk).get()
+    assert copy.status == Status.DRAFT
+    assert copy.customer_id == order.customer_id
