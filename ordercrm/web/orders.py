@@ -419,22 +419,7 @@ def _order_context(request, order):
     }
     if order.status == Status.DRAFT:
         perms["cancel"] = Perm.ORDER_EDIT
-    actions = [
-        a
-        for a in (
-            "submit",
-            "approve",
-            "reject",
-            "request_changes",
-            "reopen",
-            "hold",
-            "release",
-            "close",
-            "resume",
-            "cancel",
-        )
-        if a in possible and access.can(perms[a])
-    ]
+    actions = [a for a in sales.ORDER_ACTIONS if a in possible and access.can(perms[a])]
     if "approve" in actions and not sales_selectors.may_decide(access, order):
         actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
     from ordercrm.billing.models import PaymentMethod
@@ -559,31 +544,57 @@ def _amend(request, order):
             changes.append(change)
     if not changes:
         return _redisplay(request, order, [_("Nothing was changed.")])
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = order.version
-    try:
-        sales.order_amend(
-            order=order,
-            actor=request.user,
-            version=version,
-            lines=changes,
-            reason=request.POST.get("reason", ""),
-        )
-    except DomainError as error:
-        return _redisplay(request, order, error_lines(error))
+    sales.order_amend(
+        order=order,
+        actor=request.user,
+        version=_posted_version(request) or order.version,
+        lines=changes,
+        reason=request.POST.get("reason", ""),
+    )
     messages.success(request, _("The order was amended."))
-    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+    return order
 
 
 def _send_to_customer(request, order):
-    try:
-        sales.order_send_to_customer(order=order, actor=request.user)
-    except DomainError as error:
-        return _redisplay(request, order, error_lines(error))
+    sales.order_send_to_customer(order=order, actor=request.user)
     messages.success(request, _("The order confirmation is on its way to the customer."))
-    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+    return order
+
+
+def _reorder(request, order):
+    copy = sales.order_reorder(order=order, actor=request.user)
+    messages.success(request, _("Order %(number)s saved as a draft.") % {"number": copy.number})
+    return copy
+
+
+def _workflow_action(action: str):
+    def run(request, order):
+        return sales.order_action(
+            order=order,
+            actor=request.user,
+            action=action,
+            version=_posted_version(request),
+            note=request.POST.get("comment", ""),
+        )
+
+    return run
+
+
+def _posted_version(request) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+# Each button of the order page: a function (request, order) → the order to show next (the
+# same one, or a new draft for reorder). A DomainError is shown inline on the order page.
+ORDER_PAGE_ACTIONS = {
+    **{name: _workflow_action(name) for name in sales.ORDER_ACTIONS},
+    "amend": _amend,
+    "email": _send_to_customer,
+    "reorder": _reorder,
+}
 
 
 def _redisplay(request, order, errors):
@@ -596,34 +607,15 @@ def _redisplay(request, order, errors):
 @member_view
 def order_action(request, order_id, action):
     order = sales_selectors.order_get(request.access, order_id)
-    if action == "email":
-        return _send_to_customer(request, order)
-    if action == "amend":
-        return _amend(request, order)
-    if action == "reorder":
-        try:
-            copy = sales.order_reorder(order=order, actor=request.user)
-        except DomainError as error:
-            return _redisplay(request, order, error_lines(error))
-        messages.success(request, _("Order %(number)s saved as a draft.") % {"number": copy.number})
-        return HttpResponseRedirect(reverse("order_detail", args=[copy.pk]))
-    if action not in sales.ORDER_ACTIONS:
+    if action not in ORDER_PAGE_ACTIONS:
         return HttpResponse(status=404)
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
-    try:
-        sales.order_action(
-            order=order,
-            actor=request.user,
-            action=action,
-            version=version,
-            note=request.POST.get("comment", ""),
-        )
+        shown = ORDER_PAGE_ACTIONS[action](request, order)
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))
-    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+    if isinstance(shown, HttpResponse):  # e.g. "nothing was changed", shown inline
+        return shown
+    return HttpResponseRedirect(reverse("order_detail", args=[shown.pk]))
 
 
 @require_POST

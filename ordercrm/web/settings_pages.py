@@ -33,6 +33,7 @@ from ordercrm.sales.models import ApprovalRule, RuleKind
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
+ROW_FORM_KEYS = ("membership", "toggle")
 SECTIONS = (
     ("company", gettext_lazy("Company")),
     ("users", gettext_lazy("Users and roles")),
@@ -158,7 +159,10 @@ def settings_page(request, section: str = "company"):
             done = handler(request, company, request.POST)
         except DomainError as error:
             errors = error_lines(error)
-            form, extra = handler(request, company, None, bound=request.POST)
+            # Redisplay the section's form with what was typed, unless the post came from a
+            # row's own little form (a member's role, a rule's switch).
+            row_post = any(key in request.POST for key in ROW_FORM_KEYS)
+            form, extra = handler(request, company, None, bound=None if row_post else request.POST)
         else:
             if isinstance(done, tuple):  # the form did not validate
                 form, extra = done

@@ -46,6 +46,9 @@ def customer_detail(request, customer_id):
             "customer": customer,
             "contacts": customer_selectors.customer_contacts(customer),
             "addresses": customer_selectors.customer_addresses(customer),
+            "can_order": request.access.can(Perm.ORDER_EDIT),
+            "can_pay": request.access.can(Perm.PAYMENT_EDIT),
+            "can_view_orders": request.access.can(Perm.ORDER_VIEW),
             **_customer_360(request, customer),
         },
     )

@@ -103,7 +103,20 @@ def run_flow(browser, live_server, users, customer, language, labels):
     page.click("button[value=save]")
     page.wait_for_url(ORDER_URL)
     order_url = page.url
-    page.click("button[data-action=submit]")
+    # a second click while the post is in flight is swallowed (the page's submit guard):
+    # a listener added after it sees the first submit go through and the second cancelled
+    with page.expect_navigation(url=ORDER_URL):
+        outcomes = page.evaluate(
+            """() => {
+                const seen = [];
+                document.addEventListener("submit", (e) => seen.push(e.defaultPrevented));
+                const button = document.querySelector("button[data-action=submit]");
+                button.click();
+                button.click();
+                return seen;
+            }"""
+        )
+    assert outcomes == [False, True]
     page.wait_for_load_state()
     assert labels["pending"] in page.inner_text("#order-status")
     shot(page, f"{language}-2-submitted")
@@ -130,6 +143,9 @@ def run_flow(browser, live_server, users, customer, language, labels):
     page.wait_for_load_state()
     assert labels["partially_shipped"] in page.inner_text("#progress")
     shot(page, f"{language}-4-shipped")
+    page.goto(f"{live_server.url}/shipments/")
+    assert "SF1234" in page.inner_text("table.list")
+    assert labels["dispatched"] in page.inner_text("table.list")
     context.close()
     # 4. finance sees the invoice the shipment made, and records a payment
     context = browser.new_context()
@@ -142,6 +158,12 @@ def run_flow(browser, live_server, users, customer, language, labels):
     page.wait_for_load_state()
     assert labels["partially_paid"] in page.inner_text("#progress")
     shot(page, f"{language}-5-paid")
+    page.goto(f"{live_server.url}/receivables/")
+    assert labels["aging"] in page.inner_text("h1")
+    assert customer.name in page.inner_text("table.list")
+    page.goto(f"{live_server.url}/")
+    assert page.locator("section.chart svg").count() == 1
+    shot(page, f"{language}-6-dashboard")
     context.close()
 
 
@@ -151,6 +173,8 @@ ENGLISH = {
     "confirmed": "Confirmed",
     "partially_shipped": "Partially shipped",
     "partially_paid": "Partially paid",
+    "dispatched": "Dispatched",
+    "aging": "Receivables aging",
 }
 CHINESE = {
     "new_order": "新建订单",
@@ -158,6 +182,8 @@ CHINESE = {
     "confirmed": "已确认",
     "partially_shipped": "部分发货",
     "partially_paid": "部分回款",
+    "dispatched": "已发货",
+    "aging": "应收账款账龄",
 }
 
 
