@@ -277,8 +277,20 @@ def main() -> int:
             cursor = page.get("next")
             if not cursor:
                 cursor = None
+        # Progress-axis filters: one the flow's orders match (shipped, the newest), one that
+        # matches nothing, so every one of the orders is checked (the worst case).
+        filtered = {}
+        for name, query in (
+            ("shipped", "fulfilment_status=shipped"),
+            ("no_match", "invoice_status=partially_invoiced"),
+        ):
+            times = [request(base, token, "GET", f"/orders?limit=50&{query}")[2] for _ in range(5)]
+            filtered[name] = percentile(times, 50)
         print(
             f"clients={args.clients} orders={orders_done} bulk_orders={args.bulk} elapsed_s={elapsed:.1f}"
+        )
+        print(
+            "filtered_list_p50_ms " + " ".join(f"{name}={ms:.0f}" for name, ms in filtered.items())
         )
         print(
             f"orders_per_s={orders_done / elapsed:.1f} requests_per_s={len(latencies) / elapsed:.1f} "

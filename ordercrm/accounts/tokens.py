@@ -33,9 +33,22 @@ def token_find(raw: str) -> ApiToken | None:
     return token
 
 
-def token_revoke(*, token: ApiToken, actor) -> None:
-    if actor.pk != token.user_id and not actor.is_superuser:
-        from ordercrm.core.exceptions import NotFound
+def token_revoke(*, token: ApiToken, actor, company=None) -> None:
+    """Revoke a token: its owner may, and so may a user manager of ``company`` when the
+    owner is a member there (a leaked token is stopped by whoever runs the company's users;
+    it stops working everywhere, as the token is the user's). Anyone else: not found."""
+    from ordercrm.core.exceptions import NotFound
 
+    allowed = actor.pk == token.user_id or actor.is_superuser
+    if not allowed and company is not None:
+        from ordercrm.accounts.access import access_for
+        from ordercrm.accounts.models import Membership
+        from ordercrm.core.permissions import Perm
+
+        allowed = (
+            access_for(actor, company).can(Perm.USER_MANAGE)
+            and Membership.objects.filter(company=company, user_id=token.user_id).exists()
+        )
+    if not allowed:
         raise NotFound()
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -33,7 +33,7 @@ from ordercrm.sales.models import ApprovalRule, RuleKind
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
-ROW_FORM_KEYS = ("membership", "toggle")
+ROW_FORM_KEYS = ("membership", "toggle", "revoke")
 SECTIONS = (
     ("company", gettext_lazy("Company")),
     ("users", gettext_lazy("Users and roles")),
@@ -43,6 +43,7 @@ SECTIONS = (
     ("warehouses", gettext_lazy("Warehouses")),
     ("numbering", gettext_lazy("Numbering")),
     ("email_templates", gettext_lazy("Email templates")),
+    ("api_tokens", gettext_lazy("API tokens")),
 )
 DOCUMENT_PREFIXES = {
     "SO": gettext_lazy("Sales orders"),
@@ -135,7 +136,8 @@ class EmailTemplateForm(forms.Form):
 
 
 def _require_admin(access, section: str) -> None:
-    access.require(Perm.USER_MANAGE if section in ("users", "teams") else Perm.SETTINGS_EDIT)
+    user_sections = ("users", "teams", "api_tokens")
+    access.require(Perm.USER_MANAGE if section in user_sections else Perm.SETTINGS_EDIT)
 
 
 def _teams(company):
@@ -157,6 +159,8 @@ def settings_page(request, section: str = "company"):
     if request.method == "POST":
         try:
             done = handler(request, company, request.POST)
+        except NotFound:
+            raise  # an id outside this company: 404, like everywhere else
         except DomainError as error:
             errors = error_lines(error)
             # Redisplay the section's form with what was typed, unless the post came from a
@@ -180,7 +184,7 @@ def settings_page(request, section: str = "company"):
             "errors": errors,
             **extra,
         },
-        status=422 if errors or (request.method == "POST" and form.errors) else 200,
+        status=422 if errors or (request.method == "POST" and form and form.errors) else 200,
     )
 
 
@@ -349,6 +353,26 @@ def _email_templates(request, company, post, bound=None):
     return email_template_set(company=company, actor=request.user, **form.cleaned_data)
 
 
+def _api_tokens(request, company, post, bound=None):
+    """Every member's API tokens (never the secret): a user manager can revoke a leaked one.
+    New tokens are made by each user on their own tokens page, the only place one is shown."""
+    from ordercrm.accounts.models import ApiToken
+    from ordercrm.accounts.tokens import token_revoke
+
+    tokens = (
+        ApiToken.objects.filter(user__memberships__company=company)
+        .select_related("user")
+        .order_by("user__username", "-created_at")
+    )
+    if post and post.get("revoke"):
+        token = tokens.filter(pk=parse_id(post["revoke"])).first()
+        if token is None:
+            raise NotFound()
+        token_revoke(token=token, actor=request.user, company=company)
+        return token
+    return None, {"tokens": tokens}
+
+
 HANDLERS = {
     "company": _company,
     "users": _users,
@@ -358,4 +382,5 @@ HANDLERS = {
     "warehouses": _warehouses,
     "numbering": _numbering,
     "email_templates": _email_templates,
+    "api_tokens": _api_tokens,
 }

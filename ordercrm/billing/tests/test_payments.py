@@ -227,3 +227,38 @@ def test_credit_exposure_uses_billing_balances(
     assert Customer.objects.for_company(company).get(pk=customer.pk).receivable_balance == Decimal(
         "13.00"
     )
+
+
+def test_auto_allocation_pays_the_oldest_due_first_and_keeps_the_rest_as_credit(
+    company, finance, customer, confirmed_order
+):
+    first = confirmed_order("on_order", quantities=(10,))  # 113.00
+    second = confirmed_order("on_order", quantities=(10,))  # 113.00
+    older = Invoice.objects.for_company(company).get(order=first)
+    newer = Invoice.objects.for_company(company).get(order=second)
+    # make the second order's invoice the one due first
+    Invoice.objects.for_company(company).filter(pk=newer.pk).update(
+        due_date=older.due_date - datetime.timedelta(days=10)
+    )
+    payment = pay(company, finance, customer, "150.00", auto_allocate=True)
+    assert fresh(newer).status == InvoiceStatus.PAID
+    assert fresh(older).amount_paid == Decimal("37.00")
+    assert fresh(payment).unallocated == 0
+    assert fresh(first).amount_paid == Decimal("37.00")
+    # more than is open: the open invoice is settled, the rest stays as customer credit
+    payment = pay(company, finance, customer, "100.00", auto_allocate=True)
+    assert fresh(older).status == InvoiceStatus.PAID
+    assert fresh(payment).unallocated == Decimal("24.00")
+    assert Customer.objects.for_company(company).get(pk=customer.pk).advance_balance == Decimal(
+        "24.00"
+    )
+
+
+def test_without_auto_allocation_a_payment_stays_as_credit(
+    company, finance, customer, confirmed_order
+):
+    order = confirmed_order("on_order", quantities=(10,))
+    invoice = Invoice.objects.for_company(company).get(order=order)
+    payment = pay(company, finance, customer, "50.00")
+    assert fresh(invoice).amount_paid == 0
+    assert fresh(payment).unallocated == Decimal("50.00")

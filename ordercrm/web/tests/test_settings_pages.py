@@ -147,3 +147,25 @@ def test_rules_tax_rates_warehouses_numbering_and_email_templates(client, admin,
         == 422
     )
     assert EmailTemplate.all_objects.filter(company=company).count() == 1
+
+
+def test_a_user_manager_revokes_a_members_token_but_not_an_outsiders(
+    client, admin, rep, company, other_company, make_user
+):
+    from ordercrm.accounts.models import ApiToken
+    from ordercrm.accounts.roles import Role
+    from ordercrm.accounts.tokens import token_create
+
+    token, _raw = token_create(user=rep, name="shop sync")
+    outsider = make_user(Role.SALES_REP, other_company, username="elsewhere")
+    foreign, _raw = token_create(user=outsider, name="theirs")
+    client.force_login(admin)
+    url = reverse("settings_section", args=["api_tokens"])
+    page = client.get(url).content.decode()
+    assert "shop sync" in page
+    assert "theirs" not in page
+    assert token.prefix in page
+    assert client.post(url, {"revoke": token.pk}).status_code == 302
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert client.post(url, {"revoke": foreign.pk}).status_code == 404
+    assert ApiToken.objects.get(pk=foreign.pk).revoked_at is None
