@@ -293,14 +293,29 @@ def _posted_lines(request) -> list[dict]:
 
 
 def _entry_context(request, lines, customer_id="", errors=None, preview=None, **extra):
-    access = request.access
+    """What the entry form shows: customers, the product list (code, name, available stock,
+    for the SKU field's suggestions) and, once previewed, each line priced with its stock."""
     from ordercrm.catalog.selectors import product_list
+    from ordercrm.inventory.selectors import availability
 
+    access = request.access
+    products = list(product_list(access)[:1000])
+    preview_lines = list(getattr(preview, "preview_lines", []) or [])
+    stock = availability(
+        access.company,
+        {p.pk for p in products} | {ln.product_id for ln in preview_lines if ln.product_id},
+    )
+    for product in products:
+        product.available = stock[product.pk].available if product.pk in stock else 0
     return {
         "lines": lines,
         "customer_id": customer_id,
         "customers": customer_selectors.customer_list(access)[:500],
-        "products": product_list(access)[:1000],
+        "products": products,
+        "preview_rows": [
+            (ln, stock[ln.product_id].available if ln.product_id in stock else 0)
+            for ln in preview_lines
+        ],
         "errors": errors or [],
         "preview": preview,
         "templates": sales_selectors.order_templates(access, customer_id or None)

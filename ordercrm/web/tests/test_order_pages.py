@@ -278,3 +278,23 @@ def test_entry_from_pasted_lines_a_template_and_reorder(client, company, rep, cu
     copy = SalesOrder.objects.for_company(company).exclude(pk=order.pk).get()
     assert copy.status == Status.DRAFT
     assert copy.customer_id == order.customer_id
+
+
+def test_entry_shows_each_priced_line_with_its_available_stock(client, rep, customer, stocked):
+    client.force_login(rep)
+    response = client.get(reverse("order_new"))
+    assert "Available 100" in response.content.decode()  # in the SKU suggestions
+    response = client.post(
+        reverse("order_new"),
+        {
+            "customer": customer.pk,
+            "sku": ["P0", "P1"],
+            "quantity": ["3", "200"],
+            "discount": ["0", "0"],
+            "action": "preview",
+        },
+    )
+    rows = [(line.product.sku, available) for line, available in response.context["preview_rows"]]
+    assert rows == [("P0", 100), ("P1", 100)]
+    page = response.content.decode()
+    assert 'class="low"' in page  # 200 wanted, 100 available: marked
