@@ -325,6 +325,31 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
     }
 
 
+CUSTOMER_OPTIONS = 50
+
+
+@member_view
+def order_customer_options(request):
+    """The customer choices of order entry for a search (htmx swaps them into the select):
+    up to 50 matches by name, code, tax ID, phone or contact, and the customer already
+    chosen so a search never drops it."""
+    access = request.access
+    access.require(Perm.ORDER_EDIT)
+    chosen = _uuid_or_none(request.GET.get("customer", ""))
+    customers = list(
+        customer_selectors.customer_list(access, search=request.GET.get("customer_q", ""))[
+            :CUSTOMER_OPTIONS
+        ]
+    )
+    if chosen and all(c.pk != chosen for c in customers):
+        customers = [*customer_selectors.customer_list(access).filter(pk=chosen), *customers]
+    return render(
+        request,
+        "web/customer_options.html",
+        {"customers": customers, "customer_id": str(chosen) if chosen else ""},
+    )
+
+
 @member_view
 def order_new(request):
     """Order entry. Buttons: add a line, delete a line, update totals, save as draft."""

@@ -39,6 +39,7 @@ urlpatterns = [
     path("receivables/", billing.aging, name="aging"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
+    path("orders/new/customers", orders.order_customer_options, name="order_customer_options"),
     path("orders/saved-filters/", orders.saved_filter, name="saved_filter"),
     path("orders/export.<str:fmt>", orders.order_export, name="order_export"),
     path("orders/<str:order_id>/", orders.order_detail, name="order_detail"),

@@ -53,6 +53,7 @@ def world(company, admin, make_user, make_customer, products, team):
         "finance": make_user(Role.FINANCE, company, username="fin-b"),
     }
     customer = make_customer(company, actor=users["rep"], name="Shanghai Mingda")
+    make_customer(company, actor=users["rep"], name="Hangzhou Tea House")
     inventory.stock_receive(
         company=company,
         actor=users["warehouse"],
@@ -92,6 +93,9 @@ def run_flow(browser, live_server, users, customer, language, labels):
     page = login(context, live_server, users["rep"].username)
     page.goto(f"{live_server.url}/orders/new/")
     assert labels["new_order"] in page.inner_text("h1")
+    assert page.locator("#customer option").count() == 3  # "choose" and two customers
+    page.fill("#customer-search", "Mingda")  # htmx narrows the choices as one types
+    page.wait_for_function("document.querySelectorAll('#customer option').length === 2")
     page.select_option("#customer", str(customer.pk))
     for index, (sku, quantity) in enumerate([("P0", "4"), ("P1", "2"), ("P2", "1")], start=1):
         page.fill(f"#sku-{index}", sku)

@@ -298,3 +298,18 @@ def test_entry_shows_each_priced_line_with_its_available_stock(client, rep, cust
     assert rows == [("P0", 100), ("P1", 100)]
     page = response.content.decode()
     assert 'class="low"' in page  # 200 wanted, 100 available: marked
+
+
+def test_entry_customer_search_narrows_the_choices_and_keeps_the_chosen_one(
+    client, company, rep, customer, make_customer
+):
+    other = make_customer(company, actor=rep, name="Hangzhou Tea House")
+    client.force_login(rep)
+    url = reverse("order_customer_options")
+    page = client.get(url, {"customer_q": "Hangzhou"}).content.decode()
+    assert "Hangzhou Tea House" in page
+    assert "Shanghai Mingda" not in page
+    page = client.get(url, {"customer_q": "Hangzhou", "customer": customer.pk}).content.decode()
+    assert "Shanghai Mingda" in page  # the chosen one stays, selected
+    assert f'value="{customer.pk}" selected' in page
+    assert str(other.pk) in page
