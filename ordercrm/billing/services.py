@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, Min, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,10 +108,11 @@ def refresh_order(order: SalesOrder) -> None:
     invoices = Invoice.objects.for_company(order.company_id).filter(
         order=order, status__in=(*OPEN_STATUSES, InvoiceStatus.PAID)
     )
-    billed = invoices.filter(kind=InvoiceKind.INVOICE).aggregate(t=Sum("gross_total"))["t"] or ZERO
-    credited = (
-        invoices.filter(kind=InvoiceKind.CREDIT_NOTE).aggregate(t=Sum("gross_total"))["t"] or ZERO
+    totals = invoices.aggregate(
+        billed=Sum("gross_total", filter=Q(kind=InvoiceKind.INVOICE)),
+        credited=Sum("gross_total", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
     )
+    billed, credited = totals["billed"] or ZERO, totals["credited"] or ZERO
     allocated = (
         PaymentAllocation.objects.for_company(order.company_id)
         .filter(invoice__order=order, invoice__kind=InvoiceKind.INVOICE)

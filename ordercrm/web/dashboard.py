@@ -3,7 +3,6 @@ month's sales against last month with a chart."""
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from django.shortcuts import render
@@ -100,7 +99,3 @@ def _change(now, before) -> int | None:
     if not before:
         return None
     return round((now - before) * 100 / before)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
