@@ -359,3 +359,27 @@ def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
     return Invoice.objects.for_company(invoice.company_id).filter(
         credited_invoice=invoice, kind=InvoiceKind.CREDIT_NOTE
     )
+
+
+def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
+    """What this user can do with the invoice now (``issue``, ``cancel``, ``credit``,
+    ``pay``), by the rules the billing services enforce: only a draft is issued; only an
+    invoice with nothing paid or credited is cancelled; issued and paid invoices take credit
+    notes; open ones take payments."""
+    actions = set()
+    is_invoice = invoice.kind == InvoiceKind.INVOICE
+    if access.can(Perm.INVOICE_EDIT):
+        if invoice.status == InvoiceStatus.DRAFT:
+            actions.add("issue")
+        if (
+            is_invoice
+            and invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED)
+            and not invoice.amount_paid
+            and not invoice.amount_credited
+        ):
+            actions.add("cancel")
+        if is_invoice and invoice.status in (*OPEN, InvoiceStatus.PAID):
+            actions.add("credit")
+    if access.can(Perm.PAYMENT_EDIT) and is_invoice and invoice.status in OPEN:
+        actions.add("pay")
+    return actions

@@ -426,16 +426,12 @@ def order_templates(access: Access, customer_id=None):
 def template_entry_lines(access: Access, template_id) -> list[dict]:
     """A template's lines as entry rows (``sku``, ``quantity``), products looked up at once."""
     from ordercrm.catalog.models import Product
+    from ordercrm.sales.models import OrderTemplate
 
-    template = order_templates(access).filter(pk=parse_id(template_id)).first()
-    if template is None:  # a customer's own template is fine too
-        from ordercrm.sales.models import OrderTemplate
-
-        template = (
-            OrderTemplate.objects.for_company(access.company)
-            .filter(pk=parse_id(template_id))
-            .first()
-        )
+    access.require(Perm.ORDER_EDIT)
+    template = (
+        OrderTemplate.objects.for_company(access.company).filter(pk=parse_id(template_id)).first()
+    )
     if template is None:
         raise NotFound(details={"template_id": str(template_id)})
     ids = [line.get("product_id") for line in template.lines if line.get("product_id")]
@@ -451,3 +447,46 @@ def template_entry_lines(access: Access, template_id) -> list[dict]:
         for line in template.lines
         if line.get("product_id")
     ]
+
+
+# The permission each workflow action needs (the services check the same ones); a draft is
+# the rep's own to cancel.
+ACTION_PERMISSIONS = {
+    "submit": Perm.ORDER_EDIT,
+    "approve": Perm.ORDER_APPROVE,
+    "reject": Perm.ORDER_APPROVE,
+    "request_changes": Perm.ORDER_APPROVE,
+    "reopen": Perm.ORDER_EDIT,
+    "hold": Perm.ORDER_HOLD,
+    "release": Perm.ORDER_HOLD,
+    "cancel": Perm.ORDER_CANCEL,
+    "close": Perm.ORDER_CANCEL,
+    "resume": Perm.ORDER_CANCEL,
+}
+
+
+def order_actions(access: Access, order: SalesOrder) -> list[str]:
+    """What this user can do with the order now, for showing only buttons that will work:
+    the workflow actions its status allows and their permission grants (approval ones only
+    when a step is theirs), then ``ship``, ``invoice``, ``pay``, ``amend``, ``email`` and
+    ``reorder`` by the same rules the services apply."""
+    from ordercrm.sales import workflow
+    from ordercrm.sales.workflow import Status
+
+    needed = dict(ACTION_PERMISSIONS)
+    if order.status == Status.DRAFT:
+        needed["cancel"] = Perm.ORDER_EDIT
+    possible = set(workflow.actions_from(order.status))
+    actions = [a for a in workflow.ORDER_ACTIONS if a in possible and access.can(needed[a])]
+    if "approve" in actions and not may_decide(access, order):
+        actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
+    edit = access.can(Perm.ORDER_EDIT)
+    extra = {
+        "ship": order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT),
+        "invoice": order.status in workflow.INVOICEABLE and access.can(Perm.INVOICE_EDIT),
+        "pay": access.can(Perm.PAYMENT_EDIT),
+        "amend": edit and workflow.allowed("amend", order.status),
+        "email": edit and order.status in workflow.SENDABLE,
+        "reorder": edit,
+    }
+    return actions + [name for name, ok in extra.items() if ok]

@@ -1601,8 +1601,7 @@ def order_send_to_customer(*, order: SalesOrder, actor) -> None:
     is retried until delivered. Only a confirmed (or later) order can be sent."""
     access = access_for(actor, order.company)
     access.require(Perm.ORDER_EDIT)
-    sendable = (Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED)
-    if order.status not in sendable:
+    if order.status not in workflow.SENDABLE:
         raise InvalidTransition(
             params={"action": "send", "status": Status(order.status).label},
             details={"status": order.status},
@@ -1654,17 +1653,3 @@ def order_action(
     if action not in calls:
         raise NotFound(details={"action": action})
     return calls[action]()
-
-
-ORDER_ACTIONS = (
-    "submit",
-    "approve",
-    "reject",
-    "request_changes",
-    "reopen",
-    "hold",
-    "release",
-    "close",
-    "resume",
-    "cancel",
-)

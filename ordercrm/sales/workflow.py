@@ -58,6 +58,23 @@ DONE: dict[str, frozenset[str]] = {
 }
 EDITABLE = frozenset({S.DRAFT})
 ACTIONS = tuple(TRANSITIONS)
+# The actions a person starts from a button or an endpoint, in the order they are shown.
+ORDER_ACTIONS = (
+    "submit",
+    "approve",
+    "reject",
+    "request_changes",
+    "reopen",
+    "hold",
+    "release",
+    "close",
+    "resume",
+    "cancel",
+)
+# Where an order confirmation can go (again) to the customer.
+SENDABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.COMPLETED, S.CLOSED})
+# Where invoices can still be made for what was delivered.
+INVOICEABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.CLOSED})
 
 
 def allowed(action: str, status: str) -> bool:

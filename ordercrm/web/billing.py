@@ -70,10 +70,7 @@ def _invoice_page(request, invoice, errors=(), status=200):
             "lines": billing_selectors.invoice_lines(invoice),
             "allocations": billing_selectors.invoice_allocations(invoice),
             "credit_notes": billing_selectors.credit_notes_of(invoice),
-            "can_edit": access.can(Perm.INVOICE_EDIT),
-            "can_pay": access.can(Perm.PAYMENT_EDIT)
-            and invoice.kind == InvoiceKind.INVOICE
-            and invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID),
+            "actions": billing_selectors.invoice_actions(access, invoice),
             "methods": PaymentMethod.choices,
             "errors": errors,
         },
