@@ -29,7 +29,7 @@ run: install
 	$(BIN)/ordercrm serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
