@@ -18,6 +18,15 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parents[1] / "test-artifacts" / "tour"
+# The element reaching furthest right, and what it is: a page is only as wide as that.
+WIDEST = """() => {
+  let best = {right: document.documentElement.scrollWidth, what: "page"};
+  for (const e of document.querySelectorAll("body *")) {
+    const right = e.getBoundingClientRect().right;
+    if (right > best.right) best = {right, what: `${e.tagName.toLowerCase()}.${e.className}`};
+  }
+  return best;
+}"""
 
 
 def main() -> None:
@@ -46,14 +55,21 @@ def main() -> None:
                 page.fill("#id_password", args.password)
                 page.click("button[type=submit]")
                 page.wait_for_load_state()
+                # The user's saved language wins over the browser's: switch it as a user would.
+                with page.expect_navigation():
+                    page.select_option("#language", language.lower())
                 for path in args.paths:
                     response = page.goto(f"{args.base}{path}")
                     page.wait_for_load_state()
                     slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
                     name = OUT / f"{args.username}-{slug}-{language}-{width}.png"
                     page.screenshot(path=str(name), full_page=True)
-                    scroll = page.evaluate("document.documentElement.scrollWidth")
-                    wide = f" OVERFLOWS to {scroll}px" if scroll > width else ""
+                    widest = page.evaluate(WIDEST)
+                    wide = (
+                        f" OVERFLOWS to {widest['right']:.0f}px ({widest['what']})"
+                        if widest["right"] > width + 0.5
+                        else ""
+                    )
                     print(f"{response.status if response else '-'} {name.name}{wide}")
                 context.close()
         browser.close()

@@ -43,6 +43,30 @@ class Formatter:
     def money(self, amount: Decimal, currency: str) -> str:
         return format_currency(amount, currency, locale=self.locale)
 
+    def compact_money(self, amount, currency: str) -> str:
+        """An amount for a chart's axis: ``¥200K`` / ``¥20万``."""
+        from babel.numbers import format_compact_currency
+
+        return format_compact_currency(amount, currency, locale=self.locale, fraction_digits=1)
+
+    def amount(self, amount: Decimal, currency: str) -> str:
+        """An amount in a column whose heading names the currency: separators and the
+        currency's precision, no symbol (``1,234.50``; ``1,235`` for JPY)."""
+        from ordercrm.core.money import currency_decimals
+
+        places = currency_decimals(currency)
+        pattern = "#,##0." + "0" * places if places else "#,##0"
+        return format_decimal(amount, format=pattern, locale=self.locale)
+
+    def price(self, value: Decimal, currency: str) -> str:
+        """A unit price: at least the currency's precision, up to four places when the price
+        has them (``1,280.00``, ``28.60``, ``0.0125``)."""
+        from ordercrm.core.money import currency_decimals
+
+        places = currency_decimals(currency)
+        pattern = "#,##0." + "0" * places + "#" * max(0, 4 - places)
+        return format_decimal(value, format=pattern, locale=self.locale)
+
     def quantity(self, value: Decimal) -> str:
         # Drop trailing zeros (2.0000 → 2) but keep significant decimals (2.5).
         normalized = value.normalize() if value == value.to_integral() else value
@@ -54,6 +78,24 @@ class Formatter:
         if isinstance(value, datetime.datetime):
             value = value.date()
         return babel_format_date(value, format="long", locale=self.locale)
+
+    def moment(self, value: datetime.datetime | None) -> str:
+        """A point in time, in the current time zone, to the minute."""
+        if value is None:
+            return ""
+        from babel.dates import format_time
+        from django.utils import timezone
+
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        day = babel_format_date(value.date(), format="medium", locale=self.locale)
+        return f"{day} {format_time(value, 'HH:mm', locale=self.locale)}"
+
+    def month_short(self, value: datetime.date) -> str:
+        """A month's short name alone (``Jul`` / ``7月``)."""
+        from babel.dates import format_skeleton
+
+        return format_skeleton("MMM", value, locale=self.locale)
 
     def month(self, value: datetime.date) -> str:
         """A month and year in the locale's short form, e.g. ``Nov 2026`` / ``2026年11月``."""

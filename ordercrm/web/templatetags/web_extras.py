@@ -13,3 +13,65 @@ def get_item(mapping, key):
 def sum_of(values):
     """``{{ amounts|sum_of }}`` — the sum of a list of Decimals (0 for an empty list)."""
     return sum(values or [], 0)
+
+
+# Numbers, money and dates on pages go through the same Babel formatter as the documents,
+# in the viewer's language (the active translation), so a page and its PDF agree.
+def _formatter():
+    from django.utils import translation
+
+    from ordercrm.core.documents import Formatter
+
+    return Formatter(translation.get_language())
+
+
+def _blank(value) -> bool:
+    return value is None or value == ""
+
+
+@register.filter
+def money(value, currency):
+    """``{{ order.gross_total|money:order.currency }}`` → ``CN¥1,234.50`` / ``US$12.00``."""
+    return "" if _blank(value) else _formatter().money(value, currency)
+
+
+@register.filter
+def amount(value, currency):
+    """An amount under a heading that names the currency: ``1,234.50``."""
+    return "" if _blank(value) else _formatter().amount(value, currency)
+
+
+@register.filter
+def price(value, currency):
+    """A unit price: the currency's precision, up to four places (``1,280.00``, ``0.0125``)."""
+    return "" if _blank(value) else _formatter().price(value, currency)
+
+
+@register.filter
+def qty(value):
+    """A quantity without trailing zeros (``2``, ``2.5``, ``1,000``)."""
+    return "" if _blank(value) else _formatter().quantity(value)
+
+
+@register.filter
+def day(value):
+    """A date in the viewer's locale (``December 2, 2026`` / ``2026年12月2日``)."""
+    return "" if _blank(value) else _formatter().date(value)
+
+
+@register.filter
+def moment(value):
+    """A time to the minute in the viewer's locale (``Dec 2, 2026, 14:05``)."""
+    return "" if _blank(value) else _formatter().moment(value)
+
+
+@register.filter
+def pct(value):
+    """A percentage (``12.5%``)."""
+    return "" if _blank(value) else _formatter().percent(value)
+
+
+@register.filter
+def month(value):
+    """A month and year (``Nov 2026`` / ``2026年11月``)."""
+    return "" if _blank(value) else _formatter().month(value)

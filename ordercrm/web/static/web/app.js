@@ -20,3 +20,34 @@ window.addEventListener("pageshow", () => {
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
   });
 });
+
+// On a phone a table's rows become cards (see app.css; order entry has its own layout): each cell is labelled with its
+// column's heading, and an input in a cell without a label of its own is named by it too.
+// Without script the table scrolls in its own box instead.
+document.documentElement.classList.add("js");
+function labelTables(root) {
+  root.querySelectorAll("table.list:not(.compact):not(.lines)").forEach((table) => {
+    const headings = [];
+    table.querySelectorAll("thead tr:first-child > th").forEach((th) => {
+      const span = th.colSpan || 1;
+      for (let i = 0; i < span; i += 1) headings.push(th.textContent.trim());
+    });
+    if (!headings.length) return;
+    table.querySelectorAll("tbody tr, tfoot tr").forEach((row) => {
+      let column = 0;
+      Array.from(row.children).forEach((cell) => {
+        const heading = headings[column];
+        column += cell.colSpan || 1;
+        if (!heading || cell.colSpan >= headings.length) return;
+        cell.dataset.label = heading;
+        cell.querySelectorAll("input, select, textarea").forEach((field) => {
+          const labelled = field.labels && field.labels.length;
+          if (!labelled && !field.getAttribute("aria-label")) field.setAttribute("aria-label", heading);
+        });
+      });
+    });
+    table.classList.add("labelled");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelTables(document));
+document.addEventListener("htmx:afterSwap", () => labelTables(document));
