@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -20,12 +22,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from ordercrm.accounts.access import access_for, companies_of
 from ordercrm.accounts.tokens import token_find
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.ids import parse_id
-from ordercrm.core.money import plain
+from ordercrm.core.money import plain, to_decimal
 
 
 class TokenAuth(HttpBearer):
@@ -140,21 +143,79 @@ def on_http_error(request, exc: HttpError):
 
 
 # ---------------------------------------------------------------- values
+#
+# The types of the output schemas: each reads only a value of the right kind (anything else
+# fails the response's validation) and writes it in the contract's text form.
 
 
-def dec(value: Decimal | None, *, quantity: bool = False) -> str | None:
-    """Amounts keep their scale ("1234.50"); quantities drop trailing zeros ("2.5")."""
-    if value is None:
-        return None
-    return plain(value) if quantity else str(value)
+def _exact_decimal(value: object) -> Decimal:
+    try:
+        return to_decimal(value)  # Decimal, int or str; never float, bool or NaN
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None  # a validation error, so ``X | None`` tries None
 
 
-def iso(value) -> str | None:
-    return value.isoformat() if value else None
+def _id_text(value: object) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and value:
+        return value
+    raise ValueError(f"not an id: {value!r}")
 
 
-def uid(value) -> str | None:
-    return str(value) if value else None
+_DECIMAL_TEXT = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_exact_decimal),
+    PlainSerializer(lambda value: format(value, "f"), return_type=str),
+    WithJsonSchema(
+        {
+            **_DECIMAL_TEXT,
+            "description": "A decimal string that keeps its scale.",
+            "examples": ["1234.50"],
+        }
+    ),
+]
+"""Money as a decimal string that keeps its scale: ``"1234.50"``."""
+
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_exact_decimal),
+    PlainSerializer(plain, return_type=str),
+    WithJsonSchema(
+        {
+            **_DECIMAL_TEXT,
+            "description": "A decimal string without trailing zeros.",
+            "examples": ["2.5"],
+        }
+    ),
+]
+"""Quantities, unit prices, percentages and rates without trailing zeros: ``"2.5"``."""
+
+Id = Annotated[str, BeforeValidator(_id_text), WithJsonSchema({"type": "string", "format": "uuid"})]
+DateTime = Annotated[
+    datetime.datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Date = Annotated[
+    datetime.date,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class Loaded:
+    """``obj`` read through, with attributes a selector loaded for the response (a
+    shipment's lines, say), so an output schema reads them instead of a related manager."""
+
+    def __init__(self, obj: Any, **loaded: Any):
+        self._obj = obj
+        self.__dict__.update(loaded)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
 
 
 # ---------------------------------------------------------------- pagination
@@ -184,9 +245,17 @@ def _cursor_position(cursor: str) -> tuple[datetime.datetime, Any]:
 
 
 def page(
-    queryset: QuerySet, limit: int, cursor: str | None, serialize, *, ascending: bool = False
+    queryset: QuerySet,
+    limit: int,
+    cursor: str | None,
+    *,
+    ascending: bool = False,
+    page_rows: Callable[[list], list] | None = None,
 ) -> dict[str, Any]:
-    """Keyset pagination on (created_at, id): stable under inserts, one query per page."""
+    """Keyset pagination on (created_at, id): stable under inserts, one query per page.
+
+    The items are the page's objects (``page_rows`` may turn the whole page into others in a
+    fixed number of queries); the route's output schema writes them."""
     limit = max(1, min(limit or 50, MAX_LIMIT))
     if ascending:
         queryset = queryset.order_by("created_at", "id")
@@ -198,14 +267,16 @@ def page(
             queryset = queryset.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=last_id))
         else:
             queryset = queryset.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last_id))
-    rows = list(queryset[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page_of = list(queryset[: limit + 1])
+    more = len(page_of) > limit
+    page_of = page_of[:limit]
     next_cursor = (
-        _encode([rows[-1].created_at.isoformat(), str(rows[-1].pk)]) if more and rows else None
+        _encode([page_of[-1].created_at.isoformat(), str(page_of[-1].pk)])
+        if more and page_of
+        else None
     )
     return {
-        "items": [serialize(row) for row in rows],
+        "items": page_rows(page_of) if page_rows else page_of,
         "limit": limit,
         "cursor": cursor or None,
         "next": next_cursor,

@@ -67,6 +67,15 @@ def order_list(
     return orders.order_by("-created_at", "-id")
 
 
+# The progress rule in SQL, shared by the list filters and the list summaries: a line counts
+# when it is goods with something left to deliver; per axis, what it has progressed by.
+_GOODS = {"kind": LineKind.PRODUCT, "quantity__gt": F("qty_closed")}
+_PROGRESSED = {
+    "fulfilment": F("qty_shipped"),
+    "invoicing": F("qty_invoiced") - F("qty_credited"),
+}
+
+
 def _unknown_progress(axis: str, value: str) -> ValidationFailed:
     return ValidationFailed(
         _("Unknown status “%(value)s”; use one of: %(choices)s."),
@@ -84,14 +93,8 @@ def _filter_progress(orders, fulfilment, invoicing, payment):
             continue
         if value not in PROGRESS_VALUES[axis]:
             raise _unknown_progress(axis, value)
-        goods = SalesOrderLine.all_objects.filter(
-            order=OuterRef("pk"), kind=LineKind.PRODUCT, quantity__gt=F("qty_closed")
-        )
-        if axis == "fulfilment":
-            progressed = F("qty_shipped")
-        else:
-            progressed = F("qty_invoiced") - F("qty_credited")
-        goods = goods.annotate(progressed=progressed)
+        goods = SalesOrderLine.all_objects.filter(order=OuterRef("pk"), **_GOODS)
+        goods = goods.annotate(progressed=_PROGRESSED[axis])
         any_started = Exists(goods.filter(progressed__gt=0))
         any_open = Exists(goods.filter(progressed__lt=F("quantity") - F("qty_closed")))
         if value == PROGRESS_VALUES[axis][0]:
@@ -176,17 +179,102 @@ def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any 
         [i > 0 for i in invoiced],
         ("not_invoiced", "partially_invoiced", "invoiced"),
     )
-    paid = Decimal(paid or 0)
-    total = order.gross_total
+    return Progress(fulfilment, invoicing, _payment_axis(Decimal(paid or 0), order.gross_total))
+
+
+def _payment_axis(paid, total) -> str:
     if paid <= 0:
-        payment = "unpaid"
-    elif paid < total:
-        payment = "partially_paid"
-    elif paid == total:
-        payment = "paid"
-    else:
-        payment = "overpaid"
-    return Progress(fulfilment, invoicing, payment)
+        return "unpaid"
+    if paid < total:
+        return "partially_paid"
+    return "paid" if paid == total else "overpaid"
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """What a list shows of an order: the order's own fields (read through), its line count,
+    progress and approval steps. ``lines`` is set on the detail only (``order_detail``)."""
+
+    order: SalesOrder
+    line_count: int
+    progress: Progress
+    approvals: list
+    lines: list[SalesOrderLine] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.order, name)
+
+
+def order_summaries(orders: list[SalesOrder]) -> list[OrderSummary]:
+    """Line count, progress and approval steps of each order in two queries, whatever the
+    number of orders and of their lines (no line is loaded): the progress axes are counted
+    in SQL with the rule ``_filter_progress`` filters on, which is ``order_progress``'s."""
+    from django.db.models import Count
+
+    from ordercrm.sales.models import OrderApproval
+
+    if not orders:
+        return []
+    ids = [o.pk for o in orders]
+    goods = Q(**_GOODS)
+    due = F("quantity") - F("qty_closed")
+    counts = {
+        row["order_id"]: row
+        for row in SalesOrderLine.all_objects.filter(order_id__in=ids)
+        .annotate(**{f"{axis}_progressed": progressed for axis, progressed in _PROGRESSED.items()})
+        .values("order_id")
+        .annotate(
+            lines=Count("id"),
+            goods=Count("id", filter=goods),
+            **{
+                f"{axis}_{state}": Count("id", filter=goods & condition)
+                for axis in _PROGRESSED
+                for state, condition in (
+                    ("started", Q(**{f"{axis}_progressed__gt": 0})),
+                    ("open", Q(**{f"{axis}_progressed__lt": due})),
+                )
+            },
+        )
+        .order_by()
+    }
+    steps: dict = {}
+    for approval in (
+        OrderApproval.objects.for_company(orders[0].company_id)
+        .filter(order_id__in=ids)
+        .order_by("created_at", "level")
+    ):
+        steps.setdefault(approval.order_id, []).append(approval)
+    summaries = []
+    for order in orders:
+        row = counts.get(order.pk, {})
+        axes = {}
+        for axis in _PROGRESSED:
+            names = PROGRESS_VALUES[axis]
+            if row.get("goods") and not row[f"{axis}_open"]:
+                axes[axis] = names[2]
+            else:
+                axes[axis] = names[1] if row.get(f"{axis}_started") else names[0]
+        progress = Progress(
+            axes["fulfilment"],
+            axes["invoicing"],
+            _payment_axis(order.amount_paid, order.gross_total),
+        )
+        summaries.append(
+            OrderSummary(order, row.get("lines", 0), progress, steps.get(order.pk, []))
+        )
+    return summaries
+
+
+def order_detail(order: SalesOrder) -> OrderSummary:
+    """An order with all its lines (in position order), progress and approval steps."""
+    lines = order_lines(order)
+    return OrderSummary(
+        order,
+        len(lines),
+        order_progress(order, lines, paid=order.amount_paid),
+        list(order_approvals(order)),
+        lines,
+    )
 
 
 @dataclass(frozen=True)

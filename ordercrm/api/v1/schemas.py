@@ -1,11 +1,20 @@
-"""Request and response shapes of API v1 (they make the OpenAPI document)."""
+"""Request and response shapes of API v1 (they make the OpenAPI document).
+
+Every response is written by its output schema (``…Out``) from the objects the selectors
+and services return: resolvers pick the values, the value types (``Amount``, ``Quantity``,
+``Id``, ``DateTime``, ``Date``) accept only a value of the right kind and write it in the
+contract's text form, so a wrong value fails loudly instead of reaching the wire."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
+
+from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
+from ordercrm.core.money import ZERO
 
 
 class ErrorBody(Schema):
@@ -54,14 +63,18 @@ class Page(Schema):
 
 
 class MembershipOut(Schema):
-    company_id: str
+    company_id: Id
     company_code: str
     role: str
     record_scope: str
 
+    @staticmethod
+    def resolve_company_code(obj) -> str:
+        return obj.company.code
+
 
 class MeOut(Schema):
-    id: str
+    id: Id
     username: str
     name: str
     email: str
@@ -70,9 +83,23 @@ class MeOut(Schema):
     permissions: list[str]
     memberships: list[MembershipOut]
 
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return obj.get_full_name()
+
+    @staticmethod
+    def resolve_company(obj, context) -> str:
+        return context["request"].company.code
+
+    @staticmethod
+    def resolve_permissions(obj, context) -> list[str]:
+        from ordercrm.accounts.roles import ROLE_PERMISSIONS
+
+        return sorted(ROLE_PERMISSIONS.get(context["request"].access.role, ()))
+
 
 class CustomerOut(Schema):
-    id: str
+    id: Id
     code: str
     name: str
     kind: str
@@ -81,11 +108,11 @@ class CustomerOut(Schema):
     email: str
     phone: str
     tax_id: str
-    credit_limit: str | None = None
+    credit_limit: Amount | None = None
     credit_hold: bool
-    receivable_balance: str
+    receivable_balance: Amount
     version: int
-    created_at: str
+    created_at: DateTime
 
 
 class CustomerPage(Page):
@@ -137,7 +164,7 @@ class CustomerPatch(Schema):
 
 
 class ContactOut(Schema):
-    id: str
+    id: Id
     name: str
     title: str
     email: str
@@ -167,7 +194,7 @@ class ContactIn(Schema):
 
 
 class AddressOut(Schema):
-    id: str
+    id: Id
     kind: str
     recipient: str
     phone: str
@@ -207,15 +234,23 @@ class AddressIn(Schema):
 
 
 class ProductOut(Schema):
-    id: str
+    id: Id
     sku: str
     name: str
     unit: str
-    list_price: str
-    tax_rate: str | None = None
+    list_price: Amount
+    tax_rate: Quantity | None = None
     is_stock_tracked: bool
     is_active: bool
-    created_at: str
+    created_at: DateTime
+
+    @staticmethod
+    def resolve_unit(obj) -> str:
+        return obj.unit.code if obj.unit_id else ""
+
+    @staticmethod
+    def resolve_tax_rate(obj):
+        return obj.tax_rate.rate if obj.tax_rate_id else None
 
 
 class ProductPage(Page):
@@ -223,27 +258,35 @@ class ProductPage(Page):
 
 
 class PriceListOut(Schema):
-    id: str
+    id: Id
     name: str
     currency: str
     is_default: bool
 
 
 class WarehouseOut(Schema):
-    id: str
+    id: Id
     code: str
     name: str
     sequence: int
 
 
 class StockOut(Schema):
-    product_id: str
+    product_id: Id
     sku: str
-    warehouse_id: str
+    warehouse_id: Id
     warehouse: str
-    on_hand: str
-    reserved: str
-    available: str
+    on_hand: Quantity
+    reserved: Quantity
+    available: Quantity
+
+    @staticmethod
+    def resolve_sku(obj) -> str:
+        return obj.product.sku
+
+    @staticmethod
+    def resolve_warehouse(obj) -> str:
+        return obj.warehouse.code
 
 
 class StockLineIn(Schema):
@@ -275,15 +318,15 @@ class StockIn(Schema):
 
 
 class MoveOut(Schema):
-    id: str
+    id: Id
     kind: str
-    product_id: str
-    warehouse_id: str
-    quantity: str
-    balance_after: str
+    product_id: Id
+    warehouse_id: Id
+    quantity: Quantity
+    balance_after: Quantity
     reference: str
     reason: str
-    created_at: str
+    created_at: DateTime
 
 
 # ---------------------------------------------------------------- orders
@@ -356,26 +399,53 @@ class OrderPatch(Schema):
 
 
 class OrderLineOut(Schema):
-    id: str
+    """One line of an order. Section and note lines carry text only: their numbers (quantity,
+    prices, amounts and counters) are ``null``. ``quantity_backordered`` is ``"0"`` for a
+    product that is not stock-tracked (a service)."""
+
+    id: Id
     position: int
-    kind: str
-    product_id: str | None = None
+    kind: Literal["product", "section", "note"]
+    product_id: Id | None = None
     sku: str | None = None
     description: str
-    quantity: str
-    unit_price: str
-    discount_percent: str
-    tax_rate: str
-    net: str
-    tax: str
-    gross: str
-    quantity_reserved: str
-    quantity_backordered: str
-    quantity_shipped: str
-    quantity_returned: str
-    quantity_invoiced: str
-    quantity_credited: str
-    quantity_closed: str
+    quantity: Quantity | None
+    unit_price: Quantity | None
+    discount_percent: Quantity | None
+    tax_rate: Quantity | None = Field(validation_alias="tax_percent")
+    net: Amount | None
+    tax: Amount | None
+    gross: Amount | None
+    quantity_reserved: Quantity | None = Field(validation_alias="qty_reserved")
+    quantity_backordered: Quantity | None
+    quantity_shipped: Quantity | None = Field(validation_alias="qty_shipped")
+    quantity_returned: Quantity | None = Field(validation_alias="qty_returned")
+    quantity_invoiced: Quantity | None = Field(validation_alias="qty_invoiced")
+    quantity_credited: Quantity | None = Field(validation_alias="qty_credited")
+    quantity_closed: Quantity | None = Field(validation_alias="qty_closed")
+
+    @staticmethod
+    def resolve_sku(obj) -> str | None:
+        return obj.product.sku if obj.product_id else None
+
+    @staticmethod
+    def resolve_quantity_backordered(obj):
+        tracked = obj.kind == "product" and obj.product_id and obj.product.is_stock_tracked
+        return obj.backordered if tracked else ZERO
+
+    @model_validator(mode="after")
+    def _text_lines_have_no_numbers(self):
+        if self.kind != "product":
+            for name in _LINE_NUMBERS:
+                setattr(self, name, None)
+        return self
+
+
+_LINE_NUMBERS = [
+    name
+    for name in OrderLineOut.model_fields
+    if name.startswith(("quantity", "unit_", "discount_", "tax", "net", "gross"))
+]
 
 
 class ApprovalStepOut(Schema):
@@ -383,8 +453,8 @@ class ApprovalStepOut(Schema):
     role: str
     approver_ids: list[str]
     status: str
-    decided_by: str | None = None
-    decided_at: str | None = None
+    decided_by: Id | None = Field(None, validation_alias="decided_by_id")
+    decided_at: DateTime | None = None
 
 
 class ApprovalStateOut(Schema):
@@ -399,38 +469,74 @@ class ProgressOut(Schema):
     label: str
 
 
-class OrderOut(Schema):
-    id: str
+class OrderSummaryOut(Schema):
+    """An order as lists show it: header, totals, progress, approval and the number of
+    lines (``GET /orders/{id}`` or ``/orders/{id}/lines`` has the lines)."""
+
+    id: Id
     number: str
     status: str
-    customer_id: str
+    customer_id: Id
     customer_name: str
-    salesperson_id: str | None = None
+    salesperson_id: Id | None = None
     currency: str
-    exchange_rate: str | None = None
-    order_date: str
-    requested_delivery_date: str | None = None
+    exchange_rate: Quantity | None = None
+    order_date: Date
+    requested_delivery_date: Date | None = Field(None, validation_alias="requested_date")
     customer_reference: str
     invoicing_policy: str
-    warehouse_id: str | None = None
-    total_net: str
-    total_tax: str
-    total_gross: str
-    amount_invoiced: str
-    amount_paid: str
+    warehouse_id: Id | None = None
+    total_net: Amount = Field(validation_alias="net_total")
+    total_tax: Amount = Field(validation_alias="tax_total")
+    total_gross: Amount = Field(validation_alias="gross_total")
+    amount_invoiced: Amount
+    amount_paid: Amount
     version: int
     revision: int
-    created_at: str
-    fulfilment_status: str | None = None
-    invoice_status: str | None = None
-    payment_status: str | None = None
+    created_at: DateTime
+    fulfilment_status: Literal["not_shipped", "partially_shipped", "shipped"]
+    invoice_status: Literal["not_invoiced", "partially_invoiced", "invoiced"]
+    payment_status: Literal["unpaid", "partially_paid", "paid", "overpaid"]
     approval: ApprovalStateOut
-    lines: list[OrderLineOut] | None = None
+    line_count: int
     warnings: list[dict[str, Any]] = []
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_fulfilment_status(obj) -> str:
+        return obj.progress.fulfilment
+
+    @staticmethod
+    def resolve_invoice_status(obj) -> str:
+        return obj.progress.invoicing
+
+    @staticmethod
+    def resolve_payment_status(obj) -> str:
+        return obj.progress.payment
+
+    @staticmethod
+    def resolve_approval(obj) -> dict:
+        reasons = []
+        if obj.status == "pending_approval" and obj.status_reason.startswith("["):
+            reasons = json.loads(obj.status_reason)
+        return {"reasons": reasons, "steps": obj.approvals}
+
+    @staticmethod
+    def resolve_warnings(obj) -> list:
+        return getattr(obj, "warnings", [])
+
+
+class OrderOut(OrderSummaryOut):
+    """An order with all its lines."""
+
+    lines: list[OrderLineOut]
 
 
 class OrderPage(Page):
-    items: list[OrderOut]
+    items: list[OrderSummaryOut]
 
 
 class ActionIn(Schema):
@@ -478,21 +584,35 @@ class AmendIn(Schema):
 
 
 class TimelineOut(Schema):
-    at: str
+    at: DateTime
     kind: str
     actor: str | None = None
     title: str
     details: Any = None
 
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return obj.actor.username if obj.actor else None
+
+    @staticmethod
+    def resolve_details(obj):
+        from ordercrm.core.audit import json_value
+
+        return json_value(obj.details)
+
 
 class ApprovalOut(Schema):
-    order: OrderOut
+    order: OrderSummaryOut
     reasons: list[dict[str, Any]]
     level: int
-    margin_percent: str | None = None
-    credit_exposure: str | None = None
-    credit_limit: str | None = None
+    margin_percent: Amount | None = None
+    credit_exposure: Amount | None = None
+    credit_limit: Amount | None = None
     stock_shortfall: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_level(obj) -> int:
+        return obj.approvals[0].level
 
 
 # ---------------------------------------------------------------- shipments, billing
@@ -537,22 +657,24 @@ class DispatchIn(Schema):
 
 
 class ShipmentLineOut(Schema):
-    id: str
-    order_line_id: str
-    quantity: str
-    qty_returned: str
+    id: Id
+    order_line_id: Id
+    quantity: Quantity
+    qty_returned: Quantity
 
 
 class ShipmentOut(Schema):
-    id: str
+    """A shipment; ``lines`` is set where one shipment is read, ``null`` in lists."""
+
+    id: Id
     number: str
-    order_id: str
+    order_id: Id
     status: str
     carrier: str
     tracking_number: str
-    dispatched_at: str | None = None
-    created_at: str
-    lines: list[ShipmentLineOut] | None = None
+    dispatched_at: DateTime | None = None
+    created_at: DateTime
+    lines: list[ShipmentLineOut] | None = Field(None, validation_alias="loaded_lines")
 
 
 class InvoiceIn(Schema):
@@ -597,35 +719,37 @@ class CreditNoteIn(Schema):
 
 
 class InvoiceLineOut(Schema):
-    id: str
-    order_line_id: str
+    id: Id
+    order_line_id: Id
     description: str
-    quantity: str
-    unit_price: str
-    net: str
-    tax: str
-    gross: str
-    qty_credited: str
+    quantity: Quantity
+    unit_price: Quantity
+    net: Amount
+    tax: Amount
+    gross: Amount
+    qty_credited: Quantity
 
 
 class InvoiceOut(Schema):
-    id: str
+    """An invoice or credit note; ``lines`` is set where one is read, ``null`` in lists."""
+
+    id: Id
     kind: str
     number: str
     status: str
-    order_id: str
-    customer_id: str
+    order_id: Id
+    customer_id: Id
     currency: str
-    issue_date: str | None = None
-    due_date: str | None = None
-    net_total: str
-    tax_total: str
-    gross_total: str
-    amount_paid: str
-    amount_credited: str
-    open_amount: str
-    created_at: str
-    lines: list[InvoiceLineOut] | None = None
+    issue_date: Date | None = None
+    due_date: Date | None = None
+    net_total: Amount
+    tax_total: Amount
+    gross_total: Amount
+    amount_paid: Amount
+    amount_credited: Amount
+    open_amount: Amount
+    created_at: DateTime
+    lines: list[InvoiceLineOut] | None = Field(None, validation_alias="loaded_lines")
 
 
 class InvoicePage(Page):
@@ -672,18 +796,18 @@ class PaymentIn(Schema):
 
 
 class PaymentOut(Schema):
-    id: str
+    id: Id
     number: str
-    customer_id: str
-    order_id: str | None = None
+    customer_id: Id
+    order_id: Id | None = None
     method: str
-    amount: str
+    amount: Amount
     currency: str
-    received_on: str
+    received_on: Date
     reference: str
-    amount_allocated: str
-    unallocated: str
-    created_at: str
+    amount_allocated: Amount
+    unallocated: Amount
+    created_at: DateTime
 
 
 class PaymentPage(Page):
@@ -691,12 +815,12 @@ class PaymentPage(Page):
 
 
 class EventOut(Schema):
-    id: str
+    id: Id
     type: str
     entity_type: str
     entity_id: str
     payload: dict[str, Any]
-    created_at: str
+    created_at: DateTime
 
 
 class EventPage(Page):
@@ -721,9 +845,21 @@ class WebhookIn(Schema):
 
 
 class WebhookOut(Schema):
-    id: str
+    id: Id
     url: str
     event_types: list[str]
     description: str
     is_active: bool
     secret: str | None = None
+
+    @staticmethod
+    def resolve_secret(obj) -> None:
+        return None  # shown once, at creation (WebhookCreatedOut)
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str
+
+    @staticmethod
+    def resolve_secret(obj) -> str:
+        return obj.secret

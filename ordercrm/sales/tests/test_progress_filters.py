@@ -1,5 +1,6 @@
-"""The list filters on the progress axes (SQL) agree with ``order_progress`` (Python) on
-every order, over many random combinations of line counters."""
+"""The list filters on the progress axes (SQL) and the list summaries (SQL counts) agree
+with ``order_progress`` (Python) on every order, over many random combinations of line
+counters."""
 
 import random
 from decimal import Decimal
@@ -10,7 +11,7 @@ from django.db.models import F
 from ordercrm.accounts.access import access_for
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
-from ordercrm.sales.selectors import PROGRESS_VALUES, order_list, order_progress
+from ordercrm.sales.selectors import PROGRESS_VALUES, order_list, order_progress, order_summaries
 
 
 def _scramble(order, rng: random.Random) -> None:
@@ -58,6 +59,12 @@ def test_progress_filters_match_the_python_rule(company, rep, make_order):
                 seen_values.add(value)
     # the random data reaches every value of every axis, so the comparison means something
     assert seen_values == {v for values in PROGRESS_VALUES.values() for v in values}
+    # the list summaries count the same rule in SQL, without loading a line
+    summaries = order_summaries(list(order_list(access)))
+    assert {x.order.pk: x.progress for x in summaries} == expected
+    assert {x.order.pk: x.line_count for x in summaries} == {
+        pk: SalesOrderLine.all_objects.filter(order_id=pk).count() for pk in expected
+    }
 
 
 def test_filters_combine(company, rep, make_order):
