@@ -727,3 +727,34 @@ class WebhookOut(Schema):
     description: str
     is_active: bool
     secret: str | None = None
+
+
+# ---------------------------------------------------------------- exchange rates (slice: money)
+
+
+class ExchangeRateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"currency": "USD", "date": "2026-03-02", "rate": "7.1012"}]
+        }
+    )
+
+    currency: str = Field(description="ISO 4217 code of the foreign currency.")
+    date: str = Field(description="YYYY-MM-DD: the rate applies from this date on.")
+    rate: str = Field(
+        description="Company currency per one unit of the currency: above 0, at most 1000000, "
+        "at most 8 decimals."
+    )
+
+
+class ExchangeRateOut(Schema):
+    id: str
+    currency: str
+    date: str
+    rate: str
+    set_by: str | None = None
+    created_at: str
+
+
+class ExchangeRatePage(Page):
+    items: list[ExchangeRateOut]
