@@ -201,7 +201,8 @@ def test_a_missing_rate_names_the_currency_the_date_and_who_can_set_it(
         "date": today.isoformat(),
         "set_by_roles": ["admin", "finance"],
     }
-    assert "USD" in raised.value.text and today.isoformat() in raised.value.text
+    assert "USD" in raised.value.text
+    assert today.isoformat() in raised.value.text
     assert (fresh(order).status, fresh(order).exchange_rate) == (Status.DRAFT, None)
 
 
@@ -426,9 +427,10 @@ def test_default_rules_stop_giveaways_over_services_and_api(
         {"customer_id": str(customer.pk), "lines": [{k: str(v) for k, v in line.items()}]},
     )
     assert status == 201
-    status, submitted = call(
+    status, _body = call(
         "post", f"/orders/{created['id']}/submit", bearer(rep), {"version": created["version"]}
     )
+    assert status == 200
     for result in (fresh(order), SalesOrder.objects.for_company(company).get(pk=created["id"])):
         if reason is None:
             assert result.status == Status.CONFIRMED
@@ -577,7 +579,8 @@ def test_rates_on_the_settings_page(client, company, finance, rep, today):
     assert "The company currency always has the rate 1." in response.content.decode()
     assert rates(company) == [("USD", today, Decimal("7.1"))]
     page = client.get(url).content.decode()
-    assert "7.1" in page and "fin" in page
+    assert "7.1" in page
+    assert "fin" in page
     row = ExchangeRate.objects.for_company(company).get()
     assert client.post(url, {"delete_rate": str(row.pk)}).status_code == 302
     assert rates(company) == []
