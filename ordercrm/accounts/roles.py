@@ -44,6 +44,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.STOCK_VIEW,
             P.REPORT_VIEW,
             P.AUDIT_VIEW,
+            # A manager may quote a negotiated rate; beyond the company's tolerance it still
+            # needs finance's approval (sales.approvals).
+            P.EXCHANGE_RATE_OVERRIDE,
         }
     ),
     Role.SALES_REP: frozenset(
@@ -61,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.CREDIT_CONTROL,
             P.REPORT_VIEW,
             P.AUDIT_VIEW,
+            P.EXCHANGE_RATE_EDIT,
+            P.EXCHANGE_RATE_OVERRIDE,
         }
     ),
     Role.WAREHOUSE: frozenset(

@@ -173,6 +173,7 @@ COMPANY_SETTINGS = (
     "tax_rounding",
     "rounding_mode",
     "approval_threshold",
+    "exchange_rate_tolerance",
     "allow_self_approval",
     "credit_policy",
     "stock_policy",

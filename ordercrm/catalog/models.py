@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -194,3 +195,52 @@ class PriceListItem(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.product_id} ≥ {self.min_quantity}: {self.unit_price}"
+
+
+# A rate is company currency per unit of the foreign currency. The bounds keep a typo (or a
+# "0.00000001" meant to slip an order under an approval threshold) out of the table: no real
+# pair of ISO currencies is further apart than a million to one.
+MIN_EXCHANGE_RATE = Decimal("0.00000001")
+MAX_EXCHANGE_RATE = Decimal("1000000")
+
+
+class ExchangeRate(CompanyOwned):
+    """The company's rate for a foreign currency from ``date`` on (until a later row), set by
+    finance. An order takes the rate in force on its order date."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    date = models.DateField(_("valid from"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("Company currency per one unit of the currency."),
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "currency", "date"], name="exchange_rate_unique_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0) & Q(rate__lte=MAX_EXCHANGE_RATE),
+                name="exchange_rate_positive_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.date}: {self.rate}"

@@ -78,3 +78,28 @@ def price_list_items(price_list: PriceList) -> QuerySet:
         .select_related("product", "product__unit")
         .order_by("product__sku", "min_quantity")
     )
+
+
+def exchange_rate_on(company, currency: str, on_date):
+    """The company's rate for ``currency`` in force on ``on_date``: the latest row dated on or
+    before it, or None. Not scoped by role: every order of the company reads it to price
+    itself in the company currency."""
+    from ordercrm.catalog.models import ExchangeRate
+
+    return (
+        ExchangeRate.objects.for_company(company)
+        .filter(currency=currency, date__lte=on_date)
+        .order_by("-date")
+        .first()
+    )
+
+
+def exchange_rate_list(access: Access, *, currency: str = "") -> QuerySet:
+    """The company's rate table, newest first per currency, with who set each rate (finance)."""
+    from ordercrm.catalog.models import ExchangeRate
+
+    access.require(Perm.EXCHANGE_RATE_EDIT)
+    rates = ExchangeRate.objects.for_company(access.company).select_related("set_by")
+    if currency:
+        rates = rates.filter(currency=currency.strip().upper())
+    return rates.order_by("currency", "-date")

@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from babel.numbers import list_currencies
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
-from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.catalog.models import (
+    MAX_EXCHANGE_RATE,
+    Category,
+    ExchangeRate,
+    PriceList,
+    PriceListItem,
+    Product,
+    TaxRate,
+    Unit,
+)
 from ordercrm.core import audit
-from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import FieldErrors
@@ -276,3 +286,90 @@ def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: boo
     tax_rate = TaxRate.objects.create(company=company, name=name, rate=rate, is_default=is_default)
     audit.record(actor=actor, entity=tax_rate, action="create", changes={"rate": [None, rate]})
     return tax_rate
+
+
+# ---------------------------------------------------------------- exchange rates
+
+
+@transaction.atomic
+def exchange_rate_set(*, company: Company, actor, currency: str, date, rate):
+    """Set the company's rate for ``currency`` from ``date`` on (finance: the
+    ``exchange_rate_edit`` permission). Setting a date again replaces its rate; the old and
+    new rates are in the audit entry. Orders already confirmed keep the rate they were
+    confirmed at.
+
+    Refused with ``core.validation_failed``: the company's own currency, a code that is not
+    ISO 4217, a date that is not a date, a rate that is not a number in
+    (0, ``MAX_EXCHANGE_RATE``] or has more than 8 decimals."""
+    access_for(actor, company).require(Perm.EXCHANGE_RATE_EDIT)
+    errors = FieldErrors()
+    currency = str(currency or "").strip().upper()
+    if currency not in list_currencies():
+        errors.add("currency", _("Enter a three-letter ISO currency code."))
+    elif currency == company.base_currency:
+        errors.add("currency", _("The company currency always has the rate 1."))
+    if isinstance(date, str):
+        try:
+            date = datetime.date.fromisoformat(date.strip())
+        except ValueError:
+            date = None
+    if not isinstance(date, datetime.date):
+        errors.add("date", _("Enter a date (YYYY-MM-DD)."))
+    value = errors.decimal("rate", rate)
+    if value is not None:
+        if not Decimal(0) < value <= MAX_EXCHANGE_RATE:
+            errors.add(
+                "rate",
+                _("Enter a rate above 0 and at most %(maximum)s.") % {"maximum": MAX_EXCHANGE_RATE},
+            )
+        elif value != value.quantize(Decimal("0.00000001")):
+            errors.add("rate", _("Use at most 8 decimals."))
+    errors.raise_if_any()
+    existing = (
+        ExchangeRate.objects.for_company(company)
+        .select_for_update()
+        .filter(currency=currency, date=date)
+        .first()
+    )
+    before = str(existing.rate.normalize()) if existing else None
+    if existing is None:
+        row = ExchangeRate.objects.create(
+            company=company, currency=currency, date=date, rate=value, set_by=actor
+        )
+    else:
+        row = existing
+        row.rate, row.set_by = value, actor
+        row.save(update_fields=["rate", "set_by", "updated_at"])
+    audit.record(
+        actor=actor,
+        entity=row,
+        action="create" if existing is None else "update",
+        changes={
+            "currency": [None, currency] if existing is None else [currency, currency],
+            "date": [None, date.isoformat()] if existing is None else [date.isoformat()] * 2,
+            "rate": [before, str(value.normalize())],
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def exchange_rate_delete(*, rate, actor) -> None:
+    """Remove one rate row (finance). Confirmed orders keep their rate; drafts and pending
+    orders of that date take the rate in force before it, or are refused at submission with
+    ``sales.exchange_rate_missing`` if none is left."""
+    access_for(actor, rate.company).require(Perm.EXCHANGE_RATE_EDIT)
+    row = ExchangeRate.objects.for_company(rate.company_id).filter(pk=rate.pk).first()
+    if row is None:
+        raise NotFound()
+    audit.record(
+        actor=actor,
+        entity=row,
+        action="delete",
+        changes={
+            "currency": [row.currency, None],
+            "date": [row.date.isoformat(), None],
+            "rate": [str(row.rate.normalize()), None],
+        },
+    )
+    row.delete()

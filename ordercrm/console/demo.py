@@ -147,6 +147,7 @@ def build_demo(*, seed: int = 2026) -> Company:
     )
     users = _users(company)
     products = _catalog(company, users["admin"], rng)
+    _exchange_rates(company, users["finance"])
     demo_customers = _customers(company, users, products, rng)
     _stock(company, users, products, rng)
     _orders(company, users, demo_customers, products, rng)
@@ -293,6 +294,7 @@ def _customers(
                 f"{rng.randint(1, 400)} {rng.choice(['Harbour St', 'Market Rd', 'Industrial Ave'])}"
             )
         phone = f"+86 {rng.randint(130, 189)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
+        credit_limit = Decimal(rng.choice([50000, 100000, 200000, 500000]))
         customer = customers.customer_create(
             company=company,
             actor=owner,
@@ -303,12 +305,15 @@ def _customers(
             phone=phone,
             email=f"purchasing{index}@customer{index}.example",
             tax_id=f"9131{index:014d}" if country == "CN" else "",
-            credit_limit=Decimal(rng.choice([50000, 100000, 200000, 500000])),
             price_list=price_list,
             allow_duplicate=True,
             tags=rng.sample(
                 ["重点客户 key account", "经销商 distributor", "新客户 new", "出口 export"], 1
             ),
+        )
+        # The rep opens the account; finance decides how much credit it gets.
+        customer = customers.customer_update(
+            customer=customer, actor=users["finance"], credit_limit=credit_limit
         )
         made.append(customer)
         for position, person in enumerate(people[: rng.randint(1, 3)]):
@@ -335,6 +340,24 @@ def _customers(
                 country=country,
             )
     return made
+
+
+def _exchange_rates(company: Company, finance: User) -> None:
+    """The USD rate table finance keeps: export orders take the rate of their date."""
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+    for days_ago, rate in ((60, "7.2130"), (30, "7.1685"), (7, "7.1240"), (0, "7.1012")):
+        catalog.exchange_rate_set(
+            company=company,
+            actor=finance,
+            currency="USD",
+            date=today - datetime.timedelta(days=days_ago),
+            rate=rate,
+        )
 
 
 def _stock(company: Company, users: dict[str, User], products: list, rng: random.Random) -> None:
@@ -377,7 +400,6 @@ def _orders(
 
     for index, customer in enumerate(demo_customers[:30]):
         actor = customer.owner
-        header = {"exchange_rate": Decimal("7.10")} if customer.currency != "CNY" else {}
         order = sales.order_create(
             company=company,
             actor=actor,
@@ -387,7 +409,6 @@ def _orders(
                 for product in rng.sample(products, rng.randint(2, 5))
             ],
             customer_reference=f"PO-{2026}{index:04d}",
-            **header,
         )
         stage = index % 6
         if stage == 0:

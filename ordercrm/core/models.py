@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
@@ -65,6 +68,17 @@ class Company(models.Model):
         blank=True,
         help_text=_("Orders whose total in the company currency reaches this need approval."),
     )
+    exchange_rate_tolerance = models.DecimalField(
+        _("exchange rate tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "An order whose exchange rate differs from the company rate table by more than "
+            "this needs finance's approval."
+        ),
+    )
     allow_self_approval = models.BooleanField(_("allow approving one's own orders"), default=False)
     credit_policy = models.CharField(
         _("credit policy"),
@@ -102,7 +116,11 @@ class Company(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(base_currency__regex=r"^[A-Z]{3}$"), name="company_currency_iso"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(exchange_rate_tolerance__gte=0) & Q(exchange_rate_tolerance__lte=100),
+                name="company_rate_tolerance_0_100",
+            ),
         ]
 
     def __str__(self) -> str:

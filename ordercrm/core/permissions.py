@@ -24,12 +24,14 @@ class Perm(models.TextChoices):
     SHIPMENT_EDIT = "shipment_edit", _("Create and dispatch shipments")
     INVOICE_EDIT = "invoice_edit", _("Issue invoices and credit notes")
     PAYMENT_EDIT = "payment_edit", _("Record payments")
-    CREDIT_CONTROL = "credit_control", _("Manage credit holds")
+    CREDIT_CONTROL = "credit_control", _("Manage credit holds, credit limits and payment terms")
     TICKET_EDIT = "ticket_edit", _("Handle after-sales tickets")
     REPORT_VIEW = "report_view", _("View reports")
     AUDIT_VIEW = "audit_view", _("View the audit log")
     SETTINGS_EDIT = "settings_edit", _("Change company settings")
     USER_MANAGE = "user_manage", _("Manage users and roles")
+    EXCHANGE_RATE_EDIT = "exchange_rate_edit", _("Set the company's exchange rates")
+    EXCHANGE_RATE_OVERRIDE = "exchange_rate_override", _("Override an order's exchange rate")
 
 
 class AccessRight(models.Model):

@@ -6,5 +6,6 @@ Business events for subscribers outside the transaction go through the outbox
 
 from django.dispatch import Signal
 
-# sent with ``company``: apps add their defaults (tax rates, units, payment terms, warehouses)
+# sent with ``company`` and ``default_rules``: apps add their defaults (tax rates, units, payment
+# terms, warehouses; approval rules unless ``default_rules`` is False)
 company_created = Signal()

@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy
 from ordercrm.accounts.access import access_for
 from ordercrm.accounts.models import Membership
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
+from ordercrm.core.exceptions import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from ordercrm.core.models import Company
 from ordercrm.core.numbering import next_value
 from ordercrm.core.permissions import Perm
@@ -73,6 +79,26 @@ class PossibleDuplicate(DomainError):
 
 class StaleCustomer(Conflict):
     code = "customers.stale_version"
+
+
+# What a customer may owe and when is finance's decision (the credit check in sales reads it).
+CREDIT_FIELDS = ("credit_limit", "payment_terms")
+
+
+class CreditTermsFinanceOnly(PermissionDenied):
+    """``details["fields"]`` names the credit fields the actor tried to set."""
+
+    code = "customers.credit_terms_finance_only"
+    message = gettext_lazy(
+        "Only finance can set a customer's credit limit and payment terms; nothing was changed."
+    )
+
+
+def _refuse_credit_fields(access, fields: list[str]) -> None:
+    """Credit limit and payment terms need ``credit_control`` (finance, administrators)."""
+    if fields and access is not None and not access.can(Perm.CREDIT_CONTROL):
+        message = str(CreditTermsFinanceOnly.message)
+        raise CreditTermsFinanceOnly(details={"fields": {f: [message] for f in sorted(fields)}})
 
 
 def _is_currency(code: str) -> bool:
@@ -144,10 +170,16 @@ def customer_create(
     values.setdefault("name", "")
     if "owner" not in values and actor is not None:
         values["owner"] = actor
-    if "payment_terms" not in values:
-        values["payment_terms"] = (
-            PaymentTerm.objects.for_company(company).filter(is_default=True).first()
-        )
+    default_terms = PaymentTerm.objects.for_company(company).filter(is_default=True).first()
+    _refuse_credit_fields(
+        access,
+        [
+            field
+            for field, unset in (("credit_limit", None), ("payment_terms", default_terms))
+            if field in values and values[field] not in (unset, "")
+        ],
+    )
+    values.setdefault("payment_terms", default_terms)
     if "team" not in values and access is not None and values.get("owner") == actor:
         membership = Membership.objects.filter(user=actor, company=company).only("team").first()
         values["team"] = membership.team if membership else None
@@ -216,9 +248,15 @@ def customer_update(
     **changes,
 ) -> Customer:
     """Change customer fields. With ``version``, a stale write raises
-    ``customers.stale_version`` (details carry the current version) and changes nothing."""
-    if actor is not None:
-        access_for(actor, customer.company).require(Perm.CUSTOMER_EDIT)
+    ``customers.stale_version`` (details carry the current version) and changes nothing.
+
+    The credit limit and payment terms are finance's (``credit_control``): changing them
+    without it raises ``customers.credit_terms_finance_only`` naming the fields, and nothing
+    changes; sending their current values is no change. Finance may change only those
+    without ``customer_edit``."""
+    access = access_for(actor, customer.company) if actor is not None else None
+    if access is not None and (tags is not None or set(changes) - set(CREDIT_FIELDS)):
+        access.require(Perm.CUSTOMER_EDIT)
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
@@ -229,6 +267,18 @@ def customer_update(
     values = {**{"currency": locked.currency, "price_list": locked.price_list}, **changes}
     errors = FieldErrors()
     _check(company, values, errors)
+    _refuse_credit_fields(
+        access,
+        [
+            field
+            for field in CREDIT_FIELDS
+            if field in changes
+            and field not in errors.fields
+            and values[field] != getattr(locked, field)
+        ],
+    )
+    if access is not None and not access.can(Perm.CUSTOMER_EDIT):
+        access.require(Perm.CREDIT_CONTROL)
     if "code" in changes:
         code = (changes["code"] or "").strip()
         values["code"] = code

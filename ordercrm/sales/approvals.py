@@ -21,6 +21,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from ordercrm.accounts.models import Membership
 from ordercrm.accounts.roles import Role
 from ordercrm.catalog.models import Product
+from ordercrm.catalog.selectors import exchange_rate_on
 from ordercrm.core.models import CreditPolicy
 from ordercrm.core.money import ZERO, plain, round_money
 from ordercrm.inventory import selectors as inventory_selectors
@@ -40,7 +41,11 @@ OPEN_STATUSES = (Status.CONFIRMED, Status.ON_HOLD)
 DEFAULT_STEPS = {
     RuleKind.ORDER_TOTAL: [("", ())],  # anyone who may approve orders
     RuleKind.CREDIT_LIMIT: [(Role.FINANCE, ())],
+    RuleKind.EXCHANGE_RATE: [(Role.FINANCE, ())],
 }
+# Rules checked on every order from company data, whether or not a rule row exists; a rule row
+# of the kind only chooses who approves.
+BUILT_IN = (RuleKind.CREDIT_LIMIT, RuleKind.EXCHANGE_RATE)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,45 @@ def credit_reason(order: SalesOrder) -> dict[str, Any] | None:
     }
 
 
+# ---------------------------------------------------------------- exchange rate
+
+
+def exchange_rate_reason(order: SalesOrder) -> dict[str, Any] | None:
+    """A rate set by hand on a foreign-currency order that differs from the company rate
+    table's rate for the order date by more than ``Company.exchange_rate_tolerance`` (%).
+    With no table rate to compare with, a hand-set rate always needs approval. Rates taken
+    from the table are the table's, so they never fire."""
+    company = order.company
+    if (
+        order.currency == company.base_currency
+        or not order.exchange_rate_overridden
+        or not order.exchange_rate
+    ):
+        return None
+    table = exchange_rate_on(company, order.currency, order.order_date)
+    tolerance = company.exchange_rate_tolerance
+    reason: dict[str, Any] = {
+        "rule": RuleKind.EXCHANGE_RATE,
+        "name": str(RuleKind.EXCHANGE_RATE.label),
+        "currency": order.currency,
+        "rate": plain(order.exchange_rate),
+        "table_rate": None,
+        "table_date": None,
+        "deviation_percent": None,
+        "tolerance": plain(tolerance),
+    }
+    if table is not None:
+        deviation = abs(order.exchange_rate - table.rate) / table.rate * 100
+        if deviation <= tolerance:
+            return None
+        reason.update(
+            table_rate=plain(table.rate),
+            table_date=table.date.isoformat(),
+            deviation_percent=plain(deviation.quantize(Decimal("0.01"))),
+        )
+    return reason
+
+
 # ---------------------------------------------------------------- rules
 
 
@@ -250,6 +294,8 @@ def _check_rule(
         if _is_new_customer(order):
             return {"customer": order.customer.name}
     elif rule_kind == RuleKind.BELOW_PRICE_LIST:
+        # With a threshold (%), only prices more than that far below the price list fire.
+        floor_share = (100 - (threshold or ZERO)) / 100
         below = [
             {
                 "position": line.position,
@@ -257,18 +303,19 @@ def _check_rule(
                 "list_price": plain(line.list_unit_price),
             }
             for line in goods
-            if line.price_overridden and line.unit_price < line.list_unit_price
+            if line.price_overridden and line.unit_price < line.list_unit_price * floor_share
         ]
         if below:
-            return {"lines": below}
+            return {"lines": below, "threshold": plain(threshold) if threshold else None}
     return None
 
 
 def evaluate(order: SalesOrder, lines: list[SalesOrderLine], today: datetime.date) -> Evaluation:
     """Every reason this order needs approval now, with the steps they ask for.
 
-    Sources: the company's active rules; the company's simple total threshold; and the
-    credit check when the company policy is ``approval``."""
+    Sources: the company's active rules; the company's simple total threshold; the credit
+    check when the company policy is ``approval``; and, always (no rule switches it off), a
+    hand-set exchange rate beyond the company's tolerance."""
     result = Evaluation()
     rules = list(ApprovalRule.objects.for_company(order.company_id).filter(is_active=True))
     steps_by_rule: dict = {}
@@ -282,8 +329,8 @@ def evaluate(order: SalesOrder, lines: list[SalesOrderLine], today: datetime.dat
             (step.role, tuple(str(u.pk) for u in step.approvers.all()))
         )
     for rule in rules:
-        if rule.kind == RuleKind.CREDIT_LIMIT:
-            continue  # the credit check below covers it, with this rule's steps
+        if rule.kind in BUILT_IN:
+            continue  # checked below from company data, with this rule's steps
         reason = _check_rule(rule.kind, rule.threshold, order, lines, today)
         if reason is not None:
             result.add(
@@ -306,6 +353,13 @@ def evaluate(order: SalesOrder, lines: list[SalesOrderLine], today: datetime.dat
                 steps_by_rule.get(credit_rules[0].pk) if credit_rules else None
             ) or DEFAULT_STEPS[RuleKind.CREDIT_LIMIT]
             result.add(reason, steps)
+    reason = exchange_rate_reason(order)
+    if reason is not None:
+        rate_rules = [r for r in rules if r.kind == RuleKind.EXCHANGE_RATE]
+        steps = (steps_by_rule.get(rate_rules[0].pk) if rate_rules else None) or DEFAULT_STEPS[
+            RuleKind.EXCHANGE_RATE
+        ]
+        result.add(reason, steps)
     return result
 
 

@@ -27,8 +27,22 @@ class EmptyOrder(DomainError):
 
 
 class ExchangeRateMissing(DomainError):
+    """``details``: currency, base, date, and the roles that may set the rate."""
+
     code = "sales.exchange_rate_missing"
-    message = _("Enter the exchange rate from %(currency)s to %(base)s before confirming.")
+    message = _(
+        "The company rate table has no exchange rate from %(currency)s to %(base)s on or "
+        "before %(date)s. Finance or an administrator can add it under Settings, "
+        "Exchange rates."
+    )
+
+
+class ExchangeRateOverride(PermissionDenied):
+    code = "sales.exchange_rate_override"
+    message = _(
+        "You may not set an order's exchange rate: leave it empty and the order takes the "
+        "company rate table's rate for its date."
+    )
 
 
 class CancelAfterShipment(DomainError):

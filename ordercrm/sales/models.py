@@ -58,6 +58,11 @@ class SalesOrder(CompanyOwned):
         blank=True,
         help_text=_("Company currency per unit of the order currency; fixed at confirmation."),
     )
+    exchange_rate_overridden = models.BooleanField(
+        _("exchange rate set by hand"),
+        default=False,
+        help_text=_("Set by someone allowed to override the company rate table."),
+    )
     price_list = models.ForeignKey(
         "catalog.PriceList",
         verbose_name=_("price list"),
@@ -385,6 +390,10 @@ class RuleKind(models.TextChoices):
     OVERDUE_INVOICES = "overdue_invoices", _("Customer has invoices overdue more than (days)")
     NEW_CUSTOMER = "new_customer", _("New customer (first order)")
     BELOW_PRICE_LIST = "below_price_list", _("Unit price below the price list")
+    EXCHANGE_RATE = (
+        "exchange_rate",
+        _("Exchange rate differs from the company rate table by more than the tolerance"),
+    )
 
 
 class ApprovalRule(CompanyOwned):

@@ -18,10 +18,12 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import Access, access_for
-from ordercrm.catalog.models import Product
+from ordercrm.catalog.models import MAX_EXCHANGE_RATE, Product
 from ordercrm.catalog.pricing import NoPrice, prices_for
+from ordercrm.catalog.selectors import exchange_rate_on
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
@@ -44,6 +46,7 @@ from ordercrm.sales.exceptions import (
     CustomerOnCreditHold,
     EmptyOrder,
     ExchangeRateMissing,
+    ExchangeRateOverride,
     InvalidTransition,
     NotAnApprover,
     NotEditable,
@@ -398,7 +401,9 @@ def order_preview(*, company, actor, customer, lines: list[dict], **header) -> S
     order.currency = header.pop("currency", None) or customer.currency
     order.price_list = customer.price_list
     order.order_date = _company_today(company)
-    _set_header(order, {k: v for k, v in header.items() if k in HEADER_FIELDS})
+    header = {k: v for k, v in header.items() if k in HEADER_FIELDS}
+    _rate_header(order, header, actor)
+    _set_header(order, header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
     order.preview_lines = built
@@ -444,6 +449,7 @@ def order_create(
     ):
         if field not in header and kind in addresses:
             setattr(order, field, addresses[kind].as_snapshot())
+    _rate_header(order, header, actor)
     _set_header(order, header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
@@ -465,6 +471,69 @@ def order_create(
     return order
 
 
+def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
+    """A rate typed on an order overrides the company rate table, which needs
+    ``exchange_rate_override`` (else ``sales.exchange_rate_override`` and nothing changes);
+    beyond the company's tolerance it is also an approval reason. An empty rate goes back to
+    the table. Sending the rate the order already has (clients echo what they read), or 1 on
+    an order in the company currency, is no override."""
+    if "exchange_rate" not in header:
+        return
+    value = header["exchange_rate"]
+    if value in (None, ""):
+        header["exchange_rate"] = None
+        order.exchange_rate_overridden = False
+        return
+    try:
+        value = to_decimal(value)
+    except (TypeError, ValueError):
+        return  # _set_header reports the bad number
+    currency = header.get("currency") or order.currency
+    if value == order.exchange_rate or (currency == order.company.base_currency and value == 1):
+        return
+    if not access_for(actor, order.company).can(Perm.EXCHANGE_RATE_OVERRIDE):
+        raise ExchangeRateOverride(
+            details={"fields": {"exchange_rate": [str(ExchangeRateOverride.message)]}}
+        )
+    order.exchange_rate_overridden = True
+
+
+def _take_exchange_rate(order: SalesOrder) -> bool:
+    """Give the order the company rate table's rate in force on its order date (1 in the
+    company currency); a rate set by hand by someone allowed to is kept, and the approval
+    rules compare it with the table. Returns whether the rate changed.
+
+    Raises ``sales.exchange_rate_missing`` (currency, date and who may set it in
+    ``details``) when the table has no rate for the currency on or before the date, also
+    for a hand-set rate: there would be nothing to compare it with."""
+    from ordercrm.accounts.roles import ROLE_PERMISSIONS
+
+    company = order.company
+    before = order.exchange_rate
+    if order.currency == company.base_currency:
+        order.exchange_rate, order.exchange_rate_overridden = Decimal(1), False
+        return order.exchange_rate != before
+    on = order.order_date or _company_today(company)
+    table = exchange_rate_on(company, order.currency, on)
+    if table is None:
+        raise ExchangeRateMissing(
+            params={"currency": order.currency, "base": company.base_currency, "date": on},
+            details={
+                "currency": order.currency,
+                "base": company.base_currency,
+                "date": on.isoformat(),
+                "set_by_roles": sorted(
+                    role
+                    for role, perms in ROLE_PERMISSIONS.items()
+                    if Perm.EXCHANGE_RATE_EDIT in perms
+                ),
+            },
+        )
+    if not (order.exchange_rate_overridden and order.exchange_rate):
+        order.exchange_rate, order.exchange_rate_overridden = table.rate, False
+    return order.exchange_rate != before
+
+
 def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     for field, value in header.items():
@@ -478,6 +547,13 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
                 errors.setdefault(field, []).append(_("Enter a percentage between 0 and 100."))
             if field == "exchange_rate" and value <= 0:
                 errors.setdefault(field, []).append(_("Must be greater than zero."))
+            elif field == "exchange_rate" and (
+                value > MAX_EXCHANGE_RATE or value != value.quantize(Decimal("0.00000001"))
+            ):
+                errors.setdefault(field, []).append(
+                    _("Enter a rate of at most %(maximum)s with at most 8 decimals.")
+                    % {"maximum": MAX_EXCHANGE_RATE}
+                )
         if field == "invoicing_policy" and value not in InvoicingPolicy.values:
             errors.setdefault(field, []).append(_("Unknown invoicing policy."))
         if field == "shipping_policy" and value not in ShippingPolicy.values:
@@ -507,6 +583,7 @@ def order_update(
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
     old_lines = _lines_of(locked)
     before = _snapshot(locked, old_lines)
+    _rate_header(locked, header, actor)
     _set_header(locked, header)
     if lines is not None:
         new_lines = _build_lines(locked, list(lines))
@@ -790,14 +867,9 @@ def _begin(
 
 
 def _confirm(order: SalesOrder, actor, action: str) -> None:
-    """Fix the exchange rate and company-currency totals, then confirm."""
-    company = order.company
-    if order.currency == company.base_currency:
-        order.exchange_rate = Decimal(1)
-    elif not order.exchange_rate:
-        raise ExchangeRateMissing(
-            params={"currency": order.currency, "base": company.base_currency}
-        )
+    """Fix the exchange rate (from the company rate table unless set by hand) and the
+    company-currency totals, then confirm."""
+    _take_exchange_rate(order)
     lines = _lines_of(order)
     _apply_totals(order, lines)
     _credit_gate(order)
@@ -826,10 +898,7 @@ def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     lines = _lines_of(locked)
     if not any(line.kind == LineKind.PRODUCT and line.quantity > 0 for line in lines):
         raise EmptyOrder()
-    if locked.currency != locked.company.base_currency and not locked.exchange_rate:
-        raise ExchangeRateMissing(
-            params={"currency": locked.currency, "base": locked.company.base_currency}
-        )
+    _take_exchange_rate(locked)  # the approval rules look at company-currency amounts
     _apply_totals(locked, lines)
     _lock_customer(locked)
     locked.submitted_at, locked.submitted_by = timezone.now(), actor
@@ -897,6 +966,26 @@ def order_approve(
         raise SelfApproval()
     level, mine = _my_approvals(locked, actor)
     lines = _lines_of(locked)
+    rate_before = locked.exchange_rate
+    if _take_exchange_rate(locked):
+        # Finance changed the table's rate for the order date since submission: the amounts
+        # the approvers were shown are not those that would be fixed, so the rules run again.
+        _lock_customer(locked)
+        _apply_totals(locked, lines)
+        evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
+        if not evaluation.reasons:
+            _confirm(locked, actor, "approve")
+            return locked
+        _request_approval(
+            locked,
+            actor,
+            evaluation,
+            lines,
+            action="approve",
+            event="approval_step",
+            changes={"exchange_rate": [str(rate_before), str(locked.exchange_rate)]},
+        )
+        return locked
     if any(a.fingerprint != approvals.fingerprint(locked, lines) for a in level):
         raise ApprovalVoid()
     now = timezone.now()
@@ -1579,6 +1668,41 @@ def approval_rule_create(
         },
     )
     return rule
+
+
+# What a new company starts with, so that no price, discount or size of order confirms without
+# review until an administrator decides otherwise (rules can be switched off, never deleted).
+DEFAULT_RULES = (
+    (
+        RuleKind.BELOW_PRICE_LIST,
+        Decimal("10"),
+        gettext_lazy("Unit price more than 10% below the price list"),
+    ),
+    (RuleKind.LINE_DISCOUNT, Decimal("15"), gettext_lazy("Discount above 15%")),
+    (RuleKind.ORDER_TOTAL, Decimal("50000"), gettext_lazy("Order total of 50,000 or more")),
+)
+
+
+@transaction.atomic
+def approval_rules_setup_defaults(*, company) -> list[ApprovalRule]:
+    """Give a company the default approval rules (``DEFAULT_RULES``: a unit price more than
+    10 % below the price list, an effective line discount above 15 %, an order total of
+    50,000 or more in the company currency), named in its language and approved by anyone
+    who may approve orders. Kinds the company already has a rule for are left alone, so
+    running it again adds nothing."""
+    from django.utils import translation
+
+    have = set(ApprovalRule.objects.for_company(company).values_list("kind", flat=True))
+    made = []
+    with translation.override(company.default_language):
+        for kind, threshold, name in DEFAULT_RULES:
+            if kind not in have:
+                made.append(
+                    ApprovalRule.objects.create(
+                        company=company, name=str(name), kind=kind, threshold=threshold
+                    )
+                )
+    return made
 
 
 @transaction.atomic

@@ -14,5 +14,9 @@ def workspace(request):
         "access": access,
         "unread_count": unread,
         "can_settings": access is not None
-        and (access.can(Perm.SETTINGS_EDIT) or access.can(Perm.USER_MANAGE)),
+        and (
+            access.can(Perm.SETTINGS_EDIT)
+            or access.can(Perm.USER_MANAGE)
+            or access.can(Perm.EXCHANGE_RATE_EDIT)
+        ),
     }

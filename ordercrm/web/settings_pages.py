@@ -33,13 +33,14 @@ from ordercrm.sales.models import ApprovalRule, RuleKind
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
-ROW_FORM_KEYS = ("membership", "toggle", "revoke")
+ROW_FORM_KEYS = ("membership", "toggle", "revoke", "delete_rate")
 SECTIONS = (
     ("company", gettext_lazy("Company")),
     ("users", gettext_lazy("Users and roles")),
     ("teams", gettext_lazy("Sales teams")),
     ("approval_rules", gettext_lazy("Approval rules")),
     ("tax_rates", gettext_lazy("Tax rates")),
+    ("exchange_rates", gettext_lazy("Exchange rates")),
     ("warehouses", gettext_lazy("Warehouses")),
     ("numbering", gettext_lazy("Numbering")),
     ("email_templates", gettext_lazy("Email templates")),
@@ -135,9 +136,38 @@ class EmailTemplateForm(forms.Form):
         self.fields["language"].choices = settings.LANGUAGES
 
 
+class ExchangeRateForm(forms.Form):
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3)
+    date = forms.DateField(
+        label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    rate = forms.DecimalField(
+        label=gettext_lazy("Rate"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=gettext_lazy("Company currency per one unit of the currency."),
+    )
+
+
+# Sections open to a permission other than the company settings' (finance keeps the rates).
+SECTION_PERMS = {
+    "users": Perm.USER_MANAGE,
+    "teams": Perm.USER_MANAGE,
+    "api_tokens": Perm.USER_MANAGE,
+    "exchange_rates": Perm.EXCHANGE_RATE_EDIT,
+}
+
+
 def _require_admin(access, section: str) -> None:
-    user_sections = ("users", "teams", "api_tokens")
-    access.require(Perm.USER_MANAGE if section in user_sections else Perm.SETTINGS_EDIT)
+    access.require(SECTION_PERMS.get(section, Perm.SETTINGS_EDIT))
+
+
+def _sections_for(access) -> list:
+    return [
+        (key, label)
+        for key, label in SECTIONS
+        if access.can(SECTION_PERMS.get(key, Perm.SETTINGS_EDIT))
+    ]
 
 
 def _teams(company):
@@ -145,10 +175,14 @@ def _teams(company):
 
 
 @member_view
-def settings_page(request, section: str = "company"):
+def settings_page(request, section: str | None = None):
     """One settings section: its list and its form. A valid POST calls the section's
-    service; a service error shows inline and nothing changes."""
+    service; a service error shows inline and nothing changes. Without a section, the
+    first one the member may use (the company's for an administrator)."""
     access = request.access
+    if section is None:
+        allowed = _sections_for(access)
+        section = allowed[0][0] if allowed else "company"
     if section not in dict(SECTIONS):
         raise NotFound()
     _require_admin(access, section)
@@ -177,7 +211,7 @@ def settings_page(request, section: str = "company"):
         request,
         "web/settings.html",
         {
-            "sections": SECTIONS,
+            "sections": _sections_for(access),
             "section": section,
             "section_title": dict(SECTIONS)[section],
             "form": form,
@@ -307,6 +341,36 @@ def _tax_rates(request, company, post, bound=None):
     return catalog.tax_rate_create(company=company, actor=request.user, **form.cleaned_data)
 
 
+def _exchange_rates(request, company, post, bound=None):
+    """The company rate table (finance): add a rate from a date on, or remove one."""
+    from ordercrm.catalog.selectors import exchange_rate_list
+
+    rates = exchange_rate_list(request.access)
+    if post and post.get("delete_rate"):
+        rate = rates.filter(pk=parse_id(post["delete_rate"])).first()
+        if rate is None:
+            raise NotFound()
+        catalog.exchange_rate_delete(rate=rate, actor=request.user)
+        return rate
+    form = ExchangeRateForm(post or bound, initial={"date": timezone.localdate()})
+    from ordercrm.core.money import plain
+
+    extra = {
+        "rates": [(rate, plain(rate.rate)) for rate in rates[:500]],
+        "base_currency": company.base_currency,
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    data = form.cleaned_data
+    return catalog.exchange_rate_set(
+        company=company,
+        actor=request.user,
+        currency=data["currency"],
+        date=data["date"],
+        rate=data["rate"],
+    )
+
+
 def _warehouses(request, company, post, bound=None):
     form = WarehouseForm(post or bound)
     extra = {
@@ -379,6 +443,7 @@ HANDLERS = {
     "teams": _teams_section,
     "approval_rules": _approval_rules,
     "tax_rates": _tax_rates,
+    "exchange_rates": _exchange_rates,
     "warehouses": _warehouses,
     "numbering": _numbering,
     "email_templates": _email_templates,

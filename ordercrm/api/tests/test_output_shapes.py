@@ -103,6 +103,12 @@ def shapes(company, admin, rep, customer, products, make_customer, make_product,
     )
     make_product(company, sku="FREE", list_price=Decimal("5.00"))
     usd = make_customer(company, actor=rep, name="Acme Inc.", currency="USD")
+    from ordercrm.catalog.services import exchange_rate_set
+
+    # a foreign order takes the company table's rate for its date (a rep may not type one)
+    exchange_rate_set(
+        company=company, actor=admin, currency="USD", date="2020-01-01", rate=Decimal("7.1234")
+    )
     boss, seller = api.auth(admin), api.auth(rep)
     main = Warehouse.objects.for_company(company).get(code="main")
     api.call(
@@ -139,7 +145,6 @@ def shapes(company, admin, rep, customer, products, make_customer, make_product,
         },
         "foreign_currency": {
             "customer_id": str(usd.pk),
-            "exchange_rate": "7.1234",
             "lines": [
                 {"sku": "P1", "quantity": "4", "unit_price": "1.55"},
                 {"sku": "SVC-1", "quantity": "1", "unit_price": "12.5"},

@@ -737,4 +737,34 @@ def webhooks_create(request, body: s.WebhookIn):
     return Status(201, hook)  # WebhookCreatedOut shows the secret, this once
 
 
+# ---------------------------------------------------------------- exchange rates (slice: money)
+
+
+@router.get(
+    "/exchange-rates", response=_with_errors({200: s.ExchangeRatePage}), tags=["exchange rates"]
+)
+def exchange_rates_list(request, currency: str = "", limit: int = 50, cursor: str | None = None):
+    """The company rate table (finance): newest first; ``currency`` narrows it to one."""
+    from ordercrm.catalog.selectors import exchange_rate_list
+
+    return page(exchange_rate_list(request.access, currency=currency), limit, cursor)
+
+
+@router.post(
+    "/exchange-rates", response=_with_errors({201: s.ExchangeRateOut}), tags=["exchange rates"]
+)
+def exchange_rates_create(request, body: s.ExchangeRateIn):
+    """Set the rate of a currency from a date on (finance); the same date again replaces it."""
+    from ordercrm.catalog.services import exchange_rate_set
+
+    rate = exchange_rate_set(
+        company=request.company,
+        actor=request.user,
+        currency=body.currency,
+        date=body.date,
+        rate=body.rate,
+    )
+    return Status(201, rate)
+
+
 api.add_router("", router)

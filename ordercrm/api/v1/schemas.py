@@ -863,3 +863,38 @@ class WebhookCreatedOut(WebhookOut):
     @staticmethod
     def resolve_secret(obj) -> str:
         return obj.secret
+
+
+# ---------------------------------------------------------------- exchange rates (slice: money)
+
+
+class ExchangeRateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"currency": "USD", "date": "2026-03-02", "rate": "7.1012"}]
+        }
+    )
+
+    currency: str = Field(description="ISO 4217 code of the foreign currency.")
+    date: str = Field(description="YYYY-MM-DD: the rate applies from this date on.")
+    rate: str = Field(
+        description="Company currency per one unit of the currency: above 0, at most 1000000, "
+        "at most 8 decimals."
+    )
+
+
+class ExchangeRateOut(Schema):
+    id: Id
+    currency: str
+    date: Date
+    rate: Quantity
+    set_by: str | None = None
+    created_at: DateTime
+
+    @staticmethod
+    def resolve_set_by(obj) -> str | None:
+        return obj.set_by.username if obj.set_by_id else None
+
+
+class ExchangeRatePage(Page):
+    items: list[ExchangeRateOut]

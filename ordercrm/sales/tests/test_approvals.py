@@ -38,6 +38,13 @@ from ordercrm.sales.workflow import Status
 
 
 @pytest.fixture
+def company(make_company):
+    """These tests set up every rule they look at, so the company starts without the default
+    approval rules (tests/test_money_authority.py covers those)."""
+    return make_company("acme", name="Acme Trading", default_rules=False)
+
+
+@pytest.fixture
 def finance(make_user, company):
     return make_user(Role.FINANCE, company, username="fin")
 

@@ -126,11 +126,14 @@ def test_close_short_closes_the_rest_and_completed_comes_by_itself(order_in, man
 
 
 def test_foreign_currency_needs_a_rate_which_is_fixed_at_confirmation(
-    make_order, rep, company, customer, products
+    make_order, rep, company, customer, products, make_user
 ):
+    """The rate comes from the company rate table (finance), not from the rep."""
     from decimal import Decimal
 
-    from ordercrm.sales.exceptions import ExchangeRateMissing
+    from ordercrm.accounts.roles import Role
+    from ordercrm.catalog.services import exchange_rate_set
+    from ordercrm.sales.exceptions import ExchangeRateMissing, ExchangeRateOverride
 
     order = make_order(currency="CNY")
     usd = services.order_create(
@@ -141,9 +144,19 @@ def test_foreign_currency_needs_a_rate_which_is_fixed_at_confirmation(
         lines=[{"product": products[0], "quantity": "2", "unit_price": "1.50"}],
     )
     assert usd.company_gross_total is None
-    with pytest.raises(ExchangeRateMissing):
+    with pytest.raises(ExchangeRateMissing) as missing:
         services.order_submit(order=usd, actor=rep)
-    usd = services.order_update(order=usd, actor=rep, version=usd.version, exchange_rate="7.1")
+    assert missing.value.details["currency"] == "USD"
+    assert missing.value.details["date"] == usd.order_date.isoformat()
+    with pytest.raises(ExchangeRateOverride):
+        services.order_update(order=usd, actor=rep, version=usd.version, exchange_rate="7.1")
+    exchange_rate_set(
+        company=company,
+        actor=make_user(Role.FINANCE, company),
+        currency="USD",
+        date=usd.order_date,
+        rate="7.1",
+    )
     confirmed = services.order_submit(order=usd, actor=rep)
     assert confirmed.exchange_rate == Decimal("7.1")
     assert (
