@@ -13,17 +13,19 @@ import json
 import time
 import urllib.error
 import urllib.request
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ordercrm.core.audit import json_value
 from ordercrm.core.documents import Formatter
 from ordercrm.core.models import Event
+from ordercrm.notifications import templating
 from ordercrm.notifications.models import Channel, Delivery, EmailKind, EmailTemplate
+from ordercrm.notifications.templating import Record
 
 SIGNATURE_HEADER = "X-OrderCRM-Signature"
 WEBHOOK_TIMEOUT_S = 10
@@ -127,8 +129,133 @@ def _translated_defaults() -> dict:
     }
 
 
+# ---------------------------------------------------------------- plain template context
+# Templates get copies of the fields below, never model instances (see templating.py): what is
+# not listed here cannot be reached from a template, whatever path it spells.
+
+
+def _company(company) -> Record:
+    return Record(
+        company.name,
+        name=company.name,
+        legal_name=company.legal_name,
+        email=company.email,
+        phone=company.phone,
+        address=company.address,
+    )
+
+
+def _customer(customer) -> Record:
+    return Record(
+        str(customer),
+        code=customer.code,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+    )
+
+
+def _contact(contact) -> Record:
+    if contact is None:
+        return Record("", name="", title="", email="", phone="")
+    return Record(
+        contact.name,
+        name=contact.name,
+        title=contact.title,
+        email=contact.email,
+        phone=contact.phone,
+    )
+
+
+def _quantity(fmt: Formatter, value) -> str:
+    return fmt.quantity(Decimal(value))
+
+
+def _order(order, fmt: Formatter, lines) -> Record:
+    money = lambda amount: fmt.money(amount, order.currency)  # noqa: E731
+    return Record(
+        order.number,
+        number=order.number,
+        customer_reference=order.customer_reference,
+        currency=order.currency,
+        status=order.status,
+        status_label=str(order.get_status_display()),
+        order_date=order.order_date,
+        requested_date=order.requested_date,
+        valid_until=order.valid_until,
+        net_total=order.net_total,
+        tax_total=order.tax_total,
+        gross_total=order.gross_total,
+        total=money(order.gross_total),
+        lines=[
+            {
+                "position": line.position,
+                "kind": line.kind,
+                "sku": line.product.sku if line.product else "",
+                "product": line.product.name if line.product else "",
+                "description": line.description,
+                "quantity": _quantity(fmt, line.quantity),
+                "unit": line.unit.code if line.unit else "",
+                "unit_price": money(line.unit_price),
+                "discount_percent": fmt.percent(Decimal(line.discount_percent)),
+                "net": money(line.net),
+                "total": money(line.gross),
+            }
+            for line in lines
+        ],
+    )
+
+
+def _order_lines(order):
+    return order.lines.select_related("product", "unit").order_by("position")
+
+
+def _shipment(shipment, fmt: Formatter) -> Record:
+    return Record(
+        shipment.number,
+        number=shipment.number,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        dispatched_on=fmt.date(shipment.dispatched_at),
+        lines=[
+            {
+                "sku": line.product.sku if line.product else "",
+                "product": line.product.name if line.product else "",
+                "description": line.description,
+                "quantity": _quantity(fmt, line.quantity),
+            }
+            for line in shipment.lines.select_related("product").order_by("pk")
+        ],
+    )
+
+
+def _invoice(invoice, fmt: Formatter) -> Record:
+    money = lambda amount: fmt.money(amount, invoice.currency)  # noqa: E731
+    return Record(
+        str(invoice),
+        number=invoice.number,
+        issue_date=fmt.date(invoice.issue_date),
+        due_date=fmt.date(invoice.due_date),
+        currency=invoice.currency,
+        total=money(invoice.gross_total),
+        amount_due=money(invoice.gross_total - invoice.amount_paid - invoice.amount_credited),
+    )
+
+
+def _payment(payment, fmt: Formatter) -> Record:
+    return Record(
+        payment.number,
+        number=payment.number,
+        reference=payment.reference,
+        method=str(payment.get_method_display()),
+        received_on=fmt.date(payment.received_on),
+        currency=payment.currency,
+        total=fmt.money(payment.amount, payment.currency),
+    )
+
+
 def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, bytes, str]]]:
-    """Template context and attachments of one customer email."""
+    """The plain template context (see ``templating.FIELDS``) and attachments of one email."""
     from ordercrm.billing.models import Invoice, Payment
     from ordercrm.billing.selectors import render_invoice_pdf
     from ordercrm.fulfilment.models import Shipment
@@ -137,15 +264,21 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
 
     fmt = Formatter(delivery.language)
     company = event.company
-    context: dict = {"company": company}
+    context: dict = {"company": _company(company)}
     attachments = []
+
+    def add_order(order):
+        context["order"] = _order(order, fmt, _order_lines(order))
+        context["customer"] = _customer(order.customer)
+        context["contact"] = _contact(order.contact)
+
     if delivery.kind == EmailKind.ORDER_CONFIRMATION:
         order = (
             SalesOrder.objects.for_company(company)
-            .select_related("customer")
+            .select_related("customer", "contact")
             .get(pk=event.entity_id)
         )
-        context.update(order=order, customer=order.customer)
+        add_order(order)
         context["total"] = fmt.money(order.gross_total, order.currency)
         attachments.append(
             (f"{order.number}.pdf", render_order_pdf(order, delivery.language), "application/pdf")
@@ -153,17 +286,20 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
     elif delivery.kind == EmailKind.SHIPPING_NOTICE:
         shipment = (
             Shipment.objects.for_company(company)
-            .select_related("order__customer")
+            .select_related("order__customer", "order__contact")
             .get(pk=event.entity_id)
         )
-        context.update(shipment=shipment, order=shipment.order, customer=shipment.order.customer)
+        add_order(shipment.order)
+        context["shipment"] = _shipment(shipment, fmt)
     elif delivery.kind == EmailKind.INVOICE:
         invoice = (
             Invoice.objects.for_company(company)
-            .select_related("order", "customer")
+            .select_related("order__contact", "customer")
             .get(pk=event.entity_id)
         )
-        context.update(invoice=invoice, order=invoice.order, customer=invoice.customer)
+        add_order(invoice.order)
+        context["customer"] = _customer(invoice.customer)
+        context["invoice"] = _invoice(invoice, fmt)
         context["total"] = fmt.money(invoice.gross_total, invoice.currency)
         context["due_date"] = fmt.date(invoice.due_date)
         attachments.append(
@@ -177,7 +313,8 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         payment = (
             Payment.objects.for_company(company).select_related("customer").get(pk=event.entity_id)
         )
-        context.update(payment=payment, customer=payment.customer)
+        context["customer"] = _customer(payment.customer)
+        context["payment"] = _payment(payment, fmt)
         context["total"] = fmt.money(payment.amount, payment.currency)
         context["received_on"] = fmt.date(payment.received_on)
     return context, attachments
@@ -185,7 +322,8 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
 
 def render_email(delivery: Delivery, event: Event) -> tuple[str, str, list]:
     """Subject, body and attachments, in the delivery's (the customer's) language, from the
-    company's template for that language or the built-in wording."""
+    company's template for that language or the built-in wording, rendered in the sandbox
+    (``templating``) over a plain context."""
     with translation.override(delivery.language or None):
         custom = (
             EmailTemplate.objects.for_company(event.company_id)
@@ -196,8 +334,8 @@ def render_email(delivery: Delivery, event: Event) -> tuple[str, str, list]:
             (custom.subject, custom.body) if custom else _translated_defaults()[delivery.kind]
         )
         context, attachments = _context(delivery, event)
-        subject = Template(subject_source).render(Context(context, autoescape=False)).strip()
-        body = Template(body_source).render(Context(context, autoescape=False))
+        subject = templating.render(subject_source, context).strip()
+        body = templating.render(body_source, context)
     return " ".join(subject.split()), body, attachments
 
 

@@ -63,8 +63,13 @@ def webhook_create(
 def email_template_set(
     *, company, actor, kind: str, language: str, subject: str, body: str
 ) -> EmailTemplate:
-    """A company's own wording for one email in one language (Django template syntax)."""
-    from django.template import Template, TemplateSyntaxError
+    """A company's own wording for one email in one language, in Django template syntax over
+    the plain fields of ``templating.FIELDS`` (docs/email-templates.md). A template that does
+    not parse in the sandbox (``{% load %}``, ``{% include %}``, ``{% debug %}``, a name
+    beginning with ``_``…) is refused with ``core.validation_failed``."""
+    from django.template import TemplateSyntaxError
+
+    from ordercrm.notifications.templating import compile_template
 
     access_for(actor, company).require(Perm.SETTINGS_EDIT)
     errors = {}
@@ -75,7 +80,7 @@ def email_template_set(
             errors[field] = [_("This field is required.")]
             continue
         try:
-            Template(source)
+            compile_template(source)
         except TemplateSyntaxError as error:
             errors[field] = [str(error)]
     if errors:
