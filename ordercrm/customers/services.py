@@ -28,7 +28,7 @@ from ordercrm.customers.models import (
     CustomerTag,
     PaymentTerm,
 )
-from ordercrm.customers.selectors import customer_find_duplicates
+from ordercrm.customers.selectors import customer_find_duplicates, customer_list
 
 CUSTOMER_FIELDS = [
     "code",
@@ -69,6 +69,16 @@ class PossibleDuplicate(DomainError):
         "A customer with the same name, tax ID or phone already exists. Confirm to create anyway."
     )
     http_status = 409
+
+
+class PossibleHiddenDuplicate(PossibleDuplicate):
+    """Same code: a client handles both alike; ``details["hidden"]`` says some matches are
+    outside the caller's scope, so they are not named."""
+
+    message = gettext_lazy(
+        "A customer with this name, tax ID or phone already exists; ask a manager. "
+        "Confirm to create anyway."
+    )
 
 
 class StaleCustomer(Conflict):
@@ -130,8 +140,10 @@ def customer_create(
 
     Defaults: the code from the ``CUS`` sequence, the company's language and currency, the
     actor as owner, the default payment terms. Raises ``core.validation_failed`` for bad fields
-    and ``customers.possible_duplicate`` (with the matches in ``details``) when another customer
-    has the same name, tax ID or phone, unless ``allow_duplicate``.
+    and ``customers.possible_duplicate`` when another customer has the same name, tax ID or
+    phone, unless ``allow_duplicate``: ``details["matches"]`` names only the matches the actor
+    may see; if others exist, ``details["hidden"]`` is true and the message only says a
+    customer exists and to ask a manager.
     """
     access = access_for(actor, company) if actor is not None else None
     if access is not None:
@@ -165,11 +177,7 @@ def customer_create(
             phone=values.get("phone", ""),
         )
         if matches:
-            raise PossibleDuplicate(
-                details={
-                    "matches": [{"id": str(c.pk), "code": c.code, "name": c.name} for c in matches]
-                }
-            )
+            _raise_duplicate(access, matches)
     values["code"] = code or f"C{next_value(company=company, key='CUS'):05d}"
     customer = Customer.objects.create(company=company, **values)
     if tags:
@@ -184,6 +192,24 @@ def customer_create(
         type="customer.created", entity=customer, actor=actor, payload={"code": customer.code}
     )
     return customer
+
+
+def _raise_duplicate(access, matches: list[Customer]) -> None:
+    """Name only the matches the caller may see (a system caller, ``access`` None, sees all);
+    the others are only said to exist, in a generic message."""
+    visible = (
+        matches
+        if access is None
+        else list(
+            customer_list(access, include_inactive=True)
+            .filter(pk__in=[c.pk for c in matches])
+            .order_by("code")
+        )
+    )
+    shown = [{"id": str(c.pk), "code": c.code, "name": c.name} for c in visible]
+    if len(visible) < len(matches):
+        raise PossibleHiddenDuplicate(details={"matches": shown, "hidden": True})
+    raise PossibleDuplicate(details={"matches": shown, "hidden": False})
 
 
 def _tags(company: Company, names: list[str]) -> list[CustomerTag]:

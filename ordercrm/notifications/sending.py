@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 from ordercrm.core.audit import json_value
 from ordercrm.core.documents import Formatter
 from ordercrm.core.models import Event
-from ordercrm.notifications import templating
+from ordercrm.notifications import templating, webhook_targets
 from ordercrm.notifications.models import Channel, Delivery, EmailKind, EmailTemplate
 from ordercrm.notifications.templating import Record
 
@@ -62,29 +63,62 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the name resolves to by now."""
+
+    def __init__(self, target: webhook_targets.Target, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: webhook_targets.Target, timeout: float):
+        super().__init__(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._address = target.address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # The certificate is checked against the URL's host name, not the address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
 def send_webhook(delivery: Delivery, event: Event) -> int:
+    """POST the signed event; a 2xx is success, anything else (redirects included, which are
+    not followed) raises :class:`SendFailed`. The URL is checked again now
+    (``webhook_targets``): a host that has come to resolve to a private address is refused."""
     hook = delivery.webhook
     body = webhook_body(event)
-    request = urllib.request.Request(  # noqa: S310 - the admin configured an http(s) URL
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "OrderCRM-Webhooks/1",
-            "X-OrderCRM-Event-Id": str(event.pk),
-            "X-OrderCRM-Event-Type": event.type,
-            "X-OrderCRM-Delivery-Id": str(delivery.pk),
-            SIGNATURE_HEADER: sign(hook.secret, int(time.time()), body),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        raise SendFailed(f"HTTP {error.code}", code=error.code) from error
-    except (urllib.error.URLError, OSError) as error:
-        raise SendFailed(str(getattr(error, "reason", error))) from error
+        target = webhook_targets.target_for_delivery(hook.url)
+    except webhook_targets.TargetRefused as error:
+        raise SendFailed(str(error.message)) from error
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "OrderCRM-Webhooks/1",
+        "X-OrderCRM-Event-Id": str(event.pk),
+        "X-OrderCRM-Event-Type": event.type,
+        "X-OrderCRM-Delivery-Id": str(delivery.pk),
+        SIGNATURE_HEADER: sign(hook.secret, int(time.time()), body),
+    }
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target, WEBHOOK_TIMEOUT_S)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)  # the answer is not used; read a little so the peer is done
+        status = response.status
+    except (OSError, http.client.HTTPException) as error:
+        raise SendFailed(f"{type(error).__name__}: {error}") from error
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        raise SendFailed(f"HTTP {status}", code=status)
+    return status
 
 
 # ---------------------------------------------------------------- email
