@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from babel.numbers import list_currencies
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -89,8 +91,30 @@ def _is_currency(code: str) -> bool:
     return code in list_currencies()
 
 
+def _check_email(values: dict, errors: FieldErrors) -> None:
+    """An email, when given, is one address Django's ``EmailValidator`` accepts (surrounding
+    spaces dropped; empty is allowed)."""
+    if "email" not in values:
+        return
+    email = values["email"]
+    if email is None:
+        values["email"] = ""
+        return
+    if not isinstance(email, str):
+        errors.add("email", _("Enter a valid email address."))
+        return
+    values["email"] = email = email.strip()
+    if not email:
+        return
+    try:
+        EmailValidator()(email)
+    except DjangoValidationError:
+        errors.add("email", _("Enter a valid email address."))
+
+
 def _check(company: Company, values: dict, errors: FieldErrors) -> None:
     """Normalise and validate customer fields in place."""
+    _check_email(values, errors)
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         errors.required("name", values["name"])
@@ -296,6 +320,7 @@ def contact_add(*, customer: Customer, actor, **values) -> Contact:
     errors = FieldErrors()
     values["name"] = (values.get("name") or "").strip()
     errors.required("name", values["name"])
+    _check_email(values, errors)
     errors.raise_if_any()
     contacts = Contact.objects.for_company(customer.company_id).filter(customer=customer)
     if values.get("is_primary") or not contacts.exists():
