@@ -9,6 +9,8 @@ Environment variables (all optional in development):
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` (comma separated), ``CSRF_TRUSTED_ORIGINS``.
 - Email with Django's own names: ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
   ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``.
+- ``ORDERCRM_WEBHOOKS_ALLOW_PRIVATE``: let webhooks reach loopback, link-local and private
+  addresses (off by default, also for ``make run``: set it for a receiver on your machine).
 """
 
 from pathlib import Path
@@ -176,6 +178,10 @@ TASKS = {
 API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
 
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
+
+# Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at
+# subscription and at every delivery; on lifts that for a receiver on this machine or network.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("ORDERCRM_WEBHOOKS_ALLOW_PRIVATE", False)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")

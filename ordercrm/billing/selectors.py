@@ -3,9 +3,7 @@ visible customers, receivables with aging, documents and the finance export."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from ordercrm.accounts.access import Access
 from ordercrm.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from ordercrm.core import spreadsheets
 from ordercrm.core.documents import Formatter, document_language, render_pdf
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
@@ -316,30 +315,20 @@ def finance_export(
     rows = finance_rows(access, start, end)
     name = f"finance-{start.isoformat()}-{end.isoformat()}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_HEADER)
-        writer.writerows(rows)
-        return f"{name}.csv", ("\ufeff" + buffer.getvalue()).encode(), "text/csv; charset=utf-8"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = "finance"
-        sheet.append(EXPORT_HEADER)
-        for row in rows:
-            sheet.append(row)  # Decimal cells stay exact numbers
-        for column in "LMNPQ":
-            for cell in sheet[column][1:]:
-                cell.number_format = "#,##0.00"
-        buffer = io.BytesIO()
-        book.save(buffer)
         return (
-            f"{name}.xlsx",
-            buffer.getvalue(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{name}.csv",
+            spreadsheets.write_csv(EXPORT_HEADER, rows),
+            spreadsheets.CSV_CONTENT_TYPE,
         )
+    if fmt == "xlsx":
+        money = "#,##0.00"
+        content = spreadsheets.write_xlsx(
+            EXPORT_HEADER,
+            rows,
+            title="finance",
+            number_formats=dict.fromkeys((11, 12, 13, 15, 16), money),  # L M N P Q
+        )
+        return f"{name}.xlsx", content, spreadsheets.XLSX_CONTENT_TYPE
     raise ValidationFailed(details={"fields": {"format": ["csv | xlsx"]}})
 
 

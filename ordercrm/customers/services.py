@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from babel.numbers import list_currencies
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,7 +36,7 @@ from ordercrm.customers.models import (
     CustomerTag,
     PaymentTerm,
 )
-from ordercrm.customers.selectors import customer_find_duplicates
+from ordercrm.customers.selectors import customer_find_duplicates, customer_list
 
 CUSTOMER_FIELDS = [
     "code",
@@ -77,6 +79,16 @@ class PossibleDuplicate(DomainError):
     http_status = 409
 
 
+class PossibleHiddenDuplicate(PossibleDuplicate):
+    """Same code: a client handles both alike; ``details["hidden"]`` says some matches are
+    outside the caller's scope, so they are not named."""
+
+    message = gettext_lazy(
+        "A customer with this name, tax ID or phone already exists; ask a manager. "
+        "Confirm to create anyway."
+    )
+
+
 class StaleCustomer(Conflict):
     code = "customers.stale_version"
 
@@ -105,8 +117,30 @@ def _is_currency(code: str) -> bool:
     return code in list_currencies()
 
 
+def _check_email(values: dict, errors: FieldErrors) -> None:
+    """An email, when given, is one address Django's ``EmailValidator`` accepts (surrounding
+    spaces dropped; empty is allowed)."""
+    if "email" not in values:
+        return
+    email = values["email"]
+    if email is None:
+        values["email"] = ""
+        return
+    if not isinstance(email, str):
+        errors.add("email", _("Enter a valid email address."))
+        return
+    values["email"] = email = email.strip()
+    if not email:
+        return
+    try:
+        EmailValidator()(email)
+    except DjangoValidationError:
+        errors.add("email", _("Enter a valid email address."))
+
+
 def _check(company: Company, values: dict, errors: FieldErrors) -> None:
     """Normalise and validate customer fields in place."""
+    _check_email(values, errors)
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         errors.required("name", values["name"])
@@ -156,8 +190,10 @@ def customer_create(
 
     Defaults: the code from the ``CUS`` sequence, the company's language and currency, the
     actor as owner, the default payment terms. Raises ``core.validation_failed`` for bad fields
-    and ``customers.possible_duplicate`` (with the matches in ``details``) when another customer
-    has the same name, tax ID or phone, unless ``allow_duplicate``.
+    and ``customers.possible_duplicate`` when another customer has the same name, tax ID or
+    phone, unless ``allow_duplicate``: ``details["matches"]`` names only the matches the actor
+    may see; if others exist, ``details["hidden"]`` is true and the message only says a
+    customer exists and to ask a manager.
     """
     access = access_for(actor, company) if actor is not None else None
     if access is not None:
@@ -197,11 +233,7 @@ def customer_create(
             phone=values.get("phone", ""),
         )
         if matches:
-            raise PossibleDuplicate(
-                details={
-                    "matches": [{"id": str(c.pk), "code": c.code, "name": c.name} for c in matches]
-                }
-            )
+            _raise_duplicate(access, matches)
     values["code"] = code or f"C{next_value(company=company, key='CUS'):05d}"
     customer = Customer.objects.create(company=company, **values)
     if tags:
@@ -216,6 +248,24 @@ def customer_create(
         type="customer.created", entity=customer, actor=actor, payload={"code": customer.code}
     )
     return customer
+
+
+def _raise_duplicate(access, matches: list[Customer]) -> None:
+    """Name only the matches the caller may see (a system caller, ``access`` None, sees all);
+    the others are only said to exist, in a generic message."""
+    visible = (
+        matches
+        if access is None
+        else list(
+            customer_list(access, include_inactive=True)
+            .filter(pk__in=[c.pk for c in matches])
+            .order_by("code")
+        )
+    )
+    shown = [{"id": str(c.pk), "code": c.code, "name": c.name} for c in visible]
+    if len(visible) < len(matches):
+        raise PossibleHiddenDuplicate(details={"matches": shown, "hidden": True})
+    raise PossibleDuplicate(details={"matches": shown, "hidden": False})
 
 
 def _tags(company: Company, names: list[str]) -> list[CustomerTag]:
@@ -320,6 +370,7 @@ def contact_add(*, customer: Customer, actor, **values) -> Contact:
     errors = FieldErrors()
     values["name"] = (values.get("name") or "").strip()
     errors.required("name", values["name"])
+    _check_email(values, errors)
     errors.raise_if_any()
     contacts = Contact.objects.for_company(customer.company_id).filter(customer=customer)
     if values.get("is_primary") or not contacts.exists():

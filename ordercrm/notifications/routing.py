@@ -55,6 +55,7 @@ class NotificationSpec:
     kind: str
     title: str
     url: str
+    order_id: Any = None  # the order it names: only members who may see it are told
 
 
 def _order_of(event: Event):
@@ -146,9 +147,34 @@ def _title(user, message: str, **params) -> str:
         return _(message) % params
 
 
+def _may_see_order(user, company, order_id) -> bool:
+    from ordercrm.sales.selectors import order_list
+
+    access = access_for(user, company)
+    return access.can(Perm.ORDER_VIEW) and order_list(access).filter(pk=order_id).exists()
+
+
 def notifications(event: Event) -> list[NotificationSpec]:
-    if event.type == "payment.received":
-        return _payment_notifications(event)
+    """In-app notifications of ``event``, each only to a member who may see the order it
+    names now (an owner who lost the order to another team, or left, is not told of it)."""
+    specs = (
+        _payment_notifications(event)
+        if event.type == "payment.received"
+        else _order_notifications(event)
+    )
+    company = event.company
+    seen: dict = {}
+    kept = []
+    for spec in specs:
+        key = (spec.user.pk, spec.order_id)
+        if key not in seen:
+            seen[key] = spec.user.is_active and _may_see_order(spec.user, company, spec.order_id)
+        if seen[key]:
+            kept.append(spec)
+    return kept
+
+
+def _order_notifications(event: Event) -> list[NotificationSpec]:
     order = _order_of(event)
     specs: list[NotificationSpec] = []
     if order is None:
@@ -159,7 +185,11 @@ def notifications(event: Event) -> list[NotificationSpec]:
 
     def tell(users, kind, message):
         for user in users:
-            specs.append(NotificationSpec(user, kind, _title(user, message, number=number), url))
+            specs.append(
+                NotificationSpec(
+                    user, kind, _title(user, message, number=number), url, order_id=order.pk
+                )
+            )
 
     if event.type in (
         "order.submitted",
@@ -204,7 +234,11 @@ def _payment_notifications(event: Event) -> list[NotificationSpec]:
             )
             specs.append(
                 NotificationSpec(
-                    order.salesperson, "payment_received", title, f"/orders/{order.pk}/"
+                    order.salesperson,
+                    "payment_received",
+                    title,
+                    f"/orders/{order.pk}/",
+                    order_id=order.pk,
                 )
             )
     return specs

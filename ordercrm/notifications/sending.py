@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ordercrm.core.audit import json_value
 from ordercrm.core.documents import Formatter
 from ordercrm.core.models import Event
+from ordercrm.notifications import templating, webhook_targets
 from ordercrm.notifications.models import Channel, Delivery, EmailKind, EmailTemplate
+from ordercrm.notifications.templating import Record
 
 SIGNATURE_HEADER = "X-OrderCRM-Signature"
 WEBHOOK_TIMEOUT_S = 10
@@ -60,29 +63,62 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the name resolves to by now."""
+
+    def __init__(self, target: webhook_targets.Target, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: webhook_targets.Target, timeout: float):
+        super().__init__(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._address = target.address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # The certificate is checked against the URL's host name, not the address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
 def send_webhook(delivery: Delivery, event: Event) -> int:
+    """POST the signed event; a 2xx is success, anything else (redirects included, which are
+    not followed) raises :class:`SendFailed`. The URL is checked again now
+    (``webhook_targets``): a host that has come to resolve to a private address is refused."""
     hook = delivery.webhook
     body = webhook_body(event)
-    request = urllib.request.Request(  # noqa: S310 - the admin configured an http(s) URL
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "OrderCRM-Webhooks/1",
-            "X-OrderCRM-Event-Id": str(event.pk),
-            "X-OrderCRM-Event-Type": event.type,
-            "X-OrderCRM-Delivery-Id": str(delivery.pk),
-            SIGNATURE_HEADER: sign(hook.secret, int(time.time()), body),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        raise SendFailed(f"HTTP {error.code}", code=error.code) from error
-    except (urllib.error.URLError, OSError) as error:
-        raise SendFailed(str(getattr(error, "reason", error))) from error
+        target = webhook_targets.target_for_delivery(hook.url)
+    except webhook_targets.TargetRefused as error:
+        raise SendFailed(str(error.message)) from error
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "OrderCRM-Webhooks/1",
+        "X-OrderCRM-Event-Id": str(event.pk),
+        "X-OrderCRM-Event-Type": event.type,
+        "X-OrderCRM-Delivery-Id": str(delivery.pk),
+        SIGNATURE_HEADER: sign(hook.secret, int(time.time()), body),
+    }
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target, WEBHOOK_TIMEOUT_S)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)  # the answer is not used; read a little so the peer is done
+        status = response.status
+    except (OSError, http.client.HTTPException) as error:
+        raise SendFailed(f"{type(error).__name__}: {error}") from error
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        raise SendFailed(f"HTTP {status}", code=status)
+    return status
 
 
 # ---------------------------------------------------------------- email
@@ -127,8 +163,133 @@ def _translated_defaults() -> dict:
     }
 
 
+# ---------------------------------------------------------------- plain template context
+# Templates get copies of the fields below, never model instances (see templating.py): what is
+# not listed here cannot be reached from a template, whatever path it spells.
+
+
+def _company(company) -> Record:
+    return Record(
+        company.name,
+        name=company.name,
+        legal_name=company.legal_name,
+        email=company.email,
+        phone=company.phone,
+        address=company.address,
+    )
+
+
+def _customer(customer) -> Record:
+    return Record(
+        str(customer),
+        code=customer.code,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+    )
+
+
+def _contact(contact) -> Record:
+    if contact is None:
+        return Record("", name="", title="", email="", phone="")
+    return Record(
+        contact.name,
+        name=contact.name,
+        title=contact.title,
+        email=contact.email,
+        phone=contact.phone,
+    )
+
+
+def _quantity(fmt: Formatter, value) -> str:
+    return fmt.quantity(Decimal(value))
+
+
+def _order(order, fmt: Formatter, lines) -> Record:
+    money = lambda amount: fmt.money(amount, order.currency)  # noqa: E731
+    return Record(
+        order.number,
+        number=order.number,
+        customer_reference=order.customer_reference,
+        currency=order.currency,
+        status=order.status,
+        status_label=str(order.get_status_display()),
+        order_date=order.order_date,
+        requested_date=order.requested_date,
+        valid_until=order.valid_until,
+        net_total=order.net_total,
+        tax_total=order.tax_total,
+        gross_total=order.gross_total,
+        total=money(order.gross_total),
+        lines=[
+            {
+                "position": line.position,
+                "kind": line.kind,
+                "sku": line.product.sku if line.product else "",
+                "product": line.product.name if line.product else "",
+                "description": line.description,
+                "quantity": _quantity(fmt, line.quantity),
+                "unit": line.unit.code if line.unit else "",
+                "unit_price": money(line.unit_price),
+                "discount_percent": fmt.percent(Decimal(line.discount_percent)),
+                "net": money(line.net),
+                "total": money(line.gross),
+            }
+            for line in lines
+        ],
+    )
+
+
+def _order_lines(order):
+    return order.lines.select_related("product", "unit").order_by("position")
+
+
+def _shipment(shipment, fmt: Formatter) -> Record:
+    return Record(
+        shipment.number,
+        number=shipment.number,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        dispatched_on=fmt.date(shipment.dispatched_at),
+        lines=[
+            {
+                "sku": line.product.sku if line.product else "",
+                "product": line.product.name if line.product else "",
+                "description": line.description,
+                "quantity": _quantity(fmt, line.quantity),
+            }
+            for line in shipment.lines.select_related("product").order_by("pk")
+        ],
+    )
+
+
+def _invoice(invoice, fmt: Formatter) -> Record:
+    money = lambda amount: fmt.money(amount, invoice.currency)  # noqa: E731
+    return Record(
+        str(invoice),
+        number=invoice.number,
+        issue_date=fmt.date(invoice.issue_date),
+        due_date=fmt.date(invoice.due_date),
+        currency=invoice.currency,
+        total=money(invoice.gross_total),
+        amount_due=money(invoice.gross_total - invoice.amount_paid - invoice.amount_credited),
+    )
+
+
+def _payment(payment, fmt: Formatter) -> Record:
+    return Record(
+        payment.number,
+        number=payment.number,
+        reference=payment.reference,
+        method=str(payment.get_method_display()),
+        received_on=fmt.date(payment.received_on),
+        currency=payment.currency,
+        total=fmt.money(payment.amount, payment.currency),
+    )
+
+
 def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, bytes, str]]]:
-    """Template context and attachments of one customer email."""
+    """The plain template context (see ``templating.FIELDS``) and attachments of one email."""
     from ordercrm.billing.models import Invoice, Payment
     from ordercrm.billing.selectors import render_invoice_pdf
     from ordercrm.fulfilment.models import Shipment
@@ -137,15 +298,21 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
 
     fmt = Formatter(delivery.language)
     company = event.company
-    context: dict = {"company": company}
+    context: dict = {"company": _company(company)}
     attachments = []
+
+    def add_order(order):
+        context["order"] = _order(order, fmt, _order_lines(order))
+        context["customer"] = _customer(order.customer)
+        context["contact"] = _contact(order.contact)
+
     if delivery.kind == EmailKind.ORDER_CONFIRMATION:
         order = (
             SalesOrder.objects.for_company(company)
-            .select_related("customer")
+            .select_related("customer", "contact")
             .get(pk=event.entity_id)
         )
-        context.update(order=order, customer=order.customer)
+        add_order(order)
         context["total"] = fmt.money(order.gross_total, order.currency)
         attachments.append(
             (f"{order.number}.pdf", render_order_pdf(order, delivery.language), "application/pdf")
@@ -153,17 +320,20 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
     elif delivery.kind == EmailKind.SHIPPING_NOTICE:
         shipment = (
             Shipment.objects.for_company(company)
-            .select_related("order__customer")
+            .select_related("order__customer", "order__contact")
             .get(pk=event.entity_id)
         )
-        context.update(shipment=shipment, order=shipment.order, customer=shipment.order.customer)
+        add_order(shipment.order)
+        context["shipment"] = _shipment(shipment, fmt)
     elif delivery.kind == EmailKind.INVOICE:
         invoice = (
             Invoice.objects.for_company(company)
-            .select_related("order", "customer")
+            .select_related("order__contact", "customer")
             .get(pk=event.entity_id)
         )
-        context.update(invoice=invoice, order=invoice.order, customer=invoice.customer)
+        add_order(invoice.order)
+        context["customer"] = _customer(invoice.customer)
+        context["invoice"] = _invoice(invoice, fmt)
         context["total"] = fmt.money(invoice.gross_total, invoice.currency)
         context["due_date"] = fmt.date(invoice.due_date)
         attachments.append(
@@ -177,7 +347,8 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         payment = (
             Payment.objects.for_company(company).select_related("customer").get(pk=event.entity_id)
         )
-        context.update(payment=payment, customer=payment.customer)
+        context["customer"] = _customer(payment.customer)
+        context["payment"] = _payment(payment, fmt)
         context["total"] = fmt.money(payment.amount, payment.currency)
         context["received_on"] = fmt.date(payment.received_on)
     return context, attachments
@@ -185,7 +356,8 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
 
 def render_email(delivery: Delivery, event: Event) -> tuple[str, str, list]:
     """Subject, body and attachments, in the delivery's (the customer's) language, from the
-    company's template for that language or the built-in wording."""
+    company's template for that language or the built-in wording, rendered in the sandbox
+    (``templating``) over a plain context."""
     with translation.override(delivery.language or None):
         custom = (
             EmailTemplate.objects.for_company(event.company_id)
@@ -196,8 +368,8 @@ def render_email(delivery: Delivery, event: Event) -> tuple[str, str, list]:
             (custom.subject, custom.body) if custom else _translated_defaults()[delivery.kind]
         )
         context, attachments = _context(delivery, event)
-        subject = Template(subject_source).render(Context(context, autoescape=False)).strip()
-        body = Template(body_source).render(Context(context, autoescape=False))
+        subject = templating.render(subject_source, context).strip()
+        body = templating.render(body_source, context)
     return " ".join(subject.split()), body, attachments
 
 

@@ -8,17 +8,28 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import access_for
+from ordercrm.accounts.roles import RecordScope
 from ordercrm.core import audit
-from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.exceptions import PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
+from ordercrm.notifications import webhook_targets
 from ordercrm.notifications.models import (
     EmailKind,
     EmailTemplate,
     Notification,
     WebhookSubscription,
 )
+
+
+class WebhookScope(PermissionDenied):
+    code = "notifications.webhook_scope"
+    message = gettext_lazy(
+        "A webhook receives every event of the company; only a member who sees all company "
+        "records may create one."
+    )
 
 
 def notifications_mark_read(*, user, company, ids=None) -> int:
@@ -34,11 +45,22 @@ def webhook_create(
     *, company, actor, url: str, event_types: list[str], description: str = ""
 ) -> WebhookSubscription:
     """Subscribe a URL to event types (``["*"]`` for all). The signing secret is generated
-    and shown once to the admin, who gives it to the receiver."""
-    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    and shown once to the admin, who gives it to the receiver.
+
+    A subscription belongs to the company, not to a person: it receives every event of the
+    company of its types, whoever's record it names. So only a member who may see every
+    record (``settings_edit`` and company record scope) may create one
+    (``notifications.webhook_scope`` otherwise). The URL must reach a public address
+    (``webhook_targets``; ``core.validation_failed`` on ``url`` otherwise)."""
+    access = access_for(actor, company)
+    access.require(Perm.SETTINGS_EDIT)
+    if access.scope != RecordScope.COMPANY:
+        raise WebhookScope()
     errors = {}
-    if not url.startswith(("http://", "https://")):
-        errors["url"] = [_("Enter an http:// or https:// URL.")]
+    try:
+        webhook_targets.check_url_for_subscription(url)
+    except webhook_targets.TargetRefused as error:
+        errors["url"] = [str(error.message)]
     if not event_types or not all(isinstance(t, str) and t for t in event_types):
         errors["event_types"] = [_("Choose at least one event type.")]
     if errors:
@@ -63,8 +85,13 @@ def webhook_create(
 def email_template_set(
     *, company, actor, kind: str, language: str, subject: str, body: str
 ) -> EmailTemplate:
-    """A company's own wording for one email in one language (Django template syntax)."""
-    from django.template import Template, TemplateSyntaxError
+    """A company's own wording for one email in one language, in Django template syntax over
+    the plain fields of ``templating.FIELDS`` (docs/email-templates.md). A template that does
+    not parse in the sandbox (``{% load %}``, ``{% include %}``, ``{% debug %}``, a name
+    beginning with ``_``…) is refused with ``core.validation_failed``."""
+    from django.template import TemplateSyntaxError
+
+    from ordercrm.notifications.templating import compile_template
 
     access_for(actor, company).require(Perm.SETTINGS_EDIT)
     errors = {}
@@ -75,7 +102,7 @@ def email_template_set(
             errors[field] = [_("This field is required.")]
             continue
         try:
-            Template(source)
+            compile_template(source)
         except TemplateSyntaxError as error:
             errors[field] = [str(error)]
     if errors:

@@ -8,8 +8,6 @@ lines); without JavaScript the same forms post and re-render the whole page.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from django.contrib import messages
@@ -22,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from ordercrm.core import spreadsheets
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
@@ -247,26 +246,13 @@ def order_export(request, fmt: str):
         for o in orders[:10000]
     ]
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
         response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            spreadsheets.write_xlsx(header, rows, title="orders"),
+            content_type=spreadsheets.XLSX_CONTENT_TYPE,
         )
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
         response = HttpResponse(
-            ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+            spreadsheets.write_csv(header, rows), content_type=spreadsheets.CSV_CONTENT_TYPE
         )
         fmt = "csv"
     response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'

