@@ -37,6 +37,7 @@ It also marks every API request's changes as coming from the ``api`` source.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import time
@@ -234,12 +235,10 @@ class IdempotencyMiddleware:
         """Free the key after an attempt whose effect was rolled back, so the retry runs now
         (if the database is unreachable the lease frees it later). A commit that succeeded
         although it reported an error has a status, and is kept."""
-        try:
+        with contextlib.suppress(DatabaseError):
             IdempotencyRecord.objects.filter(
                 pk=record.pk, attempt=attempt, status_code__isnull=True
             ).delete()
-        except DatabaseError:
-            pass
 
     @staticmethod
     def _replay(record: IdempotencyRecord) -> HttpResponse:

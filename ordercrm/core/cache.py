@@ -28,17 +28,17 @@ class DatabaseCache(DjangoDatabaseCache):
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
         with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {value_col} FROM {table} WHERE {key_col} = %s"
-                f" AND {quote('expires')} >= %s{lock}",
-                [key, now],
-            )
+            # Only quoted identifiers are interpolated; values are parameters.
+            select = f"SELECT {value_col} FROM {table} WHERE {key_col} = %s"  # noqa: S608
+            cursor.execute(f"{select} AND {quote('expires')} >= %s{lock}", [key, now])
             row = cursor.fetchone()
             if row is None:
                 raise ValueError(f"Key '{key}' not found.")
-            value = pickle.loads(base64.b64decode(row[0].encode())) + delta
+            # The cache's own encoding (Django's DatabaseCache pickles every value it stores).
+            value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
             encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
             cursor.execute(
-                f"UPDATE {table} SET {value_col} = %s WHERE {key_col} = %s", [encoded, key]
+                f"UPDATE {table} SET {value_col} = %s WHERE {key_col} = %s",  # noqa: S608
+                [encoded, key],
             )
         return value
