@@ -7,6 +7,11 @@ Environment variables (all optional in development):
 - ``DATABASE_URL``: ``sqlite:///path`` or ``postgres://user@host:5432/name``; default an SQLite
   file in ``ORDERCRM_DATA_DIR`` (``./var`` by default) in WAL mode.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` (comma separated), ``CSRF_TRUSTED_ORIGINS``.
+- ``ORDERCRM_REDIS_URL`` (e.g. ``redis://127.0.0.1:6379/0``): Django's cache in Redis; without
+  it the cache is a database table (``ordercrm_cache``, made by ``migrate``). The cache counts
+  the API rate limit, so every web process shares it. ``ORDERCRM_CACHE_PREFIX`` prefixes keys.
+- Limits: ``ORDERCRM_API_RATE_LIMIT`` (requests per token per minute, default 1200),
+  ``ORDERCRM_MAX_ORDER_LINES`` (default 2000), ``ORDERCRM_IDEMPOTENCY_LEASE_S`` (default 60).
 - Email with Django's own names: ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
   ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``.
 - ``ORDERCRM_WEBHOOKS_ALLOW_PRIVATE``: let webhooks reach loopback, link-local and private
@@ -172,11 +177,36 @@ TASKS = {
     }
 }
 
+REDIS_URL = env.str("ORDERCRM_REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("ORDERCRM_CACHE_PREFIX", "ordercrm"),
+        }
+        if REDIS_URL
+        else {
+            # Django's database cache with an atomic incr; the table comes from a migration.
+            "BACKEND": "ordercrm.core.cache.DatabaseCache",
+            "LOCATION": "ordercrm_cache",
+            "KEY_PREFIX": env.str("ORDERCRM_CACHE_PREFIX", "ordercrm"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    )
+}
+
+# API requests per token per minute, counted in the shared cache (429 with Retry-After beyond
+# it); 0 turns it off.
+API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
+# How long an API request holds its Idempotency-Key; a retry after a crash may run again once
+# this has passed (only if the first attempt's effect did not commit). Longer than any request.
+IDEMPOTENCY_LEASE_SECONDS = env.int("ORDERCRM_IDEMPOTENCY_LEASE_S", 60)
+# The most lines one order may have (sales.too_many_lines beyond it), on every path.
+MAX_ORDER_LINES = env.int("ORDERCRM_MAX_ORDER_LINES", 2000)
+
 # How long a worker holds a delivery it is sending; after a crash another worker retries it
 # once this has passed.
-# API requests per token per minute (429 with Retry-After beyond it); 0 turns it off.
-API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
-
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
 # Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at

@@ -36,7 +36,9 @@ class TokenAuth(HttpBearer):
     companies (default: the first)."""
 
     def authenticate(self, request, token):
-        found = token_find(token)
+        # The API middleware found the token already (it counts the rate limit per token).
+        seen = getattr(request, "_ordercrm_token", None)
+        found = seen[1] if seen and seen[0] == token else token_find(token)
         if found is None:
             return None
         companies = companies_of(found.user)
@@ -48,7 +50,6 @@ class TokenAuth(HttpBearer):
         )
         if company is None:
             return None
-        check_rate(found.pk)
         request.user = found.user
         request.company = company
         request.access = access_for(found.user, company)
@@ -78,42 +79,6 @@ def on_domain_error(request, exc: DomainError):
     if request.headers.get("If-Match") and exc.code.endswith("stale_version"):
         status = 412  # the precondition the client sent failed; details carry the version
     return error_response(request, status, exc.code, exc.text, exc.details)
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-
-
-@api.exception_handler(RateLimited)
-def on_rate_limited(request, exc: RateLimited):
-    response = error_response(
-        request, 429, "api.rate_limited", _("Too many requests; retry after a moment.")
-    )
-    response["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def check_rate(token_id) -> None:
-    """A fixed one-minute window per token in the shared cache; ``API_RATE_LIMIT`` per
-    minute (0 turns it off)."""
-    import time
-
-    from django.conf import settings
-    from django.core.cache import cache
-
-    limit = getattr(settings, "API_RATE_LIMIT", 0)
-    if not limit:
-        return
-    window = int(time.time() // 60)
-    key = f"api-rate:{token_id}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count > limit:
-        raise RateLimited(retry_after=60 - int(time.time() % 60))
 
 
 @api.exception_handler(NinjaValidationError)

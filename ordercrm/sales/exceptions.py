@@ -102,3 +102,12 @@ class NoCustomerEmail(DomainError):
     code = "sales.no_customer_email"
     message = _("Neither the order's contact nor the customer has an email address.")
     http_status = 409
+
+
+class TooManyLines(DomainError):
+    code = "sales.too_many_lines"
+    message = _(
+        "An order can have at most %(limit)s lines; this one would have %(count)s. "
+        "Split it into several orders."
+    )
+    http_status = 422

@@ -53,6 +53,7 @@ from ordercrm.sales.exceptions import (
     ReasonRequired,
     SelfApproval,
     StaleVersion,
+    TooManyLines,
 )
 from ordercrm.sales.models import (
     ApprovalRule,
@@ -114,6 +115,20 @@ def _company_today(company) -> datetime.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
 
 
+def _check_line_count(order: SalesOrder, count: int) -> None:
+    """An order has at most ``settings.MAX_ORDER_LINES`` lines (of any kind), on every path:
+    checked where lines are built (before pricing a huge input) and where totals are applied
+    (every create, edit, amendment, paste and template). An order that already has more (the
+    limit was lowered) may still move through its lifecycle, but not grow."""
+    from django.conf import settings
+
+    limit = settings.MAX_ORDER_LINES
+    if limit and count > limit and count > (order.line_count or 0):
+        raise TooManyLines(
+            params={"limit": limit, "count": count}, details={"limit": limit, "count": count}
+        )
+
+
 def _build_lines(
     order: SalesOrder, raw_lines: list[dict[str, Any]], *, start: int = 1, keep_prices: bool = False
 ) -> list[SalesOrderLine]:
@@ -123,6 +138,7 @@ def _build_lines(
     ``sku``), ``quantity``, optional ``unit_price`` (an override of the price list),
     ``discount_percent``, ``description`` and ``requested_date``.
     """
+    _check_line_count(order, len(raw_lines))
     company = order.company
     errors: dict[str, dict[str, list[str]]] = {}
 
@@ -254,6 +270,7 @@ def _build_lines(
 
 def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     """Set every line's and the order's amounts from the pure calculation."""
+    _check_line_count(order, len(lines))
     company = order.company
     priced = [line for line in lines if line.kind == LineKind.PRODUCT]
     totals = compute_totals(
