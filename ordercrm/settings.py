@@ -7,8 +7,10 @@ Environment variables (all optional in development):
 - ``DATABASE_URL``: ``sqlite:///path`` or ``postgres://user@host:5432/name``; default an SQLite
   file in ``ORDERCRM_DATA_DIR`` (``./var`` by default) in WAL mode.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` (comma separated), ``CSRF_TRUSTED_ORIGINS``.
-- Email with Django's own names: ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
-  ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``.
+- Email with Django's own names: ``EMAIL_BACKEND``, ``EMAIL_HOST``, ``EMAIL_PORT``,
+  ``EMAIL_HOST_USER``, ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``,
+  ``DEFAULT_FROM_EMAIL``, ``EMAIL_FILE_PATH``. Without ``ORDERCRM_PRODUCTION`` mail is written
+  to the local outbox ``var/mail`` (shown on /deliveries/); in production it goes over SMTP.
 """
 
 from pathlib import Path
@@ -177,7 +179,16 @@ API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
 
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Outside production, mail goes to a local outbox (one file per message in var/mail, listed
+# for admins on /deliveries/), so a newcomer sees every email and nothing fails on a missing
+# SMTP server; production sends over SMTP unless told otherwise.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
