@@ -141,6 +141,13 @@ def test_ship_form_offers_what_is_ready_and_goes_away_when_all_shipped(
     assert "P1" in rows.nth(1).inner_text()
     assert "2" in rows.nth(1).inner_text()
     shot(page, f"desk-7-{language}-{size}-shipment")
+    # customer 360: a confirmed (not yet completed) order is part of the purchase history
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    history = page.locator("h2", has_text=labels["purchase_history"]).locator(
+        "xpath=following-sibling::ul[1]"
+    )
+    assert order.number in history.inner_text()
+    shot(page, f"desk-9-{language}-{size}-customer-360-confirmed")
     context.close()
 
 
