@@ -12,8 +12,10 @@ Environment variables (all optional in development):
   the API rate limit, so every web process shares it. ``ORDERCRM_CACHE_PREFIX`` prefixes keys.
 - Limits: ``ORDERCRM_API_RATE_LIMIT`` (requests per token per minute, default 1200),
   ``ORDERCRM_MAX_ORDER_LINES`` (default 2000), ``ORDERCRM_IDEMPOTENCY_LEASE_S`` (default 60).
-- Email with Django's own names: ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
-  ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``.
+- Email with Django's own names: ``EMAIL_BACKEND``, ``EMAIL_HOST``, ``EMAIL_PORT``,
+  ``EMAIL_HOST_USER``, ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``,
+  ``DEFAULT_FROM_EMAIL``, ``EMAIL_FILE_PATH``. Without ``ORDERCRM_PRODUCTION`` mail is written
+  to the local outbox ``var/mail`` (shown on /deliveries/); in production it goes over SMTP.
 - ``ORDERCRM_WEBHOOKS_ALLOW_PRIVATE``: let webhooks reach loopback, link-local and private
   addresses (off by default, also for ``make run``: set it for a receiver on your machine).
 """
@@ -213,7 +215,16 @@ DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 # subscription and at every delivery; on lifts that for a receiver on this machine or network.
 WEBHOOKS_ALLOW_PRIVATE = env.bool("ORDERCRM_WEBHOOKS_ALLOW_PRIVATE", False)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Outside production, mail goes to a local outbox (one file per message in var/mail, listed
+# for admins on /deliveries/), so a newcomer sees every email and nothing fails on a missing
+# SMTP server; production sends over SMTP unless told otherwise.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")

@@ -113,6 +113,17 @@ def payment_list(
     return payments.order_by("-received_on", "-created_at")
 
 
+def order_payments(access: Access, order) -> QuerySet[Payment]:
+    """Payments for one visible order: its advances and those allocated to its invoices."""
+    from django.db.models import Q
+
+    return (
+        payment_list(access, customer_id=order.customer_id)
+        .filter(Q(order_id=order.pk) | Q(allocations__invoice__order_id=order.pk))
+        .distinct()
+    )
+
+
 @dataclass
 class Receivables:
     """A customer's position in the company currency."""

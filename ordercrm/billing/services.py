@@ -2,10 +2,12 @@
 payments and their allocation, and the balances they maintain.
 
 Rules:
-- Invoiceable quantity of an order line: shipped (``on_shipment``) or ordered − short-closed
-  (``on_order``, ``manual``). Manual invoices may bill up to invoiceable − (invoiced −
-  credited); automatic invoicing bills up to invoiceable − invoiced, so a credited quantity
-  is never billed again by itself. A shipment is invoiced at most once (a DB constraint).
+- Invoiceable quantity of an order line (``sales.selectors.line_invoiceable``): shipped
+  (``on_shipment``) or ordered − short-closed (``on_order``, ``manual``). "What is left"
+  (automatic invoices, a manual invoice of everything, the order page's button) is
+  invoiceable − invoiced (``sales.selectors.line_to_invoice``), so a credited quantity is
+  never billed again by itself; only a quantity named line by line may re-bill it, up to
+  invoiceable − (invoiced − credited). A shipment is invoiced at most once (a DB constraint).
 - Amounts of a partial invoice line are the order line's net and tax in proportion to the
   quantity; the invoice that completes a line takes exactly what is left, so a fully
   invoiced line always adds up to the order line to the cent. Credit notes do the same
@@ -58,6 +60,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import InvoicingPolicy, LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
@@ -174,14 +177,15 @@ def refresh_customer(customer: Customer) -> None:
 
 
 def _invoiceable(order: SalesOrder, line: SalesOrderLine) -> Decimal:
-    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
-        return line.qty_shipped
-    return line.quantity - line.qty_closed
+    return sales_selectors.line_invoiceable(order, line)
 
 
 def _remaining(order: SalesOrder, line: SalesOrderLine, *, automatic: bool) -> Decimal:
-    billed = line.qty_invoiced if automatic else line.qty_invoiced - line.qty_credited
-    return max(_invoiceable(order, line) - billed, ZERO)
+    # "What is left" (automatic, or a manual invoice of everything) is the sales selector's,
+    # which the order page offers; only quantities named line by line may re-bill a credit.
+    if automatic:
+        return sales_selectors.line_to_invoice(order, line)
+    return max(_invoiceable(order, line) - (line.qty_invoiced - line.qty_credited), ZERO)
 
 
 def _billed_amounts(order: SalesOrder) -> dict:
@@ -395,7 +399,9 @@ def invoice_create(
     issue: bool = False,
 ) -> Invoice:
     """A manual invoice: ``lines`` = ``[{"order_line_id", "quantity"}]`` or ``None`` for all
-    that is left to invoice. Each quantity ≤ invoiceable − (invoiced − credited)."""
+    that is left to invoice (``sales.selectors.line_to_invoice``: credited quantities are
+    not billed again). A quantity named per line may be up to invoiceable − (invoiced −
+    credited), to re-bill a credited line on purpose."""
     access = access_for(actor, order.company)
     access.require(Perm.INVOICE_EDIT)
     sales.lock_order(order, access)  # visible to the actor, or not found
@@ -407,9 +413,9 @@ def invoice_create(
     ]
     if lines is None:
         quantities = {
-            line: _remaining(locked, line, automatic=False)
+            line: _remaining(locked, line, automatic=True)
             for line in order_lines
-            if _remaining(locked, line, automatic=False) > 0
+            if _remaining(locked, line, automatic=True) > 0
         }
     else:
         quantities = _parse_quantities(

@@ -29,7 +29,7 @@ def shipment_list(
     shipments = (
         Shipment.objects.for_company(access.company)
         .filter(order_id__in=visible)
-        .select_related("order", "order__customer")
+        .select_related("order", "order__customer", "warehouse")
     )
     if order_id:
         shipments = shipments.filter(order_id=parse_id(order_id))

@@ -162,7 +162,10 @@ def shipment_create(
         company_id=locked.company_id,
         number=next_number(company=locked.company, prefix="SH", year=timezone.now().year),
         order=locked,
-        warehouse_id=locked.warehouse_id,
+        # the order's own warehouse, else the first it draws from; dispatch corrects it to
+        # where the goods actually left
+        warehouse_id=locked.warehouse_id
+        or next(iter(inventory.warehouses_in_order(locked.company)), None),
         carrier=carrier.strip(),
         tracking_number=tracking_number.strip(),
         shipping_address=locked.shipping_address,
@@ -273,7 +276,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
         )
         for line_id, quantity in got.items():
             by_id[line_id].qty_reserved += quantity
-    inventory.consume(
+    moves = inventory.consume(
         company=order.company,
         consumptions=[inventory.Consumption(k, q) for k, q in tracked.items()],
         warehouse_ids=None,
@@ -291,6 +294,9 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
     SalesOrderLine.objects.for_company(order.company_id).bulk_update(
         changed, ["qty_shipped", "qty_reserved"]
     )
+    left_from = [move.warehouse_id for move in moves]
+    if left_from and shipment.warehouse_id not in left_from:
+        shipment.warehouse_id = left_from[0]
     now = timezone.now()
     shipment.status = ShipmentStatus.DISPATCHED
     shipment.dispatched_at, shipment.dispatched_by = now, actor

@@ -1,5 +1,5 @@
 """Write use cases of notifications: marking in-app notifications read, webhook
-subscriptions, and email templates (admins)."""
+subscriptions, email templates and resending a delivery (admins)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ordercrm.core.exceptions import PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.notifications import webhook_targets
 from ordercrm.notifications.models import (
+    Delivery,
     EmailKind,
     EmailTemplate,
     Notification,
@@ -112,3 +113,33 @@ def email_template_set(
     )
     audit.record(actor=actor, entity=template, action="set", changes={"subject": [None, subject]})
     return template
+
+
+@transaction.atomic
+def delivery_resend(*, company, actor, delivery_id) -> Delivery:
+    """Queue one email or webhook delivery again (an admin's decision: the customer did not
+    get it, or a receiver was fixed); the worker sends it on its next round. Only members
+    who may change settings resend (``core.permission_denied``); an unknown delivery or one
+    of another company is ``core.not_found``."""
+    from ordercrm.core.exceptions import NotFound
+    from ordercrm.core.ids import parse_id
+    from ordercrm.notifications import worker
+
+    access_for(actor, company).require(Perm.SETTINGS_EDIT)
+    delivery = (
+        Delivery.objects.for_company(company)
+        .select_for_update()
+        .filter(pk=parse_id(delivery_id))
+        .first()
+    )
+    if delivery is None:
+        raise NotFound(details={"delivery_id": str(delivery_id)})
+    worker.resend(delivery)
+    audit.record(
+        actor=actor,
+        entity=delivery,
+        action="resend",
+        changes={"status": [delivery.status, "pending"], "attempts": [delivery.attempts, 0]},
+    )
+    delivery.refresh_from_db()
+    return delivery

@@ -13,6 +13,7 @@ from ordercrm.accounts.access import Access
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import AuditEntry, Event
+from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
 from ordercrm.sales.models import LineKind, OrderComment, OrderRevision, SalesOrder, SalesOrderLine
 
@@ -72,7 +73,8 @@ def order_list(
 _GOODS = {"kind": LineKind.PRODUCT, "quantity__gt": F("qty_closed")}
 _PROGRESSED = {
     "fulfilment": F("qty_shipped"),
-    "invoicing": F("qty_invoiced") - F("qty_credited"),
+    # credited quantities count as invoiced: they are settled, never billed again
+    "invoicing": F("qty_invoiced"),
 }
 
 
@@ -87,14 +89,25 @@ def _unknown_progress(axis: str, value: str) -> ValidationFailed:
 def _filter_progress(orders, fulfilment, invoicing, payment):
     """The progress axes as SQL. A line counts when it is goods with something left to
     deliver (``quantity - qty_closed > 0``); an axis is done when every such line is done
-    (and there is one), started when any line is."""
+    (and there is one), started when any line is. Payment compares ``amount_paid`` with
+    what the customer owes: the amount invoiced (net of credit notes) once everything is
+    invoiced, the order total before."""
+    from django.db.models import Case, DecimalField, When
+
+    def goods_of(axis):
+        goods = SalesOrderLine.all_objects.filter(order=OuterRef("pk"), **_GOODS)
+        return goods.annotate(progressed=_PROGRESSED[axis])
+
+    def done(axis):
+        goods = goods_of(axis)
+        return Exists(goods) & ~Exists(goods.filter(progressed__lt=F("quantity") - F("qty_closed")))
+
     for axis, value in (("fulfilment", fulfilment), ("invoicing", invoicing)):
         if not value:
             continue
         if value not in PROGRESS_VALUES[axis]:
             raise _unknown_progress(axis, value)
-        goods = SalesOrderLine.all_objects.filter(order=OuterRef("pk"), **_GOODS)
-        goods = goods.annotate(progressed=_PROGRESSED[axis])
+        goods = goods_of(axis)
         any_started = Exists(goods.filter(progressed__gt=0))
         any_open = Exists(goods.filter(progressed__lt=F("quantity") - F("qty_closed")))
         if value == PROGRESS_VALUES[axis][0]:
@@ -102,16 +115,23 @@ def _filter_progress(orders, fulfilment, invoicing, payment):
         elif value == PROGRESS_VALUES[axis][1]:
             orders = orders.filter(any_started, any_open)
         else:
-            orders = orders.filter(Exists(goods), ~any_open)
+            orders = orders.filter(done(axis))
     if payment:
+        if payment not in PROGRESS_VALUES["payment"]:
+            raise _unknown_progress("payment", payment)
+        orders = orders.annotate(
+            _owed=Case(
+                When(done("invoicing"), then=F("amount_invoiced")),
+                default=F("gross_total"),
+                output_field=DecimalField(max_digits=24, decimal_places=8),
+            )
+        )
         by_payment = {
             "unpaid": Q(amount_paid__lte=0),
-            "partially_paid": Q(amount_paid__gt=0, amount_paid__lt=F("gross_total")),
-            "paid": Q(amount_paid__gt=0, amount_paid=F("gross_total")),
-            "overpaid": Q(amount_paid__gt=0) & Q(amount_paid__gt=F("gross_total")),
+            "partially_paid": Q(amount_paid__gt=0, amount_paid__lt=F("_owed")),
+            "paid": Q(amount_paid__gt=0, amount_paid=F("_owed")),
+            "overpaid": Q(amount_paid__gt=0) & Q(amount_paid__gt=F("_owed")),
         }
-        if payment not in by_payment:
-            raise _unknown_progress("payment", payment)
         orders = orders.filter(by_payment[payment])
     return orders
 
@@ -159,7 +179,12 @@ def _axis(done: list[bool], started: list[bool], words: tuple[str, str, str]) ->
 
 def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any = None) -> Progress:
     """The three progress axes, derived from the line counters, line by line (units differ,
-    so quantities are never summed across lines). Lines with nothing to deliver do not count."""
+    so quantities are never summed across lines). Lines with nothing to deliver do not count.
+
+    A credited quantity counts as invoiced: it is settled by the credit note and never billed
+    again (see :func:`line_to_invoice`). Payment compares ``paid`` with what the customer
+    owes: once everything is invoiced, the amount invoiced net of credit notes
+    (``amount_invoiced``); before, the order total."""
     from decimal import Decimal
 
     goods = [
@@ -173,21 +198,23 @@ def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any 
         [line.qty_shipped > 0 for line in goods],
         ("not_shipped", "partially_shipped", "shipped"),
     )
-    invoiced = [line.qty_invoiced - line.qty_credited for line in goods]
     invoicing = _axis(
-        [i >= d for i, d in zip(invoiced, due, strict=True)],
-        [i > 0 for i in invoiced],
+        [line.qty_invoiced >= d for line, d in zip(goods, due, strict=True)],
+        [line.qty_invoiced > 0 for line in goods],
         ("not_invoiced", "partially_invoiced", "invoiced"),
     )
-    return Progress(fulfilment, invoicing, _payment_axis(Decimal(paid or 0), order.gross_total))
+    return Progress(fulfilment, invoicing, _payment_axis(order, Decimal(paid or 0), invoicing))
 
 
-def _payment_axis(paid, total) -> str:
+def _payment_axis(order: SalesOrder, paid, invoicing: str) -> str:
+    """What the customer paid against what they owe: once everything is invoiced, the
+    amount invoiced net of credit notes (``amount_invoiced``); before, the order total."""
+    owed = order.amount_invoiced if invoicing == "invoiced" else order.gross_total
     if paid <= 0:
         return "unpaid"
-    if paid < total:
+    if paid < owed:
         return "partially_paid"
-    return "paid" if paid == total else "overpaid"
+    return "paid" if paid == owed else "overpaid"
 
 
 @dataclass(frozen=True)
@@ -257,7 +284,7 @@ def order_summaries(orders: list[SalesOrder]) -> list[OrderSummary]:
         progress = Progress(
             axes["fulfilment"],
             axes["invoicing"],
-            _payment_axis(order.amount_paid, order.gross_total),
+            _payment_axis(order, order.amount_paid, axes["invoicing"]),
         )
         summaries.append(
             OrderSummary(order, row.get("lines", 0), progress, steps.get(order.pk, []))
@@ -277,6 +304,65 @@ def order_detail(order: SalesOrder) -> OrderSummary:
     )
 
 
+def line_invoiceable(order: SalesOrder, line: SalesOrderLine):
+    """What an order line may be billed for by its order's invoicing policy: what shipped
+    (``on_shipment``), or what was ordered and not short-closed (``on_order``, ``manual``)."""
+    from ordercrm.sales.models import InvoicingPolicy
+
+    if line.kind != LineKind.PRODUCT:
+        return ZERO
+    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
+        return line.qty_shipped
+    return line.quantity - line.qty_closed
+
+
+def line_to_invoice(order: SalesOrder, line: SalesOrderLine):
+    """What is left to invoice on a line: invoiceable − invoiced. A credited quantity stays
+    counted as invoiced, so "invoice what is left" never bills a credited item again."""
+    return max(line_invoiceable(order, line) - line.qty_invoiced, ZERO)
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """Where an order stands, from one read of its lines: status, the progress axes, and per
+    line what is still to ship and to invoice. The order page, ``order_actions`` and order
+    completion all read it, so the labels and the buttons agree with the services."""
+
+    status: str
+    progress: Progress
+    to_ship: dict  # line id → open quantity (ordered − shipped − closed), goods only
+    to_invoice: dict  # line id → invoiceable − invoiced, goods only
+
+    @property
+    def anything_to_ship(self) -> bool:
+        return any(q > 0 for q in self.to_ship.values())
+
+    @property
+    def anything_to_invoice(self) -> bool:
+        return any(q > 0 for q in self.to_invoice.values())
+
+    @property
+    def done(self) -> bool:
+        """Fully shipped, fully invoiced and paid: a confirmed order in this state completes."""
+        return (
+            self.progress.fulfilment == "shipped"
+            and self.progress.invoicing == "invoiced"
+            and self.progress.payment in ("paid", "overpaid")
+        )
+
+
+def order_state(order: SalesOrder, lines: list[SalesOrderLine] | None = None) -> OrderState:
+    """The :class:`OrderState` of an order (its lines are read when not given)."""
+    lines = order_lines(order) if lines is None else lines
+    goods = [line for line in lines if line.kind == LineKind.PRODUCT]
+    return OrderState(
+        status=order.status,
+        progress=order_progress(order, lines, paid=order.amount_paid),
+        to_ship={line.pk: max(line.open_quantity, ZERO) for line in goods},
+        to_invoice={line.pk: line_to_invoice(order, line) for line in goods},
+    )
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     at: datetime
@@ -286,8 +372,10 @@ class TimelineItem:
     details: Any
 
 
-def order_timeline(access: Access, order_id) -> list[TimelineItem]:
-    """Audit entries, outbox events and comments of one order, oldest first."""
+def order_timeline(access: Access, order_id, *, events: bool = True) -> list[TimelineItem]:
+    """Audit entries, outbox events and comments of one order, oldest first. Each event
+    mirrors an audit entry of the same change, so a reader's timeline asks for
+    ``events=False`` (each fact once); the API's raw trail keeps both."""
     order = order_get(access, order_id)
     key = {"entity_type": SalesOrder._meta.label_lower, "entity_id": str(order.pk)}
     items = [
@@ -296,10 +384,13 @@ def order_timeline(access: Access, order_id) -> list[TimelineItem]:
         .filter(**key)
         .select_related("actor")
     ]
-    items += [
-        TimelineItem(e.created_at, "event", e.actor, e.type, e.payload)
-        for e in Event.objects.for_company(order.company_id).filter(**key).select_related("actor")
-    ]
+    if events:
+        items += [
+            TimelineItem(e.created_at, "event", e.actor, e.type, e.payload)
+            for e in Event.objects.for_company(order.company_id)
+            .filter(**key)
+            .select_related("actor")
+        ]
     items += [
         TimelineItem(c.created_at, "comment", c.author, "comment", c.text)
         for c in OrderComment.objects.for_company(order.company_id)
@@ -384,8 +475,9 @@ def order_approvals(order: SalesOrder):
 
 
 def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
-    """The sales side of a customer 360: open orders, recent history, top products (by
-    quantity, across confirmed and finished orders) and the credit position."""
+    """The sales side of a customer 360: open orders, purchase history (booked orders, newest
+    first), top products (by quantity, across confirmed and finished orders) and the credit
+    position."""
     from django.db.models import Count, Sum
 
     from ordercrm.sales import approvals
@@ -408,7 +500,9 @@ def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
     )
     return {
         "open_orders": list(orders.filter(status__in=open_statuses)[:20]),
-        "history": list(orders.exclude(status__in=open_statuses)[:20]),
+        # what the customer bought: every booked order (confirmed or later, not cancelled),
+        # the ones still being delivered included
+        "history": list(orders.filter(status__in=BOOKED_STATUSES)[:20]),
         "top_products": list(sold),
         "exposure": approvals.customer_exposure(customer),
     }
@@ -553,11 +647,12 @@ ACTION_PERMISSIONS = {
 }
 
 
-def order_actions(access: Access, order: SalesOrder) -> list[str]:
+def order_actions(access: Access, order: SalesOrder, state: OrderState | None = None) -> list[str]:
     """What this user can do with the order now, for showing only buttons that will work:
     the workflow actions its status allows and their permission grants (approval ones only
-    when a step is theirs), then ``ship``, ``invoice``, ``pay``, ``amend``, ``email`` and
-    ``reorder`` by the same rules the services apply."""
+    when a step is theirs), then ``ship`` (something still open), ``invoice`` (something
+    left to invoice, credited quantities excluded), ``pay`` (something still owed),
+    ``amend``, ``email`` and ``reorder`` by the same rules the services apply."""
     from ordercrm.sales import workflow
     from ordercrm.sales.workflow import Status
 
@@ -569,10 +664,15 @@ def order_actions(access: Access, order: SalesOrder) -> list[str]:
     if "approve" in actions and not may_decide(access, order):
         actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
     edit = access.can(Perm.ORDER_EDIT)
+    ship = order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT)
+    invoice = order.status in workflow.INVOICEABLE and access.can(Perm.INVOICE_EDIT)
+    pay = access.can(Perm.PAYMENT_EDIT) and order.status != Status.CANCELLED
+    if (ship or invoice or pay) and state is None:
+        state = order_state(order)
     extra = {
-        "ship": order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT),
-        "invoice": order.status in workflow.INVOICEABLE and access.can(Perm.INVOICE_EDIT),
-        "pay": access.can(Perm.PAYMENT_EDIT),
+        "ship": ship and state.anything_to_ship,
+        "invoice": invoice and state.anything_to_invoice,
+        "pay": pay and state.progress.payment in ("unpaid", "partially_paid"),
         "amend": edit and workflow.allowed("amend", order.status),
         "email": edit and order.status in workflow.SENDABLE,
         "reorder": edit,

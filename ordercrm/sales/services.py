@@ -1266,17 +1266,12 @@ def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
 
     Called by fulfilment and billing after they move counters. Returns whether it completed.
     """
-    from ordercrm.sales.selectors import order_progress
+    from ordercrm.sales.selectors import order_state
 
     locked = SalesOrder.objects.for_company(order.company_id).select_for_update().get(pk=order.pk)
     if locked.status != Status.CONFIRMED:
         return False
-    progress = order_progress(locked, _lines_of(locked), paid=locked.amount_paid)
-    if (
-        progress.fulfilment == "shipped"
-        and progress.invoicing == "invoiced"
-        and progress.payment in ("paid", "overpaid")
-    ):
+    if order_state(locked, _lines_of(locked)).done:
         _move(locked, actor, "complete", Status.COMPLETED, event="completed")
         return True
     return False

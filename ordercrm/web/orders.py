@@ -33,54 +33,6 @@ from ordercrm.web.errors import error_lines
 
 PAGE_SIZE = 50
 BLANK_LINES = 3
-# Audit actions and event types of an order's timeline, in the reader's language. Event
-# types are looked up without their "order." prefix; an unknown one shows as it is.
-TIMELINE_TITLES = {
-    "create": gettext_lazy("Created"),
-    "created": gettext_lazy("Created"),
-    "update": gettext_lazy("Edited"),
-    "updated": gettext_lazy("Edited"),
-    "add_lines": gettext_lazy("Lines added"),
-    "submit": gettext_lazy("Submitted"),
-    "submitted": gettext_lazy("Submitted"),
-    "approve": gettext_lazy("Approved"),
-    "approved": gettext_lazy("Approved"),
-    "approve_step": gettext_lazy("Approval step given"),
-    "approval_step": gettext_lazy("Approval step given"),
-    "confirm": gettext_lazy("Confirmed"),
-    "confirmed": gettext_lazy("Confirmed"),
-    "reject": gettext_lazy("Rejected"),
-    "rejected": gettext_lazy("Rejected"),
-    "request_changes": gettext_lazy("Changes requested"),
-    "changes_requested": gettext_lazy("Changes requested"),
-    "reopen": gettext_lazy("Reopened"),
-    "reopened": gettext_lazy("Reopened"),
-    "hold": gettext_lazy("Put on hold"),
-    "held": gettext_lazy("Put on hold"),
-    "release": gettext_lazy("Released"),
-    "released": gettext_lazy("Released"),
-    "close": gettext_lazy("Closed"),
-    "closed": gettext_lazy("Closed"),
-    "resume": gettext_lazy("Resumed"),
-    "resumed": gettext_lazy("Resumed"),
-    "cancel": gettext_lazy("Cancelled"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "complete": gettext_lazy("Completed"),
-    "completed": gettext_lazy("Completed"),
-    "amend": gettext_lazy("Amended"),
-    "amended": gettext_lazy("Amended"),
-    "send": gettext_lazy("Sent to the customer"),
-    "sent": gettext_lazy("Sent to the customer"),
-    "backorder_fill": gettext_lazy("Backorder filled"),
-    "backorder_filled": gettext_lazy("Backorder filled"),
-    "comment": gettext_lazy("Comment"),
-}
-
-
-def timeline_title(code: str) -> str:
-    return str(TIMELINE_TITLES.get(code.removeprefix("order."), code))
-
-
 PROGRESS_LABELS = {
     "not_shipped": gettext_lazy("Not shipped"),
     "partially_shipped": gettext_lazy("Partially shipped"),
@@ -422,14 +374,16 @@ def order_new(request):
 
 
 def _order_context(request, order):
+    from ordercrm.billing.models import PaymentMethod
     from ordercrm.billing.selectors import invoice_list
     from ordercrm.fulfilment.selectors import order_line_stock, shipment_list
+    from ordercrm.notifications.selectors import order_activity
 
     access = request.access
     lines = sales_selectors.order_lines(order)
-    progress = sales_selectors.order_progress(order, lines, paid=order.amount_paid)
-    available = sales_selectors.order_actions(access, order)
-    from ordercrm.billing.models import PaymentMethod
+    state = sales_selectors.order_state(order, lines)
+    progress = state.progress
+    available = sales_selectors.order_actions(access, order, state)
 
     return {
         "order": order,
@@ -440,16 +394,16 @@ def _order_context(request, order):
             PROGRESS_LABELS[progress.payment],
         ],
         "lines": lines,
+        # what the ship form offers per line: what is ready now, never more than is open
         "stock": {row.line.pk: row for row in order_line_stock(order, lines)},
+        "to_ship": state.to_ship,
         "progress": progress,
         "actions": [a for a in available if a in workflow.ORDER_ACTIONS],
         "reasons": json.loads(order.status_reason)
         if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
         else [],
-        "timeline": [
-            (item, timeline_title(item.title))
-            for item in sales_selectors.order_timeline(access, order.pk)
-        ],
+        "timeline": order_activity(access, order.pk),
+        "can_resend": access.can(Perm.SETTINGS_EDIT),
         "revisions": _revisions(order, lines),
         "can_reorder": "reorder" in available,
         "can_amend": "amend" in available,
@@ -561,7 +515,10 @@ def _amend(request, order):
 
 def _send_to_customer(request, order):
     sales.order_send_to_customer(order=order, actor=request.user)
-    messages.success(request, _("The order confirmation is on its way to the customer."))
+    messages.success(
+        request,
+        _("The order confirmation is queued for the customer; the timeline shows when it is sent."),
+    )
     return order
 
 

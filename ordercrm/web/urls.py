@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ordercrm.web import billing, dashboard, orders, settings_pages, shipping, stock, views
+from ordercrm.web import (
+    billing,
+    dashboard,
+    deliveries,
+    orders,
+    settings_pages,
+    shipping,
+    stock,
+    views,
+)
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -53,6 +62,9 @@ urlpatterns = [
     path("settings/", settings_pages.settings_page, name="settings"),
     path("settings/<str:section>/", settings_pages.settings_page, name="settings_section"),
     path("notifications/", views.notifications, name="notifications"),
+    path("deliveries/", deliveries.delivery_list, name="delivery_list"),
+    path("deliveries/outbox/<str:name>", deliveries.outbox_message, name="outbox_message"),
+    path("deliveries/<str:delivery_id>/resend", deliveries.delivery_resend, name="delivery_resend"),
     path("health", views.health, name="health"),
     path("health/worker", views.health_worker, name="health_worker"),
 ]

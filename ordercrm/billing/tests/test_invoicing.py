@@ -124,11 +124,22 @@ def test_partial_invoice_credit_note_invoice_again_keeps_every_counter_exact(
     assert note.kind == InvoiceKind.CREDIT_NOTE
     assert note.number.startswith("CN-")
     assert counters(order) == [(6, 2), (1, 0)]
+    # "everything left" never bills the credited units again …
     again = services.invoice_create(order=order, actor=finance, issue=True)
     assert {x.order_line_id: x.quantity for x in invoice_lines(again)} == {
-        first.pk: 6,
+        first.pk: 4,
         second.pk: 2,
     }
+    assert counters(order) == [(10, 2), (3, 0)]
+    with pytest.raises(NothingToInvoice):
+        services.invoice_create(order=order, actor=finance, issue=True)
+    # … only naming them line by line re-bills them, on purpose
+    services.invoice_create(
+        order=order,
+        actor=finance,
+        lines=[{"order_line_id": str(first.pk), "quantity": 2}],
+        issue=True,
+    )
     assert counters(order) == [(12, 2), (3, 0)]
     # money: what was billed net of credits equals each order line to the cent
     for order_line in lines_of(order):
