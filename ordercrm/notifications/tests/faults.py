@@ -140,7 +140,7 @@ class Child:
 
 def worker(log: Path, database: str | None = None, **env: str) -> Child:
     return Child(
-        ["worker", "--interval", "0.2"],
+        ["worker"],
         log,
         DATABASE_URL=database or database_url(),
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
