@@ -33,9 +33,9 @@ class DatabaseWentAway(OperationalError):
     """A task failed because the database went away under it: run it again, not failed."""
 
 
-def requeue_abandoned(worker_id: str, own: bool = False, now=None) -> int:
-    """Hand back tasks left running by a dead worker (no heartbeat for ``STALE_S`` and
-    started before that), and, with ``own``, those of this worker (after a database fault
+def requeue_abandoned(worker_id: str, *, own: bool = False, others: bool = True, now=None) -> int:
+    """Hand back tasks left running: with ``others``, by a dead worker (no heartbeat for
+    ``STALE_S`` and started before that); with ``own``, by this worker (after a database fault
     interrupted them: this worker runs nothing now). Returns how many."""
     now = now or timezone.now()
     horizon = now - datetime.timedelta(seconds=pump.STALE_S)
@@ -51,7 +51,8 @@ def requeue_abandoned(worker_id: str, own: bool = False, now=None) -> int:
         and (
             (own and worker_ids[-1] == worker_id)
             or (
-                worker_ids[-1] not in alive
+                others
+                and worker_ids[-1] not in alive
                 and worker_ids[-1] != worker_id
                 and (started_at is None or started_at < horizon)
             )
@@ -80,9 +81,12 @@ class ResilientTaskWorker(Worker):
         interrupted = False
         while self.running:
             try:
-                requeue_abandoned(self.worker_id, own=interrupted)
-                interrupted = False
-                pause.reset()
+                if interrupted:
+                    # Only our own: other workers may not have beaten yet after the outage;
+                    # the heartbeat thread hands back theirs once they stay silent.
+                    requeue_abandoned(self.worker_id, own=True, others=False)
+                    interrupted = False
+                    pause.reset()
                 super().run()
                 return
             except DatabaseError as error:

@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 HEARTBEAT_S = 5.0
-STALE_S = 60.0
+STALE_S = 30.0
 # Heartbeat rows of workers gone for longer than this are removed.
 FORGET_AFTER = datetime.timedelta(days=1)
 
@@ -384,20 +384,25 @@ def heartbeat_forever(
     stop: threading.Event, status: WorkerStatus, every: float = HEARTBEAT_S
 ) -> None:
     """The heartbeat thread: this process is alive, and here is what it holds. It has its
-    own connection, so a pump waiting on a slow receiver still beats. Every minute it also
+    own connection, so a pump waiting on a slow receiver still beats. Every ``STALE_S`` it also
     hands back background tasks of workers that died (see ``taskworker``)."""
     from ordercrm.notifications import taskworker
 
-    last_sweep = 0.0
+    last_sweep, healthy_since = 0.0, None
     while not stop.is_set():
         try:
             close_old_connections()
             beat(status.worker_id, status)
-            if time.monotonic() - last_sweep > STALE_S:
+            healthy_since = healthy_since or time.monotonic()
+            # Judge others dead only after beating well for two rounds ourselves: just after
+            # an outage every worker's heartbeat looks old until it has beaten again.
+            steady = time.monotonic() - healthy_since > 2 * every
+            if steady and time.monotonic() - last_sweep > STALE_S:
                 WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - FORGET_AFTER).delete()
                 taskworker.requeue_abandoned(status.worker_id)
                 last_sweep = time.monotonic()
         except Exception as error:
+            healthy_since = None
             drop_connection()
             logger.warning("heartbeat not written (%s)", error)
         stop.wait(every)

@@ -117,7 +117,7 @@ def health_worker(request):
     """The workers' pulse (see ``notifications.worker.queue_state``): "ok" (a live worker is
     idle) and "busy" (every live worker holds work, each named with how long it has held it)
     answer 200; "stuck" (an item held longer than its lease) and "stale" (no heartbeat for a
-    minute: no worker is running) answer 503, for monitoring to alert on."""
+    30 s: no worker is running) answer 503, for monitoring to alert on."""
     from ordercrm.notifications.worker import queue_state
 
     state = queue_state()

@@ -151,6 +151,15 @@ def test_database_stopped_and_started_during_deliveries(cluster, hooks, children
         timeout=20,
     ), child.output()
     resumed = min(r["at"] for r in endpoint.requests if r["at"] > up_at)
+    # the heartbeat says "idle" at its next beat, within HEARTBEAT_S
+    wait_for(
+        lambda: (
+            not cluster.sql(
+                "SELECT 1 FROM notifications_workerheartbeat WHERE holding::text <> '{}'", "outage"
+            )
+        ),
+        timeout=2 * worker.HEARTBEAT_S,
+    )
     state = kit(db, "state")
     assert child.alive(), child.output()
     tally = endpoint.tally()
