@@ -146,11 +146,18 @@ class Notification(CompanyOwned):
 
 
 class WorkerHeartbeat(models.Model):
+    """One running worker process, written every few seconds by its own heartbeat thread, so a
+    worker busy with a slow delivery still shows it is alive; ``holding`` names what it works
+    on now (a delivery, a task) and ``busy_since`` since when, so a hung send is told apart."""
+
     worker_id = models.CharField(max_length=64, primary_key=True)
     hostname = models.CharField(max_length=200)
     pid = models.PositiveIntegerField()
     started_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
+    holding = models.JSONField(default=dict, blank=True)
+    busy_since = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.worker_id

@@ -1,14 +1,16 @@
-"""``ordercrm serve``: the web server (gunicorn) and, beside it, one task worker process."""
+"""``ordercrm serve``: the web server (gunicorn) and, beside it, one worker process, kept
+running by a supervisor: a worker that dies is restarted (with backoff, logged)."""
 
 from __future__ import annotations
 
 import atexit
-import subprocess
 import sys
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from ordercrm.console.supervisor import Supervisor
 
 
 class Command(BaseCommand):
@@ -18,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
-        parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start a background worker"
+        )
 
     def handle(self, *args, host, port, workers, no_worker, **options):
         from gunicorn.app.base import BaseApplication
@@ -28,8 +32,8 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
         if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "ordercrm", "worker"])
-            atexit.register(worker.terminate)
+            supervisor = Supervisor([sys.executable, "-m", "ordercrm", "worker"]).start()
+            atexit.register(supervisor.stop)
 
         class Server(BaseApplication):
             def load_config(self):

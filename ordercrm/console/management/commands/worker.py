@@ -1,10 +1,15 @@
-"""``ordercrm worker``: the outbox pump (events → emails, webhooks, notifications) in a
-thread, and the django-tasks database worker (background tasks) in the main thread."""
+"""``ordercrm worker``: one worker process with three threads: the outbox pump (events →
+emails, webhooks, notifications), a heartbeat, and the django-tasks database worker
+(background tasks) in the main thread, where it receives SIGTERM / SIGINT.
+
+No database fault ends it (each part backs off and retries); SIGTERM ends it cleanly. Run it
+under a supervisor that restarts it anyway (``ordercrm serve`` does; systemd with
+``Restart=always`` in production)."""
 
 import threading
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 
 
 class Command(BaseCommand):
@@ -12,20 +17,52 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", action="store_true", help="exit when the queues are empty")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="seconds between polls when idle"
+        )
 
-    def handle(self, *args, batch, **options):
+    def handle(self, *args, batch, interval, **options):
         from ordercrm.notifications import worker
+        from ordercrm.notifications.taskworker import ResilientTaskWorker
 
+        worker_id = worker.new_worker_id()
+        status = worker.WorkerStatus(worker_id)
+        tasks = ResilientTaskWorker(
+            status=status,
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            interval=interval,
+            batch=batch,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=not batch,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
         if batch:
-            worker.run_once("batch")
-            call_command("db_worker", batch=True, interval=1.0)
+            worker.run_once(worker_id)
+            tasks.run()
             return
+        worker.check_lease()
         stop = threading.Event()
-        pump = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
-        pump.start()
+        threads = [
+            threading.Thread(
+                target=worker.heartbeat_forever, args=(stop, status), name="heartbeat", daemon=True
+            ),
+            threading.Thread(
+                target=worker.run_forever,
+                args=(stop,),
+                kwargs={"idle": interval, "worker_id": worker_id, "status": status},
+                name="outbox-pump",
+                daemon=True,
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        self.stdout.write(f"worker {worker_id} started")
         try:
-            # No autoreloader: it would fork a second process (and a second pump).
-            call_command("db_worker", interval=1.0, reload=False)
+            tasks.configure_signals()
+            tasks.run()
         finally:
             stop.set()
-            pump.join(timeout=5)
+            for thread in threads:
+                thread.join(timeout=15)
