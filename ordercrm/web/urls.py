@@ -16,9 +16,17 @@ urlpatterns = [
     path("", dashboard.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # Our own templates by name: django.contrib.admin (installed first) has its own
+    # registration/password_change_*.html, which would win and show "Django administration".
     path(
-        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+        "password/",
+        auth_views.PasswordChangeView.as_view(template_name="web/password_change_form.html"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
+        name="password_change_done",
     ),
     path("language/", views.set_language, name="set_language"),
     path("company/", views.switch_company, name="switch_company"),
