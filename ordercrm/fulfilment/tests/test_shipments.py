@@ -20,6 +20,7 @@ from ordercrm.fulfilment.models import ShipmentStatus
 from ordercrm.inventory.exceptions import InsufficientStock
 from ordercrm.inventory.models import MoveKind, StockLevel, StockMove
 from ordercrm.sales import services as sales
+from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.selectors import order_progress
 from ordercrm.sales.workflow import Status
@@ -131,7 +132,7 @@ def test_only_confirmed_orders_ship(keeper, manager, confirmed, order_in):
         services.shipment_create(order=draft, actor=keeper)
     shipment = services.shipment_create(order=confirmed, actor=keeper)
     sales.order_hold(order=confirmed, actor=manager, reason="customer asked")
-    with pytest.raises(NotShippable):
+    with pytest.raises(OrderOnHold):  # the hold says why (sales.order_on_hold)
         services.shipment_dispatch(shipment=shipment, actor=keeper)
 
 
