@@ -926,10 +926,22 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
     access.require(Perm.PAYMENT_EDIT)
     company = payment.company
     wanted = []
-    for raw in allocations:
+    for index, raw in enumerate(allocations):
         invoice = raw.get("invoice")
-        invoice_id = invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
-        wanted.append((invoice_id, to_decimal(raw.get("amount"))))
+        try:
+            invoice_id = (
+                invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
+            )
+            amount = to_decimal(raw.get("amount"))
+        except (NotFound, TypeError, ValueError):
+            raise ValidationFailed(
+                details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
+            ) from None
+        if amount <= 0:
+            raise ValidationFailed(
+                details={"fields": {"amount": [_("Enter an amount greater than zero.")]}}
+            )
+        wanted.append((invoice_id, amount))
     invoices = {
         i.pk: i
         for i in Invoice.objects.for_company(company).filter(
@@ -1175,7 +1187,8 @@ def payment_refund(
         amount = to_decimal(amount)
         if amount <= 0:
             errors["amount"] = [_("Enter an amount greater than zero.")]
-        elif amount != round_money(amount, locked.currency):
+        # beyond the credit it is refused below, before rounding could overflow
+        elif amount <= locked.unallocated and amount != round_money(amount, locked.currency):
             errors["amount"] = [_("Too many decimal places for this currency.")]
     except (TypeError, ValueError):
         errors["amount"] = [_("Enter a number.")]

@@ -727,3 +727,43 @@ class WebhookOut(Schema):
     description: str
     is_active: bool
     secret: str | None = None
+
+
+# ---------------------------------------------------------------- payment credit (slice: cancel)
+
+
+class PaymentAllocateIn(Schema):
+    allocations: list[AllocationIn]
+
+
+class PaymentRefundIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"amount": "500.00", "reason": "Order cancelled", "method": "bank_transfer"}
+            ]
+        }
+    )
+
+    amount: str
+    reason: str
+    method: str = ""
+
+
+class PaymentVoidIn(Schema):
+    reason: str
+
+
+class RefundOut(Schema):
+    id: str
+    number: str
+    kind: str = Field(description="refund (money paid back) or void (recorded in error)")
+    payment_id: str
+    payment_number: str
+    amount: str
+    currency: str
+    method: str
+    reason: str
+    refunded_on: str
+    payment_unallocated: str
+    created_at: str
