@@ -828,6 +828,15 @@ def payment_record(
         {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set())
     )
     orders = [_lock_order(order_id, company.pk) for order_id in order_ids]
+    if order is not None and any(o.pk == order.pk and o.status == Status.CANCELLED for o in orders):
+        # an advance on a cancelled order would be stuck there: it is customer credit
+        raise ValidationFailed(
+            details={
+                "fields": {
+                    "order": [_("The order is cancelled; record the payment as customer credit.")]
+                }
+            }
+        )
     locked_customer = _lock_customer(customer.pk, company.pk)
     locked_invoices = {
         i.pk: i

@@ -280,6 +280,12 @@ def test_an_advance_on_a_cancelled_order_becomes_credit_to_reapply_and_refund(
     assert fresh(customer).advance_balance == Decimal("500.00")
     entry = AuditEntry.objects.for_company(company).get(action="release_advance")
     assert entry.changes["order"] == [order.number, None]
+    error = refused(  # and no new advance gets stuck on it
+        "core.validation_failed",
+        company,
+        lambda: pay(company, finance, customer, "10.00", order=order),
+    )
+    assert "order" in error.details["fields"]
 
     # re-applied to another order's invoice …
     other = confirmed_order("on_order", quantities=(10,))  # 113.00
