@@ -733,6 +733,18 @@ class WebhookOut(Schema):
 
 
 class PaymentAllocateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "allocations": [
+                        {"invoice_id": "0192f3a4-5b6c-7d8e-9f00-665544332211", "amount": "113.00"}
+                    ]
+                }
+            ]
+        }
+    )
+
     allocations: list[AllocationIn]
 
 
@@ -751,6 +763,10 @@ class PaymentRefundIn(Schema):
 
 
 class PaymentVoidIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Recorded twice (same bank transfer)."}]}
+    )
+
     reason: str
 
 
