@@ -1128,6 +1128,9 @@ def order_cancel(
     )
     if shipped:
         raise CancelAfterShipment()
+    # order → customer → stock, the lock order everywhere: billing settles the customer's
+    # balances after the release, so the customer row is taken first
+    _lock_customer(locked, check_hold=False)
     _release_all(locked)
     locked.status_reason = reason.strip()
     _move(
@@ -1647,7 +1650,8 @@ def order_action(
 ) -> SalesOrder:
     """Run one workflow action by name, for the interfaces that offer them as buttons or
     endpoints (web, API). ``note`` is the comment or reason the action takes; ``credit``
-    marks a hold as a credit hold, and makes a cancel credit the order's issued invoices. Unknown names are ``core.not_found``."""
+    marks a hold as a credit hold, and makes a cancel credit the order's issued invoices.
+    Unknown names are ``core.not_found``."""
     calls = {
         "submit": lambda: order_submit(order=order, actor=actor, version=version),
         "approve": lambda: order_approve(order=order, actor=actor, version=version, comment=note),
