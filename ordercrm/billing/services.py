@@ -1212,7 +1212,7 @@ def payment_refund(
         raise PaymentVoided(details={"payment_id": str(locked.pk)})
     if amount > locked.unallocated:
         raise OverRefund(
-            params={"unallocated": plain(locked.unallocated)},
+            params={"unallocated": str(round_money(locked.unallocated, locked.currency))},
             details={"unallocated": plain(locked.unallocated), "amount": plain(amount)},
         )
     return _write_off(
