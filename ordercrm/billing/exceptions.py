@@ -43,3 +43,24 @@ class DuplicatePaymentReference(Conflict):
     code = "billing.duplicate_payment_reference"
     message = _("A payment with this reference is already recorded for this customer.")
     http_status = 409
+
+
+class OverRefund(Conflict):
+    code = "billing.over_refund"
+    message = _("At most %(unallocated)s of this payment is unallocated and can be refunded.")
+    http_status = 409
+
+
+class PaymentVoided(Conflict):
+    code = "billing.payment_voided"
+    message = _("This payment is void.")
+    http_status = 409
+
+
+class PaymentInUse(Conflict):
+    code = "billing.payment_in_use"
+    message = _(
+        "Only a payment with nothing allocated or refunded can be voided; refund its "
+        "unallocated credit instead."
+    )
+    http_status = 409

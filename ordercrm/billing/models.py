@@ -207,6 +207,13 @@ class Payment(CompanyOwned):
     received_on = models.DateField(_("payment date"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     amount_allocated = models.DecimalField(_("allocated"), **AMOUNT_FIELD, default=ZERO)
+    amount_refunded = models.DecimalField(
+        _("refunded"),
+        **AMOUNT_FIELD,
+        default=ZERO,
+        help_text=_("Paid back to the customer, or the whole amount when the payment is void."),
+    )
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -229,6 +236,12 @@ class Payment(CompanyOwned):
                 & Q(amount_allocated__lte=F("amount") + CENT_FRACTION),
                 name="payment_allocated_within_amount",
             ),
+            # Refunds come out of what is not allocated: allocated + refunded ≤ amount.
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0)
+                & Q(amount_refunded__lte=F("amount") - F("amount_allocated") + CENT_FRACTION),
+                name="payment_refunded_within_unallocated",
+            ),
         ]
         indexes = [models.Index(fields=["company", "customer", "received_on"])]
 
@@ -237,7 +250,49 @@ class Payment(CompanyOwned):
 
     @property
     def unallocated(self) -> Decimal:
-        return self.amount - self.amount_allocated
+        """Customer credit left on this payment: neither allocated nor refunded."""
+        return self.amount - self.amount_allocated - self.amount_refunded
+
+
+# The SQL twin of ``Payment.unallocated``, for the balance aggregates.
+UNALLOCATED = F("amount") - F("amount_allocated") - F("amount_refunded")
+
+
+class RefundKind(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    VOID = "void", _("Void")
+
+
+class PaymentRefund(CompanyOwned):
+    """Money of a payment's unallocated credit paid back to the customer (``refund``), or a
+    payment recorded in error written off whole (``void``). Append-only; numbered
+    ``RF-{year}-{seq}``."""
+
+    number = models.CharField(_("number"), max_length=32)
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    kind = models.CharField(_("type"), max_length=8, choices=RefundKind.choices)
+    amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
+    currency = models.CharField(_("currency"), max_length=3)
+    refunded_on = models.DateField(_("date"))
+    method = models.CharField(_("payment method"), max_length=16, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="refund_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class PaymentAllocation(CompanyOwned):

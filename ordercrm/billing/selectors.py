@@ -7,10 +7,18 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from ordercrm.accounts.access import Access
-from ordercrm.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from ordercrm.billing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentRefund,
+)
 from ordercrm.core import spreadsheets
 from ordercrm.core.documents import Formatter, document_language, render_pdf
 from ordercrm.core.exceptions import NotFound, ValidationFailed
@@ -134,6 +142,8 @@ class Receivables:
     open_invoices: list[Invoice]
     aging: dict[str, Decimal] = field(default_factory=dict)
     overdue_count: int = 0
+    # Payments with unallocated credit (advances of cancelled orders included), oldest first.
+    credit_payments: list[Payment] = field(default_factory=list)
 
 
 def days_overdue(invoice: Invoice, today: datetime.date) -> int:
@@ -171,6 +181,14 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
         open_invoices=open_invoices,
         aging=aging,
         overdue_count=overdue,
+        credit_payments=list(
+            Payment.objects.for_company(access.company)
+            .filter(
+                customer=customer,
+                amount__gt=F("amount_allocated") + F("amount_refunded"),
+            )
+            .order_by("received_on", "number")
+        ),
     )
 
 
@@ -315,6 +333,40 @@ def finance_rows(access: Access, start: datetime.date, end: datetime.date) -> li
                 payment.amount_allocated,
             ]
         )
+    # Refunds and voids as negative amounts, so the export adds up to what is held.
+    refunds = (
+        PaymentRefund.objects.for_company(access.company)
+        .filter(
+            payment__in=payment_list(access),
+            refunded_on__gte=start,
+            refunded_on__lte=end,
+        )
+        .select_related("payment", "payment__customer")
+        .order_by("refunded_on", "number")
+    )
+    for refund in refunds:
+        payment = refund.payment
+        rows.append(
+            [
+                refund.kind,
+                refund.number,
+                refund.refunded_on.isoformat(),
+                "",
+                "",
+                payment.customer.code,
+                payment.customer.name,
+                payment.number,
+                refund.method,
+                refund.reason,
+                refund.currency,
+                "",
+                "",
+                -refund.amount,
+                payment.exchange_rate,
+                (-refund.amount * payment.exchange_rate).quantize(Decimal("0.01")),
+                "",
+            ]
+        )
     return rows
 
 
@@ -383,3 +435,40 @@ def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
     if access.can(Perm.PAYMENT_EDIT) and is_invoice and invoice.status in OPEN:
         actions.add("pay")
     return actions
+
+
+def payment_get(access: Access, payment_id) -> Payment:
+    """A payment of a customer the caller may see (``core.not_found`` otherwise)."""
+    payment = payment_list(access).filter(pk=parse_id(payment_id)).first()
+    if payment is None:
+        raise NotFound(details={"payment_id": str(payment_id)})
+    return payment
+
+
+def payment_detail(access: Access, payment: Payment) -> dict:
+    """What the payment page shows: its allocations (with invoice numbers), its refunds, and
+    the customer's open invoices in its currency its credit could still be applied to."""
+    allocations = list(
+        PaymentAllocation.objects.for_company(access.company)
+        .filter(payment=payment)
+        .select_related("invoice")
+        .order_by("created_at")
+    )
+    refunds = list(
+        PaymentRefund.objects.for_company(access.company)
+        .filter(payment=payment)
+        .order_by("created_at")
+    )
+    applicable = []
+    if payment.unallocated > 0:
+        applicable = list(
+            invoice_list(access)
+            .filter(
+                customer_id=payment.customer_id,
+                kind=InvoiceKind.INVOICE,
+                status__in=OPEN,
+                currency=payment.currency,
+            )
+            .order_by("due_date", "issue_date", "number")[:50]
+        )
+    return {"allocations": allocations, "refunds": refunds, "applicable": applicable}

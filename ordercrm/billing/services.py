@@ -41,8 +41,12 @@ from ordercrm.billing.exceptions import (
     OverAllocation,
     OverCredit,
     OverInvoicing,
+    OverRefund,
+    PaymentInUse,
+    PaymentVoided,
 )
 from ordercrm.billing.models import (
+    UNALLOCATED,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -50,6 +54,8 @@ from ordercrm.billing.models import (
     Payment,
     PaymentAllocation,
     PaymentMethod,
+    PaymentRefund,
+    RefundKind,
 )
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
@@ -62,10 +68,12 @@ from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
+from ordercrm.sales.exceptions import CancelHasInvoices, OrderOnHold
 from ordercrm.sales.models import InvoicingPolicy, LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
-INVOICEABLE_STATUSES = (Status.CONFIRMED, Status.ON_HOLD, Status.CLOSED, Status.COMPLETED)
+# Not on hold: a held order is neither invoiced nor dispatched (``sales.order_on_hold``).
+INVOICEABLE_STATUSES = (Status.CONFIRMED, Status.CLOSED, Status.COMPLETED)
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
@@ -87,6 +95,14 @@ def _lock_order(order_or_id, company_id) -> SalesOrder:
 
 def _lock_customer(customer_id, company_id) -> Customer:
     return Customer.objects.for_company(company_id).select_for_update().get(pk=customer_id)
+
+
+def _refuse_on_hold(order: SalesOrder) -> None:
+    """Every invoicing path (manual, issue, automatic) stops at a hold."""
+    if order.status == Status.ON_HOLD:
+        raise OrderOnHold(
+            params={"reason": order.hold_reason}, details={"hold_reason": order.hold_reason}
+        )
 
 
 # ---------------------------------------------------------------- balances
@@ -125,7 +141,7 @@ def refresh_order(order: SalesOrder) -> None:
     advances = (
         Payment.objects.for_company(order.company_id)
         .filter(order=order, currency=order.currency)
-        .aggregate(t=Sum(F("amount") - F("amount_allocated")))["t"]
+        .aggregate(t=Sum(UNALLOCATED))["t"]
         or ZERO
     )
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
@@ -154,13 +170,9 @@ def refresh_customer(customer: Customer) -> None:
     credit = (
         Payment.objects.for_company(customer.company_id)
         .filter(customer=customer)
-        .aggregate(
-            t=Sum(
-                ExpressionWrapper(
-                    (F("amount") - F("amount_allocated")) * F("exchange_rate"), output_field=amount
-                )
-            )
-        )["t"]
+        .aggregate(t=Sum(ExpressionWrapper(UNALLOCATED * F("exchange_rate"), output_field=amount)))[
+            "t"
+        ]
     )
     oldest = open_invoices.aggregate(d=Min("due_date"))["d"]
     customer.receivable_balance = round_money(Decimal(receivable or 0), company.base_currency)
@@ -331,7 +343,11 @@ def _issue(invoice: Invoice, order: SalesOrder, actor) -> None:
     advances = list(
         Payment.objects.for_company(company)
         .select_for_update()
-        .filter(order=order, currency=invoice.currency, amount_allocated__lt=F("amount"))
+        .filter(
+            order=order,
+            currency=invoice.currency,
+            amount_allocated__lt=F("amount") - F("amount_refunded"),
+        )
         .order_by("received_on", "created_at")
     )
     _allocate(invoice, [(payment, payment.unallocated) for payment in advances], exact=False)
@@ -406,6 +422,7 @@ def invoice_create(
     access.require(Perm.INVOICE_EDIT)
     sales.lock_order(order, access)  # visible to the actor, or not found
     locked = _lock_order(order, order.company_id)
+    _refuse_on_hold(locked)
     if locked.status not in INVOICEABLE_STATUSES:
         raise NotInvoiceable(params={"status": Status(locked.status).label})
     order_lines = [
@@ -454,6 +471,7 @@ def invoice_for_order(*, order: SalesOrder, actor=None) -> Invoice | None:
     locked = _lock_order(order, order.company_id)
     if locked.invoicing_policy != InvoicingPolicy.ON_ORDER:
         return None
+    _refuse_on_hold(locked)
     lines = [line for line in sales.order_lines_for_update(locked) if line.kind == LineKind.PRODUCT]
     return _automatic_invoice(
         locked, actor, {line: _remaining(locked, line, automatic=True) for line in lines}
@@ -466,6 +484,7 @@ def invoice_for_shipment(*, shipment: Shipment, actor=None) -> Invoice | None:
     locked = _lock_order(shipment.order_id, shipment.company_id)
     if locked.invoicing_policy != InvoicingPolicy.ON_SHIPMENT:
         return None
+    _refuse_on_hold(locked)
     if (
         Invoice.objects.for_company(locked.company_id)
         .filter(shipment=shipment, kind=InvoiceKind.INVOICE)
@@ -506,6 +525,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         if locked.status == InvoiceStatus.CANCELLED:
             raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
         return locked
+    _refuse_on_hold(order)
     _issue(locked, order, actor)
     return locked
 
@@ -524,6 +544,12 @@ def invoice_cancel(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
         or locked.status not in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED)
     ):
         raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+    _cancel_invoice(locked, order, actor, reason)
+    return locked
+
+
+def _cancel_invoice(locked: Invoice, order: SalesOrder, actor, reason: str) -> None:
+    """Cancel a locked draft or unpaid, uncredited invoice: counters, audit, event, balances."""
     invoice_lines = list(InvoiceLine.objects.for_company(locked.company_id).filter(invoice=locked))
     order_lines = {
         line.pk: line
@@ -556,7 +582,6 @@ def invoice_cancel(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
     customer.company = order.company
     refresh_customer(customer)
     refresh_order(order)
-    return locked
 
 
 @transaction.atomic
@@ -809,6 +834,15 @@ def payment_record(
         {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set())
     )
     orders = [_lock_order(order_id, company.pk) for order_id in order_ids]
+    if order is not None and any(o.pk == order.pk and o.status == Status.CANCELLED for o in orders):
+        # an advance on a cancelled order would be stuck there: it is customer credit
+        raise ValidationFailed(
+            details={
+                "fields": {
+                    "order": [_("The order is cancelled; record the payment as customer credit.")]
+                }
+            }
+        )
     locked_customer = _lock_customer(customer.pk, company.pk)
     locked_invoices = {
         i.pk: i
@@ -907,10 +941,22 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
     access.require(Perm.PAYMENT_EDIT)
     company = payment.company
     wanted = []
-    for raw in allocations:
+    for index, raw in enumerate(allocations):
         invoice = raw.get("invoice")
-        invoice_id = invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
-        wanted.append((invoice_id, to_decimal(raw.get("amount"))))
+        try:
+            invoice_id = (
+                invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
+            )
+            amount = to_decimal(raw.get("amount"))
+        except (NotFound, TypeError, ValueError):
+            raise ValidationFailed(
+                details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
+            ) from None
+        if amount <= 0:
+            raise ValidationFailed(
+                details={"fields": {"amount": [_("Enter an amount greater than zero.")]}}
+            )
+        wanted.append((invoice_id, amount))
     invoices = {
         i.pk: i
         for i in Invoice.objects.for_company(company).filter(
@@ -956,3 +1002,258 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
     for order in orders:
         refresh_order(order)
     return locked
+
+
+# ---------------------------------------------------------------- cancelled orders
+
+
+def _uncredited(order: SalesOrder) -> list[Invoice]:
+    """Issued invoices of the order that still bill something (not fully credited)."""
+    return list(
+        Invoice.objects.for_company(order.company_id)
+        .select_for_update()
+        .filter(
+            order=order,
+            kind=InvoiceKind.INVOICE,
+            status__in=(*OPEN_STATUSES, InvoiceStatus.PAID),
+            gross_total__gt=F("amount_credited"),
+        )
+        .order_by("pk")
+    )
+
+
+def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = False) -> dict:
+    """Settle the money of an order being cancelled, inside the cancel's transaction (the
+    order is locked and already ``cancelled``; ``sales.signals.order_cancelled``).
+
+    - Issued invoices not fully credited: refused with ``sales.cancel_has_invoices`` (their
+      numbers and amounts in ``details``), so nobody owes for a cancelled order by accident —
+      unless ``credit_invoices``: then each is credited in full by a credit note (needs
+      ``invoice_edit``), which also releases what was paid on it back to customer credit.
+    - Draft invoices are cancelled (no number, no money: nothing to decide).
+    - Payments naming the order (advances) stop naming it: what is unallocated becomes the
+      customer's credit, visible in receivables, re-applicable and refundable.
+    Returns ``{"credit_notes": [...], "cancelled_drafts": [...], "released_advances": [...]}``.
+    """
+    company = order.company
+    issued = _uncredited(order)
+    if issued and not credit_invoices:
+        raise CancelHasInvoices(
+            params={"numbers": ", ".join(i.number for i in issued)},
+            details={
+                "invoices": [
+                    {
+                        "id": str(i.pk),
+                        "number": i.number,
+                        "gross_total": plain(i.gross_total),
+                        "amount_credited": plain(i.amount_credited),
+                        "amount_paid": plain(i.amount_paid),
+                    }
+                    for i in issued
+                ]
+            },
+        )
+    notes = []
+    for invoice in issued:
+        lines = InvoiceLine.objects.for_company(company).filter(
+            invoice=invoice, quantity__gt=F("qty_credited")
+        )
+        notes.append(
+            credit_note_create(
+                invoice=invoice,
+                actor=actor,
+                lines=[
+                    {"invoice_line_id": str(x.pk), "quantity": x.quantity - x.qty_credited}
+                    for x in lines
+                ],
+                reason=_("Order %(number)s cancelled.") % {"number": order.number},
+            )
+        )
+    drafts = list(
+        Invoice.objects.for_company(company)
+        .select_for_update()
+        .filter(order=order, status=InvoiceStatus.DRAFT)
+        .order_by("pk")
+    )
+    for draft in drafts:
+        _cancel_invoice(draft, order, actor, _("Order cancelled."))
+    customer = _lock_customer(order.customer_id, company.pk)
+    advances = list(
+        Payment.objects.for_company(company).select_for_update().filter(order=order).order_by("pk")
+    )
+    for payment in advances:
+        payment.order = None
+        payment.save(update_fields=["order", "updated_at"])
+        audit.record(
+            actor=actor,
+            entity=payment,
+            action="release_advance",
+            changes={"order": [order.number, None], "unallocated": str(payment.unallocated)},
+        )
+        events.emit(
+            type="payment.advance_released",
+            entity=payment,
+            actor=actor,
+            payload={
+                "number": payment.number,
+                "customer_id": str(payment.customer_id),
+                "order_id": str(order.pk),
+                "order_number": order.number,
+                "unallocated": payment.unallocated,
+                "currency": payment.currency,
+            },
+        )
+    customer.company = company
+    refresh_customer(customer)
+    refresh_order(order)
+    return {
+        "credit_notes": notes,
+        "cancelled_drafts": drafts,
+        "released_advances": advances,
+    }
+
+
+# ---------------------------------------------------------------- refunds and voids
+
+
+def _lock_payment(payment: Payment, actor) -> tuple[Payment, Customer, SalesOrder | None]:
+    """Finance only (``payment_edit``), on a payment of a customer the actor may see. Locks
+    in the billing order: the payment's order, the customer, the payment."""
+    from ordercrm.billing.selectors import payment_list
+
+    access = access_for(actor, payment.company)
+    access.require(Perm.PAYMENT_EDIT)
+    visible = payment_list(access).filter(pk=payment.pk).first()
+    if visible is None:
+        raise NotFound(details={"payment_id": str(payment.pk)})
+    order = _lock_order(visible.order_id, visible.company_id) if visible.order_id else None
+    customer = _lock_customer(visible.customer_id, visible.company_id)
+    locked = Payment.objects.for_company(visible.company_id).select_for_update().get(pk=visible.pk)
+    return locked, customer, order
+
+
+def _write_off(
+    locked: Payment, customer: Customer, order, actor, *, kind, amount, reason, method=""
+) -> PaymentRefund:
+    company = customer.company = locked.company
+    today = _today(company)
+    refund = PaymentRefund.objects.create(
+        company=company,
+        number=next_number(company=company, prefix="RF", year=today.year),
+        payment=locked,
+        kind=kind,
+        amount=amount,
+        currency=locked.currency,
+        refunded_on=today,
+        method=method,
+        reason=reason,
+        refunded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    before = str(locked.amount_refunded)
+    locked.amount_refunded += amount
+    fields = ["amount_refunded", "updated_at"]
+    if kind == RefundKind.VOID:
+        locked.voided_at = timezone.now()
+        fields.append("voided_at")
+    locked.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action=kind,
+        changes={
+            "amount_refunded": [before, str(locked.amount_refunded)],
+            "refund": refund.number,
+            "reason": [None, reason],
+        },
+    )
+    events.emit(
+        type=f"payment.{'refunded' if kind == RefundKind.REFUND else 'voided'}",
+        entity=locked,
+        actor=actor,
+        payload={
+            "number": locked.number,
+            "refund_number": refund.number,
+            "customer_id": str(locked.customer_id),
+            "amount": amount,
+            "currency": locked.currency,
+            "reason": reason,
+        },
+    )
+    refresh_customer(customer)
+    if order is not None:
+        refresh_order(order)
+    return refund
+
+
+@transaction.atomic
+def payment_refund(
+    *, payment: Payment, amount, reason: str, actor, method: str = ""
+) -> PaymentRefund:
+    """Pay back part or all of a payment's unallocated credit (finance, ``payment_edit``).
+
+    The amount is > 0, in the payment's currency precision and at most what is neither
+    allocated nor refunded (``billing.over_refund``); money applied to invoices is freed
+    first by a credit note. A void payment refunds nothing (``billing.payment_voided``).
+    A reason is required. Writes an ``RF-`` refund, the audit entry and ``payment.refunded``.
+    """
+    locked, customer, order = _lock_payment(payment, actor)
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = to_decimal(amount)
+        if amount <= 0:
+            errors["amount"] = [_("Enter an amount greater than zero.")]
+        # beyond the credit it is refused below, before rounding could overflow
+        elif amount <= locked.unallocated and amount != round_money(amount, locked.currency):
+            errors["amount"] = [_("Too many decimal places for this currency.")]
+    except (TypeError, ValueError):
+        errors["amount"] = [_("Enter a number.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Please give a reason.")]
+    if method and method not in PaymentMethod.values:
+        errors["method"] = [_("Unknown payment method.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    if locked.voided_at is not None:
+        raise PaymentVoided(details={"payment_id": str(locked.pk)})
+    if amount > locked.unallocated:
+        raise OverRefund(
+            params={"unallocated": str(round_money(locked.unallocated, locked.currency))},
+            details={"unallocated": plain(locked.unallocated), "amount": plain(amount)},
+        )
+    return _write_off(
+        locked,
+        customer,
+        order,
+        actor,
+        kind=RefundKind.REFUND,
+        amount=amount,
+        reason=reason,
+        method=method,
+    )
+
+
+@transaction.atomic
+def payment_void(*, payment: Payment, reason: str, actor) -> PaymentRefund:
+    """Void a payment recorded in error (finance, ``payment_edit``): only while nothing of it
+    is allocated or refunded (``billing.payment_in_use``); its whole amount is written off
+    (a ``void`` refund row), so it no longer counts as customer credit. Voiding twice does
+    nothing more (the first void is returned). A reason is required."""
+    locked, customer, order = _lock_payment(payment, actor)
+    if locked.voided_at is not None:
+        return PaymentRefund.objects.for_company(locked.company_id).get(
+            payment=locked, kind=RefundKind.VOID
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
+    if locked.amount_allocated > 0 or locked.amount_refunded > 0:
+        raise PaymentInUse(
+            details={
+                "amount_allocated": plain(locked.amount_allocated),
+                "amount_refunded": plain(locked.amount_refunded),
+            }
+        )
+    return _write_off(
+        locked, customer, order, actor, kind=RefundKind.VOID, amount=locked.amount, reason=reason
+    )

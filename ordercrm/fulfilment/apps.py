@@ -6,3 +6,9 @@ class FulfilmentConfig(AppConfig):
     name = "ordercrm.fulfilment"
     label = "fulfilment"
     verbose_name = _("Fulfilment")
+
+    def ready(self) -> None:
+        from ordercrm.fulfilment import services
+        from ordercrm.sales.signals import order_cancelled
+
+        order_cancelled.connect(services.on_order_cancelled, dispatch_uid="fulfilment.on_cancel")

@@ -43,6 +43,7 @@ from ordercrm.fulfilment.signals import shipment_dispatched
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
+from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
@@ -65,6 +66,11 @@ def _tracked(line: SalesOrderLine) -> bool:
 
 
 def _require_shippable(order: SalesOrder) -> None:
+    """Only a confirmed order ships; on hold the refusal says so (``sales.order_on_hold``)."""
+    if order.status == Status.ON_HOLD:
+        raise OrderOnHold(
+            params={"reason": order.hold_reason}, details={"hold_reason": order.hold_reason}
+        )
     if order.status != Status.CONFIRMED:
         raise NotShippable(
             params={"status": Status(order.status).label}, details={"status": order.status}
@@ -371,6 +377,40 @@ def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
     return locked
 
 
+def shipments_cancel_for_order(*, order: SalesOrder, actor) -> list[Shipment]:
+    """Cancel every draft shipment of an order being cancelled, inside its transaction (the
+    order is locked by the caller, its reservations already released). Dispatched ones
+    cannot exist: an order with shipped goods is closed, not cancelled. The authority is the
+    order cancel's; each shipment gets its audit entry and event."""
+    drafts = list(
+        Shipment.objects.for_company(order.company_id)
+        .select_for_update()
+        .filter(order=order, status=ShipmentStatus.DRAFT)
+        .order_by("pk")
+    )
+    for shipment in drafts:
+        shipment.status = ShipmentStatus.CANCELLED
+        shipment.version += 1
+        shipment.save(update_fields=["status", "version", "updated_at"])
+        audit.record(
+            actor=actor,
+            entity=shipment,
+            action="cancel",
+            changes={"status": ["draft", "cancelled"], "order": order.number},
+        )
+        events.emit(
+            type="shipment.cancelled",
+            entity=shipment,
+            actor=actor,
+            payload={"number": shipment.number, "order_id": str(order.pk)},
+        )
+    return drafts
+
+
+def on_order_cancelled(sender, order, actor=None, **kwargs) -> None:
+    shipments_cancel_for_order(order=order, actor=actor)
+
+
 @transaction.atomic
 def return_receive(
     *,
@@ -490,4 +530,5 @@ __all__ = [
     "shipment_create",
     "shipment_dispatch",
     "shipment_update",
+    "shipments_cancel_for_order",
 ]

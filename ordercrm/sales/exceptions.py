@@ -111,3 +111,22 @@ class TooManyLines(DomainError):
         "Split it into several orders."
     )
     http_status = 422
+
+
+class OrderOnHold(Conflict):
+    """Raised by every invoicing and dispatch path while the order is on hold."""
+
+    code = "sales.order_on_hold"
+    message = _("The order is on hold (%(reason)s); release it first.")
+    http_status = 409
+
+
+class CancelHasInvoices(Conflict):
+    """``details.invoices``: number, total, credited and paid of each issued invoice."""
+
+    code = "sales.cancel_has_invoices"
+    message = _(
+        "Invoices %(numbers)s are issued for this order. Credit them first, or let finance "
+        "cancel the order with its invoices credited."
+    )
+    http_status = 409

@@ -69,7 +69,7 @@ from ordercrm.sales.models import (
     SalesOrder,
     SalesOrderLine,
 )
-from ordercrm.sales.signals import order_confirmed
+from ordercrm.sales.signals import order_cancelled, order_confirmed
 from ordercrm.sales.workflow import Status
 
 HEADER_FIELDS = [
@@ -1209,9 +1209,20 @@ def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> Sal
 
 @transaction.atomic
 def order_cancel(
-    *, order: SalesOrder, actor, reason: str = "", version: int | None = None
+    *,
+    order: SalesOrder,
+    actor,
+    reason: str = "",
+    version: int | None = None,
+    credit_invoices: bool = False,
 ) -> SalesOrder:
-    """Cancel an order on which nothing has shipped (else ``sales.cancel_after_shipment``)."""
+    """Cancel an order on which nothing has shipped (else ``sales.cancel_after_shipment``).
+
+    In the same transaction: reservations are released and ``signals.order_cancelled`` lets
+    the layers above settle what hangs on the order — draft shipments are cancelled; issued
+    invoices that are not fully credited refuse the cancel (``sales.cancel_has_invoices``)
+    unless ``credit_invoices`` (finance: ``invoice_edit``) credits them in full; draft
+    invoices are cancelled; advances paid on the order become customer credit."""
     perm = Perm.ORDER_EDIT if order.status == Status.DRAFT else Perm.ORDER_CANCEL
     locked, done = _begin(order, actor, "cancel", perm, version)
     if done:
@@ -1223,6 +1234,9 @@ def order_cancel(
     )
     if shipped:
         raise CancelAfterShipment()
+    # order → customer → stock, the lock order everywhere: billing settles the customer's
+    # balances after the release, so the customer row is taken first
+    _lock_customer(locked, check_hold=False)
     _release_all(locked)
     locked.status_reason = reason.strip()
     _move(
@@ -1232,6 +1246,9 @@ def order_cancel(
         Status.CANCELLED,
         changes={"reason": [None, reason.strip()]},
         event="cancelled",
+    )
+    order_cancelled.send(
+        sender=SalesOrder, order=locked, actor=actor, credit_invoices=credit_invoices
     )
     return locked
 
@@ -1769,7 +1786,8 @@ def order_action(
 ) -> SalesOrder:
     """Run one workflow action by name, for the interfaces that offer them as buttons or
     endpoints (web, API). ``note`` is the comment or reason the action takes; ``credit``
-    marks a hold as a credit hold. Unknown names are ``core.not_found``."""
+    marks a hold as a credit hold, and makes a cancel credit the order's issued invoices.
+    Unknown names are ``core.not_found``."""
     calls = {
         "submit": lambda: order_submit(order=order, actor=actor, version=version),
         "approve": lambda: order_approve(order=order, actor=actor, version=version, comment=note),
@@ -1784,7 +1802,9 @@ def order_action(
         "release": lambda: order_release(order=order, actor=actor, version=version),
         "close": lambda: order_close(order=order, actor=actor, version=version, reason=note),
         "resume": lambda: order_resume(order=order, actor=actor, version=version),
-        "cancel": lambda: order_cancel(order=order, actor=actor, version=version, reason=note),
+        "cancel": lambda: order_cancel(
+            order=order, actor=actor, version=version, reason=note, credit_invoices=credit
+        ),
     }
     if action not in calls:
         raise NotFound(details={"action": action})

@@ -73,8 +73,9 @@ ORDER_ACTIONS = (
 )
 # Where an order confirmation can go (again) to the customer.
 SENDABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.COMPLETED, S.CLOSED})
-# Where invoices can still be made for what was delivered.
-INVOICEABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.CLOSED})
+# Where invoices can still be made for what was delivered. Not on hold: a hold stops
+# invoicing and dispatch on every path (``sales.order_on_hold``).
+INVOICEABLE = frozenset({S.CONFIRMED, S.CLOSED})
 
 
 def allowed(action: str, status: str) -> bool:

@@ -16,7 +16,7 @@ from ordercrm.billing import selectors as billing_selectors
 from ordercrm.billing import services as billing
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
-from ordercrm.core.exceptions import DomainError
+from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.web.decorators import member_view
@@ -205,6 +205,67 @@ def payment_new(request):
         },
         status=422 if errors else 200,
     )
+
+
+def _payment_page(request, payment, errors=(), status=200):
+    access = request.access
+    return render(
+        request,
+        "web/payment_detail.html",
+        {
+            "payment": payment,
+            **billing_selectors.payment_detail(access, payment),
+            "can_edit": access.can(Perm.PAYMENT_EDIT),
+            "methods": PaymentMethod.choices,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+@member_view
+def payment_detail(request, payment_id):
+    """One payment: where it went (allocations), what was refunded, and for finance the
+    forms to apply its credit to an open invoice, refund it, or void it."""
+    payment = billing_selectors.payment_get(request.access, payment_id)
+    return _payment_page(request, payment)
+
+
+@require_POST
+@member_view
+def payment_action(request, payment_id, action: str):
+    """``apply`` (credit to one open invoice), ``refund`` or ``void`` one payment."""
+    payment = billing_selectors.payment_get(request.access, payment_id)
+    post = request.POST
+    try:
+        if action == "apply":
+            billing.payment_allocate(
+                payment=payment,
+                actor=request.user,
+                allocations=[{"invoice_id": post.get("invoice", ""), "amount": post.get("amount")}],
+            )
+            done = _("Credit applied.")
+        elif action == "refund":
+            refund = billing.payment_refund(
+                payment=payment,
+                amount=post.get("amount", ""),
+                reason=post.get("reason", ""),
+                method=post.get("method", ""),
+                actor=request.user,
+            )
+            done = _("Refund %(number)s recorded.") % {"number": refund.number}
+        elif action == "void":
+            billing.payment_void(payment=payment, reason=post.get("reason", ""), actor=request.user)
+            done = _("Payment voided.")
+        else:
+            return HttpResponse(status=404)
+    except (NotFound, PermissionDenied):
+        raise  # 404 / 403 from member_view, not an inline refusal
+    except DomainError as error:
+        payment = billing_selectors.payment_get(request.access, payment_id)
+        return _payment_page(request, payment, error_lines(error), status=409)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("payment_detail", args=[payment.pk]))
 
 
 @member_view

@@ -536,6 +536,8 @@ def _workflow_action(action: str):
             action=action,
             version=_posted_version(request),
             note=request.POST.get("comment", ""),
+            # finance's choice when cancelling an invoiced order: credit its invoices
+            credit=action == "cancel" and bool(request.POST.get("credit_invoices")),
         )
 
     return run

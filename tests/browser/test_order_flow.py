@@ -222,3 +222,52 @@ def test_a_phone_adds_and_deletes_a_line(browser, live_server, world):
     shot(page, "phone-order")
     assert "P1" in page.inner_text("table.list")
     context.close()
+
+
+def test_finance_refunds_the_credit_of_a_cancelled_order_on_a_phone(
+    browser, live_server, world, products
+):
+    """A cancelled order's advance is customer credit: finance finds it on the customer page
+    and refunds it from the payment page, in Chinese, at 375 px."""
+    from ordercrm.billing.models import Payment
+    from ordercrm.billing.services import payment_record
+    from ordercrm.sales import services as sales
+
+    users, customer = world
+    set_language(users, "zh-hans")
+    order = sales.order_create(
+        company=customer.company,
+        actor=users["rep"],
+        customer=customer,
+        lines=[{"product": products[0], "quantity": 1}],
+    )
+    payment_record(
+        company=customer.company,
+        actor=users["finance"],
+        customer=customer,
+        amount="88.00",
+        currency="CNY",
+        method="alipay",
+        order=order,
+    )
+    sales.order_cancel(order=order, actor=users["rep"])  # a draft: the rep's own to cancel
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = login(context, live_server, users["finance"].username)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    assert "88.00" in page.inner_text("#customer-credit")
+    page.click("#customer-credit a")
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    page.fill("#refund-amount", "88.01")
+    page.fill("#refund-reason", "订单取消")
+    page.click("form[action$='/refund'] button")
+    page.wait_for_load_state()
+    assert "88.00" in page.inner_text("[role=alert]")  # at most the credit, said inline
+    page.fill("#refund-amount", "88.00")
+    page.fill("#refund-reason", "订单取消")
+    page.click("form[action$='/refund'] button")
+    page.wait_for_load_state()
+    assert "RF-" in page.inner_text("main")
+    shot(page, "zh-hans-7-refund")
+    context.close()
+    assert Payment.objects.for_company(customer.company).get().unallocated == 0

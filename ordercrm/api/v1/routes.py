@@ -763,4 +763,91 @@ def exchange_rates_create(request, body: s.ExchangeRateIn):
     return Status(201, rate)
 
 
+# ---------------------------------------------------------------- payment credit: apply, refund, void
+
+
+def _payment(request, payment_id):
+    from ordercrm.billing.selectors import payment_get
+
+    return payment_get(request.access, payment_id)
+
+
+def _refund_out(refund, payment) -> dict:
+    """A refund with the payment it came from, for ``RefundOut`` to write."""
+    return {
+        "id": refund.pk,
+        "number": refund.number,
+        "kind": refund.kind,
+        "payment_id": payment.pk,
+        "payment_number": payment.number,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "method": refund.method,
+        "reason": refund.reason,
+        "refunded_on": refund.refunded_on,
+        "payment_unallocated": payment.unallocated,
+        "created_at": refund.created_at,
+    }
+
+
+@router.post(
+    "/payments/{payment_id}/allocate", response=_with_errors({200: s.PaymentOut}), tags=["billing"]
+)
+def payments_allocate(request, payment_id: str, body: s.PaymentAllocateIn):
+    """Apply a payment's unallocated credit (e.g. the advance of a cancelled order) to open
+    invoices of the same customer and currency."""
+    from ordercrm.billing.services import payment_allocate
+
+    payment = payment_allocate(
+        payment=_payment(request, payment_id),
+        actor=request.user,
+        allocations=[a.dict() for a in body.allocations],
+    )
+    return _payment(request, payment.pk)
+
+
+@router.post(
+    "/payments/{payment_id}/refund", response=_with_errors({201: s.RefundOut}), tags=["billing"]
+)
+def payments_refund(request, payment_id: str, body: s.PaymentRefundIn):
+    """Pay back part or all of a payment's unallocated credit (finance). Never more than is
+    unallocated (``billing.over_refund``); a void payment refunds nothing."""
+    from ordercrm.billing.services import payment_refund
+
+    refund = payment_refund(
+        payment=_payment(request, payment_id),
+        actor=request.user,
+        amount=body.amount,
+        reason=body.reason,
+        method=body.method,
+    )
+    return Status(201, _refund_out(refund, _payment(request, payment_id)))
+
+
+@router.post(
+    "/payments/{payment_id}/void", response=_with_errors({200: s.RefundOut}), tags=["billing"]
+)
+def payments_void(request, payment_id: str, body: s.PaymentVoidIn):
+    """Void a payment recorded in error (finance): only with nothing allocated or refunded
+    (``billing.payment_in_use``). Repeating it returns the same void."""
+    from ordercrm.billing.services import payment_void
+
+    refund = payment_void(
+        payment=_payment(request, payment_id), actor=request.user, reason=body.reason
+    )
+    return _refund_out(refund, _payment(request, payment_id))
+
+
+@router.get(
+    "/payments/{payment_id}/refunds",
+    response=_with_errors({200: list[s.RefundOut]}),
+    tags=["billing"],
+)
+def payments_refunds(request, payment_id: str):
+    from ordercrm.billing.selectors import payment_detail
+
+    payment = _payment(request, payment_id)
+    return [_refund_out(r, payment) for r in payment_detail(request.access, payment)["refunds"]]
+
+
 api.add_router("", router)

@@ -806,7 +806,11 @@ class PaymentOut(Schema):
     received_on: Date
     reference: str
     amount_allocated: Amount
+    amount_refunded: Amount = Field(description="Paid back to the customer (refunds).")
     unallocated: Amount
+    voided_at: DateTime | None = Field(
+        default=None, description="Set when the payment was voided (recorded in error)."
+    )
     created_at: DateTime
 
 
@@ -898,3 +902,59 @@ class ExchangeRateOut(Schema):
 
 class ExchangeRatePage(Page):
     items: list[ExchangeRateOut]
+
+
+# ---------------------------------------------------------------- payment credit (slice: cancel)
+
+
+class PaymentAllocateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "allocations": [
+                        {"invoice_id": "0192f3a4-5b6c-7d8e-9f00-665544332211", "amount": "113.00"}
+                    ]
+                }
+            ]
+        }
+    )
+
+    allocations: list[AllocationIn]
+
+
+class PaymentRefundIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"amount": "500.00", "reason": "Order cancelled", "method": "bank_transfer"}
+            ]
+        }
+    )
+
+    amount: str
+    reason: str
+    method: str = ""
+
+
+class PaymentVoidIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Recorded twice (same bank transfer)."}]}
+    )
+
+    reason: str
+
+
+class RefundOut(Schema):
+    id: Id
+    number: str
+    kind: str = Field(description="refund (money paid back) or void (recorded in error)")
+    payment_id: Id
+    payment_number: str
+    amount: Amount
+    currency: str
+    method: str
+    reason: str
+    refunded_on: Date
+    payment_unallocated: Amount
+    created_at: DateTime

@@ -1,4 +1,5 @@
-"""Property test: any sequence of invoices, credit notes and payments keeps money exact.
+"""Property test: any sequence of invoices, credit notes, payments, refunds and a cancel of
+the order (refused, or with its invoices credited) keeps money exact.
 
 Each example runs in a savepoint that is rolled back, on one confirmed order with two lines
 of awkward prices. After every step: counters bound each other, documents add up, and the
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ordercrm.billing import services
@@ -26,6 +27,8 @@ steps = st.lists(
         st.tuples(st.just("credit"), st.integers(0, 1), st.integers(1, 7)),
         st.tuples(st.just("pay"), st.integers(0, 3), st.integers(1, 5000)),
         st.tuples(st.just("cancel"), st.integers(0, 3), st.just(0)),
+        st.tuples(st.just("refund"), st.integers(0, 3), st.integers(1, 5000)),
+        st.tuples(st.just("cancel_order"), st.integers(0, 3), st.just(0)),
     ),
     min_size=1,
     max_size=12,
@@ -64,8 +67,9 @@ def check(company, order, customer):
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             billed -= invoice.gross_total
     payments = Payment.objects.for_company(company).filter(customer=customer)
-    credit = sum((p.amount - p.amount_allocated for p in payments), Decimal(0))
+    credit = sum((p.unallocated for p in payments), Decimal(0))
     received = sum((p.amount for p in payments), Decimal(0))
+    refunded = sum((p.amount_refunded for p in payments), Decimal(0))
     customer = Customer.objects.for_company(company).get(pk=customer.pk)
     assert customer.receivable_balance == open_total
     assert customer.advance_balance == credit
@@ -76,7 +80,12 @@ def check(company, order, customer):
         Decimal(0),
     )
     assert allocated == paid  # every allocated yuan sits on exactly one invoice
-    assert received == allocated + credit
+    assert received == allocated + credit + refunded
+    if order.status == "cancelled":  # nothing billed, nothing held on it
+        assert order.amount_invoiced == 0
+        assert order.amount_paid == 0
+        assert not payments.filter(order=order).exists()
+        assert all(line.qty_credited == line.qty_invoiced for line in lines)
 
 
 @pytest.mark.django_db
@@ -86,7 +95,9 @@ def check(company, order, customer):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
-def test_any_sequence_keeps_money_exact(company, rep, finance, customer, make_product, sequence):
+def test_any_sequence_keeps_money_exact(
+    company, rep, finance, admin, customer, make_product, sequence
+):
     with transaction.atomic():
         a = make_product(company, sku="PA", list_price=Decimal("3.3333"))
         b = make_product(company, sku="PB", list_price=Decimal("0.0700"), is_stock_tracked=False)
@@ -163,7 +174,35 @@ def test_any_sequence_keeps_money_exact(company, rep, finance, customer, make_pr
                         services.invoice_cancel(
                             invoice=candidates[index % len(candidates)], actor=finance
                         )
+                elif action == "refund":
+                    held = [
+                        p
+                        for p in Payment.objects.for_company(company).filter(customer=customer)
+                        if p.unallocated > 0
+                    ]
+                    if held:
+                        payment = held[index % len(held)]
+                        services.payment_refund(
+                            payment=payment,
+                            amount=min(Decimal(amount) / 100, payment.unallocated),
+                            reason="property",
+                            actor=finance,
+                        )
+                elif action == "cancel_order":
+                    # 0: plain cancel (refused while invoices are open), 1: crediting them,
+                    # 2–3: crediting, but only once something was invoiced (so the
+                    # interesting case is not always cut short by an early cancel)
+                    invoiced = Invoice.objects.for_company(company).filter(
+                        order=order, kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED
+                    )
+                    if index < 2 or invoiced.exists():
+                        sales.order_cancel(order=order, actor=admin, credit_invoices=index > 0)
             except DomainError:
                 pass  # refused steps must change nothing, which check() verifies
             check(company, order, customer)
+        final = SalesOrder.objects.for_company(company).get(pk=order.pk)
+        credited = Invoice.objects.for_company(company).filter(
+            order=order, kind=InvoiceKind.CREDIT_NOTE
+        )
+        event(f"order {final.status}, credit notes: {bool(credited.exists())}")
         transaction.set_rollback(True)

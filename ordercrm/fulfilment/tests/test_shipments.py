@@ -1,6 +1,7 @@
 """Shipments: partial and repeated, idempotent dispatch, counters, policies, returns, PDF."""
 
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -20,6 +21,7 @@ from ordercrm.fulfilment.models import ShipmentStatus
 from ordercrm.inventory.exceptions import InsufficientStock
 from ordercrm.inventory.models import MoveKind, StockLevel, StockMove
 from ordercrm.sales import services as sales
+from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.selectors import order_progress
 from ordercrm.sales.workflow import Status
@@ -131,7 +133,7 @@ def test_only_confirmed_orders_ship(keeper, manager, confirmed, order_in):
         services.shipment_create(order=draft, actor=keeper)
     shipment = services.shipment_create(order=confirmed, actor=keeper)
     sales.order_hold(order=confirmed, actor=manager, reason="customer asked")
-    with pytest.raises(NotShippable):
+    with pytest.raises(OrderOnHold):  # the hold says why (sales.order_on_hold)
         services.shipment_dispatch(shipment=shipment, actor=keeper)
 
 
@@ -184,8 +186,12 @@ def test_shipping_beyond_reserved_takes_free_stock_or_fails(
 def test_units_are_never_summed_across_lines(company, rep, keeper, customer, make_product, stock):
     """A line of 250000 mm and a line of 2 pcs: shipping the first fully leaves the order
     partially shipped and the second still shippable."""
+    # priced per mm, so the order stays under the default approval rules' total
     cable = make_product(
-        company, sku="CABLE", unit=Unit.objects.for_company(company).get(code="mm")
+        company,
+        sku="CABLE",
+        unit=Unit.objects.for_company(company).get(code="mm"),
+        list_price=Decimal("0.01"),
     )
     box = make_product(company, sku="BOX")
     stock(cable, 300000)
