@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ordercrm.core.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -174,6 +175,9 @@ TASKS = {
 # once this has passed.
 # API requests per token per minute (429 with Retry-After beyond it); 0 turns it off.
 API_RATE_LIMIT = env.int("ORDERCRM_API_RATE_LIMIT", 1200)
+# The largest request body accepted (bytes); larger ones answer 413 before being read.
+# 2.5 MB holds an order of several thousand lines.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ORDERCRM_MAX_BODY_BYTES", 2_621_440)
 
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
