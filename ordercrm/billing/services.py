@@ -55,7 +55,8 @@ from ordercrm.core.ids import parse_id
 from ordercrm.core.money import ZERO, plain, round_money
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal, reason
+from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
@@ -223,7 +224,7 @@ def _parse_quantities(raw_lines, by_id: dict, id_field: str) -> dict:
         try:
             quantity = bounded_decimal(raw.get("quantity"), InvoiceLine, "quantity")
         except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [reason(error)]
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity < 0 or quantity.as_tuple().exponent < -4:
             errors.setdefault(str(index), {})["quantity"] = [
@@ -737,7 +738,7 @@ def payment_record(
         elif amount != round_money(amount, currency or company.base_currency):
             errors["amount"] = [_("Too many decimal places for this currency.")]
     except (TypeError, ValueError) as error:
-        errors["amount"] = [reason(error)]
+        errors["amount"] = [invalid_reason(error)]
     currency = (currency or "").upper()
     if len(currency) != 3:
         errors["currency"] = [_("Enter a currency code such as CNY.")]
@@ -750,7 +751,7 @@ def payment_record(
             rate = bounded_decimal(exchange_rate, Payment, "exchange_rate")
         except ValueError as error:
             rate = None
-            errors["exchange_rate"] = [reason(error)]
+            errors["exchange_rate"] = [invalid_reason(error)]
         else:
             if rate <= 0:
                 errors["exchange_rate"] = [_("Must be greater than zero.")]
@@ -917,7 +918,9 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
                 (invoice_id, bounded_decimal(raw.get("amount"), PaymentAllocation, "amount"))
             )
         except ValueError as error:
-            raise ValidationFailed(details={"fields": {"amount": [reason(error)]}}) from None
+            raise ValidationFailed(
+                details={"fields": {"amount": [invalid_reason(error)]}}
+            ) from None
     invoices = {
         i.pk: i
         for i in Invoice.objects.for_company(company).filter(

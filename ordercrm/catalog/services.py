@@ -14,7 +14,8 @@ from ordercrm.core import audit
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors, bounded_decimal, reason
+from ordercrm.core.validation import FieldErrors, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 
 # China's VAT rates as of 2026: general 13 %, reduced 9 % and 6 %, zero-rated exports.
 CHINA_TAX_RATES = [
@@ -279,7 +280,7 @@ def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: boo
         if not 0 <= rate <= 100:
             errors["rate"] = [_("Enter a percentage between 0 and 100.")]
     except (TypeError, ValueError) as error:
-        errors["rate"] = [reason(error)]
+        errors["rate"] = [invalid_reason(error)]
     if errors:
         raise ValidationFailed(details={"fields": errors})
     if is_default:

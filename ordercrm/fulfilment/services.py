@@ -23,7 +23,8 @@ from ordercrm.core.models import ShippingPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal, reason
+from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers.models import Customer
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
@@ -102,7 +103,7 @@ def _requested_quantities(
         try:
             quantity = bounded_decimal(raw.get("quantity"), ShipmentLine, "quantity")
         except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [reason(error)]
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity == 0:
             continue  # a zero line moves nothing
@@ -400,7 +401,7 @@ def return_receive(
         try:
             quantity = bounded_decimal(raw.get("quantity"), ReturnLine, "quantity")
         except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [reason(error)]
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity < 0:
             errors.setdefault(str(index), {})["quantity"] = [

@@ -32,7 +32,8 @@ from ordercrm.core.models import Company
 from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors, bounded_decimal, reason
+from ordercrm.core.validation import FieldErrors, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.inventory.exceptions import (
     BelowReserved,
     InsufficientStock,
@@ -272,7 +273,7 @@ def _resolve_lines(
         try:
             quantity = bounded_decimal(raw.get("quantity"), StockMove, "quantity")
         except (TypeError, ValueError) as error:
-            fail(index, "quantity", reason(error))
+            fail(index, "quantity", invalid_reason(error))
             continue
         if quantity.as_tuple().exponent < -4:
             fail(index, "quantity", _("Use at most four decimal places."))

@@ -29,7 +29,8 @@ from ordercrm.core.models import CreditPolicy, ShippingPolicy, StockPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import InvalidValue, bounded_decimal, reason
+from ordercrm.core.validation import InvalidValue, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind, Customer
 from ordercrm.inventory import selectors as inventory_selectors
@@ -187,7 +188,7 @@ def _build_lines(
         try:
             quantity = bounded_decimal(raw.get("quantity", "1"), SalesOrderLine, "quantity")
         except (TypeError, ValueError) as error:
-            fail(index, "quantity", reason(error))
+            fail(index, "quantity", invalid_reason(error))
             continue
         if quantity < 0:
             fail(index, "quantity", _("Must be at least %(minimum)s.") % {"minimum": 0})
@@ -203,7 +204,7 @@ def _build_lines(
                 raw.get("discount_percent") or "0", SalesOrderLine, "discount_percent"
             )
         except (TypeError, ValueError) as error:
-            fail(index, "discount_percent", reason(error))
+            fail(index, "discount_percent", invalid_reason(error))
             continue
         if not ZERO <= discount <= 100:
             fail(index, "discount_percent", _("Enter a percentage between 0 and 100."))
@@ -217,7 +218,7 @@ def _build_lines(
             try:
                 price = bounded_decimal(raw["unit_price"], SalesOrderLine, "unit_price")
             except (TypeError, ValueError) as error:
-                fail(index, "unit_price", reason(error))
+                fail(index, "unit_price", invalid_reason(error))
                 continue
             if price < 0:
                 fail(index, "unit_price", _("Must be at least %(minimum)s.") % {"minimum": 0})
@@ -475,7 +476,7 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
             try:
                 value = bounded_decimal(value, SalesOrder, field)
             except (TypeError, ValueError) as error:
-                errors.setdefault(field, []).append(reason(error))
+                errors.setdefault(field, []).append(invalid_reason(error))
                 continue
             if field == "discount_percent" and not ZERO <= value <= 100:
                 errors.setdefault(field, []).append(_("Enter a percentage between 0 and 100."))
@@ -1240,7 +1241,7 @@ def order_amend(
                     change["discount_percent"], SalesOrderLine, field
                 )
         except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})[field] = [reason(error)]
+            errors.setdefault(str(index), {})[field] = [invalid_reason(error)]
             continue
         if line.quantity < floor:
             raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})
@@ -1554,7 +1555,7 @@ def approval_rule_create(
         try:
             threshold = bounded_decimal(threshold, ApprovalRule, "threshold")
         except (TypeError, ValueError) as error:
-            errors["threshold"] = [reason(error)]
+            errors["threshold"] = [invalid_reason(error)]
     elif needs_threshold:
         errors["threshold"] = [_("This condition needs a threshold.")]
     for index, step in enumerate(steps):
