@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext as _
 
 from ordercrm.core.exceptions import ValidationFailed
@@ -120,8 +121,12 @@ def _checked_fields(model) -> list[models.Field]:
         cached = [
             field
             for field in model._meta.concrete_fields
-            if isinstance(field, models.CharField | models.TextField | models.DecimalField)
+            if isinstance(
+                field,
+                models.CharField | models.TextField | models.DecimalField | models.IntegerField,
+            )
             and not field.primary_key
+            and not isinstance(field, models.AutoField)
         ]
         model._validation_fields = cached
     return cached
@@ -144,11 +149,27 @@ def column_errors(instance: models.Model) -> dict[str, list[str]]:
                     check_decimal(round_for(value, field), field)
                 elif isinstance(value, int | str) and not isinstance(value, bool):
                     check_decimal(round_for(bounded_number(value), field), field)
+            elif isinstance(field, models.IntegerField):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    check_integer(value, field)
             elif isinstance(value, str):
                 check_text(value, field.max_length)
         except InvalidValue as error:
             errors[field.name] = [str(error)]
     return errors
+
+
+def check_integer(value: int, field: models.IntegerField) -> int:
+    """``value`` if the column holds it: PostgreSQL's ranges (smallint, integer, bigint; the
+    positive kinds from 0), applied on SQLite too, which would store any size."""
+    low, high = BaseDatabaseOperations.integer_field_ranges.get(
+        field.get_internal_type(), (None, None)
+    )
+    if low is not None and not low <= value <= high:
+        raise InvalidValue(
+            _("Enter a whole number between %(low)s and %(high)s.") % {"low": low, "high": high}
+        )
+    return value
 
 
 def bounded_number(value) -> Decimal:

@@ -130,3 +130,14 @@ def test_the_api_document_languages_are_the_configured_ones():
     from ordercrm.api.v1.routes import Language
 
     assert set(get_args(Language)) == {code for code, _name in settings.LANGUAGES}
+
+
+def test_an_integer_beyond_what_postgresql_holds_is_refused_on_sqlite_too(company, admin):
+    from ordercrm.inventory.models import Warehouse
+
+    warehouse = Warehouse.objects.for_company(company).get(code="main")
+    warehouse.sequence = 999_999_999_999
+    with pytest.raises(ValidationFailed) as error:
+        warehouse.save()
+    assert "sequence" in error.value.details["fields"]
+    assert Warehouse.objects.for_company(company).get(pk=warehouse.pk).sequence != 999_999_999_999
