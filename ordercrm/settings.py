@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ordercrm.core.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -209,6 +210,10 @@ MAX_ORDER_LINES = env.int("ORDERCRM_MAX_ORDER_LINES", 2000)
 
 # How long a worker holds a delivery it is sending; after a crash another worker retries it
 # once this has passed.
+# The largest request body accepted (bytes); larger ones answer 413 before being read.
+# 2.5 MB holds an order of several thousand lines.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ORDERCRM_MAX_BODY_BYTES", 2_621_440)
+
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
 
 # Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at

@@ -102,6 +102,33 @@ def on_404(request, exc):
     return error_response(request, 404, "core.not_found", _("Not found."))
 
 
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    """A bug or an outage is still answered in the error shape (and logged with its
+    traceback), never as an HTML page."""
+    import logging
+
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exc, RequestDataTooBig):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(
+            request,
+            413,
+            "core.request_too_large",
+            _("The request is too large (at most %(limit)s bytes).") % {"limit": limit},
+            {"limit": limit},
+        )
+    logging.getLogger("ordercrm.api").error(
+        "API request failed: %s %s", request.method, request.path, exc_info=exc
+    )
+    return error_response(
+        request, 500, "core.server_error", _("The server could not complete the request.")
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return error_response(request, exc.status_code, "api.error", str(exc))

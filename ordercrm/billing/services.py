@@ -60,9 +60,11 @@ from ordercrm.billing.models import (
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
-from ordercrm.core.money import ZERO, plain, round_money, to_decimal
+from ordercrm.core.money import ZERO, plain, round_money
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
@@ -236,9 +238,9 @@ def _parse_quantities(raw_lines, by_id: dict, id_field: str) -> dict:
             errors.setdefault(str(index), {})[id_field] = [_("Unknown line.")]
             continue
         try:
-            quantity = to_decimal(raw.get("quantity"))
-        except (TypeError, ValueError):
-            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            quantity = bounded_decimal(raw.get("quantity"), InvoiceLine, "quantity")
+        except (TypeError, ValueError) as error:
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity < 0 or quantity.as_tuple().exponent < -4:
             errors.setdefault(str(index), {})["quantity"] = [
@@ -761,13 +763,13 @@ def payment_record(
     customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
     errors: dict[str, list[str]] = {}
     try:
-        amount = to_decimal(amount)
+        amount = bounded_decimal(amount, Payment, "amount")
         if amount <= 0:
             errors["amount"] = [_("Enter an amount greater than zero.")]
         elif amount != round_money(amount, currency or company.base_currency):
             errors["amount"] = [_("Too many decimal places for this currency.")]
-    except (TypeError, ValueError):
-        errors["amount"] = [_("Enter a number.")]
+    except (TypeError, ValueError) as error:
+        errors["amount"] = [invalid_reason(error)]
     currency = (currency or "").upper()
     if len(currency) != 3:
         errors["currency"] = [_("Enter a currency code such as CNY.")]
@@ -776,7 +778,14 @@ def payment_record(
     if currency == company.base_currency:
         rate = Decimal(1)
     elif exchange_rate not in (None, ""):
-        rate = to_decimal(exchange_rate)
+        try:
+            rate = bounded_decimal(exchange_rate, Payment, "exchange_rate")
+        except ValueError as error:
+            rate = None
+            errors["exchange_rate"] = [invalid_reason(error)]
+        else:
+            if rate <= 0:
+                errors["exchange_rate"] = [_("Must be greater than zero.")]
     elif order is not None and order.exchange_rate and order.currency == currency:
         rate = order.exchange_rate
     else:
@@ -802,7 +811,7 @@ def payment_record(
             invoice_id = (
                 invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
             )
-            allocation_amount = to_decimal(raw.get("amount"))
+            allocation_amount = bounded_decimal(raw.get("amount"), PaymentAllocation, "amount")
         except (NotFound, TypeError, ValueError):
             raise ValidationFailed(
                 details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
@@ -947,10 +956,15 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
             invoice_id = (
                 invoice.pk if isinstance(invoice, Invoice) else parse_id(raw.get("invoice_id"))
             )
-            amount = to_decimal(raw.get("amount"))
         except (NotFound, TypeError, ValueError):
             raise ValidationFailed(
                 details={"allocations": {str(index): [_("Enter an invoice and an amount.")]}}
+            ) from None
+        try:
+            amount = bounded_decimal(raw.get("amount"), PaymentAllocation, "amount")
+        except ValueError as error:
+            raise ValidationFailed(
+                details={"fields": {"amount": [invalid_reason(error)]}}
             ) from None
         if amount <= 0:
             raise ValidationFailed(
@@ -1199,14 +1213,14 @@ def payment_refund(
     locked, customer, order = _lock_payment(payment, actor)
     errors: dict[str, list[str]] = {}
     try:
-        amount = to_decimal(amount)
+        amount = bounded_decimal(amount, PaymentRefund, "amount")
         if amount <= 0:
             errors["amount"] = [_("Enter an amount greater than zero.")]
         # beyond the credit it is refused below, before rounding could overflow
         elif amount <= locked.unallocated and amount != round_money(amount, locked.currency):
             errors["amount"] = [_("Too many decimal places for this currency.")]
-    except (TypeError, ValueError):
-        errors["amount"] = [_("Enter a number.")]
+    except ValueError as error:
+        errors["amount"] = [invalid_reason(error)]
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = [_("Please give a reason.")]

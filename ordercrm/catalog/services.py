@@ -24,7 +24,8 @@ from ordercrm.core import audit
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors
+from ordercrm.core.validation import FieldErrors, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 
 # China's VAT rates as of 2026: general 13 %, reduced 9 % and 6 %, zero-rated exports.
 CHINA_TAX_RATES = [
@@ -85,7 +86,9 @@ def _check_product(
     errors.required("name", values.get("name"))
     for field in ("list_price", "cost"):
         if field in values:
-            values[field] = errors.decimal(field, values[field], minimum=Decimal("0"))
+            values[field] = errors.decimal(
+                field, values[field], minimum=Decimal("0"), column=Product._meta.get_field(field)
+            )
     for field in ("unit", "category", "tax_rate"):
         related = values.get(field)
         if related is not None and related.company_id != company.pk:
@@ -222,8 +225,18 @@ def price_list_set_price(
     """Set the price of ``product`` from ``min_quantity`` up in ``price_list`` (insert or replace)."""
     _require(actor, price_list.company, Perm.PRODUCT_EDIT)
     errors = FieldErrors()
-    price = errors.decimal("unit_price", unit_price, minimum=Decimal("0"))
-    quantity = errors.decimal("min_quantity", min_quantity, minimum=Decimal("0"))
+    price = errors.decimal(
+        "unit_price",
+        unit_price,
+        minimum=Decimal("0"),
+        column=PriceListItem._meta.get_field("unit_price"),
+    )
+    quantity = errors.decimal(
+        "min_quantity",
+        min_quantity,
+        minimum=Decimal("0"),
+        column=PriceListItem._meta.get_field("min_quantity"),
+    )
     if product.company_id != price_list.company_id:
         errors.add("product", _("Not in this company."))
     if valid_from and valid_to and valid_to < valid_from:
@@ -264,7 +277,6 @@ def price_list_set_price(
 def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: bool = False):
     """A tax rate (percent, 0–100) under a unique name; the default one is what new products
     get. Making one the default takes it from the previous default."""
-    from ordercrm.core.money import to_decimal
 
     _require(actor, company, Perm.SETTINGS_EDIT)
     errors: dict[str, list[str]] = {}
@@ -274,11 +286,11 @@ def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: boo
     elif TaxRate.objects.for_company(company).filter(name=name).exists():
         errors["name"] = [_("A tax rate with this name exists.")]
     try:
-        rate = to_decimal(rate)
+        rate = bounded_decimal(rate, TaxRate, "rate")
         if not 0 <= rate <= 100:
             errors["rate"] = [_("Enter a percentage between 0 and 100.")]
-    except (TypeError, ValueError):
-        errors["rate"] = [_("Enter a number.")]
+    except (TypeError, ValueError) as error:
+        errors["rate"] = [invalid_reason(error)]
     if errors:
         raise ValidationFailed(details={"fields": errors})
     if is_default:

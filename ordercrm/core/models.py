@@ -204,6 +204,21 @@ class CompanyQuerySet(models.QuerySet):
         self._require_scope()
         return super().update(**kwargs)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk statements skip save() and its pre_save backstop: check the rows here
+        from ordercrm.core.validation import check_columns
+
+        objs = list(objs)
+        check_columns(*objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        from ordercrm.core.validation import check_columns
+
+        objs = list(objs)
+        check_columns(*objs)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def delete(self):
         self._require_scope()
         return super().delete()

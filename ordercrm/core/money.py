@@ -7,7 +7,7 @@ EUR: 2 decimals, JPY: 0), so a new currency needs no code.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision
@@ -64,13 +64,20 @@ def to_decimal(value: object) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str, mode: str = RoundingMode.HALF_UP) -> Decimal:
-    """``amount`` rounded to the minor unit of ``currency`` with the company's rounding mode."""
-    return amount.quantize(currency_quantum(currency), rounding=_DECIMAL_ROUNDING[mode])
+    """``amount`` rounded to the minor unit of ``currency`` with the company's rounding mode.
+
+    Rounding never raises for a large amount (the context is widened); whether it fits a
+    column is the validation boundary's question (``core.validation``), answered as a 422."""
+    with localcontext() as context:
+        context.prec = 80
+        return amount.quantize(currency_quantum(currency), rounding=_DECIMAL_ROUNDING[mode])
 
 
 def round_to(amount: Decimal, places: int, mode: str = RoundingMode.HALF_UP) -> Decimal:
     """``amount`` rounded to ``places`` decimals (rates, unit prices, quantities)."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=_DECIMAL_ROUNDING[mode])
+    with localcontext() as context:
+        context.prec = 80
+        return amount.quantize(Decimal(1).scaleb(-places), rounding=_DECIMAL_ROUNDING[mode])
 
 
 def percent_of(amount: Decimal, percent: Decimal) -> Decimal:

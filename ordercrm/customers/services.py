@@ -154,7 +154,10 @@ def _check(company: Company, values: dict, errors: FieldErrors) -> None:
             errors.add("currency", _("Enter a three-letter ISO currency code."))
     if values.get("credit_limit") not in (None, ""):
         values["credit_limit"] = errors.decimal(
-            "credit_limit", values["credit_limit"], minimum=Decimal("0")
+            "credit_limit",
+            values["credit_limit"],
+            minimum=Decimal("0"),
+            column=Customer._meta.get_field("credit_limit"),
         )
     elif "credit_limit" in values:
         values["credit_limit"] = None

@@ -20,9 +20,11 @@ from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import ShippingPolicy
-from ordercrm.core.money import ZERO, to_decimal
+from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers.models import Customer
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
@@ -105,9 +107,9 @@ def _requested_quantities(
             errors.setdefault(str(index), {})["order_line_id"] = [_("Unknown order line.")]
             continue
         try:
-            quantity = to_decimal(raw.get("quantity"))
-        except (TypeError, ValueError):
-            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            quantity = bounded_decimal(raw.get("quantity"), ShipmentLine, "quantity")
+        except (TypeError, ValueError) as error:
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity == 0:
             continue  # a zero line moves nothing
@@ -443,9 +445,9 @@ def return_receive(
             errors.setdefault(str(index), {})["shipment_line_id"] = [_("Unknown shipment line.")]
             continue
         try:
-            quantity = to_decimal(raw.get("quantity"))
-        except (TypeError, ValueError):
-            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+            quantity = bounded_decimal(raw.get("quantity"), ReturnLine, "quantity")
+        except (TypeError, ValueError) as error:
+            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
             continue
         if quantity < 0:
             errors.setdefault(str(index), {})["quantity"] = [

@@ -29,10 +29,11 @@ from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import new_id, parse_id
 from ordercrm.core.models import Company
-from ordercrm.core.money import ZERO, plain, to_decimal
+from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors
+from ordercrm.core.validation import FieldErrors, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.inventory.exceptions import (
     BelowReserved,
     InsufficientStock,
@@ -270,9 +271,9 @@ def _resolve_lines(
         elif not product.is_stock_tracked:
             fail(index, "product", _("This product is not stock-tracked."))
         try:
-            quantity = to_decimal(raw.get("quantity"))
-        except (TypeError, ValueError):
-            fail(index, "quantity", _("Enter a number."))
+            quantity = bounded_decimal(raw.get("quantity"), StockMove, "quantity")
+        except (TypeError, ValueError) as error:
+            fail(index, "quantity", invalid_reason(error))
             continue
         if quantity.as_tuple().exponent < -4:
             fail(index, "quantity", _("Use at most four decimal places."))

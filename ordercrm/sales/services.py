@@ -28,9 +28,11 @@ from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import CreditPolicy, ShippingPolicy, StockPolicy
-from ordercrm.core.money import ZERO, to_decimal
+from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import InvalidValue, bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind, Customer
 from ordercrm.inventory import selectors as inventory_selectors
@@ -203,9 +205,9 @@ def _build_lines(
         if not product.is_active:
             fail(index, "product", _("This product is no longer sold."))
         try:
-            quantity = to_decimal(raw.get("quantity", "1"))
-        except (TypeError, ValueError):
-            fail(index, "quantity", _("Enter a number."))
+            quantity = bounded_decimal(raw.get("quantity", "1"), SalesOrderLine, "quantity")
+        except (TypeError, ValueError) as error:
+            fail(index, "quantity", invalid_reason(error))
             continue
         if quantity < 0:
             fail(index, "quantity", _("Must be at least %(minimum)s.") % {"minimum": 0})
@@ -217,9 +219,11 @@ def _build_lines(
                 % {"unit": product.unit.name, "decimals": product.unit.decimals},
             )
         try:
-            discount = to_decimal(raw.get("discount_percent") or "0")
-        except (TypeError, ValueError):
-            fail(index, "discount_percent", _("Enter a number."))
+            discount = bounded_decimal(
+                raw.get("discount_percent") or "0", SalesOrderLine, "discount_percent"
+            )
+        except (TypeError, ValueError) as error:
+            fail(index, "discount_percent", invalid_reason(error))
             continue
         if not ZERO <= discount <= 100:
             fail(index, "discount_percent", _("Enter a percentage between 0 and 100."))
@@ -231,9 +235,9 @@ def _build_lines(
         line.requested_date = raw.get("requested_date")
         if raw.get("unit_price") not in (None, ""):
             try:
-                price = to_decimal(raw["unit_price"])
-            except (TypeError, ValueError):
-                fail(index, "unit_price", _("Enter a number."))
+                price = bounded_decimal(raw["unit_price"], SalesOrderLine, "unit_price")
+            except (TypeError, ValueError) as error:
+                fail(index, "unit_price", invalid_reason(error))
                 continue
             if price < 0:
                 fail(index, "unit_price", _("Must be at least %(minimum)s.") % {"minimum": 0})
@@ -502,7 +506,7 @@ def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
         order.exchange_rate_overridden = False
         return
     try:
-        value = to_decimal(value)
+        value = bounded_decimal(value, SalesOrder, "exchange_rate")
     except (TypeError, ValueError):
         return  # _set_header reports the bad number
     currency = header.get("currency") or order.currency
@@ -556,9 +560,9 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
     for field, value in header.items():
         if field in ("discount_percent", "exchange_rate") and value not in (None, ""):
             try:
-                value = to_decimal(value)
-            except (TypeError, ValueError):
-                errors.setdefault(field, []).append(_("Enter a number."))
+                value = bounded_decimal(value, SalesOrder, field)
+            except (TypeError, ValueError) as error:
+                errors.setdefault(field, []).append(invalid_reason(error))
                 continue
             if field == "discount_percent" and not ZERO <= value <= 100:
                 errors.setdefault(field, []).append(_("Enter a percentage between 0 and 100."))
@@ -1342,15 +1346,20 @@ def order_amend(
             removed.add(str(line.pk))
             continue
         try:
+            field = "quantity"
             if "quantity" in change:
-                line.quantity = to_decimal(change["quantity"])
+                line.quantity = bounded_decimal(change["quantity"], SalesOrderLine, field)
+            field = "unit_price"
             if change.get("unit_price") not in (None, ""):
-                line.unit_price = to_decimal(change["unit_price"])
+                line.unit_price = bounded_decimal(change["unit_price"], SalesOrderLine, field)
                 line.price_overridden = line.unit_price != line.list_unit_price
+            field = "discount_percent"
             if "discount_percent" in change:
-                line.discount_percent = to_decimal(change["discount_percent"])
-        except (TypeError, ValueError):
-            errors.setdefault(str(index), {})["quantity"] = [_("Enter a number.")]
+                line.discount_percent = bounded_decimal(
+                    change["discount_percent"], SalesOrderLine, field
+                )
+        except (TypeError, ValueError) as error:
+            errors.setdefault(str(index), {})[field] = [invalid_reason(error)]
             continue
         if line.quantity < floor:
             raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})
@@ -1494,8 +1503,15 @@ def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
             errors[str(number)] = [_("Expected: product code, quantity[, unit price].")]
             continue
         try:
-            quantity = to_decimal(cells[1])
-            price = to_decimal(cells[2]) if len(cells) == 3 and cells[2] else None
+            quantity = bounded_decimal(cells[1], SalesOrderLine, "quantity")
+            price = (
+                bounded_decimal(cells[2], SalesOrderLine, "unit_price")
+                if len(cells) == 3 and cells[2]
+                else None
+            )
+        except InvalidValue as error:
+            errors[str(number)] = [str(error)]
+            continue
         except (TypeError, ValueError):
             errors[str(number)] = [_("Quantity and price must be numbers.")]
             continue
@@ -1655,9 +1671,9 @@ def approval_rule_create(
     )
     if threshold not in (None, ""):
         try:
-            threshold = to_decimal(threshold)
-        except (TypeError, ValueError):
-            errors["threshold"] = [_("Enter a number.")]
+            threshold = bounded_decimal(threshold, ApprovalRule, "threshold")
+        except (TypeError, ValueError) as error:
+            errors["threshold"] = [invalid_reason(error)]
     elif needs_threshold:
         errors["threshold"] = [_("This condition needs a threshold.")]
     for index, step in enumerate(steps):

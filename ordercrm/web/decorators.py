@@ -9,7 +9,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from ordercrm.core.context import change_source
-from ordercrm.core.exceptions import NotFound, PermissionDenied
+from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied
+from ordercrm.web.errors import error_lines
 
 
 def member_view(view):
@@ -31,5 +32,14 @@ def member_view(view):
             raise Http404(exc.text) from exc
         except PermissionDenied as exc:
             return render(request, "web/forbidden.html", {"error": exc}, status=403)
+        except DomainError as exc:
+            # views show refusals inline next to their fields; one that a view does not
+            # expect is still a 4xx page with the translated reasons, never a 500
+            return render(
+                request,
+                "web/refused.html",
+                {"error": exc, "lines": error_lines(exc)},
+                status=exc.http_status if 400 <= exc.http_status < 500 else 422,
+            )
 
     return wrapper

@@ -184,7 +184,10 @@ def saved_filter(request):
 @member_view
 def order_export(request, fmt: str):
     request.access.require(Perm.ORDER_VIEW)
-    orders, _values = _filtered(request)
+    try:
+        orders, _values = _filtered(request)
+    except DomainError:
+        return order_list(request)  # the list with the filter's error inline (422)
     header = [_("Number"), _("Customer"), _("Status"), _("Order date"), _("Currency"), _("Total")]
     rows = [
         [
@@ -318,9 +321,10 @@ def order_new(request):
                 {**line, "discount_percent": "0"} for line in pasted
             ]
     elif action.startswith("delete:"):
-        index = int(action.split(":", 1)[1])
-        if 0 <= index < len(lines):
-            del lines[index]
+        index = action.split(":", 1)[1]
+        # a button's value is input too: anything but a shown line's index deletes nothing
+        if index.isdigit() and int(index) < len(lines):
+            del lines[int(index)]
     filled = [line for line in lines if line["sku"]]
     errors, preview = list(paste_errors), None
     header = {"customer_reference": request.POST.get("customer_reference", "").strip()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -136,7 +136,7 @@ def stock_entry(request, kind: str):
     access = request.access
     access.require(Perm.STOCK_EDIT)
     if kind not in ("receipt", "adjustment"):
-        raise ValidationFailed()
+        raise Http404()
     warehouses = list(inventory_selectors.warehouse_list(access.company))
     errors: list[str] = []
     form = {

@@ -44,6 +44,10 @@ OrderStatusName = Literal[
 ]
 
 
+# A document's language: one of settings.LANGUAGES (anything else is a 422, not ignored).
+Language = Literal["en", "zh-hans", "zh-hant"]
+
+
 def _with_errors(ok: dict) -> dict:
     return {**ok, **ERRORS}
 
@@ -461,7 +465,7 @@ def orders_timeline(request, order_id: str):
 
 
 @router.get("/orders/{order_id}/pdf", tags=["orders"], response=_with_errors({200: None}))
-def orders_pdf(request, order_id: str, language: str | None = None):
+def orders_pdf(request, order_id: str, language: Language | None = None):
     from ordercrm.sales.documents import order_pdf
 
     order = _order(request, order_id)
@@ -652,7 +656,7 @@ def invoices_credit(request, invoice_id: str, body: s.CreditNoteIn):
 
 
 @router.get("/invoices/{invoice_id}/pdf", tags=["billing"], response=_with_errors({200: None}))
-def invoices_pdf(request, invoice_id: str, language: str | None = None):
+def invoices_pdf(request, invoice_id: str, language: Language | None = None):
     from ordercrm.billing.selectors import invoice_pdf
 
     invoice = _invoice(request, invoice_id)

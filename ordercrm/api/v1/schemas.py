@@ -14,7 +14,21 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, model_validator
 
 from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
+from ordercrm.api.v1.fields import DATE, ID, SHORT, Dec, In, Text
+from ordercrm.billing.models import (
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    PaymentRefund,
+)
+from ordercrm.catalog.models import ExchangeRate
 from ordercrm.core.money import ZERO
+from ordercrm.customers.models import Address, Contact, Customer
+from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.inventory.models import StockMove
+from ordercrm.notifications.models import WebhookSubscription as Webhook
+from ordercrm.sales.models import OrderComment, OrderRevision, SalesOrder, SalesOrderLine
 
 
 class ErrorBody(Schema):
@@ -119,7 +133,7 @@ class CustomerPage(Page):
     items: list[CustomerOut]
 
 
-class CustomerIn(Schema):
+class CustomerIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -135,32 +149,32 @@ class CustomerIn(Schema):
         }
     )
 
-    name: str
-    code: str = ""
-    kind: str = "company"
-    language: str = ""
-    currency: str = ""
-    email: str = ""
-    phone: str = ""
-    tax_id: str = ""
-    credit_limit: str | None = None
-    notes: str = ""
+    name: Text(Customer, "name")
+    code: Text(Customer, "code") = ""
+    kind: Text(Customer, "kind") = "company"
+    language: Text(Customer, "language") = ""
+    currency: Text(Customer, "currency") = ""
+    email: Text(Customer, "email") = ""
+    phone: Text(Customer, "phone") = ""
+    tax_id: Text(Customer, "tax_id") = ""
+    credit_limit: Dec(Customer, "credit_limit") | None = None
+    notes: Text(Customer, "notes") = ""
     allow_duplicate: bool = False
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(In):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"version": 3, "credit_limit": "80000.00"}]}
     )
 
     version: int | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    tax_id: str | None = None
-    language: str | None = None
-    credit_limit: str | None = None
-    notes: str | None = None
+    name: Text(Customer, "name") | None = None
+    email: Text(Customer, "email") | None = None
+    phone: Text(Customer, "phone") | None = None
+    tax_id: Text(Customer, "tax_id") | None = None
+    language: Text(Customer, "language") | None = None
+    credit_limit: Dec(Customer, "credit_limit") | None = None
+    notes: Text(Customer, "notes") | None = None
 
 
 class ContactOut(Schema):
@@ -172,7 +186,7 @@ class ContactOut(Schema):
     is_primary: bool
 
 
-class ContactIn(Schema):
+class ContactIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -186,10 +200,10 @@ class ContactIn(Schema):
         }
     )
 
-    name: str
-    title: str = ""
-    email: str = ""
-    phone: str = ""
+    name: Text(Contact, "name")
+    title: Text(Contact, "title") = ""
+    email: Text(Contact, "email") = ""
+    phone: Text(Contact, "phone") = ""
     is_primary: bool = False
 
 
@@ -207,7 +221,7 @@ class AddressOut(Schema):
     is_default: bool
 
 
-class AddressIn(Schema):
+class AddressIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -222,15 +236,15 @@ class AddressIn(Schema):
         }
     )
 
-    kind: str
-    line1: str
-    city: str = ""
-    recipient: str = ""
-    phone: str = ""
-    line2: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = ""
+    kind: Text(Address, "kind")
+    line1: Text(Address, "line1")
+    city: Text(Address, "city") = ""
+    recipient: Text(Address, "recipient") = ""
+    phone: Text(Address, "phone") = ""
+    line2: Text(Address, "line2") = ""
+    region: Text(Address, "region") = ""
+    postal_code: Text(Address, "postal_code") = ""
+    country: Text(Address, "country") = ""
 
 
 class ProductOut(Schema):
@@ -289,13 +303,13 @@ class StockOut(Schema):
         return obj.warehouse.code
 
 
-class StockLineIn(Schema):
-    product_id: str | None = None
-    sku: str | None = None
-    quantity: str
+class StockLineIn(In):
+    product_id: ID | None = None
+    sku: SHORT | None = None
+    quantity: Dec(StockMove, "quantity")
 
 
-class StockIn(Schema):
+class StockIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -311,10 +325,10 @@ class StockIn(Schema):
         }
     )
 
-    warehouse_id: str
+    warehouse_id: ID
     lines: list[StockLineIn]
-    reference: str = ""
-    reason: str = ""
+    reference: Text(StockMove, "reference") = ""
+    reason: Text(StockMove, "reason") = ""
 
 
 class MoveOut(Schema):
@@ -332,17 +346,17 @@ class MoveOut(Schema):
 # ---------------------------------------------------------------- orders
 
 
-class LineIn(Schema):
-    product_id: str | None = None
-    sku: str | None = None
-    kind: str = "product"
-    quantity: str = "0"
-    unit_price: str | None = None
-    discount_percent: str = "0"
-    description: str = ""
+class LineIn(In):
+    product_id: ID | None = None
+    sku: SHORT | None = None
+    kind: Text(SalesOrderLine, "kind") = "product"
+    quantity: Dec(SalesOrderLine, "quantity") = "0"
+    unit_price: Dec(SalesOrderLine, "unit_price") | None = None
+    discount_percent: Dec(SalesOrderLine, "discount_percent") = "0"
+    description: Text(SalesOrderLine, "description") = ""
 
 
-class OrderIn(Schema):
+class OrderIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -365,18 +379,18 @@ class OrderIn(Schema):
         }
     )
 
-    customer_id: str
+    customer_id: ID
     lines: list[LineIn] = []
-    currency: str | None = None
-    exchange_rate: str | None = None
-    customer_reference: str = ""
-    notes: str = ""
-    invoicing_policy: str | None = None
-    requested_delivery_date: str | None = None
-    warehouse_id: str | None = None
+    currency: Text(SalesOrder, "currency") | None = None
+    exchange_rate: Dec(SalesOrder, "exchange_rate") | None = None
+    customer_reference: Text(SalesOrder, "customer_reference") = ""
+    notes: Text(SalesOrder, "notes") = ""
+    invoicing_policy: Text(SalesOrder, "invoicing_policy") | None = None
+    requested_delivery_date: DATE | None = None
+    warehouse_id: ID | None = None
 
 
-class OrderPatch(Schema):
+class OrderPatch(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -391,11 +405,11 @@ class OrderPatch(Schema):
 
     version: int | None = None
     lines: list[LineIn] | None = None
-    customer_reference: str | None = None
-    notes: str | None = None
-    exchange_rate: str | None = None
-    requested_delivery_date: str | None = None
-    invoicing_policy: str | None = None
+    customer_reference: Text(SalesOrder, "customer_reference") | None = None
+    notes: Text(SalesOrder, "notes") | None = None
+    exchange_rate: Dec(SalesOrder, "exchange_rate") | None = None
+    requested_delivery_date: DATE | None = None
+    invoicing_policy: Text(SalesOrder, "invoicing_policy") | None = None
 
 
 class OrderLineOut(Schema):
@@ -539,7 +553,7 @@ class OrderPage(Page):
     items: list[OrderSummaryOut]
 
 
-class ActionIn(Schema):
+class ActionIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"version": 4, "comment": "Margin agreed with the customer."}]
@@ -547,22 +561,22 @@ class ActionIn(Schema):
     )
 
     version: int | None = None
-    reason: str = ""
-    comment: str = ""
+    reason: Text(SalesOrder, "status_reason") = ""
+    comment: Text(OrderComment, "text") = ""
     credit: bool = False
 
 
-class AmendLineIn(Schema):
-    line_id: str | None = None
-    quantity: str | None = None
-    unit_price: str | None = None
-    discount_percent: str | None = None
+class AmendLineIn(In):
+    line_id: ID | None = None
+    quantity: Dec(SalesOrderLine, "quantity") | None = None
+    unit_price: Dec(SalesOrderLine, "unit_price") | None = None
+    discount_percent: Dec(SalesOrderLine, "discount_percent") | None = None
     remove: bool = False
-    product_id: str | None = None
-    sku: str | None = None
+    product_id: ID | None = None
+    sku: SHORT | None = None
 
 
-class AmendIn(Schema):
+class AmendIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -580,7 +594,7 @@ class AmendIn(Schema):
 
     version: int | None = None
     lines: list[AmendLineIn]
-    reason: str = ""
+    reason: Text(OrderRevision, "reason") = ""
 
 
 class TimelineOut(Schema):
@@ -618,12 +632,12 @@ class ApprovalOut(Schema):
 # ---------------------------------------------------------------- shipments, billing
 
 
-class QuantityLineIn(Schema):
-    order_line_id: str
-    quantity: str
+class QuantityLineIn(In):
+    order_line_id: ID
+    quantity: Dec(ShipmentLine, "quantity")
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -640,20 +654,20 @@ class ShipmentIn(Schema):
     )
 
     lines: list[QuantityLineIn] | None = None
-    carrier: str = ""
-    tracking_number: str = ""
+    carrier: Text(Shipment, "carrier") = ""
+    tracking_number: Text(Shipment, "tracking_number") = ""
     dispatch: bool = False
 
 
-class DispatchIn(Schema):
+class DispatchIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"carrier": "SF Express", "tracking_number": "SF1234567890"}]
         }
     )
 
-    carrier: str | None = None
-    tracking_number: str | None = None
+    carrier: Text(Shipment, "carrier") | None = None
+    tracking_number: Text(Shipment, "tracking_number") | None = None
 
 
 class ShipmentLineOut(Schema):
@@ -677,7 +691,7 @@ class ShipmentOut(Schema):
     lines: list[ShipmentLineOut] | None = Field(None, validation_alias="loaded_lines")
 
 
-class InvoiceIn(Schema):
+class InvoiceIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -695,12 +709,12 @@ class InvoiceIn(Schema):
     issue: bool = True
 
 
-class CreditLineIn(Schema):
-    invoice_line_id: str
-    quantity: str
+class CreditLineIn(In):
+    invoice_line_id: ID
+    quantity: Dec(InvoiceLine, "quantity")
 
 
-class CreditNoteIn(Schema):
+class CreditNoteIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -715,7 +729,7 @@ class CreditNoteIn(Schema):
     )
 
     lines: list[CreditLineIn]
-    reason: str = ""
+    reason: Text(Invoice, "reason") = ""
 
 
 class InvoiceLineOut(Schema):
@@ -756,12 +770,12 @@ class InvoicePage(Page):
     items: list[InvoiceOut]
 
 
-class AllocationIn(Schema):
-    invoice_id: str
-    amount: str
+class AllocationIn(In):
+    invoice_id: ID
+    amount: Dec(PaymentAllocation, "amount")
 
 
-class PaymentIn(Schema):
+class PaymentIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -779,14 +793,14 @@ class PaymentIn(Schema):
         }
     )
 
-    customer_id: str
-    amount: str
-    currency: str
-    method: str
-    reference: str = ""
-    received_on: str | None = None
-    exchange_rate: str | None = None
-    order_id: str | None = None
+    customer_id: ID
+    amount: Dec(Payment, "amount")
+    currency: Text(Payment, "currency")
+    method: Text(Payment, "method")
+    reference: Text(Payment, "reference") = ""
+    received_on: DATE | None = None
+    exchange_rate: Dec(Payment, "exchange_rate") | None = None
+    order_id: ID | None = None
     allocations: list[AllocationIn] = []
     auto_allocate: bool = Field(
         False,
@@ -831,7 +845,7 @@ class EventPage(Page):
     items: list[EventOut]
 
 
-class WebhookIn(Schema):
+class WebhookIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -843,9 +857,9 @@ class WebhookIn(Schema):
         }
     )
 
-    url: str
-    event_types: list[str]
-    description: str = ""
+    url: Text(Webhook, "url")
+    event_types: list[SHORT]
+    description: Text(Webhook, "description") = ""
 
 
 class WebhookOut(Schema):
@@ -872,16 +886,18 @@ class WebhookCreatedOut(WebhookOut):
 # ---------------------------------------------------------------- exchange rates (slice: money)
 
 
-class ExchangeRateIn(Schema):
+class ExchangeRateIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"currency": "USD", "date": "2026-03-02", "rate": "7.1012"}]
         }
     )
 
-    currency: str = Field(description="ISO 4217 code of the foreign currency.")
-    date: str = Field(description="YYYY-MM-DD: the rate applies from this date on.")
-    rate: str = Field(
+    currency: Text(ExchangeRate, "currency") = Field(
+        description="ISO 4217 code of the foreign currency."
+    )
+    date: DATE = Field(description="YYYY-MM-DD: the rate applies from this date on.")
+    rate: Dec(ExchangeRate, "rate") = Field(
         description="Company currency per one unit of the currency: above 0, at most 1000000, "
         "at most 8 decimals."
     )
@@ -907,7 +923,7 @@ class ExchangeRatePage(Page):
 # ---------------------------------------------------------------- payment credit (slice: cancel)
 
 
-class PaymentAllocateIn(Schema):
+class PaymentAllocateIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -923,7 +939,7 @@ class PaymentAllocateIn(Schema):
     allocations: list[AllocationIn]
 
 
-class PaymentRefundIn(Schema):
+class PaymentRefundIn(In):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -932,17 +948,17 @@ class PaymentRefundIn(Schema):
         }
     )
 
-    amount: str
-    reason: str
-    method: str = ""
+    amount: Dec(PaymentRefund, "amount")
+    reason: Text(PaymentRefund, "reason")
+    method: Text(PaymentRefund, "method") = ""
 
 
-class PaymentVoidIn(Schema):
+class PaymentVoidIn(In):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "Recorded twice (same bank transfer)."}]}
     )
 
-    reason: str
+    reason: Text(PaymentRefund, "reason")
 
 
 class RefundOut(Schema):
