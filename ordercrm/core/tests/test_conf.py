@@ -46,3 +46,27 @@ def test_production_mode_passes_the_deployment_checklist(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_development_server_shows_no_debug_pages_unless_asked(tmp_path):
+    """``make run`` (no ORDERCRM_PRODUCTION) answers a missing page with OrderCRM's own 404,
+    in the viewer's language, not Django's debug page listing the URL patterns."""
+    environ = {
+        key: value for key, value in os.environ.items() if key not in ("DEBUG", "DATABASE_URL")
+    }
+    environ.update(ORDERCRM_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'd'}")
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.test import Client; "
+        "r = Client().get('/no/such/page/', HTTP_ACCEPT_LANGUAGE='zh-hans'); "
+        "print(settings.DEBUG, r.status_code, 'URLconf' in r.content.decode(), "
+        "'页面不存在' in r.content.decode())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**environ, "DJANGO_SETTINGS_MODULE": "ordercrm.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.split() == ["False", "404", "False", "True"], result.stderr[-2000:]
