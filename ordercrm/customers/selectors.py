@@ -111,3 +111,10 @@ def customer_find_duplicates(
     if exclude_id is not None:
         matches = matches.exclude(pk=exclude_id)
     return list(matches.order_by("code")[:10])
+
+
+def payment_term_list(company):
+    """The company's payment terms, shortest first (order and customer forms)."""
+    from ordercrm.customers.models import PaymentTerm
+
+    return PaymentTerm.objects.for_company(company).order_by("days", "name")

@@ -26,6 +26,12 @@ MESSAGES = {
     "approved": gettext_noop("Order %(number)s was approved."),
     "rejected": gettext_noop("Order %(number)s was rejected."),
     "changes_requested": gettext_noop("Changes were requested on order %(number)s."),
+    "approved_with": gettext_noop("Order %(number)s was approved: %(comment)s"),
+    "rejected_with": gettext_noop("Order %(number)s was rejected: %(comment)s"),
+    "changes_requested_with": gettext_noop(
+        "Changes were requested on order %(number)s: %(comment)s"
+    ),
+    "mentioned": gettext_noop("%(author)s mentioned you on order %(number)s: %(comment)s"),
     "held": gettext_noop("Order %(number)s was put on hold."),
     "backorder_filled": gettext_noop("Stock arrived for backordered lines of order %(number)s."),
     "payment_received": gettext_noop("A payment was received for order %(number)s."),
@@ -204,17 +210,70 @@ def _order_notifications(event: Event) -> list[NotificationSpec]:
                 "approval_requested",
                 MESSAGES["approval_requested"],
             )
-    elif event.type == "order.approved":
-        tell(owners, "approval_decided", MESSAGES["approved"])
-    elif event.type == "order.rejected":
-        tell(owners, "approval_decided", MESSAGES["rejected"])
-    elif event.type == "order.changes_requested":
-        tell(owners, "approval_decided", MESSAGES["changes_requested"])
+    elif event.type in DECISIONS:
+        # the decision's comment travels with it: the rep reads why, not only that
+        plain, worded, field = DECISIONS[event.type]
+        comment = _excerpt(event.payload.get(field) or "")
+        for user in owners:
+            message = MESSAGES[worded] if comment else MESSAGES[plain]
+            specs.append(
+                NotificationSpec(
+                    user,
+                    "approval_decided",
+                    _title(user, message, number=number, comment=comment),
+                    url,
+                    order_id=order.pk,
+                )
+            )
+    elif event.type == "order.commented":
+        specs += _mention_notifications(event, order, url)
     elif event.type == "order.held":
         tell(owners, "order_held", MESSAGES["held"])
     elif event.type == "order.backorder_filled":
         tell(owners, "backorder_filled", MESSAGES["backorder_filled"])
     return specs
+
+
+# event → (message without a comment, message with it, the payload field with the comment)
+DECISIONS = {
+    "order.approved": ("approved", "approved_with", "comment"),
+    "order.rejected": ("rejected", "rejected_with", "reason"),
+    "order.changes_requested": ("changes_requested", "changes_requested_with", "comment"),
+}
+EXCERPT = 200  # a notification title holds 300 characters
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+
+
+def _mention_notifications(event: Event, order, url: str) -> list[NotificationSpec]:
+    """Each colleague named ``@username`` in a comment (``notifications`` keeps only those
+    who may see the order)."""
+    from ordercrm.accounts.models import User
+    from ordercrm.sales.models import OrderComment
+
+    ids = event.payload.get("mentions") or []
+    if not ids:
+        return []
+    comment = (
+        OrderComment.objects.for_company(event.company_id)
+        .filter(pk=event.payload.get("comment_id"))
+        .first()
+    )
+    text = _excerpt(comment.text if comment else "")
+    author = str(event.actor) if event.actor else ""
+    return [
+        NotificationSpec(
+            user,
+            "mentioned",
+            _title(user, MESSAGES["mentioned"], author=author, number=order.number, comment=text),
+            url,
+            order_id=order.pk,
+        )
+        for user in User.objects.filter(pk__in=ids, is_active=True)
+    ]
 
 
 def _payment_notifications(event: Event) -> list[NotificationSpec]:

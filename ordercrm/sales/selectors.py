@@ -412,6 +412,8 @@ class InboxItem:
     credit_exposure: Any
     credit_limit: Any
     stock_shortfall: list[dict[str, str]]
+    lines: list = ()  # the order's lines
+    line_figures: list = ()  # LineFigures of each product line
 
 
 def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
@@ -455,6 +457,8 @@ def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
                 credit_exposure=approvals.credit_exposure(order),
                 credit_limit=order.customer.credit_limit,
                 stock_shortfall=approvals.stock_shortfall(order, lines),
+                lines=lines,
+                line_figures=order_line_figures(order, lines),
             )
         )
         if len(items) >= limit:
@@ -678,3 +682,179 @@ def order_actions(access: Access, order: SalesOrder, state: OrderState | None = 
         "reorder": edit,
     }
     return actions + [name for name, ok in extra.items() if ok]
+
+
+# ---------------------------------------------------------------- the approver's view
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """What an approver weighs on one line: discount, price against the price list, margin
+    (company currency, after the order discount), and stock for what is not reserved yet."""
+
+    line: SalesOrderLine
+    discount_percent: Any
+    unit_price: Any
+    list_price: Any
+    below_list_percent: Any  # how far the price is under the price list (None if not under)
+    margin_percent: Any  # None when the line has no net amount
+    tracked: bool
+    available: Any  # free stock of the product (None for untracked products)
+    shortfall: Any  # what would go on backorder if confirmed now (0 when none)
+
+
+def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineFigures]:
+    """Each product line's figures for the approval view, in two queries whatever the line
+    count. Stock is shared between lines of the same product in position order, the way
+    confirmation reserves it, so two lines of one product never both count the same units."""
+    from decimal import Decimal
+
+    from ordercrm.catalog.models import Product
+    from ordercrm.inventory import selectors as inventory_selectors
+    from ordercrm.inventory.services import warehouses_in_order
+
+    goods = [line for line in lines if line.kind == LineKind.PRODUCT]
+    tracked = set(
+        Product.objects.for_company(order.company_id)
+        .filter(
+            pk__in={line.product_id for line in goods if line.product_id}, is_stock_tracked=True
+        )
+        .values_list("pk", flat=True)
+    )
+    free = inventory_selectors.availability(
+        order.company_id, tracked, warehouses_in_order(order.company, order.warehouse_id)
+    )
+    left = {pid: max(free[pid].available, ZERO) if pid in free else ZERO for pid in tracked}
+    rate = order.exchange_rate or (
+        Decimal(1) if order.currency == order.company.base_currency else None
+    )
+    if rate is None:
+        from ordercrm.catalog.selectors import exchange_rate_on
+
+        table = exchange_rate_on(order.company, order.currency, order.order_date)
+        rate = table.rate if table is not None else None
+    result = []
+    for line in sorted(goods, key=lambda ln: ln.position):
+        below = None
+        if line.list_unit_price and line.unit_price < line.list_unit_price:
+            below = (
+                (line.list_unit_price - line.unit_price) / line.list_unit_price * 100
+            ).quantize(Decimal("0.01"))
+        margin = None
+        net = line.net * (100 - order.discount_percent) / 100
+        if net > 0 and rate is not None:
+            net_company = net * rate
+            margin = ((net_company - line.unit_cost * line.quantity) / net_company * 100).quantize(
+                Decimal("0.01")
+            )
+        available = shortfall = None
+        is_tracked = line.product_id in tracked
+        if is_tracked:
+            available = left[line.product_id]
+            wanted = max(line.open_quantity - line.qty_reserved, ZERO)
+            shortfall = max(wanted - available, ZERO)
+            left[line.product_id] = max(available - wanted, ZERO)
+        result.append(
+            LineFigures(
+                line=line,
+                discount_percent=line.discount_percent,
+                unit_price=line.unit_price,
+                list_price=line.list_unit_price,
+                below_list_percent=below,
+                margin_percent=margin,
+                tracked=is_tracked,
+                available=available,
+                shortfall=shortfall or ZERO,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class OrderRate:
+    """The exchange rate an order uses and where it comes from."""
+
+    currency: str
+    base_currency: str
+    rate: Any  # None: the table has no rate for the order date
+    source: str  # company (same currency) | fixed (confirmed) | manual | table | missing
+    table_rate: Any
+    table_date: Any
+    company_net_total: Any
+    company_tax_total: Any
+    company_gross_total: Any
+
+    @property
+    def foreign(self) -> bool:
+        return self.currency != self.base_currency
+
+
+def order_exchange_rate(order: SalesOrder) -> OrderRate:
+    """The rate the order uses: fixed at confirmation, set by hand, or else the company rate
+    table's rate on the order date (what submission will take), with the company-currency
+    totals it gives. One query at most."""
+    from decimal import Decimal
+
+    from ordercrm.catalog.selectors import exchange_rate_on
+    from ordercrm.core.money import round_money
+    from ordercrm.sales.workflow import Status
+
+    company = order.company
+    base = company.base_currency
+    if order.currency == base:
+        return OrderRate(
+            order.currency, base, Decimal(1), "company", None, None,
+            order.net_total, order.tax_total, order.gross_total,
+        )  # fmt: skip
+    table = exchange_rate_on(company, order.currency, order.order_date)
+    table_rate, table_date = (table.rate, table.date) if table is not None else (None, None)
+    fixed = order.status not in (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
+    if order.exchange_rate and (fixed or order.exchange_rate_overridden):
+        source, rate = ("fixed" if fixed else "manual"), order.exchange_rate
+    elif table is not None:
+        source, rate = "table", table.rate
+    else:
+        source, rate = "missing", None
+    if rate is not None and order.exchange_rate == rate and order.company_gross_total is not None:
+        totals = (order.company_net_total, order.company_tax_total, order.company_gross_total)
+    elif rate is not None:
+        totals = tuple(
+            round_money(amount * rate, base)
+            for amount in (order.net_total, order.tax_total, order.gross_total)
+        )
+    else:
+        totals = (None, None, None)
+    return OrderRate(order.currency, base, rate, source, table_rate, table_date, *totals)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approver's decision on the order, with the comment they wrote."""
+
+    at: Any
+    by: Any
+    status: str  # approved | rejected | void (changes requested)
+    comment: str
+
+
+def order_decisions(order: SalesOrder) -> list[Decision]:
+    """Every decision taken on the order's approvals, newest first, once each (a rejection
+    closes every pending step at once: it is one decision)."""
+    from ordercrm.sales.models import OrderApproval
+
+    seen, result = set(), []
+    for approval in (
+        OrderApproval.objects.for_company(order.company_id)
+        .filter(order=order)
+        .exclude(decided_at=None)
+        .select_related("decided_by")
+        .order_by("-decided_at")
+    ):
+        key = (approval.decided_at, approval.decided_by_id, approval.status, approval.comment)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(
+            Decision(approval.decided_at, approval.decided_by, approval.status, approval.comment)
+        )
+    return result

@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import functools
 import operator
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -1036,7 +1037,7 @@ def order_approve(
             type="order.approval_step",
             entity=locked,
             actor=actor,
-            payload={"number": locked.number, "approved": given},
+            payload={"number": locked.number, "approved": given, "comment": comment},
         )
         return locked
     # Last approval: the credit position may have moved since submission.
@@ -1060,7 +1061,11 @@ def order_approve(
         type="order.approved",
         entity=locked,
         actor=actor,
-        payload={"number": locked.number, "reasons": sorted(approved_kinds)},
+        payload={
+            "number": locked.number,
+            "reasons": sorted(approved_kinds),
+            "comment": comment,
+        },
     )
     return locked
 
@@ -1179,7 +1184,12 @@ def order_request_changes(
     _my_approvals(locked, actor, required=False)
     OrderApproval.objects.for_company(locked.company_id).filter(
         order=locked, status=ApprovalStatus.PENDING
-    ).update(status=ApprovalStatus.VOID, decided_by=actor, decided_at=timezone.now())
+    ).update(
+        status=ApprovalStatus.VOID,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        comment=comment.strip(),
+    )
     OrderComment.objects.create(
         company_id=locked.company_id, order=locked, author=actor, text=comment.strip()
     )
@@ -1626,17 +1636,70 @@ def order_create_from_template(*, template: OrderTemplate, actor, customer, **he
     )
 
 
+MENTION = re.compile(r"(?<![\w.@])@([\w.+-]+)")
+COMMENT_MAX_LENGTH = 4000
+
+
+def _mentioned(company, text: str, author) -> list:
+    """Active members of the company named ``@username`` in ``text`` (not the author),
+    in the order first named; names that are no member are plain text."""
+    from django.db.models import Q
+
+    from ordercrm.accounts.models import Membership
+
+    names = list(dict.fromkeys(name.rstrip(".").lower() for name in MENTION.findall(text)))[:20]
+    if not names:
+        return []
+    query = Q()
+    for name in names:
+        query |= Q(user__username__iexact=name)
+    members = {
+        m.user.username.lower(): m.user
+        for m in Membership.objects.filter(company=company, is_active=True, user__is_active=True)
+        .filter(query)
+        .select_related("user")
+    }
+    return [members[n] for n in names if n in members and members[n].pk != author.pk]
+
+
 @transaction.atomic
 def order_comment_add(*, order: SalesOrder, actor, text: str) -> OrderComment:
+    """A plain comment on an order the actor may see. ``@username`` of a colleague tells
+    them in the app (event ``order.commented`` with the mentioned user ids; the routing only
+    tells those who may see the order). ``comment.mentioned`` lists who was named."""
     access = access_for(actor, order.company)
     access.require(Perm.ORDER_VIEW)
     if _visible_orders(access).filter(pk=order.pk).first() is None:
         raise NotFound()
-    if not text.strip():
+    text = text.strip()
+    if not text:
         raise ValidationFailed(details={"fields": {"text": [_("This field is required.")]}})
-    return OrderComment.objects.create(
-        company_id=order.company_id, order=order, author=actor, text=text.strip()
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationFailed(
+            details={
+                "fields": {
+                    "text": [
+                        _("Write at most %(count)s characters.") % {"count": COMMENT_MAX_LENGTH}
+                    ]
+                }
+            }
+        )
+    comment = OrderComment.objects.create(
+        company_id=order.company_id, order=order, author=actor, text=text
     )
+    mentioned = _mentioned(order.company, text, actor)
+    events.emit(
+        type="order.commented",
+        entity=order,
+        actor=actor,
+        payload={
+            "number": order.number,
+            "comment_id": str(comment.pk),
+            "mentions": [str(user.pk) for user in mentioned],
+        },
+    )
+    comment.mentioned = mentioned
+    return comment
 
 
 # ---------------------------------------------------------------- approval rules

@@ -30,6 +30,7 @@ from ordercrm.sales import workflow
 from ordercrm.sales.workflow import Status
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
+from ordercrm.web.reasons import reasons_text
 
 PAGE_SIZE = 50
 BLANK_LINES = 3
@@ -289,6 +290,14 @@ def order_customer_options(request):
     )
 
 
+def _delete_line(lines: list, action: str) -> None:
+    """``action`` = ``delete:<index>`` removes that line of the form. A button's value is
+    input too: anything but a shown line's index deletes nothing."""
+    index = action.split(":", 1)[1]
+    if index.isdigit() and int(index) < len(lines):
+        del lines[int(index)]
+
+
 @member_view
 def order_new(request):
     """Order entry. Buttons: add a line, delete a line, update totals, save as draft."""
@@ -321,10 +330,7 @@ def order_new(request):
                 {**line, "discount_percent": "0"} for line in pasted
             ]
     elif action.startswith("delete:"):
-        index = action.split(":", 1)[1]
-        # a button's value is input too: anything but a shown line's index deletes nothing
-        if index.isdigit() and int(index) < len(lines):
-            del lines[int(index)]
+        _delete_line(lines, action)
     filled = [line for line in lines if line["sku"]]
     errors, preview = list(paste_errors), None
     header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
@@ -374,6 +380,171 @@ def order_new(request):
     )
 
 
+# ---------------------------------------------------------------- draft editing
+
+
+EDIT_HEADER = ("customer_reference", "requested_date", "notes", "payment_terms")
+
+
+def _draft_lines(lines) -> list[dict]:
+    """A draft's product lines as the edit form's rows (a hand-set price is kept)."""
+    return [
+        {
+            "sku": line.product.sku if line.product else "",
+            "quantity": _plain(line.quantity),
+            "discount_percent": _plain(line.discount_percent),
+            "unit_price": _plain(line.unit_price) if line.price_overridden else "",
+        }
+        for line in lines
+        if line.kind == "product"
+    ]
+
+
+def _plain(value) -> str:
+    from ordercrm.core.money import plain
+
+    return plain(value) if value is not None else ""
+
+
+def _posted_edit_lines(request) -> list[dict]:
+    lines = _posted_lines(request)
+    for line, price in zip(lines, request.POST.getlist("unit_price"), strict=False):
+        line["unit_price"] = price.strip()
+    return lines
+
+
+def _posted_header(request, company) -> dict:
+    """The header fields of the edit form, as the service takes them."""
+    from ordercrm.customers.selectors import payment_term_list
+
+    header = {
+        "customer_reference": request.POST.get("customer_reference", "").strip(),
+        "notes": request.POST.get("notes", "").strip(),
+        "requested_date": request.POST.get("requested_date", "").strip() or None,
+    }
+    term = _uuid_or_none(request.POST.get("payment_terms", ""))
+    header["payment_terms"] = payment_term_list(company).filter(pk=term).first() if term else None
+    return header
+
+
+@member_view
+def order_edit(request, order_id):
+    """Edit a draft: header (PO reference, requested date, notes, payment terms) and product
+    lines, saved through ``order_update`` at the version the user loaded. Someone else's save
+    in between is shown inline with the order as it is now, the user's input kept."""
+    from django.utils.dateparse import parse_date
+
+    from ordercrm.customers.selectors import payment_term_list
+    from ordercrm.sales.exceptions import NotEditable, StaleVersion
+
+    access = request.access
+    access.require(Perm.ORDER_EDIT)
+    order = sales_selectors.order_get(access, order_id)
+    current_lines = sales_selectors.order_lines(order)
+    others = [
+        {"kind": ln.kind, "description": ln.description}
+        for ln in current_lines
+        if ln.kind != "product"
+    ]  # sections and notes are kept as they are, after the products
+    if order.status != Status.DRAFT:
+        messages.error(request, NotEditable().text)
+        return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+    stale = None
+    if request.method == "GET":
+        lines = _draft_lines(current_lines) or [
+            {"sku": "", "quantity": "", "discount_percent": "0", "unit_price": ""}
+        ]
+        header = {
+            "customer_reference": order.customer_reference,
+            "notes": order.notes,
+            "requested_date": order.requested_date.isoformat() if order.requested_date else "",
+            "payment_terms": order.payment_terms,
+        }
+        version, errors, action = order.version, [], "load"
+    else:
+        lines = _posted_edit_lines(request)
+        header = _posted_header(request, request.company)
+        version = _posted_version(request) or 0
+        errors, action = [], request.POST.get("action", "preview")
+        if action == "add":
+            lines.append({"sku": "", "quantity": "", "discount_percent": "0", "unit_price": ""})
+        elif action.startswith("delete:"):
+            _delete_line(lines, action)
+        raw_date = header["requested_date"]
+        if raw_date:
+            try:
+                parsed = parse_date(raw_date)
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                errors.append(_("Requested delivery date: enter a valid date."))
+            header["requested_date"] = parsed
+        if action == "save" and not errors:
+            filled = [
+                {k: v for k, v in line.items() if v != "" or k == "sku"}
+                for line in lines
+                if line["sku"]
+            ]
+            try:
+                saved = sales.order_update(
+                    order=order,
+                    actor=request.user,
+                    version=version,
+                    lines=filled + others,
+                    **header,
+                )
+            except StaleVersion:
+                order = sales_selectors.order_get(access, order.pk)
+                stale = {
+                    "order": order,
+                    "lines": sales_selectors.order_lines(order),
+                }
+                errors = [
+                    _(
+                        "Someone else saved this order while you were editing it (now version "
+                        "%(version)s). It is shown below as it is now; your changes are still "
+                        "in the form. Check them and save again to replace it."
+                    )
+                    % {"version": order.version}
+                ]
+                version = order.version
+            except DomainError as error:
+                errors = error_lines(error)
+            else:
+                messages.success(request, _("Order %(number)s saved.") % {"number": saved.number})
+                return HttpResponseRedirect(reverse("order_detail", args=[saved.pk]))
+        header["requested_date"] = raw_date
+    preview = None
+    filled = [line for line in lines if line["sku"]]
+    if filled and not stale:
+        try:
+            preview = sales.order_preview(
+                company=request.company,
+                actor=request.user,
+                customer=order.customer_id,
+                lines=[{k: v for k, v in ln.items() if v != "" or k == "sku"} for ln in filled],
+                currency=order.currency,
+            )
+        except DomainError as error:
+            if not errors:
+                errors = error_lines(error)
+    return render(
+        request,
+        "web/order_edit.html",
+        {
+            "order": order,
+            "version": version,
+            "lines": lines,
+            "header": header,
+            "payment_terms": payment_term_list(request.company),
+            "errors": errors,
+            "stale": stale,
+            "preview": preview,
+        },
+        status=409 if stale else (422 if errors and action == "save" else 200),
+    )
+
+
 # ---------------------------------------------------------------- order page
 
 
@@ -389,8 +560,34 @@ def _order_context(request, order):
     progress = state.progress
     available = sales_selectors.order_actions(access, order, state)
 
+    reasons = (
+        json.loads(order.status_reason)
+        if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
+        else []
+    )
+    # before confirmation nothing is reserved: show free stock and what would be short
+    before_confirmation = order.status in (
+        Status.DRAFT,
+        Status.PENDING_APPROVAL,
+        Status.REJECTED,
+    )
+    figures = sales_selectors.order_line_figures(order, lines) if before_confirmation else []
+    shortfall = [f for f in figures if f.shortfall]
     return {
         "order": order,
+        "before_confirmation": before_confirmation,
+        "figures": {f.line.pk: f for f in figures},
+        "shortfall_lines": shortfall,
+        "rate": sales_selectors.order_exchange_rate(order),
+        "can_set_rate": order.status == Status.DRAFT
+        and order.currency != order.company.base_currency
+        and access.can(Perm.EXCHANGE_RATE_OVERRIDE)
+        and access.can(Perm.ORDER_EDIT),
+        "can_edit": order.status == Status.DRAFT and access.can(Perm.ORDER_EDIT),
+        "decisions": sales_selectors.order_decisions(order),
+        # margins reveal costs: for those who decide on prices
+        "show_margin": access.can(Perm.ORDER_APPROVE),
+        "reason_texts": reasons_text(reasons, order, lines),
         "payment_methods": PaymentMethod.choices,
         "progress_text": [
             PROGRESS_LABELS[progress.fulfilment],
@@ -403,9 +600,7 @@ def _order_context(request, order):
         "to_ship": state.to_ship,
         "progress": progress,
         "actions": [a for a in available if a in workflow.ORDER_ACTIONS],
-        "reasons": json.loads(order.status_reason)
-        if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
-        else [],
+        "reasons": reasons,
         "timeline": order_activity(access, order.pk),
         "can_resend": access.can(Perm.SETTINGS_EDIT),
         "revisions": _revisions(order, lines),
@@ -532,9 +727,30 @@ def _reorder(request, order):
     return copy
 
 
+# What the page confirms after each workflow action (the status badge tells the rest).
+ACTION_MESSAGES = {
+    "submit": gettext_lazy("Order %(number)s was submitted."),
+    "approve": gettext_lazy("You approved order %(number)s."),
+    "reject": gettext_lazy("You rejected order %(number)s; the salesperson sees your reason."),
+    "request_changes": gettext_lazy(
+        "Order %(number)s went back to the salesperson with your note."
+    ),
+    "reopen": gettext_lazy("Order %(number)s is a draft again."),
+    "hold": gettext_lazy("Order %(number)s is on hold."),
+    "release": gettext_lazy("Order %(number)s was released."),
+    "close": gettext_lazy("Order %(number)s was closed."),
+    "resume": gettext_lazy("Order %(number)s was resumed."),
+    "cancel": gettext_lazy("Order %(number)s was cancelled."),
+}
+STATUS_AFTER_SUBMIT = {
+    Status.PENDING_APPROVAL: gettext_lazy("Order %(number)s was submitted and waits for approval."),
+    Status.CONFIRMED: gettext_lazy("Order %(number)s was submitted and confirmed."),
+}
+
+
 def _workflow_action(action: str):
     def run(request, order):
-        return sales.order_action(
+        done = sales.order_action(
             order=order,
             actor=request.user,
             action=action,
@@ -543,8 +759,54 @@ def _workflow_action(action: str):
             # finance's choice when cancelling an invoiced order: credit its invoices
             credit=action == "cancel" and bool(request.POST.get("credit_invoices")),
         )
+        message = ACTION_MESSAGES.get(action)
+        if action in ("submit", "approve") and done.status in STATUS_AFTER_SUBMIT:
+            message = (
+                STATUS_AFTER_SUBMIT[done.status]
+                if action == "submit"
+                else (
+                    _("You approved order %(number)s; it is confirmed.")
+                    if done.status == Status.CONFIRMED
+                    else _("You approved order %(number)s; it waits for the next approver.")
+                )
+            )
+        if message:
+            messages.success(request, str(message) % {"number": done.number})
+        return done
 
     return run
+
+
+def _comment(request, order):
+    """A plain comment; ``@username`` tells that colleague (if they may see the order)."""
+    comment = sales.order_comment_add(
+        order=order, actor=request.user, text=request.POST.get("text", "")
+    )
+    if comment.mentioned:
+        messages.success(
+            request,
+            _("Comment posted; %(names)s will be notified.")
+            % {"names": ", ".join(str(user) for user in comment.mentioned)},
+        )
+    else:
+        messages.success(request, _("Comment posted."))
+    return order
+
+
+def _set_rate(request, order):
+    """A hand-set exchange rate on a draft (empty: back to the company rate table), through
+    the draft edit service, which checks the permission and the version."""
+    updated = sales.order_update(
+        order=order,
+        actor=request.user,
+        version=_posted_version(request) or -1,
+        exchange_rate=request.POST.get("exchange_rate", "").strip(),
+    )
+    if updated.exchange_rate_overridden:
+        messages.success(request, _("Exchange rate set on this order."))
+    else:
+        messages.success(request, _("This order uses the company rate table again."))
+    return updated
 
 
 def _posted_version(request) -> int | None:
@@ -561,6 +823,8 @@ ORDER_PAGE_ACTIONS = {
     "amend": _amend,
     "email": _send_to_customer,
     "reorder": _reorder,
+    "comment": _comment,
+    "rate": _set_rate,
 }
 
 
@@ -665,6 +929,20 @@ def order_pdf(request, order_id):
 
 @member_view
 def approvals(request):
+    """What waits for this approver: each order with its lines' figures and its reasons in
+    words, so the decision can be taken from here."""
+    items = sales_selectors.approval_inbox(request.access)
     return render(
-        request, "web/approvals.html", {"items": sales_selectors.approval_inbox(request.access)}
+        request,
+        "web/approvals.html",
+        {
+            "items": [
+                {
+                    "item": item,
+                    "reasons": reasons_text(item.reasons, item.order, item.lines),
+                    "short": [f for f in item.line_figures if f.shortfall],
+                }
+                for item in items
+            ]
+        },
     )

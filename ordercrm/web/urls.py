@@ -62,6 +62,7 @@ urlpatterns = [
     path("orders/saved-filters/", orders.saved_filter, name="saved_filter"),
     path("orders/export.<str:fmt>", orders.order_export, name="order_export"),
     path("orders/<str:order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:order_id>/edit/", orders.order_edit, name="order_edit"),
     path("orders/<str:order_id>/pdf", orders.order_pdf, name="order_pdf"),
     path("orders/<str:order_id>/ship", orders.order_ship, name="order_ship"),
     path("orders/<str:order_id>/invoice", orders.order_invoice, name="order_invoice"),
