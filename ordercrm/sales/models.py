@@ -165,6 +165,10 @@ class SalesOrder(CompanyOwned):
     source_order = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The one-time token of the entry form that made this order: the same form submitted
+    # again (double click, Back and resubmit, a second tab) finds this order instead of
+    # making a second one. Unique per company, enforced by the database.
+    entry_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("sales order")
@@ -172,6 +176,11 @@ class SalesOrder(CompanyOwned):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="sales_order_number_unique"),
+            models.UniqueConstraint(
+                fields=["company", "entry_token"],
+                condition=Q(entry_token__isnull=False),
+                name="sales_order_entry_token_once",
+            ),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="order_discount_0_100",

@@ -12,10 +12,11 @@ import datetime
 import functools
 import operator
 import re
+import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -434,7 +435,13 @@ def order_preview(*, company, actor, customer, lines: list[dict], **header) -> S
 
 @transaction.atomic
 def order_create(
-    *, company, actor, customer, lines: list[dict] | tuple = (), **header
+    *,
+    company,
+    actor,
+    customer,
+    lines: list[dict] | tuple = (),
+    entry_token: uuid.UUID | None = None,
+    **header,
 ) -> SalesOrder:
     """Create a draft order (a quotation) for a customer the actor may see.
 
@@ -443,14 +450,55 @@ def order_create(
     customer do not change the order). The number ``SO-{year}-{seq:06d}`` is taken now, so a
     cancelled quotation keeps its number and the sequence has no holes. ``order.warnings`` lists
     soft problems (a customer PO reference used before).
+
+    ``entry_token`` is the one-time token of the form the order is entered on: creating
+    again with a token already used returns the order it made (``order.replayed`` is true)
+    and changes nothing, also when the twin requests race (the database's unique constraint
+    decides; the loser's number is rolled back with its savepoint, so no number is lost).
     """
+    if entry_token is None:
+        return _order_create(company, actor, customer, lines, header)
+    made = _order_of_entry(company, actor, entry_token)
+    if made is not None:
+        return made
+    try:
+        with transaction.atomic():
+            return _order_create(company, actor, customer, lines, header, entry_token)
+    except IntegrityError:
+        made = _order_of_entry(company, actor, entry_token)
+        if made is None:
+            raise
+        return made
+
+
+def _order_of_entry(company, actor, entry_token) -> SalesOrder | None:
+    """The order an entry form already made, as the actor may see it (or None)."""
+    made = (
+        SalesOrder.objects.for_company(company)
+        .filter(entry_token=entry_token)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if made is None:
+        return None
+    from ordercrm.sales.selectors import order_get
+
+    order = order_get(access_for(actor, company), made)
+    order.replayed = True
+    order.warnings = []
+    return order
+
+
+def _order_create(company, actor, customer, lines, header, entry_token=None) -> SalesOrder:
     access = access_for(actor, company)
     access.require(Perm.ORDER_EDIT)
     customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
-    order = SalesOrder(company=company, customer=customer, status=Status.DRAFT)
+    order = SalesOrder(
+        company=company, customer=customer, status=Status.DRAFT, entry_token=entry_token
+    )
     order.currency = header.pop("currency", None) or customer.currency
     order.price_list = header.pop("price_list", None) or customer.price_list
     order.payment_terms = header.pop("payment_terms", None) or customer.payment_terms
@@ -490,6 +538,7 @@ def order_create(
     )
     events.emit(type="order.created", entity=order, actor=actor, payload={"number": order.number})
     order.warnings = _customer_reference_warning(order)
+    order.replayed = False
     return order
 
 

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ordercrm.core.exceptions import DomainError
+
+
+def field_label(name: str) -> str:
+    """A field named in an error's details, as its translated label: the model field's own
+    ``verbose_name`` (one source for the form's label and the error), so a user reads
+    "数量" where the service said ``quantity``."""
+    from ordercrm.billing.models import Invoice, Payment
+    from ordercrm.catalog.models import Product
+    from ordercrm.customers.models import Contact, Customer
+    from ordercrm.sales.models import SalesOrder, SalesOrderLine
+
+    aliases = {"discount": "discount_percent", "product_id": "product", "customer_id": "customer"}
+    name = aliases.get(name, name)
+    for model in (SalesOrderLine, SalesOrder, Product, Customer, Contact, Payment, Invoice):
+        try:
+            label = getattr(model._meta.get_field(name), "verbose_name", None)
+        except FieldDoesNotExist:
+            continue
+        if label:  # a reverse relation has none
+            return str(capfirst(label))
+    return name
 
 
 def error_lines(error: DomainError) -> list[str]:
@@ -12,14 +35,14 @@ def error_lines(error: DomainError) -> list[str]:
     texts = [error.text]
     details = error.details or {}
     for field, problems in (details.get("fields") or {}).items():
-        texts += [f"{field}: {p}" for p in problems]
+        texts += [f"{field_label(field)}: {p}" for p in problems]
     for index, fields in (
         (details.get("lines") or {}).items() if isinstance(details.get("lines"), dict) else []
     ):
         for field, problems in fields.items():
             texts += [
                 _("Line %(n)s, %(field)s: %(problem)s")
-                % {"n": int(index) + 1, "field": field, "problem": p}
+                % {"n": int(index) + 1, "field": field_label(field), "problem": p}
                 for p in problems
             ]
     if isinstance(details.get("lines"), list):

@@ -9,6 +9,7 @@ lines); without JavaScript the same forms post and re-render the whole page.
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -261,8 +262,16 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
         "errors": errors or [],
         "preview": preview,
         "templates": sales_selectors.order_templates(access, _uuid_or_none(customer_id or "")),
+        # The form's one-time token: kept through every preview of this form, so however
+        # often it is saved (double click, Back and resubmit) it makes one order.
+        "entry_token": _entry_token(request),
         **extra,
     }
+
+
+def _entry_token(request) -> uuid.UUID:
+    """The posted form's token, or a new one for a new form."""
+    return _uuid_or_none(request.POST.get("entry_token", "")) or uuid.uuid4()
 
 
 CUSTOMER_OPTIONS = 50
@@ -355,14 +364,17 @@ def order_new(request):
                     actor=request.user,
                     customer=customer_id,
                     lines=filled,
+                    entry_token=_uuid_or_none(request.POST.get("entry_token", "")),
                     **header,
                 )
             except DomainError as error:
                 errors = error_lines(error)
             else:
-                messages.success(
-                    request, _("Order %(number)s saved as a draft.") % {"number": order.number}
-                )
+                if order.replayed:
+                    text = _("This form was already saved as order %(number)s; here it is.")
+                else:
+                    text = _("Order %(number)s saved as a draft.")
+                messages.success(request, text % {"number": order.number})
                 target = reverse("order_detail", args=[order.pk])
                 if request.htmx:  # a full navigation, not a swap of the entry form
                     return HttpResponseClientRedirect(target)

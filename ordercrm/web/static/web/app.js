@@ -51,3 +51,32 @@ function labelTables(root) {
 }
 document.addEventListener("DOMContentLoaded", () => labelTables(document));
 document.addEventListener("htmx:afterSwap", () => labelTables(document));
+
+// A form answered 422 (its inline errors) or 409 (changed meanwhile, with the current state)
+// is the same form shown again: swap it in like a 200, so an htmx-posted form shows its
+// errors instead of silently keeping the old screen. Other 4xx and 5xx are not swapped.
+if (window.htmx) {
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "409|422", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true },
+    { code: "...", swap: false },
+  ];
+}
+
+// An entry form's one-time token outlives the Back button: the browser may build the page
+// anew (with a new token) when the user goes back to a form already saved, so the token
+// last submitted from this address is put back, and saving again finds the order it made
+// instead of making a second one. A fresh visit (not Back/Forward) keeps its new token.
+document.addEventListener("submit", (event) => {
+  const token = event.target.querySelector && event.target.querySelector("input[name=entry_token]");
+  if (token) sessionStorage.setItem(`entry-token:${location.pathname}`, token.value);
+}, true);
+document.addEventListener("DOMContentLoaded", () => {
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (!navigation || navigation.type !== "back_forward") return;
+  const saved = sessionStorage.getItem(`entry-token:${location.pathname}`);
+  const token = document.querySelector("input[name=entry_token]");
+  if (saved && token) token.value = saved;
+});
