@@ -252,3 +252,66 @@ def _example(spec, schema, records) -> dict:
         if key.endswith("_id") and key in records:
             example[key] = records[key]
     return example
+
+
+# ---------------------------------------------------------------- stateful sequences
+
+STATEFUL_ROLES = (Role.ADMIN, Role.SALES_REP, Role.FINANCE, Role.WAREHOUSE)
+
+
+def test_stateful_sequences_follow_what_the_api_answers(company, team, make_user, records):
+    """Sequences of calls where each uses what an earlier answer returned (a customer id into
+    an order, an order id into its actions, a shipment into its dispatch…): schemathesis infers
+    the links from the OpenAPI document (its dependency analysis), runs them as a state
+    machine per role with every default check, and no step may answer 5xx or break the
+    schema."""
+    tokens = _tokens(company, team, make_user)
+    _keep_connection()
+    steps = collections.Counter()
+    try:
+        for role in STATEFUL_ROLES:
+            config = SchemathesisConfig.from_dict(
+                {
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [
+                                "2xx",
+                                "3xx",
+                                400,
+                                401,
+                                403,
+                                404,
+                                409,
+                                412,
+                                422,
+                                429,
+                            ]
+                        }
+                    },
+                    "headers": {"Authorization": f"Bearer {tokens[role]}"},
+                }
+            )
+            schema = schemathesis.openapi.from_wsgi(
+                "/api/v1/openapi.json", get_wsgi_application(), config=config
+            )
+
+            class AsRole(schema.as_state_machine()):
+                def after_call(self, response, case, role=role):
+                    steps[(role, response.status_code // 100)] += 1
+                    super().after_call(response, case)
+
+            AsRole.run(
+                settings=settings(
+                    max_examples=20,
+                    stateful_step_count=6,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                    derandomize=True,
+                )
+            )
+    finally:
+        _restore_connection()
+    print(f"\nStateful sweep: steps by (role, status class) {dict(sorted(steps.items()))}")
+    assert sum(count for (_role, kind), count in steps.items() if kind == 2) >= len(STATEFUL_ROLES)
+    assert not any(kind == 5 for (_role, kind) in steps)
