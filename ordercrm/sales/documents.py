@@ -7,11 +7,8 @@ from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import Access
 from ordercrm.core.documents import Formatter, document_language, render_pdf
-from ordercrm.sales import selectors
+from ordercrm.sales import selectors, workflow
 from ordercrm.sales.models import LineKind
-from ordercrm.sales.workflow import Status
-
-QUOTATION_STATUSES = (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
 
 
 def order_pdf(access: Access, order_id, language: str | None = None) -> bytes:
@@ -49,7 +46,7 @@ def render_order_pdf(order, language: str | None = None) -> bytes:
     from django.utils import translation
 
     with translation.override(language):
-        title = _("Quotation") if order.status in QUOTATION_STATUSES else _("Order confirmation")
+        title = _("Quotation") if order.status in workflow.QUOTATION else _("Order confirmation")
     return render_pdf(
         "sales/order.html",
         {

@@ -656,7 +656,8 @@ def order_actions(access: Access, order: SalesOrder, state: OrderState | None = 
     the workflow actions its status allows and their permission grants (approval ones only
     when a step is theirs), then ``ship`` (something still open), ``invoice`` (something
     left to invoice, credited quantities excluded), ``pay`` (something still owed),
-    ``amend``, ``email`` and ``reorder`` by the same rules the services apply."""
+    ``amend``, ``email``, ``reorder``, ``edit`` (a draft) and ``rate`` (override a foreign
+    draft's exchange rate) by the same rules the services apply."""
     from ordercrm.sales import workflow
     from ordercrm.sales.workflow import Status
 
@@ -680,6 +681,11 @@ def order_actions(access: Access, order: SalesOrder, state: OrderState | None = 
         "amend": edit and workflow.allowed("amend", order.status),
         "email": edit and order.status in workflow.SENDABLE,
         "reorder": edit,
+        "edit": edit and order.status in workflow.EDITABLE,
+        "rate": edit
+        and order.status in workflow.EDITABLE
+        and order.currency != order.company.base_currency
+        and access.can(Perm.EXCHANGE_RATE_OVERRIDE),
     }
     return actions + [name for name, ok in extra.items() if ok]
 
@@ -797,7 +803,6 @@ def order_exchange_rate(order: SalesOrder) -> OrderRate:
 
     from ordercrm.catalog.selectors import exchange_rate_on
     from ordercrm.core.money import round_money
-    from ordercrm.sales.workflow import Status
 
     company = order.company
     base = company.base_currency
@@ -808,7 +813,9 @@ def order_exchange_rate(order: SalesOrder) -> OrderRate:
         )  # fmt: skip
     table = exchange_rate_on(company, order.currency, order.order_date)
     table_rate, table_date = (table.rate, table.date) if table is not None else (None, None)
-    fixed = order.status not in (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
+    from ordercrm.sales.workflow import QUOTATION
+
+    fixed = order.status not in QUOTATION
     if order.exchange_rate and (fixed or order.exchange_rate_overridden):
         source, rate = ("fixed" if fixed else "manual"), order.exchange_rate
     elif table is not None:

@@ -57,6 +57,9 @@ DONE: dict[str, frozenset[str]] = {
     "amend": frozenset(),
 }
 EDITABLE = frozenset({S.DRAFT})
+# Not confirmed yet: the order is still a quotation (its rate is not fixed, nothing is
+# reserved, the document prints as a quotation).
+QUOTATION = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED})
 ACTIONS = tuple(TRANSITIONS)
 # The actions a person starts from a button or an endpoint, in the order they are shown.
 ORDER_ACTIONS = (

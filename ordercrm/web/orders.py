@@ -458,7 +458,7 @@ def order_edit(request, order_id):
         for ln in current_lines
         if ln.kind != "product"
     ]  # sections and notes are kept as they are, after the products
-    if order.status != Status.DRAFT:
+    if "edit" not in sales_selectors.order_actions(access, order):  # only a draft is
         messages.error(request, NotEditable().text)
         return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
     stale = None
@@ -578,11 +578,7 @@ def _order_context(request, order):
         else []
     )
     # before confirmation nothing is reserved: show free stock and what would be short
-    before_confirmation = order.status in (
-        Status.DRAFT,
-        Status.PENDING_APPROVAL,
-        Status.REJECTED,
-    )
+    before_confirmation = order.status in workflow.QUOTATION
     figures = sales_selectors.order_line_figures(order, lines) if before_confirmation else []
     shortfall = [f for f in figures if f.shortfall]
     return {
@@ -591,11 +587,8 @@ def _order_context(request, order):
         "figures": {f.line.pk: f for f in figures},
         "shortfall_lines": shortfall,
         "rate": sales_selectors.order_exchange_rate(order),
-        "can_set_rate": order.status == Status.DRAFT
-        and order.currency != order.company.base_currency
-        and access.can(Perm.EXCHANGE_RATE_OVERRIDE)
-        and access.can(Perm.ORDER_EDIT),
-        "can_edit": order.status == Status.DRAFT and access.can(Perm.ORDER_EDIT),
+        "can_set_rate": "rate" in available,
+        "can_edit": "edit" in available,
         "decisions": sales_selectors.order_decisions(order),
         # margins reveal costs: for those who decide on prices
         "show_margin": access.can(Perm.ORDER_APPROVE),
