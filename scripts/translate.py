@@ -1,4 +1,5 @@
-"""Fill the zh-Hans, zh-Hant and en catalogs from ``scripts/translations.tsv``.
+"""Fill the zh-Hans, zh-Hant and en catalogs from ``scripts/translations.tsv`` and
+``scripts/translations.d/*.tsv``.
 
 Run after ``ordercrm makemessages``: ``python scripts/translate.py``. The TSV (msgid, zh-Hans,
 zh-Hant; escaped newlines as ``\\n``) is the reviewed source of the Chinese wording and follows
@@ -20,14 +21,22 @@ LOCALE = ROOT / "ordercrm" / "locale"
 COLUMNS = {"zh_Hans": 1, "zh_Hant": 2}
 
 
+def translation_files() -> list[Path]:
+    """The main table, then ``scripts/translations.d/*.tsv`` (one per area, so that parallel
+    work appends to different files), in name order; a later row for the same msgid wins."""
+    scripts = ROOT / "scripts"
+    return [scripts / "translations.tsv", *sorted((scripts / "translations.d").glob("*.tsv"))]
+
+
 def load_rows() -> dict[str, tuple[str, str]]:
     rows = {}
-    with (ROOT / "scripts" / "translations.tsv").open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if not row or row[0].startswith("#"):
-                continue
-            msgid = row[0].replace("\\n", "\n")
-            rows[msgid] = (row[1].replace("\\n", "\n"), row[2].replace("\\n", "\n"))
+    for path in translation_files():
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if not row or row[0].startswith("#"):
+                    continue
+                msgid = row[0].replace("\\n", "\n")
+                rows[msgid] = (row[1].replace("\\n", "\n"), row[2].replace("\\n", "\n"))
     return rows
 
 
