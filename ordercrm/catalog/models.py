@@ -7,15 +7,27 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.models import CompanyOwned
 from ordercrm.core.money import PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD
 
 
+def _is_traditional(language: str) -> bool:
+    return "hant" in language or language in ("zh-tw", "zh-hk", "zh-mo")
+
+
 class Unit(CompanyOwned):
+    """A unit of measure. Its name is stored in each language OrderCRM speaks (``name`` is the
+    English one and the fallback), because a unit is company data, not a message: a company
+    adds its own (卷, roll) and the order page, the entry form and the PDFs in the customer's
+    language each read :meth:`label` in their language."""
+
     code = models.CharField(_("code"), max_length=16)
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(_("name (English)"), max_length=64)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=64, blank=True)
+    name_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=64, blank=True)
     decimals = models.PositiveSmallIntegerField(
         _("quantity decimals"), default=0, help_text=_("0 for pieces, 3 for kilograms.")
     )
@@ -29,8 +41,18 @@ class Unit(CompanyOwned):
             models.CheckConstraint(condition=Q(decimals__lte=4), name="unit_decimals_max_4"),
         ]
 
-    def __str__(self) -> str:
+    def label(self, language: str | None = None) -> str:
+        """The unit's name in ``language`` (default: the active one); a Chinese name missing
+        in one script falls back to the other, then to the English name."""
+        language = (language or translation.get_language() or "en").lower()
+        if language.startswith("zh"):
+            if _is_traditional(language):
+                return self.name_zh_hant or self.name_zh_hans or self.name
+            return self.name_zh_hans or self.name_zh_hant or self.name
         return self.name
+
+    def __str__(self) -> str:
+        return self.label()
 
 
 class TaxRate(CompanyOwned):
@@ -105,7 +127,11 @@ class Product(CompanyOwned):
     list_price = models.DecimalField(_("list price"), **PRICE_FIELD, default=Decimal("0"))
     cost = models.DecimalField(_("cost"), **PRICE_FIELD, default=Decimal("0"))
     is_active = models.BooleanField(_("active"), default=True)
-    is_stock_tracked = models.BooleanField(_("stock-tracked"), default=True)
+    is_stock_tracked = models.BooleanField(
+        _("stock-tracked"),
+        default=True,
+        help_text=_("Off for services: nothing is reserved, shipped or counted in stock."),
+    )
     reorder_point = models.DecimalField(
         _("reorder point"),
         max_digits=16,
@@ -114,6 +140,7 @@ class Product(CompanyOwned):
         blank=True,
         help_text=_("A stock.low event is sent when available stock falls to this level."),
     )
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("product")
@@ -141,6 +168,7 @@ class PriceList(CompanyOwned):
     is_active = models.BooleanField(_("active"), default=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("price list")
@@ -168,8 +196,12 @@ class PriceList(CompanyOwned):
 class PriceListItem(CompanyOwned):
     """The unit price of a product from ``min_quantity`` up, optionally within dates."""
 
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="items"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
     min_quantity = models.DecimalField(_("from quantity"), **QUANTITY_FIELD, default=Decimal("0"))
     unit_price = models.DecimalField(_("unit price"), **PRICE_FIELD)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)

@@ -1,4 +1,12 @@
-"""Write use cases for the catalog: defaults, products, categories, price lists and tiers."""
+"""Write use cases for the catalog: defaults, products, categories, units, tax rates, price
+lists and their tiers, exchange rates.
+
+Every service is one transaction that locks the row it changes (``catalog.locks``), checks the
+caller's permission (``product_edit`` for the catalog, ``settings_edit`` for tax rates,
+``exchange_rate_edit`` for rates), reports bad input as ``core.validation_failed`` with
+``details.fields`` (nothing written), and leaves one audit entry per change. A write that
+changes nothing writes nothing, so the importer and an ERP sync may send the same data again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
+from ordercrm.catalog import locks
 from ordercrm.catalog.models import (
     MAX_EXCHANGE_RATE,
     Category,
@@ -21,7 +30,7 @@ from ordercrm.catalog.models import (
     Unit,
 )
 from ordercrm.core import audit
-from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.exceptions import Conflict, NotFound
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import FieldErrors, bounded_decimal
@@ -34,15 +43,16 @@ CHINA_TAX_RATES = [
     ("VAT 6%", Decimal("6"), False),
     ("VAT 0%", Decimal("0"), False),
 ]
+# code, English, Simplified Chinese, Traditional Chinese (Taiwan usage), quantity decimals.
 DEFAULT_UNITS = [
-    ("pcs", "pcs", 0),
-    ("box", "box", 0),
-    ("set", "set", 0),
-    ("kg", "kg", 3),
-    ("m", "m", 2),
-    ("mm", "mm", 0),
-    ("l", "L", 3),
-    ("h", "h", 2),
+    ("pcs", "pcs", "件", "件", 0),
+    ("box", "box", "箱", "箱", 0),
+    ("set", "set", "套", "套", 0),
+    ("kg", "kg", "千克", "公斤", 3),
+    ("m", "m", "米", "公尺", 2),
+    ("mm", "mm", "毫米", "公釐", 0),
+    ("l", "L", "升", "公升", 3),
+    ("h", "h", "小时", "小時", 2),
 ]
 
 PRODUCT_FIELDS = [
@@ -59,6 +69,17 @@ PRODUCT_FIELDS = [
     "is_stock_tracked",
     "reorder_point",
 ]
+UNIT_FIELDS = ["code", "name", "name_zh_hans", "name_zh_hant", "decimals"]
+CATEGORY_FIELDS = ["name", "parent"]
+TAX_RATE_FIELDS = ["name", "rate", "is_default", "is_active"]
+PRICE_LIST_FIELDS = ["name", "currency", "is_default", "is_active", "valid_from", "valid_to"]
+PRICE_LIST_ITEM_FIELDS = ["min_quantity", "unit_price", "valid_from", "valid_to"]
+
+
+class StaleVersion(Conflict):
+    """The record changed since the caller read it; ``details.current_version`` says to what."""
+
+    code = "catalog.stale_version"
 
 
 def _require(actor, company, perm) -> None:
@@ -66,22 +87,98 @@ def _require(actor, company, perm) -> None:
         access_for(actor, company).require(perm)
 
 
+def _unknown(kind: str, given, allowed) -> None:
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown {kind} fields: {sorted(unknown)}")
+
+
+def _check_version(locked, version) -> None:
+    if version is not None and locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+
+
+def _date(errors: FieldErrors, field: str, value):
+    """A date, an ISO date string or empty (None); anything else is a field error."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.add(field, _("Enter a date (YYYY-MM-DD)."))
+        return None
+
+
+def _check_dates(errors: FieldErrors, values: dict) -> None:
+    for field in ("valid_from", "valid_to"):
+        if field in values:
+            values[field] = _date(errors, field, values[field])
+    start, end = values.get("valid_from"), values.get("valid_to")
+    if start and end and end < start:
+        errors.add("valid_to", _("Must not be before the start date."))
+
+
+def _check_currency(errors: FieldErrors, value) -> str:
+    currency = str(value or "").strip().upper()
+    if currency not in list_currencies():
+        errors.add("currency", _("Enter a three-letter ISO currency code."))
+    return currency
+
+
+def _own(errors: FieldErrors, company_id, values: dict, fields) -> None:
+    for field in fields:
+        related = values.get(field)
+        if related is not None and related.company_id != company_id:
+            errors.add(field, _("Not in this company."))
+
+
+def _save_audited(row, *, actor, fields, before, changes: dict, values: dict, versioned=False):
+    """Apply ``changes`` (already checked) to the locked ``row``; save and audit only if
+    something changed. Returns the row."""
+    for field in changes:
+        setattr(row, field, values[field])
+    changed = audit.diff(before, audit.snapshot(row, fields))
+    if not changed:
+        return row
+    if versioned:
+        row.version += 1
+    row.save()
+    audit.record(actor=actor, entity=row, action="update", changes=changed)
+    return row
+
+
 @transaction.atomic
 def catalog_setup_defaults(*, company: Company) -> None:
-    """Give a new company China's VAT rates and common units; running it again adds nothing."""
+    """Give a new company China's VAT rates and common units (named in English, Simplified and
+    Traditional Chinese); running it again adds nothing and keeps names a company changed."""
     for name, rate, is_default in CHINA_TAX_RATES:
         TaxRate.objects.get_or_create(
             company=company, name=name, defaults={"rate": rate, "is_default": is_default}
         )
-    for code, name, decimals in DEFAULT_UNITS:
+    for code, name, simplified, traditional, decimals in DEFAULT_UNITS:
         Unit.objects.get_or_create(
-            company=company, code=code, defaults={"name": name, "decimals": decimals}
+            company=company,
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh_hans": simplified,
+                "name_zh_hant": traditional,
+                "decimals": decimals,
+            },
         )
+
+
+# ---------------------------------------------------------------- products
 
 
 def _check_product(
     company: Company, values: dict, errors: FieldErrors, product: Product | None
 ) -> None:
+    for field in ("sku", "name", "description", "barcode"):
+        if field in values:
+            values[field] = errors.text(field, values[field], Product._meta.get_field(field))
     errors.required("sku", values.get("sku"))
     errors.required("name", values.get("name"))
     for field in ("list_price", "cost"):
@@ -89,13 +186,22 @@ def _check_product(
             values[field] = errors.decimal(
                 field, values[field], minimum=Decimal("0"), column=Product._meta.get_field(field)
             )
-    for field in ("unit", "category", "tax_rate"):
-        related = values.get(field)
-        if related is not None and related.company_id != company.pk:
-            errors.add(field, _("Not in this company."))
-    sku = (values.get("sku") or "").strip()
+    if values.get("reorder_point") in ("", None):
+        if "reorder_point" in values:
+            values["reorder_point"] = None
+    else:
+        values["reorder_point"] = errors.decimal(
+            "reorder_point",
+            values["reorder_point"],
+            minimum=Decimal("0"),
+            column=Product._meta.get_field("reorder_point"),
+        )
+    for field in ("unit", "tax_rate"):
+        if field in values and values[field] is None:
+            errors.add(field, _("This field is required."))
+    _own(errors, company.pk, values, ("unit", "category", "tax_rate"))
+    sku = values.get("sku") or ""
     if sku:
-        values["sku"] = sku
         clash = Product.objects.for_company(company).filter(sku__iexact=sku)
         if product is not None:
             clash = clash.exclude(pk=product.pk)
@@ -105,20 +211,21 @@ def _check_product(
 
 @transaction.atomic
 def product_create(*, company: Company, actor, **values) -> Product:
-    """Create a product. Raises ``core.validation_failed`` with per-field errors
-    (missing SKU or name, duplicate SKU, negative price or cost, foreign unit/tax rate)."""
+    """Create a product (``PRODUCT_FIELDS``). The tax rate defaults to the company's default
+    rate. A service (``is_stock_tracked=False``) is sold and invoiced but never reserved,
+    shipped or counted in stock.
+
+    Raises ``core.validation_failed`` with per-field errors: missing SKU, name, unit or tax
+    rate, a SKU already used (case-insensitive), a negative price or cost, text too long, a
+    unit, category or tax rate of another company."""
     _require(actor, company, Perm.PRODUCT_EDIT)
-    unknown = set(values) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    _unknown("product", values, PRODUCT_FIELDS)
     errors = FieldErrors()
-    values.setdefault(
-        "tax_rate", TaxRate.objects.for_company(company).filter(is_default=True).first()
-    )
-    if values.get("unit") is None:
-        errors.add("unit", _("This field is required."))
     if values.get("tax_rate") is None:
-        errors.add("tax_rate", _("This field is required."))
+        values["tax_rate"] = (
+            TaxRate.objects.for_company(company).filter(is_default=True, is_active=True).first()
+        )
+    values.setdefault("unit", None)
     _check_product(company, values, errors, None)
     errors.raise_if_any()
     product = Product.objects.create(company=company, **values)
@@ -132,39 +239,277 @@ def product_create(*, company: Company, actor, **values) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, actor, **changes) -> Product:
+def product_update(*, product: Product, actor, version: int | None = None, **changes) -> Product:
+    """Change product fields. With ``version``, a stale write raises ``catalog.stale_version``
+    (``details.current_version``) and changes nothing. The same checks as
+    :func:`product_create`; a change to nothing writes nothing and keeps the version.
+    Orders already entered keep their prices, tax and unit (lines copy them)."""
     _require(actor, product.company, Perm.PRODUCT_EDIT)
-    product = Product.objects.for_company(product.company_id).select_for_update().get(pk=product.pk)
-    unknown = set(changes) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown product fields: {sorted(unknown)}")
-    before = audit.snapshot(product, PRODUCT_FIELDS)
-    values = {**{f: getattr(product, f) for f in ("sku", "name")}, **changes}
+    _unknown("product", changes, PRODUCT_FIELDS)
+    locked = locks.lock_product(product)
+    _check_version(locked, version)
+    before = audit.snapshot(locked, PRODUCT_FIELDS)
+    values = {**{f: getattr(locked, f) for f in ("sku", "name")}, **changes}
     errors = FieldErrors()
-    _check_product(product.company, values, errors, product)
+    _check_product(locked.company, values, errors, locked)
     errors.raise_if_any()
-    for field in changes:
-        setattr(product, field, values[field])
-    product.save()
-    changed = audit.diff(before, audit.snapshot(product, PRODUCT_FIELDS))
-    if changed:
-        audit.record(actor=actor, entity=product, action="update", changes=changed)
-    return product
+    return _save_audited(
+        locked,
+        actor=actor,
+        fields=PRODUCT_FIELDS,
+        before=before,
+        changes=changes,
+        values=values,
+        versioned=True,
+    )
+
+
+def product_set_active(
+    *, product: Product, actor, active: bool, version: int | None = None
+) -> Product:
+    """Deactivate a product (no longer offered on new orders; open orders keep it) or bring
+    it back. Idempotent: setting the state it has changes nothing."""
+    return product_update(product=product, actor=actor, version=version, is_active=bool(active))
+
+
+# ---------------------------------------------------------------- categories
+
+
+def _check_category(company_id, values: dict, errors: FieldErrors, category=None) -> None:
+    values["name"] = errors.text("name", values.get("name"), Category._meta.get_field("name"))
+    errors.required("name", values["name"])
+    parent = values.get("parent")
+    _own(errors, company_id, values, ("parent",))
+    if category is not None and parent is not None:
+        # Walk up from the new parent: meeting the category itself would make a loop.
+        seen, node = set(), parent
+        while node is not None and node.pk not in seen:
+            if node.pk == category.pk:
+                errors.add("parent", _("A category cannot be inside itself."))
+                break
+            seen.add(node.pk)
+            node = node.parent
+    if values["name"]:
+        clash = Category.objects.for_company(company_id).filter(
+            name__iexact=values["name"], parent=parent
+        )
+        if category is not None:
+            clash = clash.exclude(pk=category.pk)
+        if clash.exists():
+            errors.add("name", _("Already exists."))
 
 
 @transaction.atomic
 def category_create(
     *, company: Company, actor, name: str, parent: Category | None = None
 ) -> Category:
+    """A product category, optionally inside another; names are unique per parent
+    (case-insensitive). Refused with field errors: empty or duplicate name, foreign parent."""
     _require(actor, company, Perm.PRODUCT_EDIT)
     errors = FieldErrors()
-    errors.required("name", name)
-    if parent is not None and parent.company_id != company.pk:
-        errors.add("parent", _("Not in this company."))
-    if Category.objects.for_company(company).filter(name=name, parent=parent).exists():
-        errors.add("name", _("Already exists."))
+    values = {"name": name, "parent": parent}
+    _check_category(company.pk, values, errors)
     errors.raise_if_any()
-    return Category.objects.create(company=company, name=name.strip(), parent=parent)
+    category = Category.objects.create(company=company, **values)
+    audit.record(
+        actor=actor,
+        entity=category,
+        action="create",
+        changes=audit.diff({}, audit.snapshot(category, CATEGORY_FIELDS)),
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(*, category: Category, actor, **changes) -> Category:
+    """Rename a category or move it under another parent (or to the top with ``parent=None``).
+    Refused with field errors as :func:`category_create`, and moving it inside itself or one
+    of its own subcategories."""
+    _require(actor, category.company, Perm.PRODUCT_EDIT)
+    _unknown("category", changes, CATEGORY_FIELDS)
+    locked = locks.lock_category(category)
+    before = audit.snapshot(locked, CATEGORY_FIELDS)
+    values = {"name": locked.name, "parent": locked.parent, **changes}
+    errors = FieldErrors()
+    _check_category(locked.company_id, values, errors, locked)
+    errors.raise_if_any()
+    return _save_audited(
+        locked,
+        actor=actor,
+        fields=CATEGORY_FIELDS,
+        before=before,
+        changes=changes,
+        values=values,
+    )
+
+
+# ---------------------------------------------------------------- units
+
+
+def _check_unit(company_id, values: dict, errors: FieldErrors, unit=None) -> None:
+    for field in ("code", "name", "name_zh_hans", "name_zh_hant"):
+        if field in values:
+            values[field] = errors.text(field, values[field], Unit._meta.get_field(field))
+    errors.required("code", values.get("code"))
+    errors.required("name", values.get("name"))
+    if "decimals" in values:
+        try:
+            decimals = int(values["decimals"])
+        except (TypeError, ValueError):
+            decimals = -1
+        if not 0 <= decimals <= 4:
+            errors.add("decimals", _("Enter a whole number from 0 to 4."))
+        values["decimals"] = decimals
+    code = values.get("code")
+    if code:
+        clash = Unit.objects.for_company(company_id).filter(code__iexact=code)
+        if unit is not None:
+            clash = clash.exclude(pk=unit.pk)
+        if clash.exists():
+            errors.add("code", _("A unit with this code already exists."))
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    company: Company,
+    actor,
+    code: str,
+    name: str,
+    name_zh_hans: str = "",
+    name_zh_hant: str = "",
+    decimals: int = 0,
+) -> Unit:
+    """A unit of measure with its name in English (required) and Chinese (optional: a missing
+    script falls back to the other, then to English) and the decimals a quantity may have.
+    Refused with field errors: empty or duplicate code (case-insensitive), empty name,
+    decimals outside 0–4."""
+    _require(actor, company, Perm.PRODUCT_EDIT)
+    values = {
+        "code": code,
+        "name": name,
+        "name_zh_hans": name_zh_hans,
+        "name_zh_hant": name_zh_hant,
+        "decimals": decimals,
+    }
+    errors = FieldErrors()
+    _check_unit(company.pk, values, errors)
+    errors.raise_if_any()
+    unit = Unit.objects.create(company=company, **values)
+    audit.record(
+        actor=actor,
+        entity=unit,
+        action="create",
+        changes=audit.diff({}, audit.snapshot(unit, UNIT_FIELDS)),
+    )
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, actor, **changes) -> Unit:
+    """Rename a unit (in any language), change its code or its quantity decimals. Order
+    lines keep their quantities; the decimals bound quantities entered from now on."""
+    _require(actor, unit.company, Perm.PRODUCT_EDIT)
+    _unknown("unit", changes, UNIT_FIELDS)
+    locked = locks.lock_unit(unit)
+    before = audit.snapshot(locked, UNIT_FIELDS)
+    values = {"code": locked.code, "name": locked.name, **changes}
+    errors = FieldErrors()
+    _check_unit(locked.company_id, values, errors, locked)
+    errors.raise_if_any()
+    return _save_audited(
+        locked, actor=actor, fields=UNIT_FIELDS, before=before, changes=changes, values=values
+    )
+
+
+# ---------------------------------------------------------------- tax rates
+
+
+def _check_tax_rate(company_id, values: dict, errors: FieldErrors, tax_rate=None) -> None:
+    if "name" in values:
+        values["name"] = errors.text("name", values["name"], TaxRate._meta.get_field("name"))
+        errors.required("name", values["name"])
+        clash = TaxRate.objects.for_company(company_id).filter(name=values["name"])
+        if tax_rate is not None:
+            clash = clash.exclude(pk=tax_rate.pk)
+        if values["name"] and clash.exists():
+            errors.add("name", _("A tax rate with this name exists."))
+    if "rate" in values:
+        try:
+            rate = bounded_decimal(values["rate"], TaxRate, "rate")
+        except (TypeError, ValueError) as error:
+            errors.add("rate", invalid_reason(error))
+        else:
+            if not 0 <= rate < 100:
+                errors.add("rate", _("Enter a percentage between 0 and 100."))
+            values["rate"] = rate
+    if values.get("is_default") and values.get("is_active") is False:
+        errors.add("is_active", _("The default tax rate cannot be inactive."))
+
+
+def _take_default(model, company_id, keep_pk=None, **scope) -> None:
+    """Clear the default flag of the other rows (one default per company or currency)."""
+    others = model.objects.for_company(company_id).filter(is_default=True, **scope)
+    if keep_pk is not None:
+        others = others.exclude(pk=keep_pk)
+    others.update(is_default=False)
+
+
+@transaction.atomic
+def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: bool = False):
+    """A tax rate (percent, 0 to under 100) under a unique name; the default one is what new
+    products get. Making one the default takes it from the previous default."""
+    _require(actor, company, Perm.SETTINGS_EDIT)
+    errors = FieldErrors()
+    values = {"name": name, "rate": rate, "is_default": bool(is_default)}
+    _check_tax_rate(company.pk, values, errors)
+    errors.raise_if_any()
+    if is_default:
+        _take_default(TaxRate, company.pk)
+    tax_rate = TaxRate.objects.create(company=company, **values)
+    audit.record(
+        actor=actor, entity=tax_rate, action="create", changes={"rate": [None, tax_rate.rate]}
+    )
+    return tax_rate
+
+
+@transaction.atomic
+def tax_rate_update(*, tax_rate: TaxRate, actor, **changes) -> TaxRate:
+    """Rename a tax rate, change its percentage, make it the default or (de)activate it.
+    Order lines keep the percentage they were priced with. The default rate stays active:
+    deactivating it is refused (``is_active``); make another the default first."""
+    _require(actor, tax_rate.company, Perm.SETTINGS_EDIT)
+    _unknown("tax rate", changes, TAX_RATE_FIELDS)
+    locked = locks.lock_tax_rate(tax_rate)
+    before = audit.snapshot(locked, TAX_RATE_FIELDS)
+    values = {"is_default": locked.is_default, "is_active": locked.is_active, **changes}
+    errors = FieldErrors()
+    _check_tax_rate(locked.company_id, values, errors, locked)
+    errors.raise_if_any()
+    if values["is_default"] and not locked.is_default:
+        _take_default(TaxRate, locked.company_id, keep_pk=locked.pk)
+    return _save_audited(
+        locked, actor=actor, fields=TAX_RATE_FIELDS, before=before, changes=changes, values=values
+    )
+
+
+# ---------------------------------------------------------------- price lists
+
+
+def _check_price_list(company_id, values: dict, errors: FieldErrors, price_list=None) -> None:
+    if "name" in values:
+        values["name"] = errors.text("name", values["name"], PriceList._meta.get_field("name"))
+        errors.required("name", values["name"])
+        clash = PriceList.objects.for_company(company_id).filter(name__iexact=values["name"])
+        if price_list is not None:
+            clash = clash.exclude(pk=price_list.pk)
+        if values["name"] and clash.exists():
+            errors.add("name", _("Already exists."))
+    if "currency" in values:
+        values["currency"] = _check_currency(errors, values["currency"])
+    _check_dates(errors, values)
+    if values.get("is_default") and values.get("is_active") is False:
+        errors.add("is_active", _("The default price list of a currency cannot be inactive."))
 
 
 @transaction.atomic
@@ -175,44 +520,125 @@ def price_list_create(
     name: str,
     currency: str,
     is_default: bool = False,
+    is_active: bool = True,
     valid_from: datetime.date | None = None,
     valid_to: datetime.date | None = None,
 ) -> PriceList:
-    """Create a price list; making it the default for its currency demotes the previous one."""
+    """A price list in one currency, valid between optional dates (outside them pricing skips
+    it). Making it the default for its currency demotes the previous default. Refused with
+    field errors: empty or duplicate name, a currency that is not ISO 4217, an end before the
+    start, an inactive default."""
     _require(actor, company, Perm.PRODUCT_EDIT)
+    values = {
+        "name": name,
+        "currency": currency,
+        "is_default": bool(is_default),
+        "is_active": bool(is_active),
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+    }
     errors = FieldErrors()
-    errors.required("name", name)
-    currency = (currency or "").upper()
-    if len(currency) != 3 or not currency.isalpha():
-        errors.add("currency", _("Enter a three-letter ISO currency code."))
-    if valid_from and valid_to and valid_to < valid_from:
-        errors.add("valid_to", _("Must not be before the start date."))
-    if PriceList.objects.for_company(company).filter(name=name).exists():
-        errors.add("name", _("Already exists."))
+    _check_price_list(company.pk, values, errors)
     errors.raise_if_any()
-    if is_default:
-        PriceList.objects.for_company(company).filter(currency=currency, is_default=True).update(
-            is_default=False
-        )
-    price_list = PriceList.objects.create(
-        company=company,
-        name=name,
-        currency=currency,
-        is_default=is_default,
-        valid_from=valid_from,
-        valid_to=valid_to,
-    )
+    if values["is_default"]:
+        _take_default(PriceList, company.pk, currency=values["currency"])
+    price_list = PriceList.objects.create(company=company, **values)
     audit.record(
         actor=actor,
         entity=price_list,
         action="create",
-        changes={"name": [None, name], "currency": [None, currency]},
+        changes=audit.diff({}, audit.snapshot(price_list, PRICE_LIST_FIELDS)),
     )
     return price_list
 
 
+def _assigned_customers(price_list: PriceList) -> int:
+    """How many customers buy from this list. Customers sit above the catalog, so this reads
+    the relation Django declares on the list rather than importing the customer model."""
+    relation = next(
+        (
+            r
+            for r in PriceList._meta.related_objects
+            if r.related_model._meta.label_lower == "customers.customer"
+        ),
+        None,
+    )
+    if relation is None:
+        return 0
+    return (
+        relation.related_model.objects.for_company(price_list.company_id)
+        .filter(**{relation.field.name: price_list})
+        .count()
+    )
+
+
 @transaction.atomic
-def price_list_set_price(
+def price_list_update(
+    *, price_list: PriceList, actor, version: int | None = None, **changes
+) -> PriceList:
+    """Rename a price list, change its dates, activity or default flag, or its currency.
+    With ``version`` a stale write raises ``catalog.stale_version``. The currency of a list
+    that has prices or customers is fixed (``currency``): its prices are in that currency and
+    its customers buy in it."""
+    _require(actor, price_list.company, Perm.PRODUCT_EDIT)
+    _unknown("price list", changes, PRICE_LIST_FIELDS)
+    locked = locks.lock_price_list(price_list)
+    _check_version(locked, version)
+    before = audit.snapshot(locked, PRICE_LIST_FIELDS)
+    values = {
+        **{f: getattr(locked, f) for f in ("is_default", "is_active", "valid_from", "valid_to")},
+        **changes,
+    }
+    errors = FieldErrors()
+    _check_price_list(locked.company_id, values, errors, locked)
+    currency = values.get("currency", locked.currency)
+    if (
+        currency != locked.currency
+        and "currency" not in errors.fields
+        and (locked.items.exists() or _assigned_customers(locked))
+    ):
+        errors.add(
+            "currency", _("The currency cannot change while the list has prices or customers.")
+        )
+    errors.raise_if_any()
+    if values["is_default"] and (not locked.is_default or currency != locked.currency):
+        _take_default(PriceList, locked.company_id, keep_pk=locked.pk, currency=currency)
+    return _save_audited(
+        locked,
+        actor=actor,
+        fields=PRICE_LIST_FIELDS,
+        before=before,
+        changes=changes,
+        values=values,
+        versioned=True,
+    )
+
+
+def _check_item(price_list: PriceList, values: dict, errors: FieldErrors) -> None:
+    if "unit_price" in values:
+        values["unit_price"] = errors.decimal(
+            "unit_price",
+            values["unit_price"],
+            minimum=Decimal("0"),
+            column=PriceListItem._meta.get_field("unit_price"),
+        )
+    if "min_quantity" in values:
+        values["min_quantity"] = errors.decimal(
+            "min_quantity",
+            Decimal("0") if values["min_quantity"] in (None, "") else values["min_quantity"],
+            minimum=Decimal("0"),
+            column=PriceListItem._meta.get_field("min_quantity"),
+        )
+    _check_dates(errors, values)
+
+
+def _item_label(item: PriceListItem, product: Product) -> str:
+    label = f"{product.sku}@{audit.json_value(item.min_quantity.normalize())}"
+    return f"{label}/{item.valid_from.isoformat()}" if item.valid_from else label
+
+
+@transaction.atomic
+def price_list_item_set(
     *,
     price_list: PriceList,
     product: Product,
@@ -222,82 +648,147 @@ def price_list_set_price(
     valid_from: datetime.date | None = None,
     valid_to: datetime.date | None = None,
 ) -> PriceListItem:
-    """Set the price of ``product`` from ``min_quantity`` up in ``price_list`` (insert or replace)."""
+    """Set the price of ``product`` from ``min_quantity`` up in ``price_list``: create or
+    update by the natural key (price list, product, minimum quantity, valid-from — empty for
+    an undated price; a dated row is a separate, time-limited price at that tier).
+
+    Idempotent: the same values again change nothing and write no audit entry. The returned
+    item carries ``outcome``: ``"created"``, ``"updated"`` or ``"unchanged"`` (the importer
+    counts them). Refused with field errors: a negative or malformed price or quantity, a
+    product of another company, an end before the start."""
     _require(actor, price_list.company, Perm.PRODUCT_EDIT)
+    locked = locks.lock_price_list(price_list)
+    values = {
+        "unit_price": unit_price,
+        "min_quantity": min_quantity,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+    }
     errors = FieldErrors()
-    price = errors.decimal(
-        "unit_price",
-        unit_price,
-        minimum=Decimal("0"),
-        column=PriceListItem._meta.get_field("unit_price"),
-    )
-    quantity = errors.decimal(
-        "min_quantity",
-        min_quantity,
-        minimum=Decimal("0"),
-        column=PriceListItem._meta.get_field("min_quantity"),
-    )
-    if product.company_id != price_list.company_id:
+    _check_item(locked, values, errors)
+    if product.company_id != locked.company_id:
         errors.add("product", _("Not in this company."))
-    if valid_from and valid_to and valid_to < valid_from:
-        errors.add("valid_to", _("Must not be before the start date."))
     errors.raise_if_any()
     item = (
-        PriceListItem.objects.for_company(price_list.company_id)
-        .select_for_update()
+        PriceListItem.objects.for_company(locked.company_id)
         .filter(
-            price_list=price_list, product=product, min_quantity=quantity, valid_from=valid_from
+            price_list=locked,
+            product=product,
+            min_quantity=values["min_quantity"],
+            valid_from=values["valid_from"],
         )
         .first()
     )
-    before = audit.json_value(item.unit_price) if item else None
     if item is None:
         item = PriceListItem.objects.create(
-            company_id=price_list.company_id,
-            price_list=price_list,
-            product=product,
-            min_quantity=quantity,
-            unit_price=price,
-            valid_from=valid_from,
-            valid_to=valid_to,
+            company_id=locked.company_id, price_list=locked, product=product, **values
         )
-    else:
-        item.unit_price, item.valid_to = price, valid_to
-        item.save(update_fields=["unit_price", "valid_to", "updated_at"])
+        item.refresh_from_db(fields=["min_quantity", "unit_price"])
+        audit.record(
+            actor=actor,
+            entity=locked,
+            action="set_price",
+            changes={_item_label(item, product): [None, audit.json_value(item.unit_price)]},
+        )
+        item.outcome = "created"
+        return item
+    before = (item.unit_price, item.valid_to)
+    if before == (values["unit_price"], values["valid_to"]):
+        item.outcome = "unchanged"
+        return item
+    item.unit_price, item.valid_to = values["unit_price"], values["valid_to"]
+    item.save(update_fields=["unit_price", "valid_to", "updated_at"])
     audit.record(
         actor=actor,
-        entity=price_list,
+        entity=locked,
         action="set_price",
-        changes={f"{product.sku}@{quantity}": [before, audit.json_value(price)]},
+        changes={
+            _item_label(item, product): [
+                audit.json_value(before[0]),
+                audit.json_value(item.unit_price),
+            ]
+        },
     )
+    item.outcome = "updated"
     return item
 
 
-@transaction.atomic
-def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: bool = False):
-    """A tax rate (percent, 0–100) under a unique name; the default one is what new products
-    get. Making one the default takes it from the previous default."""
+# The name the earlier code (demo, benchmarks, tests) calls it by.
+price_list_set_price = price_list_item_set
 
-    _require(actor, company, Perm.SETTINGS_EDIT)
-    errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = [_("This field is required.")]
-    elif TaxRate.objects.for_company(company).filter(name=name).exists():
-        errors["name"] = [_("A tax rate with this name exists.")]
-    try:
-        rate = bounded_decimal(rate, TaxRate, "rate")
-        if not 0 <= rate <= 100:
-            errors["rate"] = [_("Enter a percentage between 0 and 100.")]
-    except (TypeError, ValueError) as error:
-        errors["rate"] = [invalid_reason(error)]
-    if errors:
-        raise ValidationFailed(details={"fields": errors})
-    if is_default:
-        TaxRate.objects.for_company(company).filter(is_default=True).update(is_default=False)
-    tax_rate = TaxRate.objects.create(company=company, name=name, rate=rate, is_default=is_default)
-    audit.record(actor=actor, entity=tax_rate, action="create", changes={"rate": [None, rate]})
-    return tax_rate
+
+@transaction.atomic
+def price_list_item_update(*, item: PriceListItem, actor, **changes) -> PriceListItem:
+    """Change one tier in place: its minimum quantity, price or dates. Moving it onto another
+    tier of the same product (same minimum quantity and valid-from) is refused
+    (``min_quantity``): edit that tier instead."""
+    _require(actor, item.company, Perm.PRODUCT_EDIT)
+    _unknown("price list item", changes, PRICE_LIST_ITEM_FIELDS)
+    price_list = locks.lock_price_list(item.price_list)
+    row = (
+        PriceListItem.objects.for_company(price_list.company_id)
+        .filter(pk=item.pk, price_list=price_list)
+        .select_related("product")
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    values = {
+        **{f: getattr(row, f) for f in ("valid_from", "valid_to")},
+        **changes,
+    }
+    errors = FieldErrors()
+    _check_item(price_list, values, errors)
+    errors.raise_if_any()
+    key = {
+        "min_quantity": values.get("min_quantity", row.min_quantity),
+        "valid_from": values["valid_from"],
+    }
+    if (
+        PriceListItem.objects.for_company(price_list.company_id)
+        .filter(price_list=price_list, product_id=row.product_id, **key)
+        .exclude(pk=row.pk)
+        .exists()
+    ):
+        errors.add("min_quantity", _("This product already has a price from this quantity."))
+        errors.raise_if_any()
+    fields = PRICE_LIST_ITEM_FIELDS
+    before = audit.snapshot(row, fields)
+    for field in changes:
+        setattr(row, field, values[field])
+    changed = audit.diff(before, audit.snapshot(row, fields))
+    if changed:
+        row.save()
+        audit.record(
+            actor=actor,
+            entity=price_list,
+            action="update_price",
+            changes={f"{row.product.sku}.{name}": pair for name, pair in changed.items()},
+        )
+    return row
+
+
+@transaction.atomic
+def price_list_item_remove(*, item: PriceListItem, actor) -> None:
+    """Remove one tier from its price list (audited with the price it had). Pricing falls
+    back to the next lower tier, the default list, or the list price."""
+    _require(actor, item.company, Perm.PRODUCT_EDIT)
+    price_list = locks.lock_price_list(item.price_list)
+    row = (
+        PriceListItem.objects.for_company(price_list.company_id)
+        .filter(pk=item.pk, price_list=price_list)
+        .select_related("product")
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    audit.record(
+        actor=actor,
+        entity=price_list,
+        action="remove_price",
+        changes={_item_label(row, row.product): [audit.json_value(row.unit_price), None]},
+    )
+    row.delete()
 
 
 # ---------------------------------------------------------------- exchange rates
