@@ -1,0 +1,171 @@
+"""The spine every order service follows: lock → check → transition → audit → event.
+
+``_begin`` locks the order the actor may see and checks the transition table (and the version
+the user loaded); ``_move`` sets the status and writes one audit entry and one outbox event;
+``_confirm`` fixes the rate and totals, checks credit, reserves stock and confirms. The lock
+helpers (order, lines, draft, customer) live here too. Private to ``sales.services``.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from ordercrm.accounts.access import Access, access_for
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound
+from ordercrm.core.models import CreditPolicy
+from ordercrm.core.permissions import Perm
+from ordercrm.customers.models import Customer
+from ordercrm.sales import approvals, workflow
+from ordercrm.sales.exceptions import (
+    CreditLimitExceeded,
+    CustomerOnCreditHold,
+    InvalidTransition,
+    NotEditable,
+    StaleVersion,
+)
+from ordercrm.sales.models import SalesOrder, SalesOrderLine
+from ordercrm.sales.services.lines import _apply_totals, _lines_of, _take_exchange_rate
+from ordercrm.sales.services.stock import _reserve_open
+from ordercrm.sales.signals import order_confirmed
+from ordercrm.sales.workflow import Status
+
+
+def _visible_orders(access: Access):
+    return SalesOrder.objects.for_company(access.company).filter(
+        access.owner_filter("salesperson", "team")
+    )
+
+
+def _lock(order: SalesOrder, access: Access) -> SalesOrder:
+    locked = (
+        _visible_orders(access)
+        .select_for_update(of=("self",))
+        .select_related("company", "customer")
+        .filter(pk=order.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(details={"order_id": str(order.pk)})
+    return locked
+
+
+def lock_order(order: SalesOrder, access: Access) -> SalesOrder:
+    """Lock an order the caller may see (``core.not_found`` otherwise), for services of the
+    layers above (shipping, billing) that change its counters. Lock the order before any
+    stock level: every service takes locks in that order, so none deadlock."""
+    return _lock(order, access)
+
+
+def order_lines_for_update(order: SalesOrder) -> list[SalesOrderLine]:
+    """The lines of an order the caller has locked, in position order, with their products."""
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .select_related("product")
+        .order_by("position")
+    )
+
+
+def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
+    """Lock a draft the actor may edit, at the version they loaded (else stale / not editable)."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_EDIT)
+    locked = _lock(order, access)
+    if locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    if locked.status not in workflow.EDITABLE:
+        raise NotEditable(details={"status": locked.status})
+    return locked
+
+
+def _lock_customer(order: SalesOrder, *, check_hold: bool = True) -> None:
+    """Lock the order's customer row for the credit check: confirmations of one customer's
+    orders queue here, so two cannot both pass the same limit (order → customer → stock is
+    the lock order everywhere)."""
+    order.customer = (
+        Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
+    )
+    if check_hold and order.customer.credit_hold:
+        raise CustomerOnCreditHold(details={"reason": order.customer.credit_hold_reason})
+
+
+def _credit_gate(order: SalesOrder) -> dict | None:
+    """Under the ``block`` policy an order over the limit is refused; otherwise return the
+    credit reason (or None) for the approval path. The customer row must be locked."""
+    reason = approvals.credit_reason(order)
+    if reason and order.company.credit_policy == CreditPolicy.BLOCK:
+        raise CreditLimitExceeded(params={"over_by": reason["over_by"]}, details=reason)
+    return reason
+
+
+def _move(
+    order: SalesOrder,
+    actor,
+    action: str,
+    new_status: str,
+    *,
+    changes: dict | None = None,
+    payload: dict | None = None,
+    event: str | None = None,
+) -> None:
+    """Set the status, who and when; write the audit entry and the event."""
+    old_status = order.status
+    order.status = new_status
+    order.status_changed_at = timezone.now()
+    order.status_changed_by = actor
+    order.version += 1
+    order.save()
+    audit.record(
+        actor=actor,
+        entity=order,
+        action=action,
+        changes={"status": [old_status, new_status], **(changes or {})},
+    )
+    events.emit(
+        type=f"order.{event or action}",
+        entity=order,
+        actor=actor,
+        payload={"number": order.number, "status": new_status, **(payload or {})},
+    )
+
+
+def _begin(
+    order: SalesOrder, actor, action: str, perm: str, version: int | None
+) -> tuple[SalesOrder, bool]:
+    """Lock the order and check the transition. Returns (order, already_done)."""
+    access = access_for(actor, order.company)
+    access.require(perm)
+    locked = _lock(order, access)
+    if workflow.already_done(action, locked.status):
+        return locked, True
+    if not workflow.allowed(action, locked.status):
+        raise InvalidTransition(
+            params={"status": Status(locked.status).label},
+            details={"status": locked.status, "action": action},
+        )
+    if version is not None and locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version})
+    return locked, False
+
+
+def _confirm(order: SalesOrder, actor, action: str) -> None:
+    """Fix the exchange rate (from the company rate table unless set by hand) and the
+    company-currency totals, then confirm."""
+    _take_exchange_rate(order)
+    lines = _lines_of(order)
+    _apply_totals(order, lines)
+    _credit_gate(order)
+    _reserve_open(order, lines)
+    order.approval_fingerprint = approvals.fingerprint(order, lines)
+    order.confirmed_at, order.confirmed_by = timezone.now(), actor
+    _move(
+        order,
+        actor,
+        action,
+        Status.CONFIRMED,
+        event="confirmed",
+        changes={"exchange_rate": [None, str(order.exchange_rate)]},
+        payload={"gross_total": order.gross_total, "currency": order.currency},
+    )
+    order_confirmed.send(sender=SalesOrder, order=order, actor=actor)

@@ -1,0 +1,273 @@
+"""Drafts (quotations): preview, create (with the one-time entry token), edit header and lines,
+and the exchange rate typed on the header.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.catalog.models import MAX_EXCHANGE_RATE
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.models import ShippingPolicy
+from ordercrm.core.money import ZERO
+from ordercrm.core.numbering import next_number
+from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import reason as invalid_reason
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.customers.models import AddressKind
+from ordercrm.sales.exceptions import ExchangeRateOverride
+from ordercrm.sales.models import InvoicingPolicy, SalesOrder, SalesOrderLine
+from ordercrm.sales.services._steps import _lock_draft
+from ordercrm.sales.services.lines import (
+    HEADER_FIELDS,
+    _apply_totals,
+    _build_lines,
+    _company_today,
+    _customer_reference_warning,
+    _line_input,
+    _lines_diff,
+    _lines_of,
+    _snapshot,
+)
+from ordercrm.sales.workflow import Status
+
+
+def order_preview(*, company, actor, customer, lines: list[dict], **header) -> SalesOrder:
+    """What ``order_create`` would make, priced and totalled, without saving anything (live
+    totals on the entry form). Raises the same validation errors."""
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    order = SalesOrder(company=company, customer=customer, status=Status.DRAFT)
+    order.currency = header.pop("currency", None) or customer.currency
+    order.price_list = customer.price_list
+    order.order_date = _company_today(company)
+    header = {k: v for k, v in header.items() if k in HEADER_FIELDS}
+    _rate_header(order, header, actor)
+    _set_header(order, header)
+    built = _build_lines(order, list(lines))
+    _apply_totals(order, built)
+    order.preview_lines = built
+    return order
+
+
+@transaction.atomic
+def order_create(
+    *,
+    company,
+    actor,
+    customer,
+    lines: list[dict] | tuple = (),
+    entry_token: uuid.UUID | None = None,
+    **header,
+) -> SalesOrder:
+    """Create a draft order (a quotation) for a customer the actor may see.
+
+    Defaults come from the customer: currency, price list, payment terms, salesperson, team,
+    primary contact, default billing and shipping addresses (copied, so later edits of the
+    customer do not change the order). The number ``SO-{year}-{seq:06d}`` is taken now, so a
+    cancelled quotation keeps its number and the sequence has no holes. ``order.warnings`` lists
+    soft problems (a customer PO reference used before).
+
+    ``entry_token`` is the one-time token of the form the order is entered on: creating
+    again with a token already used returns the order it made (``order.replayed`` is true)
+    and changes nothing, also when the twin requests race (the database's unique constraint
+    decides; the loser's number is rolled back with its savepoint, so no number is lost).
+    """
+    if entry_token is None:
+        return _order_create(company, actor, customer, lines, header)
+    made = _order_of_entry(company, actor, entry_token)
+    if made is not None:
+        return made
+    try:
+        with transaction.atomic():
+            return _order_create(company, actor, customer, lines, header, entry_token)
+    except IntegrityError:
+        made = _order_of_entry(company, actor, entry_token)
+        if made is None:
+            raise
+        return made
+
+
+def _order_of_entry(company, actor, entry_token) -> SalesOrder | None:
+    """The order an entry form already made, as the actor may see it (or None)."""
+    made = (
+        SalesOrder.objects.for_company(company)
+        .filter(entry_token=entry_token)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if made is None:
+        return None
+    from ordercrm.sales.selectors import order_get
+
+    order = order_get(access_for(actor, company), made)
+    order.replayed = True
+    order.warnings = []
+    return order
+
+
+def _order_create(company, actor, customer, lines, header, entry_token=None) -> SalesOrder:
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    order = SalesOrder(
+        company=company, customer=customer, status=Status.DRAFT, entry_token=entry_token
+    )
+    order.currency = header.pop("currency", None) or customer.currency
+    order.price_list = header.pop("price_list", None) or customer.price_list
+    order.payment_terms = header.pop("payment_terms", None) or customer.payment_terms
+    order.salesperson = header.pop("salesperson", None) or customer.owner or actor
+    order.team = header.pop("team", None) or customer.team
+    order.order_date = header.pop("order_date", None) or _company_today(company)
+    order.shipping_policy = header.pop("shipping_policy", None) or company.shipping_policy
+    if "contact" not in header:
+        order.contact = (
+            customer_selectors.customer_contacts(customer).filter(is_primary=True).first()
+        )
+    addresses = {
+        a.kind: a for a in customer_selectors.customer_addresses(customer).filter(is_default=True)
+    }
+    for kind, field in (
+        (AddressKind.BILLING, "billing_address"),
+        (AddressKind.SHIPPING, "shipping_address"),
+    ):
+        if field not in header and kind in addresses:
+            setattr(order, field, addresses[kind].as_snapshot())
+    _rate_header(order, header, actor)
+    _set_header(order, header)
+    built = _build_lines(order, list(lines))
+    _apply_totals(order, built)
+    order.number = next_number(company=company, prefix="SO", year=order.order_date.year)
+    order.save()
+    SalesOrderLine.objects.bulk_create(built)
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="create",
+        changes={
+            "status": [None, Status.DRAFT],
+            "gross_total": [None, str(order.gross_total)],
+            "lines": [None, len(built)],
+        },
+    )
+    events.emit(type="order.created", entity=order, actor=actor, payload={"number": order.number})
+    order.warnings = _customer_reference_warning(order)
+    order.replayed = False
+    return order
+
+
+def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
+    """A rate typed on an order overrides the company rate table, which needs
+    ``exchange_rate_override`` (else ``sales.exchange_rate_override`` and nothing changes);
+    beyond the company's tolerance it is also an approval reason. An empty rate goes back to
+    the table. Sending the rate the order already has (clients echo what they read), or 1 on
+    an order in the company currency, is no override."""
+    if "exchange_rate" not in header:
+        return
+    value = header["exchange_rate"]
+    if value in (None, ""):
+        header["exchange_rate"] = None
+        order.exchange_rate_overridden = False
+        return
+    try:
+        value = bounded_decimal(value, SalesOrder, "exchange_rate")
+    except (TypeError, ValueError):
+        return  # _set_header reports the bad number
+    currency = header.get("currency") or order.currency
+    if value == order.exchange_rate or (currency == order.company.base_currency and value == 1):
+        return
+    if not access_for(actor, order.company).can(Perm.EXCHANGE_RATE_OVERRIDE):
+        raise ExchangeRateOverride(
+            details={"fields": {"exchange_rate": [str(ExchangeRateOverride.message)]}}
+        )
+    order.exchange_rate_overridden = True
+
+
+def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, value in header.items():
+        if field in ("discount_percent", "exchange_rate") and value not in (None, ""):
+            try:
+                value = bounded_decimal(value, SalesOrder, field)
+            except (TypeError, ValueError) as error:
+                errors.setdefault(field, []).append(invalid_reason(error))
+                continue
+            if field == "discount_percent" and not ZERO <= value <= 100:
+                errors.setdefault(field, []).append(_("Enter a percentage between 0 and 100."))
+            if field == "exchange_rate" and value <= 0:
+                errors.setdefault(field, []).append(_("Must be greater than zero."))
+            elif field == "exchange_rate" and (
+                value > MAX_EXCHANGE_RATE or value != value.quantize(Decimal("0.00000001"))
+            ):
+                errors.setdefault(field, []).append(
+                    _("Enter a rate of at most %(maximum)s with at most 8 decimals.")
+                    % {"maximum": MAX_EXCHANGE_RATE}
+                )
+        if field == "invoicing_policy" and value not in InvoicingPolicy.values:
+            errors.setdefault(field, []).append(_("Unknown invoicing policy."))
+        if field == "shipping_policy" and value not in ShippingPolicy.values:
+            errors.setdefault(field, []).append(_("Unknown shipping policy."))
+        related = value if hasattr(value, "company_id") else None
+        if related is not None and related.company_id != order.company_id:
+            errors.setdefault(field, []).append(_("Not in this company."))
+        setattr(order, field, value)
+    if order.valid_until and order.order_date and order.valid_until < order.order_date:
+        errors.setdefault("valid_until", []).append(_("Must not be before the order date."))
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+
+
+@transaction.atomic
+def order_update(
+    *, order: SalesOrder, actor, version: int, lines: list[dict] | None = None, **header
+) -> SalesOrder:
+    """Edit a draft: header fields and, when ``lines`` is given, the whole set of lines.
+
+    ``version`` must be the version the user loaded; otherwise ``sales.stale_version`` with the
+    current version in ``details``, and nothing changes. Non-drafts raise ``sales.not_editable``.
+    """
+    locked = _lock_draft(order, actor, version)
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    old_lines = _lines_of(locked)
+    before = _snapshot(locked, old_lines)
+    _rate_header(locked, header, actor)
+    _set_header(locked, header)
+    if lines is not None:
+        new_lines = _build_lines(locked, list(lines))
+    else:
+        new_lines = old_lines
+        if "currency" in header or "price_list" in header or "order_date" in header:
+            new_lines = _build_lines(
+                locked, [_line_input(line) for line in old_lines], keep_prices=True
+            )
+            lines = []  # replace
+    _apply_totals(locked, new_lines)
+    locked.version += 1
+    locked.save()
+    if lines is not None:
+        SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
+        SalesOrderLine.objects.bulk_create(new_lines)
+    after = _snapshot(locked, new_lines)
+    changes = audit.diff(before["header"], after["header"])
+    if lines is not None:
+        changes["lines"] = _lines_diff(before["lines"], after["lines"])
+    audit.record(actor=actor, entity=locked, action="update", changes=changes)
+    events.emit(
+        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+    )
+    locked.warnings = _customer_reference_warning(locked)
+    return locked

@@ -1,0 +1,216 @@
+"""Fast entry: duplicate and reorder, pasted lines, lines added to a draft, and order templates."""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ordercrm.accounts.access import access_for
+from ordercrm.core import audit, events
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import InvalidValue, bounded_decimal
+from ordercrm.customers import selectors as customer_selectors
+from ordercrm.sales.models import OrderTemplate, SalesOrder, SalesOrderLine
+from ordercrm.sales.services._steps import _lock_draft, _visible_orders
+from ordercrm.sales.services.drafts import order_create
+from ordercrm.sales.services.lines import (
+    LINE_SNAPSHOT_FIELDS,
+    _apply_totals,
+    _build_lines,
+    _company_today,
+    _line_input,
+    _lines_of,
+)
+
+
+@transaction.atomic
+def order_duplicate(*, order: SalesOrder, actor, reprice: bool = False) -> SalesOrder:
+    """A new draft with the same customer and lines. Never copies the number, status,
+    approval, exchange rate or counters; ``reprice`` (reorder) takes today's prices for every
+    line, otherwise manual price overrides are kept."""
+    access = access_for(actor, order.company)
+    source = _visible_orders(access).filter(pk=order.pk).first()
+    if source is None:
+        raise NotFound()
+    raw = [_line_input(line) for line in _lines_of(source)]
+    if reprice:
+        for line in raw:
+            line["unit_price"] = None
+    header = {
+        f: getattr(source, f)
+        for f in (
+            "contact",
+            "currency",
+            "payment_terms",
+            "invoicing_policy",
+            "discount_percent",
+            "notes",
+            "billing_address",
+            "shipping_address",
+        )
+    }
+    duplicate = order_create(
+        company=source.company, actor=actor, customer=source.customer_id, lines=raw, **header
+    )
+    SalesOrder.objects.for_company(source.company_id).filter(pk=duplicate.pk).update(
+        source_order=source
+    )
+    duplicate.source_order = source
+    return duplicate
+
+
+def order_reorder(*, order: SalesOrder, actor) -> SalesOrder:
+    """Order the same again at today's prices."""
+    return order_duplicate(order=order, actor=actor, reprice=True)
+
+
+def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
+    """``sku,quantity[,unit_price]`` per row (commas, tabs or semicolons; a header row is
+    skipped). Raises ``core.validation_failed`` with one message per bad row; returns nothing
+    partial."""
+    import csv
+    import io
+
+    rows, errors = [], {}
+    sample = text.strip()
+    dialect_delimiter = (
+        "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
+    )
+    for number, row in enumerate(
+        csv.reader(io.StringIO(sample), delimiter=dialect_delimiter), start=1
+    ):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if number == 1 and cells[0].lower() in ("sku", "product code", "产品编码", "產品編號"):
+            continue
+        if len(cells) < 2 or len(cells) > 3 or not cells[0]:
+            errors[str(number)] = [_("Expected: product code, quantity[, unit price].")]
+            continue
+        try:
+            quantity = bounded_decimal(cells[1], SalesOrderLine, "quantity")
+            price = (
+                bounded_decimal(cells[2], SalesOrderLine, "unit_price")
+                if len(cells) == 3 and cells[2]
+                else None
+            )
+        except InvalidValue as error:
+            errors[str(number)] = [str(error)]
+            continue
+        except (TypeError, ValueError):
+            errors[str(number)] = [_("Quantity and price must be numbers.")]
+            continue
+        if quantity <= 0:
+            errors[str(number)] = [_("Quantity must be greater than zero.")]
+            continue
+        rows.append({"sku": cells[0], "quantity": quantity, "unit_price": price, "row": number})
+    if errors:
+        raise ValidationFailed(details={"rows": errors})
+    if not rows:
+        raise ValidationFailed(details={"rows": {"1": [_("No lines found.")]}})
+    return rows
+
+
+@transaction.atomic
+def order_add_lines(*, order: SalesOrder, actor, version: int, lines: list[dict]) -> SalesOrder:
+    """Append lines to a draft (e.g. pasted or from a template). Any bad line adds nothing."""
+    locked = _lock_draft(order, actor, version)
+    current = _lines_of(locked)
+    try:
+        added = _build_lines(
+            locked, lines, start=max((line.position for line in current), default=0) + 1
+        )
+    except ValidationFailed as exc:
+        row_errors = exc.details.get("lines", {})
+        if all("row" in lines[int(i)] for i in row_errors if i.isdigit()):
+            exc.details["rows"] = {
+                str(lines[int(i)]["row"]): functools.reduce(operator.iadd, fields.values(), [])
+                for i, fields in row_errors.items()
+                if i.isdigit()
+            }
+        raise
+    all_lines = current + added
+    _apply_totals(locked, all_lines)
+    locked.version += 1
+    locked.save()
+    SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
+        current, ["net", "tax", "gross"]
+    )
+    SalesOrderLine.objects.bulk_create(added)
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="add_lines",
+        changes={
+            "lines": {"added": [audit.snapshot(line, LINE_SNAPSHOT_FIELDS) for line in added]}
+        },
+    )
+    events.emit(
+        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+    )
+    return locked
+
+
+def order_paste_lines(*, order: SalesOrder, actor, version: int, text: str) -> SalesOrder:
+    """Add pasted ``sku,quantity[,unit_price]`` rows; an error per bad row, nothing added if any."""
+    return order_add_lines(
+        order=order, actor=actor, version=version, lines=parse_pasted_lines(text)
+    )
+
+
+@transaction.atomic
+def template_create(
+    *, company, actor, name: str, lines: list[dict], customer=None
+) -> OrderTemplate:
+    """A named line set (product, quantity, description) for the company or one customer."""
+    access = access_for(actor, company)
+    access.require(Perm.ORDER_EDIT)
+    if not name.strip():
+        raise ValidationFailed(details={"fields": {"name": [_("This field is required.")]}})
+    if customer is not None:
+        customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    probe = SalesOrder(
+        company=company,
+        customer=customer,
+        currency=company.base_currency,
+        order_date=_company_today(company),
+    )
+    built = _build_lines(probe, lines)
+    stored = [
+        {
+            "kind": line.kind,
+            "product_id": str(line.product_id) if line.product_id else None,
+            "quantity": str(line.quantity),
+            "description": line.description,
+        }
+        for line in built
+    ]
+    if (
+        OrderTemplate.objects.for_company(company)
+        .filter(name=name.strip(), customer=customer)
+        .exists()
+    ):
+        raise ValidationFailed(details={"fields": {"name": [_("Already exists.")]}})
+    template = OrderTemplate.objects.create(
+        company=company, name=name.strip(), customer=customer, lines=stored, created_by=actor
+    )
+    audit.record(
+        actor=actor, entity=template, action="create", changes={"name": [None, template.name]}
+    )
+    return template
+
+
+def order_create_from_template(*, template: OrderTemplate, actor, customer, **header) -> SalesOrder:
+    """A new draft for ``customer`` with the template's lines at the customer's prices."""
+    return order_create(
+        company=template.company,
+        actor=actor,
+        customer=customer,
+        lines=list(template.lines),
+        **header,
+    )

@@ -1,0 +1,267 @@
+"""Lifecycle transitions of an order: submit, hold and release, request changes, short-close and
+resume, cancel, and completion once shipped, invoiced and paid.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from ordercrm.accounts.access import access_for
+from ordercrm.core import events
+from ordercrm.core.permissions import Perm
+from ordercrm.sales import approvals
+from ordercrm.sales.exceptions import (
+    CancelAfterShipment,
+    CreditHoldRelease,
+    EmptyOrder,
+    ReasonRequired,
+)
+from ordercrm.sales.models import (
+    ApprovalStatus,
+    LineKind,
+    OrderApproval,
+    OrderComment,
+    SalesOrder,
+    SalesOrderLine,
+)
+from ordercrm.sales.services._steps import _begin, _confirm, _credit_gate, _lock_customer, _move
+from ordercrm.sales.services.approval import _my_approvals, _request_approval
+from ordercrm.sales.services.lines import (
+    _apply_totals,
+    _company_today,
+    _lines_of,
+    _take_exchange_rate,
+)
+from ordercrm.sales.services.stock import _release_all, _reserve_open
+from ordercrm.sales.signals import order_cancelled, order_confirmed
+from ordercrm.sales.workflow import Status
+
+
+@transaction.atomic
+def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Submit a draft: with approval reasons it waits in ``pending_approval`` (the reasons are
+    kept in ``status_reason``), else it is confirmed at once. A repeated submit changes nothing."""
+    locked, done = _begin(order, actor, "submit", Perm.ORDER_EDIT, version)
+    if done:
+        return locked
+    lines = _lines_of(locked)
+    if not any(line.kind == LineKind.PRODUCT and line.quantity > 0 for line in lines):
+        raise EmptyOrder()
+    _take_exchange_rate(locked)  # the approval rules look at company-currency amounts
+    _apply_totals(locked, lines)
+    _lock_customer(locked)
+    locked.submitted_at, locked.submitted_by = timezone.now(), actor
+    _credit_gate(locked)  # the block policy refuses before anything else
+    evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
+    if evaluation.reasons:
+        _request_approval(locked, actor, evaluation, lines, action="submit", event="submitted")
+    else:
+        locked.status_reason = ""
+        events.emit(
+            type="order.submitted",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "reasons": []},
+        )
+        _confirm(locked, actor, "submit")
+    return locked
+
+
+@transaction.atomic
+def order_hold(
+    *, order: SalesOrder, actor, reason: str, version: int | None = None, credit: bool = False
+) -> SalesOrder:
+    """Pause a confirmed order (nothing ships). ``credit``: a credit hold by finance, which
+    only finance may release."""
+    locked, done = _begin(order, actor, "hold", Perm.ORDER_HOLD, version)
+    if done:
+        return locked
+    if credit:
+        access_for(actor, locked.company).require(Perm.CREDIT_CONTROL)
+    if not reason.strip():
+        raise ReasonRequired()
+    locked.hold_reason, locked.credit_hold = reason.strip(), credit
+    _move(
+        locked,
+        actor,
+        "hold",
+        Status.ON_HOLD,
+        changes={"hold_reason": [None, locked.hold_reason], "credit_hold": [False, credit]},
+        payload={"reason": locked.hold_reason, "credit": credit},
+        event="held",
+    )
+    return locked
+
+
+def _recheck(locked: SalesOrder, actor, action: str, event: str) -> bool:
+    """Before an order becomes confirmed again (release, resume): the customer's credit hold,
+    the credit limit and, if the content changed since its approval, the rules. Returns
+    False when the order went to pending approval instead."""
+    _lock_customer(locked)
+    lines = _lines_of(locked)
+    _apply_totals(locked, lines)
+    credit = _credit_gate(locked)
+    evaluation = approvals.Evaluation()
+    if approvals.fingerprint(locked, lines) != locked.approval_fingerprint:
+        evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
+    elif credit:
+        evaluation.add(credit, approvals.DEFAULT_STEPS["credit_limit"])
+    if evaluation.reasons:
+        _request_approval(locked, actor, evaluation, lines, action=action, event=event)
+        return False
+    return True
+
+
+@transaction.atomic
+def order_release(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Lift a hold. Credit holds need finance. The credit position is checked again: over the
+    limit the order is refused (block policy) or waits for approval (approval policy)."""
+    locked, done = _begin(order, actor, "release", Perm.ORDER_HOLD, version)
+    if done:
+        return locked
+    if locked.credit_hold and not access_for(actor, locked.company).can(Perm.CREDIT_CONTROL):
+        raise CreditHoldRelease()
+    locked.hold_reason, locked.credit_hold = "", False
+    if _recheck(locked, actor, "release", "released"):
+        _move(locked, actor, "release", Status.CONFIRMED, event="released")
+        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+    return locked
+
+
+@transaction.atomic
+def order_request_changes(
+    *, order: SalesOrder, actor, comment: str, version: int | None = None
+) -> SalesOrder:
+    """An approver sends a pending order back to draft with what to change."""
+    locked, done = _begin(order, actor, "request_changes", Perm.ORDER_APPROVE, version)
+    if done:
+        return locked
+    if not comment.strip():
+        raise ReasonRequired()
+    _my_approvals(locked, actor, required=False)
+    OrderApproval.objects.for_company(locked.company_id).filter(
+        order=locked, status=ApprovalStatus.PENDING
+    ).update(
+        status=ApprovalStatus.VOID,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        comment=comment.strip(),
+    )
+    OrderComment.objects.create(
+        company_id=locked.company_id, order=locked, author=actor, text=comment.strip()
+    )
+    locked.status_reason = comment.strip()
+    _move(
+        locked,
+        actor,
+        "request_changes",
+        Status.DRAFT,
+        changes={"comment": [None, comment.strip()]},
+        payload={"comment": comment.strip()},
+        event="changes_requested",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
+    """Undo a short-close: what was closed is open again, stock is reserved again, and the
+    credit position is checked as for a new confirmation."""
+    locked, done = _begin(order, actor, "resume", Perm.ORDER_CANCEL, version)
+    if done:
+        return locked
+    SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(qty_closed=0)
+    if _recheck(locked, actor, "resume", "resumed"):
+        _reserve_open(locked, _lines_of(locked))
+        _move(locked, actor, "resume", Status.CONFIRMED, event="resumed")
+        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+    return locked
+
+
+@transaction.atomic
+def order_cancel(
+    *,
+    order: SalesOrder,
+    actor,
+    reason: str = "",
+    version: int | None = None,
+    credit_invoices: bool = False,
+) -> SalesOrder:
+    """Cancel an order on which nothing has shipped (else ``sales.cancel_after_shipment``).
+
+    In the same transaction: reservations are released and ``signals.order_cancelled`` lets
+    the layers above settle what hangs on the order — draft shipments are cancelled; issued
+    invoices that are not fully credited refuse the cancel (``sales.cancel_has_invoices``)
+    unless ``credit_invoices`` (finance: ``invoice_edit``) credits them in full; draft
+    invoices are cancelled; advances paid on the order become customer credit."""
+    perm = Perm.ORDER_EDIT if order.status == Status.DRAFT else Perm.ORDER_CANCEL
+    locked, done = _begin(order, actor, "cancel", perm, version)
+    if done:
+        return locked
+    shipped = (
+        SalesOrderLine.objects.for_company(locked.company_id)
+        .filter(order=locked)
+        .aggregate(total=Sum("qty_shipped"))["total"]
+    )
+    if shipped:
+        raise CancelAfterShipment()
+    # order → customer → stock, the lock order everywhere: billing settles the customer's
+    # balances after the release, so the customer row is taken first
+    _lock_customer(locked, check_hold=False)
+    _release_all(locked)
+    locked.status_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "cancel",
+        Status.CANCELLED,
+        changes={"reason": [None, reason.strip()]},
+        event="cancelled",
+    )
+    order_cancelled.send(
+        sender=SalesOrder, order=locked, actor=actor, credit_invoices=credit_invoices
+    )
+    return locked
+
+
+@transaction.atomic
+def order_close(
+    *, order: SalesOrder, actor, reason: str = "", version: int | None = None
+) -> SalesOrder:
+    """Short-close: whatever has not shipped will not ship (``qty_closed`` takes the rest)."""
+    locked, done = _begin(order, actor, "close", Perm.ORDER_CANCEL, version)
+    if done:
+        return locked
+    _release_all(locked)
+    SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
+        qty_closed=F("quantity") - F("qty_shipped")
+    )
+    locked.status_reason = reason.strip()
+    _move(
+        locked,
+        actor,
+        "close",
+        Status.CLOSED,
+        changes={"reason": [None, reason.strip()]},
+        event="closed",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
+    """Complete a confirmed order once it is fully shipped, fully invoiced and paid.
+
+    Called by fulfilment and billing after they move counters. Returns whether it completed.
+    """
+    from ordercrm.sales.selectors import order_state
+
+    locked = SalesOrder.objects.for_company(order.company_id).select_for_update().get(pk=order.pk)
+    if locked.status != Status.CONFIRMED:
+        return False
+    if order_state(locked, _lines_of(locked)).done:
+        _move(locked, actor, "complete", Status.COMPLETED, event="completed")
+        return True
+    return False

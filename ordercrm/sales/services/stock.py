@@ -1,0 +1,140 @@
+"""Stock reservations of an order's lines: reserve what is open by the company's stock policy,
+give back what is no longer needed, and fill waiting backorders when stock arrives.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from ordercrm.catalog.models import Product
+from ordercrm.core import audit, events
+from ordercrm.core.models import StockPolicy
+from ordercrm.core.money import ZERO
+from ordercrm.inventory import selectors as inventory_selectors
+from ordercrm.inventory import services as inventory
+from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
+from ordercrm.sales.services.lines import _lines_of
+from ordercrm.sales.workflow import Status
+
+
+def _tracked_product_ids(company_id, lines: list[SalesOrderLine]) -> set:
+    product_ids = {line.product_id for line in lines if line.product_id}
+    if not product_ids:
+        return set()
+    return set(
+        Product.objects.for_company(company_id)
+        .filter(pk__in=product_ids, is_stock_tracked=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def _reserve_open(
+    order: SalesOrder, lines: list[SalesOrderLine], *, all_or_nothing: bool | None = None
+) -> dict:
+    """Reserve what each stock-tracked line still lacks (open − reserved).
+
+    By company policy (unless ``all_or_nothing`` says otherwise): all or nothing raises
+    ``inventory.insufficient_stock`` with the shortfall per line; allow backorder reserves
+    what is there and leaves the rest backordered. Returns what each line got."""
+    tracked = _tracked_product_ids(order.company_id, lines)
+    demands = [
+        inventory.Demand(
+            order_line_id=line.pk,
+            order_id=order.pk,
+            product_id=line.product_id,
+            quantity=line.open_quantity - line.qty_reserved,
+            reference=order.number,
+            already_reserved=line.qty_reserved,
+        )
+        for line in lines
+        if line.kind == LineKind.PRODUCT and line.product_id in tracked
+    ]
+    if all_or_nothing is None:
+        all_or_nothing = order.company.stock_policy == StockPolicy.ALL_OR_NOTHING
+    got = inventory.reserve(
+        company=order.company,
+        demands=demands,
+        warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
+        all_or_nothing=all_or_nothing,
+    )
+    changed = []
+    for line in lines:
+        if got.get(line.pk):
+            line.qty_reserved += got[line.pk]
+            changed.append(line)
+    if changed:
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(changed, ["qty_reserved"])
+    return got
+
+
+def _release(order: SalesOrder, lines: list[SalesOrderLine], amounts: dict) -> dict:
+    """Give back reserved stock: ``amounts[line_id]`` or ``None`` for all; counters follow
+    in memory (the caller saves the lines)."""
+    amounts = {line_id: q for line_id, q in amounts.items() if q is None or q > 0}
+    if not amounts:
+        return {}
+    released = inventory.release(company=order.company, amounts=amounts)
+    for line in lines:
+        line.qty_reserved -= released.get(line.pk, ZERO)
+    return released
+
+
+def _release_all(order: SalesOrder) -> None:
+    lines = [line for line in _lines_of(order) if line.qty_reserved > 0]
+    if _release(order, lines, {line.pk: None for line in lines}):
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(lines, ["qty_reserved"])
+
+
+@transaction.atomic
+def order_fill_backorders(*, order: SalesOrder, actor=None) -> dict:
+    """Reserve newly available stock for a confirmed order's backordered lines.
+
+    Run by the system when stock arrives (oldest orders first, see ``backorders_fill``);
+    does nothing for orders that are not confirmed. Returns what each line got."""
+    locked = (
+        SalesOrder.objects.for_company(order.company_id)
+        .select_for_update(of=("self",))
+        .select_related("company")
+        .get(pk=order.pk)
+    )
+    if locked.status != Status.CONFIRMED:
+        return {}
+    got = _reserve_open(locked, _lines_of(locked), all_or_nothing=False)
+    if got:
+        filled = {str(line_id): str(q) for line_id, q in got.items()}
+        audit.record(
+            actor=actor, entity=locked, action="backorder_fill", changes={"reserved": filled}
+        )
+        events.emit(
+            type="order.backorder_filled",
+            entity=locked,
+            actor=actor,
+            payload={"number": locked.number, "lines": filled},
+        )
+    return got
+
+
+def backorders_fill(*, company_id, product_ids: list) -> int:
+    """Fill waiting backorders of these products, oldest confirmation first, one order per
+    transaction (so a busy order never blocks the queue). Returns orders that got stock."""
+    waiting = (
+        SalesOrderLine.objects.for_company(company_id)
+        .filter(
+            product_id__in=product_ids,
+            kind=LineKind.PRODUCT,
+            order__status=Status.CONFIRMED,
+            qty_reserved__lt=F("quantity") - F("qty_shipped") - F("qty_closed"),
+        )
+        .order_by("order__confirmed_at", "order_id")
+        .values_list("order_id", flat=True)
+    )
+    filled = 0
+    for order_id in dict.fromkeys(waiting):
+        free = inventory_selectors.availability(company_id, product_ids)
+        if not any(a.available > 0 for a in free.values()):
+            break
+        order = SalesOrder(pk=order_id, company_id=company_id)
+        if order_fill_backorders(order=order):
+            filled += 1
+    return filled
