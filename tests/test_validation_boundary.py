@@ -127,7 +127,7 @@ def test_the_api_document_languages_are_the_configured_ones():
 
     from django.conf import settings
 
-    from ordercrm.api.v1.routes import Language
+    from ordercrm.api.v1.common import Language
 
     assert set(get_args(Language)) == {code for code, _name in settings.LANGUAGES}
 

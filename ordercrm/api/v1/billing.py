@@ -1,0 +1,226 @@
+"""API v1: invoices and credit notes, payments, their allocation, refunds and voids."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import Router, Status
+
+from ordercrm.api.base import page
+from ordercrm.api.v1 import schemas as s
+from ordercrm.api.v1.common import (
+    Language,
+    invoice_of,
+    invoice_out,
+    order_of,
+    parse_date,
+    payment_of,
+    with_errors,
+)
+from ordercrm.billing.selectors import invoice_list, invoice_pdf, payment_detail, payment_list
+from ordercrm.billing.services import (
+    credit_note_create,
+    invoice_cancel,
+    invoice_create,
+    invoice_issue,
+    payment_allocate,
+    payment_record,
+    payment_refund,
+    payment_void,
+)
+from ordercrm.core.ids import parse_id
+
+router = Router()
+
+
+@router.get(
+    "/orders/{order_id}/invoices",
+    response=with_errors({200: list[s.InvoiceOut]}),
+    tags=["billing"],
+)
+def invoices_of_order(request, order_id: str):
+    order = order_of(request, order_id)
+    return [invoice_out(i) for i in invoice_list(request.access, order_id=order.pk)]
+
+
+@router.post(
+    "/orders/{order_id}/invoices", response=with_errors({201: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_create(request, order_id: str, body: s.InvoiceIn):
+    invoice = invoice_create(
+        order=order_of(request, order_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines] if body.lines is not None else None,
+        issue=body.issue,
+    )
+    return Status(201, invoice_out(invoice_of(request, invoice.pk)))
+
+
+@router.get("/invoices", response=with_errors({200: s.InvoicePage}), tags=["billing"])
+def invoices_list(
+    request,
+    status: str = "",
+    kind: str = "",
+    customer_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+):
+    invoices = invoice_list(
+        request.access,
+        status=status,
+        kind=kind,
+        customer_id=parse_id(customer_id) if customer_id else None,
+    )
+    return page(invoices, limit, cursor)
+
+
+@router.get("/invoices/{invoice_id}", response=with_errors({200: s.InvoiceOut}), tags=["billing"])
+def invoices_get(request, invoice_id: str):
+    return invoice_out(invoice_of(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/issue", response=with_errors({200: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_issue(request, invoice_id: str):
+    invoice_issue(invoice=invoice_of(request, invoice_id), actor=request.user)
+    return invoice_out(invoice_of(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/cancel", response=with_errors({200: s.InvoiceOut}), tags=["billing"]
+)
+def invoices_cancel(request, invoice_id: str, body: s.ActionIn | None = None):
+    body = body or s.ActionIn()
+    invoice_cancel(invoice=invoice_of(request, invoice_id), actor=request.user, reason=body.reason)
+    return invoice_out(invoice_of(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/credit-notes",
+    response=with_errors({201: s.InvoiceOut}),
+    tags=["billing"],
+)
+def invoices_credit(request, invoice_id: str, body: s.CreditNoteIn):
+    note = credit_note_create(
+        invoice=invoice_of(request, invoice_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines],
+        reason=body.reason,
+    )
+    return Status(201, invoice_out(invoice_of(request, note.pk)))
+
+
+@router.get("/invoices/{invoice_id}/pdf", tags=["billing"], response=with_errors({200: None}))
+def invoices_pdf(request, invoice_id: str, language: Language | None = None):
+    invoice = invoice_of(request, invoice_id)
+    response = HttpResponse(
+        invoice_pdf(request.access, invoice.pk, language), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------- payments
+
+
+@router.get("/payments", response=with_errors({200: s.PaymentPage}), tags=["billing"])
+def payments_list(
+    request, customer_id: str | None = None, limit: int = 50, cursor: str | None = None
+):
+    payments = payment_list(
+        request.access, customer_id=parse_id(customer_id) if customer_id else None
+    )
+    return page(payments, limit, cursor)
+
+
+@router.post("/payments", response=with_errors({201: s.PaymentOut}), tags=["billing"])
+def payments_create(request, body: s.PaymentIn):
+    order = order_of(request, body.order_id) if body.order_id else None
+    payment = payment_record(
+        company=request.company,
+        actor=request.user,
+        customer=parse_id(body.customer_id),
+        amount=body.amount,
+        currency=body.currency,
+        method=body.method,
+        reference=body.reference,
+        received_on=parse_date(body.received_on, "received_on"),
+        exchange_rate=body.exchange_rate,
+        order=order,
+        allocations=[a.dict() for a in body.allocations],
+        auto_allocate=body.auto_allocate,
+    )
+    return Status(201, payment)
+
+
+# ---------------------------------------------------------------- payment credit: apply, refund, void
+
+
+def _refund_out(refund, payment) -> dict:
+    """A refund with the payment it came from, for ``RefundOut`` to write."""
+    return {
+        "id": refund.pk,
+        "number": refund.number,
+        "kind": refund.kind,
+        "payment_id": payment.pk,
+        "payment_number": payment.number,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "method": refund.method,
+        "reason": refund.reason,
+        "refunded_on": refund.refunded_on,
+        "payment_unallocated": payment.unallocated,
+        "created_at": refund.created_at,
+    }
+
+
+@router.post(
+    "/payments/{payment_id}/allocate", response=with_errors({200: s.PaymentOut}), tags=["billing"]
+)
+def payments_allocate(request, payment_id: str, body: s.PaymentAllocateIn):
+    """Apply a payment's unallocated credit (e.g. the advance of a cancelled order) to open
+    invoices of the same customer and currency."""
+    payment = payment_allocate(
+        payment=payment_of(request, payment_id),
+        actor=request.user,
+        allocations=[a.dict() for a in body.allocations],
+    )
+    return payment_of(request, payment.pk)
+
+
+@router.post(
+    "/payments/{payment_id}/refund", response=with_errors({201: s.RefundOut}), tags=["billing"]
+)
+def payments_refund(request, payment_id: str, body: s.PaymentRefundIn):
+    """Pay back part or all of a payment's unallocated credit (finance). Never more than is
+    unallocated (``billing.over_refund``); a void payment refunds nothing."""
+    refund = payment_refund(
+        payment=payment_of(request, payment_id),
+        actor=request.user,
+        amount=body.amount,
+        reason=body.reason,
+        method=body.method,
+    )
+    return Status(201, _refund_out(refund, payment_of(request, payment_id)))
+
+
+@router.post(
+    "/payments/{payment_id}/void", response=with_errors({200: s.RefundOut}), tags=["billing"]
+)
+def payments_void(request, payment_id: str, body: s.PaymentVoidIn):
+    """Void a payment recorded in error (finance): only with nothing allocated or refunded
+    (``billing.payment_in_use``). Repeating it returns the same void."""
+    refund = payment_void(
+        payment=payment_of(request, payment_id), actor=request.user, reason=body.reason
+    )
+    return _refund_out(refund, payment_of(request, payment_id))
+
+
+@router.get(
+    "/payments/{payment_id}/refunds",
+    response=with_errors({200: list[s.RefundOut]}),
+    tags=["billing"],
+)
+def payments_refunds(request, payment_id: str):
+    payment = payment_of(request, payment_id)
+    return [_refund_out(r, payment) for r in payment_detail(request.access, payment)["refunds"]]

@@ -1,0 +1,65 @@
+"""API v1: shipments of an order, and dispatching them."""
+
+from __future__ import annotations
+
+from ninja import Router, Status
+
+from ordercrm.api.base import Loaded
+from ordercrm.api.v1 import schemas as s
+from ordercrm.api.v1.common import order_of, with_errors
+from ordercrm.fulfilment.selectors import shipment_get, shipment_lines, shipment_list
+from ordercrm.fulfilment.services import shipment_create, shipment_dispatch
+
+router = Router()
+
+
+@router.get(
+    "/orders/{order_id}/shipments",
+    response=with_errors({200: list[s.ShipmentOut]}),
+    tags=["shipments"],
+)
+def shipments_of_order(request, order_id: str):
+    order = order_of(request, order_id)
+    return [
+        Loaded(x, loaded_lines=shipment_lines(x))
+        for x in shipment_list(request.access, order_id=order.pk)
+    ]
+
+
+@router.post(
+    "/orders/{order_id}/shipments", response=with_errors({201: s.ShipmentOut}), tags=["shipments"]
+)
+def shipments_create(request, order_id: str, body: s.ShipmentIn):
+    shipment = shipment_create(
+        order=order_of(request, order_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines] if body.lines is not None else None,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+        dispatch=body.dispatch,
+    )
+    return Status(201, Loaded(shipment, loaded_lines=shipment_lines(shipment)))
+
+
+@router.get(
+    "/shipments/{shipment_id}", response=with_errors({200: s.ShipmentOut}), tags=["shipments"]
+)
+def shipments_get(request, shipment_id: str):
+    shipment = shipment_get(request.access, shipment_id)
+    return Loaded(shipment, loaded_lines=shipment_lines(shipment))
+
+
+@router.post(
+    "/shipments/{shipment_id}/dispatch",
+    response=with_errors({200: s.ShipmentOut}),
+    tags=["shipments"],
+)
+def shipments_dispatch(request, shipment_id: str, body: s.DispatchIn | None = None):
+    body = body or s.DispatchIn()
+    shipment = shipment_dispatch(
+        shipment=shipment_get(request.access, shipment_id),
+        actor=request.user,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+    )
+    return Loaded(shipment, loaded_lines=shipment_lines(shipment))

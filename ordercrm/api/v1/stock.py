@@ -1,0 +1,55 @@
+"""API v1: warehouses, stock levels, receipts and adjustments."""
+
+from __future__ import annotations
+
+from ninja import Router, Status
+
+from ordercrm.api.v1 import schemas as s
+from ordercrm.api.v1.common import warehouse_of, with_errors
+from ordercrm.core.ids import parse_id
+from ordercrm.core.permissions import Perm
+from ordercrm.inventory.selectors import stock_levels, warehouse_list
+from ordercrm.inventory.services import stock_adjust, stock_receive
+
+router = Router()
+
+
+@router.get("/warehouses", response=with_errors({200: list[s.WarehouseOut]}), tags=["stock"])
+def warehouses(request):
+    request.access.require(Perm.STOCK_VIEW)
+    return list(warehouse_list(request.company))
+
+
+@router.get("/stock", response=with_errors({200: list[s.StockOut]}), tags=["stock"])
+def stock(request, product_id: str | None = None, warehouse_id: str | None = None):
+    return list(
+        stock_levels(
+            request.access,
+            product_id=parse_id(product_id) if product_id else None,
+            warehouse_id=parse_id(warehouse_id) if warehouse_id else None,
+        )[:1000]
+    )
+
+
+@router.post("/stock/receipts", response=with_errors({201: list[s.MoveOut]}), tags=["stock"])
+def stock_receipts(request, body: s.StockIn):
+    moves = stock_receive(
+        company=request.company,
+        actor=request.user,
+        warehouse=warehouse_of(request, body.warehouse_id),
+        lines=[line.dict() for line in body.lines],
+        reference=body.reference,
+    )
+    return Status(201, moves)
+
+
+@router.post("/stock/adjustments", response=with_errors({201: list[s.MoveOut]}), tags=["stock"])
+def stock_adjustments(request, body: s.StockIn):
+    moves = stock_adjust(
+        company=request.company,
+        actor=request.user,
+        warehouse=warehouse_of(request, body.warehouse_id),
+        lines=[line.dict() for line in body.lines],
+        reason=body.reason,
+    )
+    return Status(201, moves)
