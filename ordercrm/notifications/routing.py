@@ -19,6 +19,8 @@ from ordercrm.core.documents import document_language
 from ordercrm.core.models import Event
 from ordercrm.core.permissions import Perm
 from ordercrm.notifications.models import Channel, EmailKind, WebhookSubscription
+from ordercrm.sales import workflow
+from ordercrm.sales.workflow import OrderEvent
 
 # Marked for makemessages; translated per recipient when the notification is written.
 MESSAGES = {
@@ -38,12 +40,21 @@ MESSAGES = {
 }
 
 EMAIL_FOR_EVENT = {
-    "order.confirmed": EmailKind.ORDER_CONFIRMATION,
-    "order.sent": EmailKind.ORDER_CONFIRMATION,  # sent again on request, from the order page
+    OrderEvent.CONFIRMED: EmailKind.ORDER_CONFIRMATION,
+    OrderEvent.SENT: EmailKind.ORDER_CONFIRMATION,  # sent again on request, from the order page
     "shipment.dispatched": EmailKind.SHIPPING_NOTICE,
     "invoice.issued": EmailKind.INVOICE,
     "payment.received": EmailKind.PAYMENT_RECEIPT,
 }
+
+
+# Events after which an order may wait for approval: each action that may end there (the
+# workflow table says which), and an approval level given with more to come. A submit
+# without reasons went on to confirmed and asks nobody.
+ASKS_FOR_APPROVAL = frozenset(
+    {row.event for row in workflow.TABLE if row.may_wait_for_approval} - {OrderEvent.APPROVED}
+    | {OrderEvent.APPROVAL_STEP}
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ def customer_email(event: Event) -> DeliverySpec | None:
     if customer is None:
         return None
     address = (order.contact.email if order and order.contact else "") or customer.email
-    if event.type == "order.sent":
+    if event.type == OrderEvent.SENT:
         address = event.payload.get("to") or address
     if not address:
         return None
@@ -197,14 +208,8 @@ def _order_notifications(event: Event) -> list[NotificationSpec]:
                 )
             )
 
-    if event.type in (
-        "order.submitted",
-        "order.approval_step",
-        "order.amended",
-        "order.released",
-        "order.resumed",
-    ):
-        if event.type != "order.submitted" or event.payload.get("reasons"):
+    if event.type in ASKS_FOR_APPROVAL:
+        if event.type != OrderEvent.SUBMITTED or event.payload.get("reasons"):
             tell(
                 _approvers(event, order),
                 "approval_requested",
@@ -225,20 +230,20 @@ def _order_notifications(event: Event) -> list[NotificationSpec]:
                     order_id=order.pk,
                 )
             )
-    elif event.type == "order.commented":
+    elif event.type == OrderEvent.COMMENTED:
         specs += _mention_notifications(event, order, url)
-    elif event.type == "order.held":
+    elif event.type == OrderEvent.HELD:
         tell(owners, "order_held", MESSAGES["held"])
-    elif event.type == "order.backorder_filled":
+    elif event.type == OrderEvent.BACKORDER_FILLED:
         tell(owners, "backorder_filled", MESSAGES["backorder_filled"])
     return specs
 
 
 # event → (message without a comment, message with it, the payload field with the comment)
 DECISIONS = {
-    "order.approved": ("approved", "approved_with", "comment"),
-    "order.rejected": ("rejected", "rejected_with", "reason"),
-    "order.changes_requested": ("changes_requested", "changes_requested_with", "comment"),
+    OrderEvent.APPROVED: ("approved", "approved_with", "comment"),
+    OrderEvent.REJECTED: ("rejected", "rejected_with", "reason"),
+    OrderEvent.CHANGES_REQUESTED: ("changes_requested", "changes_requested_with", "comment"),
 }
 EXCERPT = 200  # a notification title holds 300 characters
 

@@ -20,6 +20,7 @@ from ordercrm.accounts.roles import RecordScope
 from ordercrm.core.models import Event
 from ordercrm.core.permissions import Perm
 from ordercrm.notifications.models import Delivery, Notification
+from ordercrm.sales import workflow
 
 
 def notification_list(user, company, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -152,23 +153,14 @@ class Activity:
     delivery_id: Any = None
 
 
-# Audit actions of an order, as the timeline words them (others read "Changed").
+# Audit actions of an order, as the timeline words them (others read "Changed"): the
+# workflow actions' own words from the workflow table, then the facts that are no transition.
 ORDER_TITLES = {
+    **{row.name: row.done_title for row in workflow.TABLE if row.done_title},
     "create": gettext_lazy("Created"),
     "update": gettext_lazy("Edited"),
     "add_lines": gettext_lazy("Lines added"),
     "approve_step": gettext_lazy("Approved"),
-    "approve": gettext_lazy("Confirmed"),
-    "reject": gettext_lazy("Rejected"),
-    "request_changes": gettext_lazy("Changes requested"),
-    "reopen": gettext_lazy("Reopened"),
-    "hold": gettext_lazy("Put on hold"),
-    "release": gettext_lazy("Released"),
-    "close": gettext_lazy("Closed"),
-    "resume": gettext_lazy("Resumed"),
-    "cancel": gettext_lazy("Cancelled"),
-    "complete": gettext_lazy("Completed"),
-    "amend": gettext_lazy("Amended"),
     "send": gettext_lazy("Email to the customer requested"),
     "backorder_fill": gettext_lazy("Backorder filled"),
 }
@@ -184,12 +176,9 @@ def _after(changes: dict, name: str):
 def _order_fact(item) -> Activity:
     changes = item.details if isinstance(item.details, dict) else {}
     action, detail = item.title, ""
-    if action == "submit":
-        title = (
-            _("Submitted and confirmed")
-            if _after(changes, "status") == "confirmed"
-            else _("Submitted for approval")
-        )
+    row = workflow.BY_NAME.get(action)
+    if row is not None and row.done_title_confirmed and _after(changes, "status") == "confirmed":
+        title = str(row.done_title_confirmed)  # submitted and confirmed at once
     elif action == "ship":
         title = _("Shipped %(number)s") % {"number": changes.get("shipment", "")}
         detail = " ".join(

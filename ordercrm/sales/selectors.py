@@ -635,39 +635,23 @@ def template_entry_lines(access: Access, template_id) -> list[dict]:
     ]
 
 
-# The permission each workflow action needs (the services check the same ones); a draft is
-# the rep's own to cancel.
-ACTION_PERMISSIONS = {
-    "submit": Perm.ORDER_EDIT,
-    "approve": Perm.ORDER_APPROVE,
-    "reject": Perm.ORDER_APPROVE,
-    "request_changes": Perm.ORDER_APPROVE,
-    "reopen": Perm.ORDER_EDIT,
-    "hold": Perm.ORDER_HOLD,
-    "release": Perm.ORDER_HOLD,
-    "cancel": Perm.ORDER_CANCEL,
-    "close": Perm.ORDER_CANCEL,
-    "resume": Perm.ORDER_CANCEL,
-}
-
-
 def order_actions(access: Access, order: SalesOrder, state: OrderState | None = None) -> list[str]:
     """What this user can do with the order now, for showing only buttons that will work:
-    the workflow actions its status allows and their permission grants (approval ones only
-    when a step is theirs), then ``ship`` (something still open), ``invoice`` (something
+    the workflow table's buttons its status allows and the table's permission grants
+    (approval ones only when a step is theirs), then ``ship`` (something still open), ``invoice`` (something
     left to invoice, credited quantities excluded), ``pay`` (something still owed),
     ``amend``, ``email``, ``reorder``, ``edit`` (a draft) and ``rate`` (override a foreign
     draft's exchange rate) by the same rules the services apply."""
     from ordercrm.sales import workflow
     from ordercrm.sales.workflow import Status
 
-    needed = dict(ACTION_PERMISSIONS)
-    if order.status == Status.DRAFT:
-        needed["cancel"] = Perm.ORDER_EDIT
-    possible = set(workflow.actions_from(order.status))
-    actions = [a for a in workflow.ORDER_ACTIONS if a in possible and access.can(needed[a])]
-    if "approve" in actions and not may_decide(access, order):
-        actions = [a for a in actions if a not in ("approve", "reject", "request_changes")]
+    actions = [
+        row.name
+        for row in workflow.BUTTONS
+        if row.allowed(order.status) and access.can(row.permission_in(order.status))
+    ]
+    if workflow.APPROVE.name in actions and not may_decide(access, order):
+        actions = [a for a in actions if a not in workflow.DECISIONS]
     edit = access.can(Perm.ORDER_EDIT)
     ship = order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT)
     invoice = order.status in workflow.INVOICEABLE and access.can(Perm.INVOICE_EDIT)

@@ -1,16 +1,29 @@
-"""The sales order lifecycle as data: which action moves which status where.
+"""The sales order lifecycle as data: one row per action, read by everything that offers,
+runs, words or tests an action.
 
-``TRANSITIONS[action]`` = (statuses it may start from, status it leads to). ``DONE[action]``
-lists the statuses in which the action has already taken effect: repeating it there (a double
-click, a retried request) is a no-op, not an error. Anything else raises
-``sales.invalid_transition``. ``submit`` leads to ``pending_approval`` or, when no approval is
-needed, on to ``confirmed`` (the service decides; both are listed).
+Each :class:`OrderAction` row says which statuses the action may start from (``sources``),
+where it leads (``target``), in which statuses it has already taken effect (``done``:
+repeating it there — a double click, a retried request — is a no-op, not an error), the
+permission it needs, the outbox event it emits, its API path segment and its translated
+words (button, timeline, the confirmation shown after it). Anything not allowed raises
+``sales.invalid_transition``.
+
+Some actions may end elsewhere than their target, decided by the service: ``submit`` leads to
+``pending_approval`` or, when no approval is needed, on to ``confirmed``; ``approve``,
+``release``, ``resume`` and ``amend`` go (back) to ``pending_approval`` when the approval rules
+fire again (``may_wait_for_approval``). The audit entry of an action is its ``name``; its event
+is ``order.<event word>`` (the past tense of the name): the mapping is the row.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from ordercrm.core.permissions import Perm
 
 
 class Status(models.TextChoices):
@@ -25,55 +38,282 @@ class Status(models.TextChoices):
 
 
 S = Status
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({S.DRAFT}), S.PENDING_APPROVAL),
-    "approve": (frozenset({S.PENDING_APPROVAL}), S.CONFIRMED),
-    "reject": (frozenset({S.PENDING_APPROVAL}), S.REJECTED),
-    "request_changes": (frozenset({S.PENDING_APPROVAL}), S.DRAFT),
-    "reopen": (frozenset({S.REJECTED}), S.DRAFT),
-    "hold": (frozenset({S.CONFIRMED}), S.ON_HOLD),
-    "release": (frozenset({S.ON_HOLD}), S.CONFIRMED),
-    "cancel": (
-        frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED, S.CONFIRMED, S.ON_HOLD}),
-        S.CANCELLED,
+
+
+# eq=False: rows compare and hash by identity (each is one module constant), never by their
+# lazy titles, whose hash would follow the active language.
+@dataclass(frozen=True, eq=False)
+class OrderAction:
+    """One action of the order lifecycle (see the module docstring)."""
+
+    name: str  # also the audit entry's action
+    sources: frozenset[str]
+    target: str
+    done: frozenset[str]
+    permission: str | None  # None: run by the system, never by a person
+    event_word: str  # the event type is ``order.<event_word>``
+    path: str | None = None  # the API path segment, None: not offered as an action endpoint
+    title: Promise | None = None  # the button
+    done_title: Promise | None = None  # the timeline, once it happened
+    # the timeline when the action ended in ``confirmed`` (submit without approval)
+    done_title_confirmed: Promise | None = None
+    message: Promise | None = None  # what the page confirms after it (``%(number)s``)
+    # a more precise confirmation by the status the action ended in
+    message_by_status: tuple[tuple[str, Promise], ...] = ()
+    may_wait_for_approval: bool = False
+    # a draft is its owner's to cancel: in draft the action needs this permission instead
+    draft_permission: str | None = None
+
+    @property
+    def event(self) -> str:
+        return f"order.{self.event_word}"
+
+    def allowed(self, status: str) -> bool:
+        return status in self.sources
+
+    def already_done(self, status: str) -> bool:
+        return status in self.done
+
+    def permission_in(self, status: str) -> str | None:
+        """The permission the action needs on an order in ``status``."""
+        if status == S.DRAFT and self.draft_permission:
+            return self.draft_permission
+        return self.permission
+
+    def message_for(self, status: str) -> Promise | None:
+        """What the page confirms after the action left the order in ``status``."""
+        return dict(self.message_by_status).get(status, self.message)
+
+
+SUBMIT = OrderAction(
+    name="submit",
+    sources=frozenset({S.DRAFT}),
+    target=S.PENDING_APPROVAL,
+    done=frozenset({S.PENDING_APPROVAL, S.CONFIRMED}),
+    permission=Perm.ORDER_EDIT,
+    event_word="submitted",
+    path="submit",
+    title=_("Submit"),
+    done_title=_("Submitted for approval"),
+    done_title_confirmed=_("Submitted and confirmed"),
+    message=_("Order %(number)s was submitted."),
+    message_by_status=(
+        (S.PENDING_APPROVAL, _("Order %(number)s was submitted and waits for approval.")),
+        (S.CONFIRMED, _("Order %(number)s was submitted and confirmed.")),
     ),
-    "close": (frozenset({S.CONFIRMED, S.ON_HOLD}), S.CLOSED),
-    "resume": (frozenset({S.CLOSED}), S.CONFIRMED),
-    "complete": (frozenset({S.CONFIRMED}), S.COMPLETED),
-    "amend": (frozenset({S.CONFIRMED, S.ON_HOLD}), S.CONFIRMED),
+    may_wait_for_approval=True,
+)
+APPROVE = OrderAction(
+    name="approve",
+    sources=frozenset({S.PENDING_APPROVAL}),
+    target=S.CONFIRMED,
+    done=frozenset({S.CONFIRMED}),
+    permission=Perm.ORDER_APPROVE,
+    event_word="approved",
+    path="approve",
+    title=_("Approve"),
+    done_title=_("Confirmed"),
+    message=_("You approved order %(number)s."),
+    message_by_status=(
+        (S.CONFIRMED, _("You approved order %(number)s; it is confirmed.")),
+        (S.PENDING_APPROVAL, _("You approved order %(number)s; it waits for the next approver.")),
+    ),
+    may_wait_for_approval=True,
+)
+REJECT = OrderAction(
+    name="reject",
+    sources=frozenset({S.PENDING_APPROVAL}),
+    target=S.REJECTED,
+    done=frozenset({S.REJECTED}),
+    permission=Perm.ORDER_APPROVE,
+    event_word="rejected",
+    path="reject",
+    title=_("Reject"),
+    done_title=_("Rejected"),
+    message=_("You rejected order %(number)s; the salesperson sees your reason."),
+)
+REQUEST_CHANGES = OrderAction(
+    name="request_changes",
+    sources=frozenset({S.PENDING_APPROVAL}),
+    target=S.DRAFT,
+    done=frozenset({S.DRAFT}),
+    permission=Perm.ORDER_APPROVE,
+    event_word="changes_requested",
+    path="request-changes",
+    title=_("Request changes"),
+    done_title=_("Changes requested"),
+    message=_("Order %(number)s went back to the salesperson with your note."),
+)
+REOPEN = OrderAction(
+    name="reopen",
+    sources=frozenset({S.REJECTED}),
+    target=S.DRAFT,
+    done=frozenset({S.DRAFT}),
+    permission=Perm.ORDER_EDIT,
+    event_word="reopened",
+    path="reopen",
+    title=_("Reopen"),
+    done_title=_("Reopened"),
+    message=_("Order %(number)s is a draft again."),
+)
+HOLD = OrderAction(
+    name="hold",
+    sources=frozenset({S.CONFIRMED}),
+    target=S.ON_HOLD,
+    done=frozenset({S.ON_HOLD}),
+    permission=Perm.ORDER_HOLD,
+    event_word="held",
+    path="hold",
+    title=_("Put on hold"),
+    done_title=_("Put on hold"),
+    message=_("Order %(number)s is on hold."),
+)
+RELEASE = OrderAction(
+    name="release",
+    sources=frozenset({S.ON_HOLD}),
+    target=S.CONFIRMED,
+    done=frozenset({S.CONFIRMED}),
+    permission=Perm.ORDER_HOLD,
+    event_word="released",
+    path="release",
+    title=_("Release"),
+    done_title=_("Released"),
+    message=_("Order %(number)s was released."),
+    may_wait_for_approval=True,
+)
+CANCEL = OrderAction(
+    name="cancel",
+    sources=frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED, S.CONFIRMED, S.ON_HOLD}),
+    target=S.CANCELLED,
+    done=frozenset({S.CANCELLED}),
+    permission=Perm.ORDER_CANCEL,
+    draft_permission=Perm.ORDER_EDIT,
+    event_word="cancelled",
+    path="cancel",
+    title=_("Cancel order"),
+    done_title=_("Cancelled"),
+    message=_("Order %(number)s was cancelled."),
+)
+CLOSE = OrderAction(
+    name="close",
+    sources=frozenset({S.CONFIRMED, S.ON_HOLD}),
+    target=S.CLOSED,
+    done=frozenset({S.CLOSED}),
+    permission=Perm.ORDER_CANCEL,
+    event_word="closed",
+    path="close",
+    title=_("Close"),
+    done_title=_("Closed"),
+    message=_("Order %(number)s was closed."),
+)
+RESUME = OrderAction(
+    name="resume",
+    sources=frozenset({S.CLOSED}),
+    target=S.CONFIRMED,
+    done=frozenset(),
+    permission=Perm.ORDER_CANCEL,
+    event_word="resumed",
+    path="resume",
+    title=_("Resume"),
+    done_title=_("Resumed"),
+    message=_("Order %(number)s was resumed."),
+    may_wait_for_approval=True,
+)
+# Run by the system once an order is shipped, invoiced and paid: no button, no endpoint.
+COMPLETE = OrderAction(
+    name="complete",
+    sources=frozenset({S.CONFIRMED}),
+    target=S.COMPLETED,
+    done=frozenset({S.COMPLETED}),
+    permission=None,
+    event_word="completed",
+    done_title=_("Completed"),
+)
+# A confirmed order changed as a new revision; it stays where it is unless the rules fire.
+# Offered by its own form and endpoint (it takes line changes), not as a plain button.
+AMEND = OrderAction(
+    name="amend",
+    sources=frozenset({S.CONFIRMED, S.ON_HOLD}),
+    target=S.CONFIRMED,
+    done=frozenset(),
+    permission=Perm.ORDER_EDIT,
+    event_word="amended",
+    title=_("Amend order"),
+    done_title=_("Amended"),
+    message=_("The order was amended."),
+    may_wait_for_approval=True,
+)
+
+# Every action, in the order of the lifecycle.
+TABLE: tuple[OrderAction, ...] = (
+    SUBMIT,
+    APPROVE,
+    REJECT,
+    REQUEST_CHANGES,
+    REOPEN,
+    HOLD,
+    RELEASE,
+    CANCEL,
+    CLOSE,
+    RESUME,
+    COMPLETE,
+    AMEND,
+)
+BY_NAME: dict[str, OrderAction] = {row.name: row for row in TABLE}
+# The actions a person starts from a button or an endpoint, in the order they are shown.
+BUTTONS: tuple[OrderAction, ...] = (
+    SUBMIT,
+    APPROVE,
+    REJECT,
+    REQUEST_CHANGES,
+    REOPEN,
+    HOLD,
+    RELEASE,
+    CLOSE,
+    RESUME,
+    CANCEL,
+)
+# The actions an approver takes on a pending order: offered only when a step is theirs.
+DECISIONS = frozenset({APPROVE.name, REJECT.name, REQUEST_CHANGES.name})
+
+
+class OrderEvent:
+    """The outbox event types of an order. Those of the actions come from the table; the
+    others are facts that are no transition."""
+
+    CREATED = "order.created"
+    UPDATED = "order.updated"  # a draft edited, lines added
+    CONFIRMED = "order.confirmed"  # by submit, approve, release or resume
+    APPROVAL_STEP = "order.approval_step"  # one level approved, or asked again
+    COMMENTED = "order.commented"
+    SENT = "order.sent"  # the confirmation emailed to the customer on request
+    BACKORDER_FILLED = "order.backorder_filled"
+    SUBMITTED = SUBMIT.event
+    APPROVED = APPROVE.event
+    REJECTED = REJECT.event
+    CHANGES_REQUESTED = REQUEST_CHANGES.event
+    REOPENED = REOPEN.event
+    HELD = HOLD.event
+    RELEASED = RELEASE.event
+    CANCELLED = CANCEL.event
+    CLOSED = CLOSE.event
+    RESUMED = RESUME.event
+    COMPLETED = COMPLETE.event
+    AMENDED = AMEND.event
+
+
+# Views of the table for readers that want a plain mapping.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    row.name: (row.sources, row.target) for row in TABLE
 }
-DONE: dict[str, frozenset[str]] = {
-    "submit": frozenset({S.PENDING_APPROVAL, S.CONFIRMED}),
-    "approve": frozenset({S.CONFIRMED}),
-    "reject": frozenset({S.REJECTED}),
-    "request_changes": frozenset({S.DRAFT}),
-    "reopen": frozenset({S.DRAFT}),
-    "hold": frozenset({S.ON_HOLD}),
-    "release": frozenset({S.CONFIRMED}),
-    "cancel": frozenset({S.CANCELLED}),
-    "close": frozenset({S.CLOSED}),
-    "resume": frozenset(),
-    "complete": frozenset({S.COMPLETED}),
-    "amend": frozenset(),
-}
+DONE: dict[str, frozenset[str]] = {row.name: row.done for row in TABLE}
+ACTIONS = tuple(BY_NAME)
+ORDER_ACTIONS = tuple(row.name for row in BUTTONS)
+
 EDITABLE = frozenset({S.DRAFT})
 # Not confirmed yet: the order is still a quotation (its rate is not fixed, nothing is
 # reserved, the document prints as a quotation).
 QUOTATION = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED})
-ACTIONS = tuple(TRANSITIONS)
-# The actions a person starts from a button or an endpoint, in the order they are shown.
-ORDER_ACTIONS = (
-    "submit",
-    "approve",
-    "reject",
-    "request_changes",
-    "reopen",
-    "hold",
-    "release",
-    "close",
-    "resume",
-    "cancel",
-)
 # Where an order confirmation can go (again) to the customer.
 SENDABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.COMPLETED, S.CLOSED})
 # Where invoices can still be made for what was delivered. Not on hold: a hold stops
@@ -82,16 +322,16 @@ INVOICEABLE = frozenset({S.CONFIRMED, S.CLOSED})
 
 
 def allowed(action: str, status: str) -> bool:
-    return status in TRANSITIONS[action][0]
+    return BY_NAME[action].allowed(status)
 
 
 def already_done(action: str, status: str) -> bool:
-    return status in DONE[action]
+    return BY_NAME[action].already_done(status)
 
 
 def target(action: str) -> str:
-    return TRANSITIONS[action][1]
+    return BY_NAME[action].target
 
 
 def actions_from(status: str) -> list[str]:
-    return [action for action in ACTIONS if allowed(action, status)]
+    return [row.name for row in TABLE if row.allowed(status)]

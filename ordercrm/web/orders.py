@@ -605,6 +605,7 @@ def _order_context(request, order):
         "to_ship": state.to_ship,
         "progress": progress,
         "actions": [a for a in available if a in workflow.ORDER_ACTIONS],
+        "action_titles": {row.name: row.title for row in workflow.BUTTONS},
         "reasons": reasons,
         "timeline": order_activity(access, order.pk),
         "can_resend": access.can(Perm.SETTINGS_EDIT),
@@ -713,7 +714,7 @@ def _amend(request, order):
         lines=changes,
         reason=request.POST.get("reason", ""),
     )
-    messages.success(request, _("The order was amended."))
+    messages.success(request, str(workflow.AMEND.message))
     return order
 
 
@@ -732,27 +733,6 @@ def _reorder(request, order):
     return copy
 
 
-# What the page confirms after each workflow action (the status badge tells the rest).
-ACTION_MESSAGES = {
-    "submit": gettext_lazy("Order %(number)s was submitted."),
-    "approve": gettext_lazy("You approved order %(number)s."),
-    "reject": gettext_lazy("You rejected order %(number)s; the salesperson sees your reason."),
-    "request_changes": gettext_lazy(
-        "Order %(number)s went back to the salesperson with your note."
-    ),
-    "reopen": gettext_lazy("Order %(number)s is a draft again."),
-    "hold": gettext_lazy("Order %(number)s is on hold."),
-    "release": gettext_lazy("Order %(number)s was released."),
-    "close": gettext_lazy("Order %(number)s was closed."),
-    "resume": gettext_lazy("Order %(number)s was resumed."),
-    "cancel": gettext_lazy("Order %(number)s was cancelled."),
-}
-STATUS_AFTER_SUBMIT = {
-    Status.PENDING_APPROVAL: gettext_lazy("Order %(number)s was submitted and waits for approval."),
-    Status.CONFIRMED: gettext_lazy("Order %(number)s was submitted and confirmed."),
-}
-
-
 def _workflow_action(action: str):
     def run(request, order):
         done = sales.order_action(
@@ -764,17 +744,8 @@ def _workflow_action(action: str):
             # finance's choice when cancelling an invoiced order: credit its invoices
             credit=action == "cancel" and bool(request.POST.get("credit_invoices")),
         )
-        message = ACTION_MESSAGES.get(action)
-        if action in ("submit", "approve") and done.status in STATUS_AFTER_SUBMIT:
-            message = (
-                STATUS_AFTER_SUBMIT[done.status]
-                if action == "submit"
-                else (
-                    _("You approved order %(number)s; it is confirmed.")
-                    if done.status == Status.CONFIRMED
-                    else _("You approved order %(number)s; it waits for the next approver.")
-                )
-            )
+        # what the page confirms after it (the status badge tells the rest)
+        message = workflow.BY_NAME[action].message_for(done.status)
         if message:
             messages.success(request, str(message) % {"number": done.number})
         return done

@@ -99,15 +99,14 @@ def _credit_gate(order: SalesOrder) -> dict | None:
     return reason
 
 
-def _move(
+def _transition(
     order: SalesOrder,
     actor,
     action: str,
     new_status: str,
-    *,
-    changes: dict | None = None,
-    payload: dict | None = None,
-    event: str | None = None,
+    event_type: str,
+    changes: dict | None,
+    payload: dict | None,
 ) -> None:
     """Set the status, who and when; write the audit entry and the event."""
     old_status = order.status
@@ -123,35 +122,75 @@ def _move(
         changes={"status": [old_status, new_status], **(changes or {})},
     )
     events.emit(
-        type=f"order.{event or action}",
+        type=event_type,
         entity=order,
         actor=actor,
         payload={"number": order.number, "status": new_status, **(payload or {})},
     )
 
 
+def _move(
+    order: SalesOrder,
+    actor,
+    action: workflow.OrderAction,
+    *,
+    changes: dict | None = None,
+    payload: dict | None = None,
+) -> None:
+    """Move the order to the action's target: status, audit entry (the action's name) and
+    event (the action's event), as the workflow table says."""
+    _transition(order, actor, action.name, action.target, action.event, changes, payload)
+
+
+def _move_to_approval(
+    order: SalesOrder,
+    actor,
+    action: workflow.OrderAction,
+    *,
+    event: str | None = None,
+    changes: dict | None = None,
+    payload: dict | None = None,
+) -> None:
+    """The action ends in ``pending_approval`` instead of its target, because the approval
+    rules fired (only actions the table says may wait for approval). ``event`` replaces the
+    action's event where the table's word would say too much (an approval that asks again
+    is an approval step, not an approval)."""
+    if not action.may_wait_for_approval:
+        raise ValueError(f"{action.name} never waits for approval")
+    _transition(
+        order,
+        actor,
+        action.name,
+        Status.PENDING_APPROVAL,
+        event or action.event,
+        changes,
+        payload,
+    )
+
+
 def _begin(
-    order: SalesOrder, actor, action: str, perm: str, version: int | None
+    order: SalesOrder, actor, action: workflow.OrderAction, version: int | None
 ) -> tuple[SalesOrder, bool]:
-    """Lock the order and check the transition. Returns (order, already_done)."""
+    """Lock the order and check the transition and the version, with the permission the
+    table gives the action. Returns (order, already_done)."""
     access = access_for(actor, order.company)
-    access.require(perm)
+    access.require(action.permission_in(order.status))
     locked = _lock(order, access)
-    if workflow.already_done(action, locked.status):
+    if action.already_done(locked.status):
         return locked, True
-    if not workflow.allowed(action, locked.status):
+    if not action.allowed(locked.status):
         raise InvalidTransition(
             params={"status": Status(locked.status).label},
-            details={"status": locked.status, "action": action},
+            details={"status": locked.status, "action": action.name},
         )
     if version is not None and locked.version != version:
         raise StaleVersion(details={"current_version": locked.version})
     return locked, False
 
 
-def _confirm(order: SalesOrder, actor, action: str) -> None:
+def _confirm(order: SalesOrder, actor, action: workflow.OrderAction) -> None:
     """Fix the exchange rate (from the company rate table unless set by hand) and the
-    company-currency totals, then confirm."""
+    company-currency totals, then confirm (audit entry of the action, ``order.confirmed``)."""
     _take_exchange_rate(order)
     lines = _lines_of(order)
     _apply_totals(order, lines)
@@ -159,13 +198,13 @@ def _confirm(order: SalesOrder, actor, action: str) -> None:
     _reserve_open(order, lines)
     order.approval_fingerprint = approvals.fingerprint(order, lines)
     order.confirmed_at, order.confirmed_by = timezone.now(), actor
-    _move(
+    _transition(
         order,
         actor,
-        action,
+        action.name,
         Status.CONFIRMED,
-        event="confirmed",
-        changes={"exchange_rate": [None, str(order.exchange_rate)]},
-        payload={"gross_total": order.gross_total, "currency": order.currency},
+        workflow.OrderEvent.CONFIRMED,
+        {"exchange_rate": [None, str(order.exchange_rate)]},
+        {"gross_total": order.gross_total, "currency": order.currency},
     )
     order_confirmed.send(sender=SalesOrder, order=order, actor=actor)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ordercrm.core.exceptions import NotFound
+from ordercrm.sales import workflow
 from ordercrm.sales.models import SalesOrder
 from ordercrm.sales.services.approval import order_approve, order_reject, order_reopen
 from ordercrm.sales.services.lifecycle import (
@@ -15,6 +18,21 @@ from ordercrm.sales.services.lifecycle import (
     order_submit,
 )
 
+# The service behind each button of the workflow table, and the keywords its note (comment
+# or reason) and credit flag go to; ``test_every_button_has_a_service`` keeps it complete.
+SERVICES: dict[workflow.OrderAction, tuple[Callable[..., SalesOrder], str | None, str | None]] = {
+    workflow.SUBMIT: (order_submit, None, None),
+    workflow.APPROVE: (order_approve, "comment", None),
+    workflow.REJECT: (order_reject, "reason", None),
+    workflow.REQUEST_CHANGES: (order_request_changes, "comment", None),
+    workflow.REOPEN: (order_reopen, None, None),
+    workflow.HOLD: (order_hold, "reason", "credit"),
+    workflow.RELEASE: (order_release, None, None),
+    workflow.CLOSE: (order_close, "reason", None),
+    workflow.RESUME: (order_resume, None, None),
+    workflow.CANCEL: (order_cancel, "reason", "credit_invoices"),
+}
+
 
 def order_action(
     *,
@@ -25,28 +43,17 @@ def order_action(
     note: str = "",
     credit: bool = False,
 ) -> SalesOrder:
-    """Run one workflow action by name, for the interfaces that offer them as buttons or
-    endpoints (web, API). ``note`` is the comment or reason the action takes; ``credit``
-    marks a hold as a credit hold, and makes a cancel credit the order's issued invoices.
-    Unknown names are ``core.not_found``."""
-    calls = {
-        "submit": lambda: order_submit(order=order, actor=actor, version=version),
-        "approve": lambda: order_approve(order=order, actor=actor, version=version, comment=note),
-        "reject": lambda: order_reject(order=order, actor=actor, version=version, reason=note),
-        "request_changes": lambda: order_request_changes(
-            order=order, actor=actor, version=version, comment=note
-        ),
-        "reopen": lambda: order_reopen(order=order, actor=actor, version=version),
-        "hold": lambda: order_hold(
-            order=order, actor=actor, version=version, reason=note, credit=credit
-        ),
-        "release": lambda: order_release(order=order, actor=actor, version=version),
-        "close": lambda: order_close(order=order, actor=actor, version=version, reason=note),
-        "resume": lambda: order_resume(order=order, actor=actor, version=version),
-        "cancel": lambda: order_cancel(
-            order=order, actor=actor, version=version, reason=note, credit_invoices=credit
-        ),
-    }
-    if action not in calls:
+    """Run one workflow action by name (a row of ``workflow.BUTTONS``), for the interfaces
+    that offer them as buttons or endpoints (web, API). ``note`` is the comment or reason the
+    action takes; ``credit`` marks a hold as a credit hold, and makes a cancel credit the
+    order's issued invoices. Unknown names are ``core.not_found``."""
+    row = workflow.BY_NAME.get(action)
+    if row not in SERVICES:
         raise NotFound(details={"action": action})
-    return calls[action]()
+    service, note_keyword, credit_keyword = SERVICES[row]
+    options: dict = {}
+    if note_keyword:
+        options[note_keyword] = note
+    if credit_keyword:
+        options[credit_keyword] = credit
+    return service(order=order, actor=actor, version=version, **options)

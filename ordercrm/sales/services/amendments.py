@@ -8,10 +8,9 @@ from django.utils.translation import gettext as _
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.money import ZERO
-from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.sales import approvals
+from ordercrm.sales import approvals, workflow
 from ordercrm.sales.exceptions import AmendBelowProgress
 from ordercrm.sales.models import OrderRevision, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _begin, _credit_gate, _lock_customer
@@ -41,7 +40,7 @@ def order_amend(
     is kept as an :class:`OrderRevision` with the diff. If approval rules now fire, the order
     goes back to ``pending_approval``.
     """
-    locked, _done = _begin(order, actor, "amend", Perm.ORDER_EDIT, version)
+    locked, _done = _begin(order, actor, workflow.AMEND, version)
     # Before any stock level: order → customer → stock, always. A held customer's orders can
     # still be amended (e.g. lowered); the credit check below still applies.
     _lock_customer(locked, check_hold=False)
@@ -142,7 +141,7 @@ def order_amend(
         if locked.status == Status.ON_HOLD:
             locked.hold_reason, locked.credit_hold = "", False
         _request_approval(
-            locked, actor, evaluation, all_lines, action="amend", event="amended", changes=changes
+            locked, actor, evaluation, all_lines, action=workflow.AMEND, changes=changes
         )
     else:
         # Still confirmed: raised and new lines reserve now (by the stock policy).
@@ -151,9 +150,9 @@ def order_amend(
         locked.approval_fingerprint = digest
         locked.version += 1
         locked.save()
-        audit.record(actor=actor, entity=locked, action="amend", changes=changes)
+        audit.record(actor=actor, entity=locked, action=workflow.AMEND.name, changes=changes)
         events.emit(
-            type="order.amended",
+            type=workflow.AMEND.event,
             entity=locked,
             actor=actor,
             payload={"number": locked.number, "revision": locked.revision},

@@ -8,18 +8,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from ordercrm.core import audit, events
-from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals
+from ordercrm.sales import approvals, workflow
 from ordercrm.sales.exceptions import ApprovalVoid, NotAnApprover, ReasonRequired, SelfApproval
 from ordercrm.sales.models import ApprovalStatus, OrderApproval, OrderComment, SalesOrder
-from ordercrm.sales.services._steps import _begin, _confirm, _credit_gate, _lock_customer, _move
+from ordercrm.sales.services._steps import (
+    _begin,
+    _confirm,
+    _credit_gate,
+    _lock_customer,
+    _move,
+    _move_to_approval,
+)
 from ordercrm.sales.services.lines import (
     _apply_totals,
     _company_today,
     _lines_of,
     _take_exchange_rate,
 )
-from ordercrm.sales.workflow import Status
+from ordercrm.sales.workflow import OrderEvent
 
 
 def _request_approval(
@@ -28,11 +34,12 @@ def _request_approval(
     evaluation: approvals.Evaluation,
     lines,
     *,
-    action: str,
-    event: str,
+    action: workflow.OrderAction,
+    event: str | None = None,
     changes: dict | None = None,
 ) -> None:
-    """Record the approvals an evaluation asks for and move the order to pending approval."""
+    """Record the approvals an evaluation asks for and move the order to pending approval
+    (the audit entry is the action's; the event is the action's unless ``event`` says)."""
     import json
 
     digest = approvals.fingerprint(order, lines)
@@ -55,14 +62,13 @@ def _request_approval(
         ]
     )
     order.status_reason = json.dumps(evaluation.reasons, ensure_ascii=False)
-    _move(
+    _move_to_approval(
         order,
         actor,
         action,
-        Status.PENDING_APPROVAL,
+        event=event,
         changes={"reasons": evaluation.reasons, **(changes or {})},
         payload={"reasons": evaluation.reasons, **(changes or {})},
-        event=event,
     )
 
 
@@ -104,7 +110,7 @@ def order_approve(
     approving a step meant for someone else (``sales.not_an_approver``), and approving an
     order whose content changed since submission (``sales.approval_void``; it goes back to
     draft)."""
-    locked, done = _begin(order, actor, "approve", Perm.ORDER_APPROVE, version)
+    locked, done = _begin(order, actor, workflow.APPROVE, version)
     if done:
         return locked
     if not locked.company.allow_self_approval and actor.pk in (
@@ -122,15 +128,15 @@ def order_approve(
         _apply_totals(locked, lines)
         evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
         if not evaluation.reasons:
-            _confirm(locked, actor, "approve")
+            _confirm(locked, actor, workflow.APPROVE)
             return locked
         _request_approval(
             locked,
             actor,
             evaluation,
             lines,
-            action="approve",
-            event="approval_step",
+            action=workflow.APPROVE,
+            event=OrderEvent.APPROVAL_STEP,
             changes={"exchange_rate": [str(rate_before), str(locked.exchange_rate)]},
         )
         return locked
@@ -160,7 +166,7 @@ def order_approve(
         locked.version += 1
         locked.save()
         events.emit(
-            type="order.approval_step",
+            type=OrderEvent.APPROVAL_STEP,
             entity=locked,
             actor=actor,
             payload={"number": locked.number, "approved": given, "comment": comment},
@@ -180,11 +186,18 @@ def order_approve(
     if credit and "credit_limit" not in approved_kinds:
         evaluation = approvals.Evaluation()
         evaluation.add(credit, approvals.DEFAULT_STEPS["credit_limit"])
-        _request_approval(locked, actor, evaluation, lines, action="approve", event="approval_step")
+        _request_approval(
+            locked,
+            actor,
+            evaluation,
+            lines,
+            action=workflow.APPROVE,
+            event=OrderEvent.APPROVAL_STEP,
+        )
         return locked
-    _confirm(locked, actor, "approve")
+    _confirm(locked, actor, workflow.APPROVE)
     events.emit(
-        type="order.approved",
+        type=workflow.APPROVE.event,
         entity=locked,
         actor=actor,
         payload={
@@ -200,7 +213,7 @@ def order_approve(
 def order_reject(
     *, order: SalesOrder, actor, reason: str, version: int | None = None
 ) -> SalesOrder:
-    locked, done = _begin(order, actor, "reject", Perm.ORDER_APPROVE, version)
+    locked, done = _begin(order, actor, workflow.REJECT, version)
     if done:
         return locked
     if not reason.strip():
@@ -218,11 +231,9 @@ def order_reject(
     _move(
         locked,
         actor,
-        "reject",
-        Status.REJECTED,
+        workflow.REJECT,
         changes={"reason": [None, reason.strip()]},
         payload={"reason": reason.strip()},
-        event="rejected",
     )
     return locked
 
@@ -230,7 +241,7 @@ def order_reject(
 @transaction.atomic
 def order_reopen(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
     """A rejected order goes back to draft for changes."""
-    locked, done = _begin(order, actor, "reopen", Perm.ORDER_EDIT, version)
+    locked, done = _begin(order, actor, workflow.REOPEN, version)
     if not done:
-        _move(locked, actor, "reopen", Status.DRAFT, event="reopened")
+        _move(locked, actor, workflow.REOPEN)
     return locked

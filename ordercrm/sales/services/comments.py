@@ -13,6 +13,7 @@ from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.sales.models import OrderComment, SalesOrder
 from ordercrm.sales.services._steps import _visible_orders
+from ordercrm.sales.workflow import OrderEvent
 
 MENTION = re.compile(r"(?<![\w.@])@([\w.+-]+)")
 
@@ -69,7 +70,7 @@ def order_comment_add(*, order: SalesOrder, actor, text: str) -> OrderComment:
     )
     mentioned = _mentioned(order.company, text, actor)
     events.emit(
-        type="order.commented",
+        type=OrderEvent.COMMENTED,
         entity=order,
         actor=actor,
         payload={

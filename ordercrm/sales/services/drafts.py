@@ -37,7 +37,7 @@ from ordercrm.sales.services.lines import (
     _lines_of,
     _snapshot,
 )
-from ordercrm.sales.workflow import Status
+from ordercrm.sales.workflow import OrderEvent, Status
 
 
 def order_preview(*, company, actor, customer, lines: list[dict], **header) -> SalesOrder:
@@ -162,7 +162,9 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
             "lines": [None, len(built)],
         },
     )
-    events.emit(type="order.created", entity=order, actor=actor, payload={"number": order.number})
+    events.emit(
+        type=OrderEvent.CREATED, entity=order, actor=actor, payload={"number": order.number}
+    )
     order.warnings = _customer_reference_warning(order)
     order.replayed = False
     return order
@@ -267,7 +269,7 @@ def order_update(
         changes["lines"] = _lines_diff(before["lines"], after["lines"])
     audit.record(actor=actor, entity=locked, action="update", changes=changes)
     events.emit(
-        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+        type=OrderEvent.UPDATED, entity=locked, actor=actor, payload={"version": locked.version}
     )
     locked.warnings = _customer_reference_warning(locked)
     return locked

@@ -26,6 +26,7 @@ from ordercrm.sales.services.lines import (
     _line_input,
     _lines_of,
 )
+from ordercrm.sales.workflow import OrderEvent
 
 
 @transaction.atomic
@@ -151,7 +152,7 @@ def order_add_lines(*, order: SalesOrder, actor, version: int, lines: list[dict]
         },
     )
     events.emit(
-        type="order.updated", entity=locked, actor=actor, payload={"version": locked.version}
+        type=OrderEvent.UPDATED, entity=locked, actor=actor, payload={"version": locked.version}
     )
     return locked
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ordercrm.accounts.access import access_for
 from ordercrm.core import events
 from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals
+from ordercrm.sales import approvals, workflow
 from ordercrm.sales.exceptions import (
     CancelAfterShipment,
     CreditHoldRelease,
@@ -43,7 +43,7 @@ from ordercrm.sales.workflow import Status
 def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
     """Submit a draft: with approval reasons it waits in ``pending_approval`` (the reasons are
     kept in ``status_reason``), else it is confirmed at once. A repeated submit changes nothing."""
-    locked, done = _begin(order, actor, "submit", Perm.ORDER_EDIT, version)
+    locked, done = _begin(order, actor, workflow.SUBMIT, version)
     if done:
         return locked
     lines = _lines_of(locked)
@@ -56,16 +56,16 @@ def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     _credit_gate(locked)  # the block policy refuses before anything else
     evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
     if evaluation.reasons:
-        _request_approval(locked, actor, evaluation, lines, action="submit", event="submitted")
+        _request_approval(locked, actor, evaluation, lines, action=workflow.SUBMIT)
     else:
         locked.status_reason = ""
         events.emit(
-            type="order.submitted",
+            type=workflow.SUBMIT.event,
             entity=locked,
             actor=actor,
             payload={"number": locked.number, "reasons": []},
         )
-        _confirm(locked, actor, "submit")
+        _confirm(locked, actor, workflow.SUBMIT)
     return locked
 
 
@@ -75,7 +75,7 @@ def order_hold(
 ) -> SalesOrder:
     """Pause a confirmed order (nothing ships). ``credit``: a credit hold by finance, which
     only finance may release."""
-    locked, done = _begin(order, actor, "hold", Perm.ORDER_HOLD, version)
+    locked, done = _begin(order, actor, workflow.HOLD, version)
     if done:
         return locked
     if credit:
@@ -86,16 +86,14 @@ def order_hold(
     _move(
         locked,
         actor,
-        "hold",
-        Status.ON_HOLD,
+        workflow.HOLD,
         changes={"hold_reason": [None, locked.hold_reason], "credit_hold": [False, credit]},
         payload={"reason": locked.hold_reason, "credit": credit},
-        event="held",
     )
     return locked
 
 
-def _recheck(locked: SalesOrder, actor, action: str, event: str) -> bool:
+def _recheck(locked: SalesOrder, actor, action: workflow.OrderAction) -> bool:
     """Before an order becomes confirmed again (release, resume): the customer's credit hold,
     the credit limit and, if the content changed since its approval, the rules. Returns
     False when the order went to pending approval instead."""
@@ -109,7 +107,7 @@ def _recheck(locked: SalesOrder, actor, action: str, event: str) -> bool:
     elif credit:
         evaluation.add(credit, approvals.DEFAULT_STEPS["credit_limit"])
     if evaluation.reasons:
-        _request_approval(locked, actor, evaluation, lines, action=action, event=event)
+        _request_approval(locked, actor, evaluation, lines, action=action)
         return False
     return True
 
@@ -118,14 +116,14 @@ def _recheck(locked: SalesOrder, actor, action: str, event: str) -> bool:
 def order_release(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
     """Lift a hold. Credit holds need finance. The credit position is checked again: over the
     limit the order is refused (block policy) or waits for approval (approval policy)."""
-    locked, done = _begin(order, actor, "release", Perm.ORDER_HOLD, version)
+    locked, done = _begin(order, actor, workflow.RELEASE, version)
     if done:
         return locked
     if locked.credit_hold and not access_for(actor, locked.company).can(Perm.CREDIT_CONTROL):
         raise CreditHoldRelease()
     locked.hold_reason, locked.credit_hold = "", False
-    if _recheck(locked, actor, "release", "released"):
-        _move(locked, actor, "release", Status.CONFIRMED, event="released")
+    if _recheck(locked, actor, workflow.RELEASE):
+        _move(locked, actor, workflow.RELEASE)
         order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
     return locked
 
@@ -135,7 +133,7 @@ def order_request_changes(
     *, order: SalesOrder, actor, comment: str, version: int | None = None
 ) -> SalesOrder:
     """An approver sends a pending order back to draft with what to change."""
-    locked, done = _begin(order, actor, "request_changes", Perm.ORDER_APPROVE, version)
+    locked, done = _begin(order, actor, workflow.REQUEST_CHANGES, version)
     if done:
         return locked
     if not comment.strip():
@@ -156,11 +154,9 @@ def order_request_changes(
     _move(
         locked,
         actor,
-        "request_changes",
-        Status.DRAFT,
+        workflow.REQUEST_CHANGES,
         changes={"comment": [None, comment.strip()]},
         payload={"comment": comment.strip()},
-        event="changes_requested",
     )
     return locked
 
@@ -169,13 +165,13 @@ def order_request_changes(
 def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> SalesOrder:
     """Undo a short-close: what was closed is open again, stock is reserved again, and the
     credit position is checked as for a new confirmation."""
-    locked, done = _begin(order, actor, "resume", Perm.ORDER_CANCEL, version)
+    locked, done = _begin(order, actor, workflow.RESUME, version)
     if done:
         return locked
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(qty_closed=0)
-    if _recheck(locked, actor, "resume", "resumed"):
+    if _recheck(locked, actor, workflow.RESUME):
         _reserve_open(locked, _lines_of(locked))
-        _move(locked, actor, "resume", Status.CONFIRMED, event="resumed")
+        _move(locked, actor, workflow.RESUME)
         order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
     return locked
 
@@ -196,8 +192,7 @@ def order_cancel(
     invoices that are not fully credited refuse the cancel (``sales.cancel_has_invoices``)
     unless ``credit_invoices`` (finance: ``invoice_edit``) credits them in full; draft
     invoices are cancelled; advances paid on the order become customer credit."""
-    perm = Perm.ORDER_EDIT if order.status == Status.DRAFT else Perm.ORDER_CANCEL
-    locked, done = _begin(order, actor, "cancel", perm, version)
+    locked, done = _begin(order, actor, workflow.CANCEL, version)
     if done:
         return locked
     shipped = (
@@ -215,10 +210,8 @@ def order_cancel(
     _move(
         locked,
         actor,
-        "cancel",
-        Status.CANCELLED,
+        workflow.CANCEL,
         changes={"reason": [None, reason.strip()]},
-        event="cancelled",
     )
     order_cancelled.send(
         sender=SalesOrder, order=locked, actor=actor, credit_invoices=credit_invoices
@@ -231,7 +224,7 @@ def order_close(
     *, order: SalesOrder, actor, reason: str = "", version: int | None = None
 ) -> SalesOrder:
     """Short-close: whatever has not shipped will not ship (``qty_closed`` takes the rest)."""
-    locked, done = _begin(order, actor, "close", Perm.ORDER_CANCEL, version)
+    locked, done = _begin(order, actor, workflow.CLOSE, version)
     if done:
         return locked
     _release_all(locked)
@@ -242,10 +235,8 @@ def order_close(
     _move(
         locked,
         actor,
-        "close",
-        Status.CLOSED,
+        workflow.CLOSE,
         changes={"reason": [None, reason.strip()]},
-        event="closed",
     )
     return locked
 
@@ -262,6 +253,6 @@ def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
     if locked.status != Status.CONFIRMED:
         return False
     if order_state(locked, _lines_of(locked)).done:
-        _move(locked, actor, "complete", Status.COMPLETED, event="completed")
+        _move(locked, actor, workflow.COMPLETE)
         return True
     return False

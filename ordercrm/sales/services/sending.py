@@ -10,7 +10,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.sales import workflow
 from ordercrm.sales.exceptions import InvalidTransition
 from ordercrm.sales.models import SalesOrder
-from ordercrm.sales.workflow import Status
+from ordercrm.sales.workflow import OrderEvent, Status
 
 
 def order_send_to_customer(*, order: SalesOrder, actor) -> None:
@@ -32,7 +32,7 @@ def order_send_to_customer(*, order: SalesOrder, actor) -> None:
         raise NoCustomerEmail()
     with transaction.atomic():
         events.emit(
-            type="order.sent",
+            type=OrderEvent.SENT,
             entity=order,
             actor=actor,
             payload={"number": order.number, "to": address},

@@ -15,7 +15,7 @@ from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory import services as inventory
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.services.lines import _lines_of
-from ordercrm.sales.workflow import Status
+from ordercrm.sales.workflow import OrderEvent, Status
 
 
 def _tracked_product_ids(company_id, lines: list[SalesOrderLine]) -> set:
@@ -107,7 +107,7 @@ def order_fill_backorders(*, order: SalesOrder, actor=None) -> dict:
             actor=actor, entity=locked, action="backorder_fill", changes={"reserved": filled}
         )
         events.emit(
-            type="order.backorder_filled",
+            type=OrderEvent.BACKORDER_FILLED,
             entity=locked,
             actor=actor,
             payload={"number": locked.number, "lines": filled},
