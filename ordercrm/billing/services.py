@@ -70,12 +70,13 @@ from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
+from ordercrm.sales import workflow
 from ordercrm.sales.exceptions import CancelHasInvoices, OrderOnHold
 from ordercrm.sales.models import InvoicingPolicy, LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
 # Not on hold: a held order is neither invoiced nor dispatched (``sales.order_on_hold``).
-INVOICEABLE_STATUSES = (Status.CONFIRMED, Status.CLOSED, Status.COMPLETED)
+INVOICEABLE_STATUSES = workflow.INVOICEABLE  # one set, named in sales.workflow
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 

@@ -17,7 +17,6 @@ from ordercrm.core.permissions import Perm
 from ordercrm.fulfilment.models import ReturnReceipt, Shipment, ShipmentLine, ShipmentStatus
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
-from ordercrm.sales.workflow import Status
 
 
 def shipment_list(
@@ -65,7 +64,8 @@ def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
         kind=LineKind.PRODUCT, qty_shipped__lt=F("quantity") - F("qty_closed")
     )
     return (
-        sales_selectors.order_list(access, status=Status.CONFIRMED)
+        sales_selectors.order_list(access)
+        .shippable()
         .filter(pk__in=open_lines.values("order_id"))
         .order_by(F("requested_date").asc(nulls_last=True), "confirmed_at")
     )

@@ -45,6 +45,7 @@ from ordercrm.fulfilment.signals import shipment_dispatched
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
+from ordercrm.sales import workflow
 from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
@@ -73,7 +74,7 @@ def _require_shippable(order: SalesOrder) -> None:
         raise OrderOnHold(
             params={"reason": order.hold_reason}, details={"hold_reason": order.hold_reason}
         )
-    if order.status != Status.CONFIRMED:
+    if order.status not in workflow.SHIPPABLE:
         raise NotShippable(
             params={"status": Status(order.status).label}, details={"status": order.status}
         )

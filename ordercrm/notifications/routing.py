@@ -131,29 +131,21 @@ def webhooks(event: Event) -> list[DeliverySpec]:
 def _approvers(event: Event, order) -> list:
     """Members who may give an approval the order now waits for, and can see it."""
     from ordercrm.sales import approvals
-    from ordercrm.sales.models import ApprovalStatus, OrderApproval
     from ordercrm.sales.selectors import order_list
 
-    pending = list(
-        OrderApproval.objects.for_company(event.company_id)
-        .filter(order=order, status=ApprovalStatus.PENDING)
-        .order_by("level")
-    )
-    if not pending:
+    level = approvals.current_level(order)
+    if not level:
         return []
-    level = [a for a in pending if a.level == pending[0].level]
     people = []
-    for membership in Membership.objects.filter(company_id=event.company_id).select_related(
-        "user", "company"
-    ):
+    for membership in Membership.objects.filter(
+        company_id=event.company_id, is_active=True, user__is_active=True
+    ).select_related("user", "company"):
         user = membership.user
-        if not user.is_active or user.pk == order.submitted_by_id:
-            continue
-        if not any(
-            approvals.eligible(membership.role, str(user.pk), a.role, a.approver_ids) for a in level
-        ):
+        if user.pk == order.submitted_by_id:
             continue
         access = access_for(user, membership.company)
+        if not approvals.decidable(access, level):
+            continue
         if access.can(Perm.ORDER_APPROVE) and order_list(access).filter(pk=order.pk).exists():
             people.append(user)
     return people

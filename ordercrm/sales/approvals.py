@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 
-from ordercrm.accounts.models import Membership
 from ordercrm.accounts.roles import Role
 from ordercrm.catalog.models import Product
 from ordercrm.catalog.selectors import exchange_rate_on
@@ -29,14 +28,14 @@ from ordercrm.inventory.services import warehouses_in_order
 from ordercrm.sales.models import (
     ApprovalRule,
     ApprovalRuleStep,
+    ApprovalStatus,
     LineKind,
+    OrderApproval,
     RuleKind,
     SalesOrder,
     SalesOrderLine,
 )
-from ordercrm.sales.workflow import Status
 
-OPEN_STATUSES = (Status.CONFIRMED, Status.ON_HOLD)
 # Who approves when a reason comes from a company setting rather than a configured rule.
 DEFAULT_STEPS = {
     RuleKind.ORDER_TOTAL: [("", ())],  # anyone who may approve orders
@@ -109,7 +108,8 @@ def credit_exposure(order: SalesOrder) -> Decimal:
     )
     others = (
         SalesOrder.objects.for_company(order.company_id)
-        .filter(customer_id=order.customer_id, status__in=OPEN_STATUSES)
+        .committed()
+        .filter(customer_id=order.customer_id)
         .exclude(pk=order.pk)
         .aggregate(total=Sum(uninvoiced))["total"]
         or ZERO
@@ -129,7 +129,8 @@ def customer_exposure(customer) -> Decimal:
     )
     open_orders = (
         SalesOrder.objects.for_company(customer.company_id)
-        .filter(customer_id=customer.pk, status__in=OPEN_STATUSES)
+        .committed()
+        .filter(customer_id=customer.pk)
         .aggregate(total=Sum(uninvoiced))["total"]
         or ZERO
     )
@@ -243,10 +244,8 @@ def stock_shortfall(order: SalesOrder, lines: list[SalesOrderLine]) -> list[dict
 def _is_new_customer(order: SalesOrder) -> bool:
     return (
         not SalesOrder.objects.for_company(order.company_id)
-        .filter(
-            customer_id=order.customer_id,
-            status__in=(Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED),
-        )
+        .booked()
+        .filter(customer_id=order.customer_id)
         .exclude(pk=order.pk)
         .exists()
     )
@@ -376,9 +375,22 @@ def eligible(role: str | None, user_id: str, step_role: str, approver_ids: list[
     return not approver_ids
 
 
-def member_role(user, company_id) -> str | None:
-    return (
-        Membership.objects.filter(user=user, company_id=company_id)
-        .values_list("role", flat=True)
-        .first()
+def current_level(order: SalesOrder) -> list[OrderApproval]:
+    """The pending approvals of the order's current (lowest pending) level."""
+    pending = list(
+        OrderApproval.objects.for_company(order.company_id)
+        .filter(order=order, status=ApprovalStatus.PENDING)
+        .order_by("level", "created_at")
     )
+    return [a for a in pending if a.level == pending[0].level] if pending else []
+
+
+def decidable(access, level: list[OrderApproval]) -> list[OrderApproval]:
+    """The approvals of ``level`` this member may give (:func:`eligible`). Who may decide a
+    pending approval is this one rule, for the services, the order page's buttons, the
+    approval inbox and who is told: the role is the one ``access`` holds, i.e. of an active
+    membership of an active user; anyone else may give none."""
+    if access.role is None:
+        return []
+    user_id = str(access.user.pk)
+    return [a for a in level if eligible(access.role, user_id, a.role, a.approver_ids)]

@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from ordercrm.core.models import CompanyOwned, ShippingPolicy
+from ordercrm.core.models import CompanyOwned, CompanyQuerySet, ShippingPolicy
 from ordercrm.core.money import AMOUNT_FIELD, PERCENT_FIELD, PRICE_FIELD, QUANTITY_FIELD, RATE_FIELD
+from ordercrm.sales import workflow
 from ordercrm.sales.workflow import Status
 
 ZERO = Decimal("0")
@@ -30,6 +31,26 @@ class LineKind(models.TextChoices):
     PRODUCT = "product", _("Product")
     SECTION = "section", _("Section")
     NOTE = "note", _("Note")
+
+
+class SalesOrderQuerySet(CompanyQuerySet):
+    """Orders by the workflow's named status sets (``sales.workflow``: each set's meaning is
+    written there once), so SQL filters and in-memory checks agree."""
+
+    def booked(self) -> SalesOrderQuerySet:
+        return self.filter(status__in=workflow.BOOKED)
+
+    def open(self) -> SalesOrderQuerySet:
+        return self.filter(status__in=workflow.OPEN)
+
+    def committed(self) -> SalesOrderQuerySet:
+        return self.filter(status__in=workflow.COMMITTED)
+
+    def shippable(self) -> SalesOrderQuerySet:
+        return self.filter(status__in=workflow.SHIPPABLE)
+
+    def invoiceable(self) -> SalesOrderQuerySet:
+        return self.filter(status__in=workflow.INVOICEABLE)
 
 
 class SalesOrder(CompanyOwned):
@@ -149,6 +170,9 @@ class SalesOrder(CompanyOwned):
         blank=True,
         help_text="Digest of what the approval rules looked at when the order was confirmed.",
     )
+    # Why the order is in its status. Pending approval: the approval reasons as a JSON list
+    # (the rules' figures); rejected, sent back, cancelled, closed: the person's words. Read
+    # it through ``approval_reasons`` and ``status_note``, which know the two encodings.
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -205,8 +229,27 @@ class SalesOrder(CompanyOwned):
             models.Index(fields=["company", "salesperson", "created_at"]),
         ]
 
+    # as on every CompanyOwned model: ``all_objects`` first, so it stays the default manager
+    all_objects = models.Manager()
+    objects = models.Manager.from_queryset(SalesOrderQuerySet)()
+
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def approval_reasons(self) -> list[dict]:
+        """The reasons the order waits for approval (empty in any other status)."""
+        import json
+
+        if self.status != Status.PENDING_APPROVAL or not self.status_reason.startswith("["):
+            return []
+        return json.loads(self.status_reason)
+
+    @property
+    def status_note(self) -> str:
+        """The person's words for the status (a rejection, a request for changes, a cancel or
+        close reason); empty while the order waits for approval."""
+        return "" if self.status_reason.startswith("[") else self.status_reason
 
 
 class SalesOrderLine(CompanyOwned):

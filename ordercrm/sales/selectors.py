@@ -17,11 +17,17 @@ from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
 from ordercrm.sales.models import LineKind, OrderComment, OrderRevision, SalesOrder, SalesOrderLine
 
-PROGRESS_VALUES = {
-    "fulfilment": ("not_shipped", "partially_shipped", "shipped"),
-    "invoicing": ("not_invoiced", "partially_invoiced", "invoiced"),
-    "payment": ("unpaid", "partially_paid", "paid", "overpaid"),
-}
+# The progress rule is ``sales.progress``'s (pure); its names are read through here too.
+from ordercrm.sales.progress import (
+    PROGRESS_VALUES,
+    OrderState,
+    Progress,
+    order_progress,
+    payment_axis,
+    state_of,
+)
+from ordercrm.sales.progress import line_invoiceable as line_invoiceable
+from ordercrm.sales.progress import line_to_invoice as line_to_invoice
 
 
 def order_list(
@@ -160,64 +166,6 @@ def order_revisions(order: SalesOrder) -> QuerySet[OrderRevision]:
 
 
 @dataclass(frozen=True)
-class Progress:
-    fulfilment: str  # not_shipped | partially_shipped | shipped
-    invoicing: str  # not_invoiced | partially_invoiced | invoiced
-    payment: str  # unpaid | partially_paid | paid | overpaid
-
-    @property
-    def label(self) -> str:
-        """The combined label the UI shows, e.g. ``partially_shipped · invoiced · unpaid``."""
-        return " · ".join((self.fulfilment, self.invoicing, self.payment))
-
-
-def _axis(done: list[bool], started: list[bool], words: tuple[str, str, str]) -> str:
-    if done and all(done):
-        return words[2]
-    return words[1] if any(started) else words[0]
-
-
-def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any = None) -> Progress:
-    """The three progress axes, derived from the line counters, line by line (units differ,
-    so quantities are never summed across lines). Lines with nothing to deliver do not count.
-
-    A credited quantity counts as invoiced: it is settled by the credit note and never billed
-    again (see :func:`line_to_invoice`). Payment compares ``paid`` with what the customer
-    owes: once everything is invoiced, the amount invoiced net of credit notes
-    (``amount_invoiced``); before, the order total."""
-    from decimal import Decimal
-
-    goods = [
-        line
-        for line in lines
-        if line.kind == LineKind.PRODUCT and line.quantity - line.qty_closed > 0
-    ]
-    due = [line.quantity - line.qty_closed for line in goods]
-    fulfilment = _axis(
-        [line.qty_shipped >= d for line, d in zip(goods, due, strict=True)],
-        [line.qty_shipped > 0 for line in goods],
-        ("not_shipped", "partially_shipped", "shipped"),
-    )
-    invoicing = _axis(
-        [line.qty_invoiced >= d for line, d in zip(goods, due, strict=True)],
-        [line.qty_invoiced > 0 for line in goods],
-        ("not_invoiced", "partially_invoiced", "invoiced"),
-    )
-    return Progress(fulfilment, invoicing, _payment_axis(order, Decimal(paid or 0), invoicing))
-
-
-def _payment_axis(order: SalesOrder, paid, invoicing: str) -> str:
-    """What the customer paid against what they owe: once everything is invoiced, the
-    amount invoiced net of credit notes (``amount_invoiced``); before, the order total."""
-    owed = order.amount_invoiced if invoicing == "invoiced" else order.gross_total
-    if paid <= 0:
-        return "unpaid"
-    if paid < owed:
-        return "partially_paid"
-    return "paid" if paid == owed else "overpaid"
-
-
-@dataclass(frozen=True)
 class OrderSummary:
     """What a list shows of an order: the order's own fields (read through), its line count,
     progress and approval steps. ``lines`` is set on the detail only (``order_detail``)."""
@@ -284,7 +232,7 @@ def order_summaries(orders: list[SalesOrder]) -> list[OrderSummary]:
         progress = Progress(
             axes["fulfilment"],
             axes["invoicing"],
-            _payment_axis(order, order.amount_paid, axes["invoicing"]),
+            payment_axis(order, order.amount_paid, axes["invoicing"]),
         )
         summaries.append(
             OrderSummary(order, row.get("lines", 0), progress, steps.get(order.pk, []))
@@ -304,63 +252,10 @@ def order_detail(order: SalesOrder) -> OrderSummary:
     )
 
 
-def line_invoiceable(order: SalesOrder, line: SalesOrderLine):
-    """What an order line may be billed for by its order's invoicing policy: what shipped
-    (``on_shipment``), or what was ordered and not short-closed (``on_order``, ``manual``)."""
-    from ordercrm.sales.models import InvoicingPolicy
-
-    if line.kind != LineKind.PRODUCT:
-        return ZERO
-    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
-        return line.qty_shipped
-    return line.quantity - line.qty_closed
-
-
-def line_to_invoice(order: SalesOrder, line: SalesOrderLine):
-    """What is left to invoice on a line: invoiceable − invoiced. A credited quantity stays
-    counted as invoiced, so "invoice what is left" never bills a credited item again."""
-    return max(line_invoiceable(order, line) - line.qty_invoiced, ZERO)
-
-
-@dataclass(frozen=True)
-class OrderState:
-    """Where an order stands, from one read of its lines: status, the progress axes, and per
-    line what is still to ship and to invoice. The order page, ``order_actions`` and order
-    completion all read it, so the labels and the buttons agree with the services."""
-
-    status: str
-    progress: Progress
-    to_ship: dict  # line id → open quantity (ordered − shipped − closed), goods only
-    to_invoice: dict  # line id → invoiceable − invoiced, goods only
-
-    @property
-    def anything_to_ship(self) -> bool:
-        return any(q > 0 for q in self.to_ship.values())
-
-    @property
-    def anything_to_invoice(self) -> bool:
-        return any(q > 0 for q in self.to_invoice.values())
-
-    @property
-    def done(self) -> bool:
-        """Fully shipped, fully invoiced and paid: a confirmed order in this state completes."""
-        return (
-            self.progress.fulfilment == "shipped"
-            and self.progress.invoicing == "invoiced"
-            and self.progress.payment in ("paid", "overpaid")
-        )
-
-
 def order_state(order: SalesOrder, lines: list[SalesOrderLine] | None = None) -> OrderState:
-    """The :class:`OrderState` of an order (its lines are read when not given)."""
-    lines = order_lines(order) if lines is None else lines
-    goods = [line for line in lines if line.kind == LineKind.PRODUCT]
-    return OrderState(
-        status=order.status,
-        progress=order_progress(order, lines, paid=order.amount_paid),
-        to_ship={line.pk: max(line.open_quantity, ZERO) for line in goods},
-        to_invoice={line.pk: line_to_invoice(order, line) for line in goods},
-    )
+    """The :class:`~ordercrm.sales.progress.OrderState` of an order (its lines are read when
+    not given)."""
+    return state_of(order, order_lines(order) if lines is None else lines)
 
 
 @dataclass(frozen=True)
@@ -419,7 +314,6 @@ class InboxItem:
 def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
     """Orders waiting for this user at their current approval level, oldest first, among the
     orders the user may see (an approver outside an order's scope never sees it)."""
-    import json
 
     from ordercrm.sales import approvals
     from ordercrm.sales.models import ApprovalStatus, OrderApproval
@@ -438,12 +332,8 @@ def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
     for approval in pending:
         by_order.setdefault(approval.order_id, []).append(approval)
     items = []
-    user_id = str(access.user.pk)
     for group in by_order.values():
-        level = [a for a in group if a.level == group[0].level]
-        mine = [
-            a for a in level if approvals.eligible(access.role, user_id, a.role, a.approver_ids)
-        ]
+        mine = approvals.decidable(access, [a for a in group if a.level == group[0].level])
         if not mine:
             continue
         order = mine[0].order
@@ -452,7 +342,7 @@ def approval_inbox(access: Access, *, limit: int = 50) -> list[InboxItem]:
             InboxItem(
                 order=order,
                 approvals=mine,
-                reasons=json.loads(order.status_reason or "[]"),
+                reasons=order.approval_reasons,
                 margin_percent=approvals.margin_percent(order, lines),
                 credit_exposure=approvals.credit_exposure(order),
                 credit_limit=order.customer.credit_limit,
@@ -485,16 +375,12 @@ def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
     from django.db.models import Count, Sum
 
     from ordercrm.sales import approvals
-    from ordercrm.sales.workflow import Status
 
     orders = order_list(access, customer_id=customer.pk)
-    open_statuses = (Status.DRAFT, Status.PENDING_APPROVAL, Status.CONFIRMED, Status.ON_HOLD)
     sold = (
         SalesOrderLine.objects.for_company(access.company)
         .filter(
-            order__in=orders.filter(
-                status__in=(Status.CONFIRMED, Status.ON_HOLD, Status.COMPLETED, Status.CLOSED)
-            ),
+            order__in=orders.booked(),
             kind=LineKind.PRODUCT,
             product__isnull=False,
         )
@@ -503,17 +389,13 @@ def customer_sales(access: Access, customer, *, top: int = 10) -> dict:
         .order_by("-quantity")[:top]
     )
     return {
-        "open_orders": list(orders.filter(status__in=open_statuses)[:20]),
+        "open_orders": list(orders.open()[:20]),
         # what the customer bought: every booked order (confirmed or later, not cancelled),
         # the ones still being delivered included
-        "history": list(orders.filter(status__in=BOOKED_STATUSES)[:20]),
+        "history": list(orders.booked()[:20]),
         "top_products": list(sold),
         "exposure": approvals.customer_exposure(customer),
     }
-
-
-BOOKED_STATUSES = ("confirmed", "on_hold", "completed", "closed")
-OPEN_STATUSES = ("draft", "pending_approval", "confirmed", "on_hold")
 
 
 @dataclass(frozen=True)
@@ -540,7 +422,7 @@ def monthly_sales(access: Access, *, today, months: int = 6) -> list[MonthFigure
         starts.append(date(year, month + 1, 1))
     rows = (
         order_list(access, date_from=starts[0])
-        .filter(status__in=BOOKED_STATUSES)
+        .booked()
         .order_by()
         .annotate(month=TruncMonth("order_date"))
         .values("month")
@@ -563,7 +445,8 @@ def my_open_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
     """The user's own orders still in progress, most recently changed first."""
     return (
         order_list(access)
-        .filter(salesperson=access.user, status__in=OPEN_STATUSES)
+        .open()
+        .filter(salesperson=access.user)
         .order_by("-updated_at", "-id")[:limit]
     )
 
@@ -578,7 +461,6 @@ def may_decide(access: Access, order: SalesOrder) -> bool:
     for approval and one of the steps at its current level is theirs. The services enforce
     the same rule; this is for showing only the buttons that will work."""
     from ordercrm.sales import approvals
-    from ordercrm.sales.models import ApprovalStatus, OrderApproval
     from ordercrm.sales.workflow import Status
 
     if order.status != Status.PENDING_APPROVAL or not access.can(Perm.ORDER_APPROVE):
@@ -586,16 +468,7 @@ def may_decide(access: Access, order: SalesOrder) -> bool:
     own = access.user.pk in (order.submitted_by_id, order.salesperson_id)
     if own and not access.company.allow_self_approval:
         return False
-    pending = list(
-        OrderApproval.objects.for_company(access.company)
-        .filter(order=order, status=ApprovalStatus.PENDING)
-        .order_by("level")
-    )
-    if not pending:
-        return False
-    level = [a for a in pending if a.level == pending[0].level]
-    user_id = str(access.user.pk)
-    return any(approvals.eligible(access.role, user_id, a.role, a.approver_ids) for a in level)
+    return bool(approvals.decidable(access, approvals.current_level(order)))
 
 
 def order_templates(access: Access, customer_id=None):
@@ -653,7 +526,7 @@ def order_actions(access: Access, order: SalesOrder, state: OrderState | None = 
     if workflow.APPROVE.name in actions and not may_decide(access, order):
         actions = [a for a in actions if a not in workflow.DECISIONS]
     edit = access.can(Perm.ORDER_EDIT)
-    ship = order.status == Status.CONFIRMED and access.can(Perm.SHIPMENT_EDIT)
+    ship = order.status in workflow.SHIPPABLE and access.can(Perm.SHIPMENT_EDIT)
     invoice = order.status in workflow.INVOICEABLE and access.can(Perm.INVOICE_EDIT)
     pay = access.can(Perm.PAYMENT_EDIT) and order.status != Status.CANCELLED
     if (ship or invoice or pay) and state is None:

@@ -310,15 +310,32 @@ DONE: dict[str, frozenset[str]] = {row.name: row.done for row in TABLE}
 ACTIONS = tuple(BY_NAME)
 ORDER_ACTIONS = tuple(row.name for row in BUTTONS)
 
+# Named sets of statuses, one meaning each; services, selectors (through the SalesOrder
+# queryset's methods of the same names), buttons and SQL filters all use these.
+
+# Editable in place: header and lines change freely (a confirmed order is amended instead).
 EDITABLE = frozenset({S.DRAFT})
 # Not confirmed yet: the order is still a quotation (its rate is not fixed, nothing is
 # reserved, the document prints as a quotation).
 QUOTATION = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED})
-# Where an order confirmation can go (again) to the customer.
+# Booked: the customer's order stands — confirmed or later, not cancelled (sales history,
+# revenue per month, top products, whether a customer is new).
+BOOKED = frozenset({S.CONFIRMED, S.ON_HOLD, S.COMPLETED, S.CLOSED})
+# Open: still in progress — not finished (completed, closed), rejected or cancelled (the
+# dashboard's own open orders, a customer's open orders).
+OPEN = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.CONFIRMED, S.ON_HOLD})
+# Committed: confirmed and not finished — what a customer's credit exposure counts.
+COMMITTED = frozenset({S.CONFIRMED, S.ON_HOLD})
+# Shippable: stock is reserved and goods go out — confirmed only; on hold nothing ships
+# (``sales.order_on_hold``), and backorders fill only for these.
+SHIPPABLE = frozenset({S.CONFIRMED})
+# Invoiceable: invoices can still be made for what was delivered or ordered, also after a
+# short-close and after completion (a credited line may be billed again on purpose). Not on
+# hold: a hold stops invoicing and dispatch on every path (``sales.order_on_hold``). The
+# invoice button shows only when something is left to invoice (docs/decisions.md).
+INVOICEABLE = frozenset({S.CONFIRMED, S.CLOSED, S.COMPLETED})
+# Sendable: an order confirmation can go (again) to the customer.
 SENDABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.COMPLETED, S.CLOSED})
-# Where invoices can still be made for what was delivered. Not on hold: a hold stops
-# invoicing and dispatch on every path (``sales.order_on_hold``).
-INVOICEABLE = frozenset({S.CONFIRMED, S.CLOSED})
 
 
 def allowed(action: str, status: str) -> bool:

@@ -8,7 +8,6 @@ lines); without JavaScript the same forms post and re-render the whole page.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.contrib import messages
@@ -343,7 +342,9 @@ def order_new(request):
     filled = [line for line in lines if line["sku"]]
     errors, preview = list(paste_errors), None
     header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
-    if customer_id and filled:
+    # Saving prices the lines once, in order_create (it raises what a preview would); the
+    # preview is for the totals while the form is being filled in.
+    if customer_id and filled and action != "save":
         try:
             preview = sales.order_preview(
                 company=request.company,
@@ -572,11 +573,7 @@ def _order_context(request, order):
     progress = state.progress
     available = sales_selectors.order_actions(access, order, state)
 
-    reasons = (
-        json.loads(order.status_reason)
-        if order.status == Status.PENDING_APPROVAL and order.status_reason.startswith("[")
-        else []
-    )
+    reasons = order.approval_reasons
     # before confirmation nothing is reserved: show free stock and what would be short
     before_confirmation = order.status in workflow.QUOTATION
     figures = sales_selectors.order_line_figures(order, lines) if before_confirmation else []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.sales import approvals, workflow
 from ordercrm.sales.exceptions import ApprovalVoid, NotAnApprover, ReasonRequired, SelfApproval
@@ -72,18 +73,6 @@ def _request_approval(
     )
 
 
-def _pending_level(order: SalesOrder) -> list[OrderApproval]:
-    pending = list(
-        OrderApproval.objects.for_company(order.company_id)
-        .filter(order=order, status=ApprovalStatus.PENDING)
-        .order_by("level", "created_at")
-    )
-    if not pending:
-        return []
-    lowest = pending[0].level
-    return [a for a in pending if a.level == lowest]
-
-
 def _my_approvals(
     order: SalesOrder, actor, *, required: bool = True
 ) -> tuple[list[OrderApproval], list[OrderApproval]]:
@@ -91,9 +80,8 @@ def _my_approvals(
 
     Raises ``sales.not_an_approver`` when the actor may give none of them (with
     ``required=False`` an order without recorded approvals lets any approver decide)."""
-    level = _pending_level(order)
-    role = approvals.member_role(actor, order.company_id)
-    mine = [a for a in level if approvals.eligible(role, str(actor.pk), a.role, a.approver_ids)]
+    level = approvals.current_level(order)
+    mine = approvals.decidable(access_for(actor, order.company), level)
     if not mine and (required or level):
         raise NotAnApprover()
     return level, mine

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ordercrm.accounts.access import access_for
 from ordercrm.core import events
 from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals, workflow
+from ordercrm.sales import approvals, progress, workflow
 from ordercrm.sales.exceptions import (
     CancelAfterShipment,
     CreditHoldRelease,
@@ -247,12 +247,10 @@ def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
 
     Called by fulfilment and billing after they move counters. Returns whether it completed.
     """
-    from ordercrm.sales.selectors import order_state
-
     locked = SalesOrder.objects.for_company(order.company_id).select_for_update().get(pk=order.pk)
     if locked.status != Status.CONFIRMED:
         return False
-    if order_state(locked, _lines_of(locked)).done:
+    if progress.state_of(locked, _lines_of(locked)).done:
         _move(locked, actor, workflow.COMPLETE)
         return True
     return False

@@ -13,9 +13,10 @@ from ordercrm.core.models import StockPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory import services as inventory
+from ordercrm.sales import workflow
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.services.lines import _lines_of
-from ordercrm.sales.workflow import OrderEvent, Status
+from ordercrm.sales.workflow import OrderEvent
 
 
 def _tracked_product_ids(company_id, lines: list[SalesOrderLine]) -> set:
@@ -98,7 +99,7 @@ def order_fill_backorders(*, order: SalesOrder, actor=None) -> dict:
         .select_related("company")
         .get(pk=order.pk)
     )
-    if locked.status != Status.CONFIRMED:
+    if locked.status not in workflow.SHIPPABLE:
         return {}
     got = _reserve_open(locked, _lines_of(locked), all_or_nothing=False)
     if got:
@@ -123,7 +124,7 @@ def backorders_fill(*, company_id, product_ids: list) -> int:
         .filter(
             product_id__in=product_ids,
             kind=LineKind.PRODUCT,
-            order__status=Status.CONFIRMED,
+            order__status__in=workflow.SHIPPABLE,
             qty_reserved__lt=F("quantity") - F("qty_shipped") - F("qty_closed"),
         )
         .order_by("order__confirmed_at", "order_id")
