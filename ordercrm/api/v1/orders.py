@@ -21,6 +21,7 @@ from ordercrm.api.v1.common import (
 )
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
+from ordercrm.sales import workflow
 from ordercrm.sales.documents import order_pdf
 from ordercrm.sales.selectors import (
     approval_inbox,
@@ -153,19 +154,9 @@ def orders_lines(request, order_id: str):
 
 # ---------------------------------------------------------------- order actions
 
-# The one table of the order actions the API offers: action name → path segment.
-ORDER_ACTION_PATHS = {
-    "submit": "submit",
-    "approve": "approve",
-    "reject": "reject",
-    "request_changes": "request-changes",
-    "reopen": "reopen",
-    "cancel": "cancel",
-    "hold": "hold",
-    "release": "release",
-    "close": "close",
-    "resume": "resume",
-}
+# The order actions the API offers, one endpoint each: action name → path segment, from the
+# workflow table (the rows people take as buttons; amend has its own endpoint below).
+ORDER_ACTION_PATHS = {row.name: row.path for row in workflow.BUTTONS}
 
 
 def _make_action(name: str):

@@ -7,7 +7,6 @@ contract's text form, so a wrong value fails loudly instead of reaching the wire
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -533,10 +532,7 @@ class OrderSummaryOut(Schema):
 
     @staticmethod
     def resolve_approval(obj) -> dict:
-        reasons = []
-        if obj.status == "pending_approval" and obj.status_reason.startswith("["):
-            reasons = json.loads(obj.status_reason)
-        return {"reasons": reasons, "steps": obj.approvals}
+        return {"reasons": obj.approval_reasons, "steps": obj.approvals}
 
     @staticmethod
     def resolve_warnings(obj) -> list:
