@@ -225,7 +225,7 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "sku": x.order_line.product.sku if x.order_line.product else "",
             "description": x.description,
             "quantity": fmt.quantity(x.quantity),
-            "unit": x.order_line.unit.name if x.order_line.unit else "",
+            "unit": x.order_line.unit.label(fmt.language) if x.order_line.unit else "",
             "unit_price": money(x.unit_price),
             "discount": fmt.percent(x.discount_percent) if x.discount_percent else "",
             "tax_rate": fmt.percent(x.tax_percent),

@@ -11,17 +11,25 @@ from ordercrm.core.permissions import Perm
 
 
 def product_list(
-    access: Access, *, search: str = "", category_id=None, active_only: bool = True
+    access: Access,
+    *,
+    search: str = "",
+    category_id=None,
+    active_only: bool = True,
+    inactive_only: bool = False,
 ) -> QuerySet[Product]:
-    """Products of the company, searchable by SKU, name or barcode."""
+    """Products of the company, searchable by SKU, name or barcode; a category takes in its
+    direct subcategories too."""
     access.require(Perm.PRODUCT_VIEW)
     products = Product.objects.for_company(access.company).select_related(
         "unit", "tax_rate", "category"
     )
-    if active_only:
+    if inactive_only:
+        products = products.filter(is_active=False)
+    elif active_only:
         products = products.filter(is_active=True)
     if category_id:
-        products = products.filter(category_id=category_id)
+        products = products.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
     search = search.strip()
     if search:
         products = products.filter(
@@ -66,6 +74,76 @@ def price_list_get(access: Access, price_list_id) -> PriceList:
     if price_list is None:
         raise NotFound(details={"price_list_id": str(price_list_id)})
     return price_list
+
+
+def product_prices(access: Access, product: Product) -> QuerySet:
+    """Every price of ``product`` in the company's price lists (tiers and dated prices), by
+    currency, list and quantity break, with whether each list is in force today."""
+    from ordercrm.catalog.models import PriceListItem
+
+    access.require(Perm.PRODUCT_VIEW)
+    return (
+        PriceListItem.objects.for_company(access.company)
+        .filter(product=product)
+        .select_related("price_list")
+        .order_by("price_list__currency", "price_list__name", "min_quantity", "valid_from")
+    )
+
+
+def price_list_item_get(access: Access, price_list: PriceList, item_id):
+    """One tier of ``price_list``; ``core.not_found`` for any other id."""
+    from ordercrm.catalog.models import PriceListItem
+    from ordercrm.core.ids import parse_id
+
+    access.require(Perm.PRODUCT_VIEW)
+    item = (
+        PriceListItem.objects.for_company(access.company)
+        .filter(price_list=price_list, pk=parse_id(item_id))
+        .select_related("product", "product__unit", "price_list")
+        .first()
+    )
+    if item is None:
+        raise NotFound(details={"item_id": str(item_id)})
+    return item
+
+
+def category_get(access: Access, category_id) -> Category:
+    from ordercrm.core.ids import parse_id
+
+    category = category_list(access).filter(pk=parse_id(category_id)).first()
+    if category is None:
+        raise NotFound(details={"category_id": str(category_id)})
+    return category
+
+
+def unit_get(access: Access, unit_id) -> Unit:
+    from ordercrm.core.ids import parse_id
+
+    unit = unit_list(access).filter(pk=parse_id(unit_id)).first()
+    if unit is None:
+        raise NotFound(details={"unit_id": str(unit_id)})
+    return unit
+
+
+def tax_rate_get(access: Access, tax_rate_id, *, include_inactive: bool = True) -> TaxRate:
+    from ordercrm.core.ids import parse_id
+
+    access.require(Perm.PRODUCT_VIEW)
+    rates = TaxRate.objects.for_company(access.company)
+    if not include_inactive:
+        rates = rates.filter(is_active=True)
+    tax_rate = rates.filter(pk=parse_id(tax_rate_id)).first()
+    if tax_rate is None:
+        raise NotFound(details={"tax_rate_id": str(tax_rate_id)})
+    return tax_rate
+
+
+def product_by_sku(access: Access, sku: str) -> Product | None:
+    """The company's product with this SKU (case-insensitive), or None."""
+    sku = (sku or "").strip()
+    if not sku:
+        return None
+    return product_list(access, active_only=False).filter(sku__iexact=sku).first()
 
 
 def price_list_items(price_list: PriceList) -> QuerySet:

@@ -476,8 +476,9 @@ def tax_rate_create(*, company: Company, actor, name: str, rate, is_default: boo
 @transaction.atomic
 def tax_rate_update(*, tax_rate: TaxRate, actor, **changes) -> TaxRate:
     """Rename a tax rate, change its percentage, make it the default or (de)activate it.
-    Order lines keep the percentage they were priced with. The default rate stays active:
-    deactivating it is refused (``is_active``); make another the default first."""
+    Order lines keep the percentage they were priced with. The default rate stays the
+    default and active: un-defaulting or deactivating it is refused (``is_default``,
+    ``is_active``); make another the default instead."""
     _require(actor, tax_rate.company, Perm.SETTINGS_EDIT)
     _unknown("tax rate", changes, TAX_RATE_FIELDS)
     locked = locks.lock_tax_rate(tax_rate)
@@ -485,6 +486,9 @@ def tax_rate_update(*, tax_rate: TaxRate, actor, **changes) -> TaxRate:
     values = {"is_default": locked.is_default, "is_active": locked.is_active, **changes}
     errors = FieldErrors()
     _check_tax_rate(locked.company_id, values, errors, locked)
+    if locked.is_default and not values["is_default"]:
+        # New products take the default rate; a company is never left without one.
+        errors.add("is_default", _("Make another tax rate the default instead."))
     errors.raise_if_any()
     if values["is_default"] and not locked.is_default:
         _take_default(TaxRate, locked.company_id, keep_pk=locked.pk)

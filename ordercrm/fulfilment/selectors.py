@@ -140,7 +140,7 @@ def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) 
                 "ordered": fmt.quantity(line.quantity),
                 "shipped": fmt.quantity(sl.quantity),
                 "remaining": fmt.quantity(max(line.open_quantity, ZERO)),
-                "unit": line.unit.name if line.unit else "",
+                "unit": line.unit.label(fmt.language) if line.unit else "",
             }
         )
     return render_pdf(

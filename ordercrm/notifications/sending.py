@@ -229,7 +229,7 @@ def _order(order, fmt: Formatter, lines) -> Record:
                 "product": line.product.name if line.product else "",
                 "description": line.description,
                 "quantity": _quantity(fmt, line.quantity),
-                "unit": line.unit.code if line.unit else "",
+                "unit": line.unit.label(fmt.language) if line.unit else "",
                 "unit_price": money(line.unit_price),
                 "discount_percent": fmt.percent(Decimal(line.discount_percent)),
                 "net": money(line.net),

@@ -36,7 +36,7 @@ def render_order_pdf(order, language: str | None = None) -> bytes:
                 "sku": line.product.sku if line.product else "",
                 "description": line.description or (line.product.name if line.product else ""),
                 "quantity": fmt.quantity(line.quantity),
-                "unit": line.unit.name if line.unit else "",
+                "unit": line.unit.label(fmt.language) if line.unit else "",
                 "unit_price": money(line.unit_price),
                 "discount": fmt.percent(line.discount_percent) if line.discount_percent else "",
                 "tax_rate": fmt.percent(line.tax_percent),

@@ -456,6 +456,18 @@ def recent_orders(access: Access, *, limit: int = 10) -> QuerySet[SalesOrder]:
     return order_list(access).exclude(status_changed_at=None).order_by("-status_changed_at")[:limit]
 
 
+def product_recent_lines(access: Access, product_id, *, limit: int = 10) -> list[SalesOrderLine]:
+    """The latest lines selling a product, on orders the caller may see (the product page):
+    a rep sees their own orders' lines only."""
+    visible = order_list(access).values("pk")
+    return list(
+        SalesOrderLine.objects.for_company(access.company)
+        .filter(product_id=product_id, order_id__in=visible)
+        .select_related("order", "order__customer", "unit")
+        .order_by("-order__order_date", "-order__created_at")[:limit]
+    )
+
+
 def may_decide(access: Access, order: SalesOrder) -> bool:
     """Whether the user can approve, reject or request changes on this order now: it waits
     for approval and one of the steps at its current level is theirs. The services enforce

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.forms.models import fields_for_model
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from ordercrm.accounts import services as accounts
 from ordercrm.accounts.models import Membership, SalesTeam
 from ordercrm.accounts.roles import RecordScope, Role
 from ordercrm.catalog import services as catalog
-from ordercrm.catalog.models import TaxRate
+from ordercrm.catalog.models import Category, TaxRate, Unit
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import Company, NumberSequence
@@ -40,6 +41,8 @@ SECTIONS = (
     ("teams", gettext_lazy("Sales teams")),
     ("approval_rules", gettext_lazy("Approval rules")),
     ("tax_rates", gettext_lazy("Tax rates")),
+    ("units", gettext_lazy("Units")),
+    ("categories", gettext_lazy("Product categories")),
     ("exchange_rates", gettext_lazy("Exchange rates")),
     ("warehouses", gettext_lazy("Warehouses")),
     ("numbering", gettext_lazy("Numbering")),
@@ -105,9 +108,30 @@ class ApprovalRuleForm(forms.Form):
 
 
 class TaxRateForm(forms.Form):
+    edit = forms.CharField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     rate = forms.DecimalField(label=gettext_lazy("Rate (%)"), max_digits=7, decimal_places=4)
     is_default = forms.BooleanField(label=gettext_lazy("Default"), required=False)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+
+class UnitForm(forms.Form):
+    """A unit with its name in each language: the order pages and documents show the name in
+    the reader's language."""
+
+    edit = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(fields_for_model(Unit, fields=catalog.UNIT_FIELDS))
+
+
+class CategoryForm(forms.Form):
+    edit = forms.CharField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    parent = forms.ModelChoiceField(
+        label=gettext_lazy("Inside"), queryset=Category.objects.none(), required=False
+    )
 
 
 class WarehouseForm(forms.Form):
@@ -168,6 +192,8 @@ SECTION_PERMS = {
     "teams": Perm.USER_MANAGE,
     "api_tokens": Perm.USER_MANAGE,
     "exchange_rates": Perm.EXCHANGE_RATE_EDIT,
+    "units": Perm.PRODUCT_EDIT,
+    "categories": Perm.PRODUCT_EDIT,
 }
 
 
@@ -341,17 +367,103 @@ def _approval_rules(request, company, post, bound=None):
     )
 
 
+def _editing(request, post, rows):
+    """The row a section's form edits: ``?edit=<id>`` on the page, the hidden ``edit`` field
+    in the post; ``None`` for a new row. An id outside the company's rows is a 404."""
+    wanted = (post.get("edit") if post else None) or request.GET.get("edit")
+    if not wanted:
+        return None
+    row = rows.filter(pk=parse_id(wanted)).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _edit_rows(rows, cells):
+    return [(cells(row), row.pk) for row in rows]
+
+
 def _tax_rates(request, company, post, bound=None):
-    form = TaxRateForm(post or bound)
+    """The company's tax rates: add one, or edit one (``?edit=<id>``: name, rate, default,
+    active). Lines already priced keep their percentage."""
+    rates = TaxRate.objects.for_company(company).order_by("-is_active", "-rate", "name")
+    row = _editing(request, post, rates)
+    initial = (
+        {
+            "edit": row.pk,
+            "name": row.name,
+            "rate": row.rate.normalize(),
+            "is_default": row.is_default,
+            "is_active": row.is_active,
+        }
+        if row
+        else {"is_active": True}
+    )
+    form = TaxRateForm(post or bound, initial=initial)
     extra = {
-        "rows": [
-            (t.name, f"{t.rate.normalize()}%", _("Default") if t.is_default else "")
-            for t in TaxRate.objects.for_company(company).filter(is_active=True)
-        ]
+        "edit_rows": _edit_rows(
+            rates,
+            lambda t: (
+                t.name,
+                f"{t.rate.normalize()}%",
+                _("Default") if t.is_default else "",
+                "" if t.is_active else _("Inactive"),
+            ),
+        ),
+        "editing": row,
     }
     if post is None or not form.is_valid():
         return form, extra
-    return catalog.tax_rate_create(company=company, actor=request.user, **form.cleaned_data)
+    values = {k: v for k, v in form.cleaned_data.items() if k != "edit"}
+    if row is None:
+        values.pop("is_active")
+        return catalog.tax_rate_create(company=company, actor=request.user, **values)
+    return catalog.tax_rate_update(tax_rate=row, actor=request.user, **values)
+
+
+def _units(request, company, post, bound=None):
+    """Units of measure with their names in English, Simplified and Traditional Chinese."""
+    units = Unit.objects.for_company(company).order_by("code")
+    row = _editing(request, post, units)
+    initial = {"edit": row.pk, **{f: getattr(row, f) for f in catalog.UNIT_FIELDS}} if row else {}
+    form = UnitForm(post or bound, initial=initial)
+    extra = {
+        "edit_rows": _edit_rows(
+            units, lambda u: (u.code, u.name, u.name_zh_hans, u.name_zh_hant, u.decimals)
+        ),
+        "editing": row,
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    values = {f: form.cleaned_data[f] for f in catalog.UNIT_FIELDS}
+    if row is None:
+        return catalog.unit_create(company=company, actor=request.user, **values)
+    return catalog.unit_update(unit=row, actor=request.user, **values)
+
+
+def _categories(request, company, post, bound=None):
+    """Product categories, one level inside another if wanted."""
+    categories = Category.objects.for_company(company).select_related("parent").order_by("name")
+    row = _editing(request, post, categories)
+    initial = {"edit": row.pk, "name": row.name, "parent": row.parent_id} if row else {}
+    form = CategoryForm(post or bound, initial=initial)
+    form.fields["parent"].queryset = (
+        categories.exclude(pk=row.pk) if row is not None else categories
+    )
+    extra = {
+        "edit_rows": _edit_rows(categories, lambda c: (c.name, c.parent.name if c.parent else "")),
+        "editing": row,
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    data = form.cleaned_data
+    if row is None:
+        return catalog.category_create(
+            company=company, actor=request.user, name=data["name"], parent=data["parent"]
+        )
+    return catalog.category_update(
+        category=row, actor=request.user, name=data["name"], parent=data["parent"]
+    )
 
 
 def _exchange_rates(request, company, post, bound=None):
@@ -456,6 +568,8 @@ HANDLERS = {
     "teams": _teams_section,
     "approval_rules": _approval_rules,
     "tax_rates": _tax_rates,
+    "units": _units,
+    "categories": _categories,
     "exchange_rates": _exchange_rates,
     "warehouses": _warehouses,
     "numbering": _numbering,

@@ -1,4 +1,4 @@
-"""Products and stock pages: price lists, stock by warehouse, the moves ledger, and
+"""Stock pages: stock by warehouse, the moves ledger, and
 receipts and adjustments (lines typed or pasted as ``SKU quantity``)."""
 
 from __future__ import annotations
@@ -27,23 +27,6 @@ def _warehouse_choice(request, warehouses):
     """The warehouse picked in the query string, if it is one of the company's."""
     wanted = request.GET.get("warehouse", "")
     return next((w for w in warehouses if str(w.pk) == wanted), None)
-
-
-@member_view
-def price_lists(request):
-    return render(
-        request,
-        "web/price_lists.html",
-        {"price_lists": catalog_selectors.price_list_list(request.access)},
-    )
-
-
-@member_view
-def price_list_detail(request, price_list_id):
-    price_list = catalog_selectors.price_list_get(request.access, price_list_id)
-    items = catalog_selectors.price_list_items(price_list)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/price_list_detail.html", {"price_list": price_list, "page": page})
 
 
 @member_view

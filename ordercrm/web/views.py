@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ordercrm.accounts.access import companies_of
 from ordercrm.accounts.middleware import SESSION_COMPANY_KEY
-from ordercrm.catalog import selectors as catalog_selectors
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.web.decorators import member_view
@@ -72,14 +71,6 @@ def _customer_360(request, customer) -> dict:
     ):
         context["receivables"] = customer_receivables(access, customer.pk, datetime.date.today())
     return context
-
-
-@member_view
-def product_list(request):
-    search = request.GET.get("q", "")
-    products = catalog_selectors.product_list(request.access, search=search)
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/product_list.html", {"page": page, "q": search})
 
 
 @require_POST
