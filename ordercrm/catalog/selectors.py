@@ -52,9 +52,10 @@ def price_list_list(access: Access) -> QuerySet[PriceList]:
     return PriceList.objects.for_company(access.company).order_by("currency", "name")
 
 
-def tax_rate_list(access: Access) -> QuerySet[TaxRate]:
+def tax_rate_list(access: Access, *, include_inactive: bool = False) -> QuerySet[TaxRate]:
     access.require(Perm.PRODUCT_VIEW)
-    return TaxRate.objects.for_company(access.company).filter(is_active=True)
+    rates = TaxRate.objects.for_company(access.company)
+    return rates if include_inactive else rates.filter(is_active=True)
 
 
 def unit_list(access: Access) -> QuerySet[Unit]:
@@ -146,16 +147,19 @@ def product_by_sku(access: Access, sku: str) -> Product | None:
     return product_list(access, active_only=False).filter(sku__iexact=sku).first()
 
 
-def price_list_items(price_list: PriceList) -> QuerySet:
-    """A price list's prices with their products, by SKU then quantity break."""
+def price_list_items(price_list: PriceList, *, sku: str = "") -> QuerySet:
+    """A price list's prices with their products, by SKU then quantity break; ``sku`` narrows
+    them to one product's tiers."""
     from ordercrm.catalog.models import PriceListItem
 
-    return (
+    items = (
         PriceListItem.objects.for_company(price_list.company_id)
         .filter(price_list=price_list)
         .select_related("product", "product__unit")
-        .order_by("product__sku", "min_quantity")
     )
+    if sku.strip():
+        items = items.filter(product__sku__iexact=sku.strip())
+    return items.order_by("product__sku", "min_quantity")
 
 
 def exchange_rate_on(company, currency: str, on_date):

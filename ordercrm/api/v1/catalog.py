@@ -1,37 +1,308 @@
-"""API v1: products, price lists and the company's exchange rates."""
+"""API v1: products, units, categories, tax rates, price lists with their tiers and customers,
+and the company's exchange rates — what an ERP or a shop needs to keep the catalog in sync.
+
+Thin: look-ups through the catalog's selectors (another company's id is a 404), writes
+through its services (one each). A tier is upserted by its natural key, so a sync may send
+the same rows every night: ``POST /price-lists/{id}/items`` answers 201 when it created the
+row, 200 when it updated or found it unchanged (``outcome``)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from ordercrm.api.base import page
+from ordercrm.api.base import page, version_from
+from ordercrm.api.v1 import catalog_schemas as c
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import with_errors
+from ordercrm.catalog import services as catalog
 from ordercrm.catalog.selectors import (
+    category_get,
+    category_list,
     exchange_rate_list,
+    price_list_get,
+    price_list_item_get,
+    price_list_items,
     price_list_list,
+    product_by_sku,
     product_get,
     product_list,
+    tax_rate_get,
+    tax_rate_list,
+    unit_get,
+    unit_list,
 )
 from ordercrm.catalog.services import exchange_rate_set
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
 
 router = Router()
 
 
-@router.get("/products", response=with_errors({200: s.ProductPage}), tags=["catalog"])
-def products_list(request, search: str = "", limit: int = 50, cursor: str | None = None):
-    return page(product_list(request.access, search=search), limit, cursor)
+def _references(request, values: dict) -> dict:
+    """Body references as records of the caller's company: ``unit`` (a code), ``category_id``,
+    ``tax_rate_id``, ``parent_id``. An unknown reference is a 422 on its field."""
+    access = request.access
+    errors: dict[str, list[str]] = {}
+    if "unit" in values:
+        code = values.pop("unit")
+        unit = unit_list(access).filter(code__iexact=code or "").first()
+        if unit is None:
+            errors["unit"] = [_("Unknown unit.")]
+        values["unit"] = unit
+    for key, field, get in (
+        ("category_id", "category", category_get),
+        ("tax_rate_id", "tax_rate", tax_rate_get),
+        ("parent_id", "parent", category_get),
+    ):
+        if key in values:
+            ref = values.pop(key)
+            try:
+                values[field] = get(access, ref) if ref else None
+            except Exception:
+                errors[field] = [_("Not found.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    return values
 
 
-@router.get("/products/{product_id}", response=with_errors({200: s.ProductOut}), tags=["catalog"])
+# ---------------------------------------------------------------- products
+
+
+@router.get("/products", response=with_errors({200: c.ProductDetailPage}), tags=["catalog"])
+def products_list(
+    request,
+    search: str = "",
+    category_id: str | None = None,
+    include_inactive: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+):
+    category = category_get(request.access, category_id).pk if category_id else None
+    products = product_list(
+        request.access, search=search, category_id=category, active_only=not include_inactive
+    )
+    return page(products, limit, cursor)
+
+
+@router.post("/products", response=with_errors({201: c.ProductDetailOut}), tags=["catalog"])
+def products_create(request, body: c.ProductIn):
+    """Create a product (a service with ``is_stock_tracked: false``); the SKU must be new."""
+    values = _references(request, body.dict(exclude_unset=True))
+    product = catalog.product_create(company=request.company, actor=request.user, **values)
+    return Status(201, product_get(request.access, product.pk))
+
+
+@router.get(
+    "/products/{product_id}", response=with_errors({200: c.ProductDetailOut}), tags=["catalog"]
+)
 def products_get(request, product_id: str):
     return product_get(request.access, parse_id(product_id))
 
 
-@router.get("/price-lists", response=with_errors({200: list[s.PriceListOut]}), tags=["catalog"])
+@router.patch(
+    "/products/{product_id}", response=with_errors({200: c.ProductDetailOut}), tags=["catalog"]
+)
+def products_update(request, product_id: str, body: c.ProductPatch):
+    """Change fields; ``version`` (or ``If-Match``) makes a stale write a 409."""
+    product = product_get(request.access, parse_id(product_id))
+    values = body.dict(exclude_unset=True)
+    version = version_from(request, values.pop("version", None))
+    values = _references(request, values)
+    catalog.product_update(product=product, actor=request.user, version=version, **values)
+    return product_get(request.access, product.pk)
+
+
+# ---------------------------------------------------------------- units, categories, tax rates
+
+
+@router.get("/units", response=with_errors({200: list[c.UnitOut]}), tags=["catalog"])
+def units_list(request):
+    return list(unit_list(request.access))
+
+
+@router.post("/units", response=with_errors({201: c.UnitOut}), tags=["catalog"])
+def units_create(request, body: c.UnitIn):
+    return Status(
+        201, catalog.unit_create(company=request.company, actor=request.user, **body.dict())
+    )
+
+
+@router.patch("/units/{unit_id}", response=with_errors({200: c.UnitOut}), tags=["catalog"])
+def units_update(request, unit_id: str, body: c.UnitPatch):
+    unit = unit_get(request.access, unit_id)
+    return catalog.unit_update(unit=unit, actor=request.user, **body.dict(exclude_unset=True))
+
+
+@router.get("/categories", response=with_errors({200: list[c.CategoryOut]}), tags=["catalog"])
+def categories_list(request):
+    return list(category_list(request.access))
+
+
+@router.post("/categories", response=with_errors({201: c.CategoryOut}), tags=["catalog"])
+def categories_create(request, body: c.CategoryIn):
+    values = _references(request, body.dict(exclude_unset=True))
+    return Status(
+        201, catalog.category_create(company=request.company, actor=request.user, **values)
+    )
+
+
+@router.patch(
+    "/categories/{category_id}", response=with_errors({200: c.CategoryOut}), tags=["catalog"]
+)
+def categories_update(request, category_id: str, body: c.CategoryPatch):
+    category = category_get(request.access, category_id)
+    values = _references(request, body.dict(exclude_unset=True))
+    return catalog.category_update(category=category, actor=request.user, **values)
+
+
+@router.get("/tax-rates", response=with_errors({200: list[c.TaxRateOut]}), tags=["catalog"])
+def tax_rates_list(request, include_inactive: bool = False):
+    return list(tax_rate_list(request.access, include_inactive=include_inactive))
+
+
+@router.post("/tax-rates", response=with_errors({201: c.TaxRateOut}), tags=["catalog"])
+def tax_rates_create(request, body: c.TaxRateIn):
+    return Status(
+        201, catalog.tax_rate_create(company=request.company, actor=request.user, **body.dict())
+    )
+
+
+@router.patch(
+    "/tax-rates/{tax_rate_id}", response=with_errors({200: c.TaxRateOut}), tags=["catalog"]
+)
+def tax_rates_update(request, tax_rate_id: str, body: c.TaxRatePatch):
+    tax_rate = tax_rate_get(request.access, tax_rate_id)
+    return catalog.tax_rate_update(
+        tax_rate=tax_rate, actor=request.user, **body.dict(exclude_unset=True)
+    )
+
+
+# ---------------------------------------------------------------- price lists
+
+
+@router.get(
+    "/price-lists", response=with_errors({200: list[c.PriceListDetailOut]}), tags=["catalog"]
+)
 def price_lists(request):
     return list(price_list_list(request.access))
+
+
+@router.post("/price-lists", response=with_errors({201: c.PriceListDetailOut}), tags=["catalog"])
+def price_lists_create(request, body: c.PriceListIn):
+    return Status(
+        201,
+        catalog.price_list_create(company=request.company, actor=request.user, **body.dict()),
+    )
+
+
+@router.get(
+    "/price-lists/{price_list_id}",
+    response=with_errors({200: c.PriceListDetailOut}),
+    tags=["catalog"],
+)
+def price_lists_get(request, price_list_id: str):
+    return price_list_get(request.access, price_list_id)
+
+
+@router.patch(
+    "/price-lists/{price_list_id}",
+    response=with_errors({200: c.PriceListDetailOut}),
+    tags=["catalog"],
+)
+def price_lists_update(request, price_list_id: str, body: c.PriceListPatch):
+    price_list = price_list_get(request.access, price_list_id)
+    values = body.dict(exclude_unset=True)
+    version = version_from(request, values.pop("version", None))
+    return catalog.price_list_update(
+        price_list=price_list, actor=request.user, version=version, **values
+    )
+
+
+@router.get(
+    "/price-lists/{price_list_id}/items",
+    response=with_errors({200: c.PriceListItemPage}),
+    tags=["catalog"],
+)
+def price_list_items_list(
+    request, price_list_id: str, sku: str = "", limit: int = 50, cursor: str | None = None
+):
+    items = price_list_items(price_list_get(request.access, price_list_id), sku=sku)
+    return page(items, limit, cursor, ascending=True)
+
+
+@router.post(
+    "/price-lists/{price_list_id}/items",
+    response=with_errors({200: c.PriceListItemOut, 201: c.PriceListItemOut}),
+    tags=["catalog"],
+)
+def price_list_items_upsert(request, price_list_id: str, body: c.PriceListItemIn):
+    """Create or update the tier with this product, minimum quantity and valid-from."""
+    access = request.access
+    price_list = price_list_get(access, price_list_id)
+    if body.product_id:
+        try:
+            product = product_get(access, parse_id(body.product_id))
+        except Exception:
+            product = None
+    else:
+        product = product_by_sku(access, body.sku or "")
+    if product is None:
+        raise ValidationFailed(details={"fields": {"sku": [_("No product with this code.")]}})
+    item = catalog.price_list_item_set(
+        price_list=price_list,
+        product=product,
+        actor=request.user,
+        min_quantity=body.min_quantity,
+        unit_price=body.unit_price,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+    )
+    outcome = item.outcome
+    item = price_list_item_get(access, price_list, item.pk)
+    item.outcome = outcome
+    return Status(201 if outcome == "created" else 200, item)
+
+
+@router.patch(
+    "/price-lists/{price_list_id}/items/{item_id}",
+    response=with_errors({200: c.PriceListItemOut}),
+    tags=["catalog"],
+)
+def price_list_items_update(request, price_list_id: str, item_id: str, body: c.PriceListItemPatch):
+    price_list = price_list_get(request.access, price_list_id)
+    item = price_list_item_get(request.access, price_list, item_id)
+    catalog.price_list_item_update(item=item, actor=request.user, **body.dict(exclude_unset=True))
+    return price_list_item_get(request.access, price_list, item.pk)
+
+
+@router.delete(
+    "/price-lists/{price_list_id}/items/{item_id}",
+    response=with_errors({204: None}),
+    tags=["catalog"],
+)
+def price_list_items_delete(request, price_list_id: str, item_id: str):
+    price_list = price_list_get(request.access, price_list_id)
+    item = price_list_item_get(request.access, price_list, item_id)
+    catalog.price_list_item_remove(item=item, actor=request.user)
+    return HttpResponse(status=204)
+
+
+@router.post(
+    "/price-lists/{price_list_id}/customers",
+    response=with_errors({200: c.AssignedOut}),
+    tags=["catalog"],
+)
+def price_list_customers_assign(request, price_list_id: str, body: c.AssignIn):
+    """Make this the own price list of these customers (all or none; same currency)."""
+    from ordercrm.customers.price_lists import price_list_assign
+
+    price_list = price_list_get(request.access, price_list_id)
+    customers = price_list_assign(
+        price_list=price_list, codes=body.customer_codes, actor=request.user
+    )
+    return {"assigned": [customer.code for customer in customers]}
 
 
 # ---------------------------------------------------------------- exchange rates (slice: money)

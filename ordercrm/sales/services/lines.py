@@ -172,7 +172,7 @@ def _build_lines(
                 index,
                 "quantity",
                 _("%(unit)s allows %(decimals)s decimals.")
-                % {"unit": product.unit.name, "decimals": product.unit.decimals},
+                % {"unit": product.unit.label(), "decimals": product.unit.decimals},
             )
         try:
             discount = bounded_decimal(

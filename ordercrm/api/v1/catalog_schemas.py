@@ -1,0 +1,277 @@
+"""Request and response bodies of the catalog routes (``api/v1/catalog.py``): products,
+units, categories, tax rates, price lists and their tiers.
+
+Units are named by their code, products by SKU or id, categories and tax rates by id. Bounds
+come from the columns (``fields.Text``/``Dec``); the services check the rest and answer
+``core.validation_failed`` with ``details.fields``."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from ordercrm.api.base import Date, DateTime, Id, Quantity
+from ordercrm.api.v1.fields import DATE, ID, Dec, In, Text
+from ordercrm.api.v1.schemas import Page, PriceListOut, ProductOut
+from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.customers.models import Customer
+
+
+class UnitOut(Schema):
+    id: Id
+    code: str
+    name: str = Field(description="The English name.")
+    name_zh_hans: str
+    name_zh_hant: str
+    label: str = Field(description="The name in the request's language.")
+    decimals: int
+
+    @staticmethod
+    def resolve_label(obj) -> str:
+        return obj.label()
+
+
+class UnitIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": "roll", "name": "roll", "name_zh_hans": "卷", "decimals": 0}]
+        }
+    )
+
+    code: Text(Unit, "code")
+    name: Text(Unit, "name")
+    name_zh_hans: Text(Unit, "name_zh_hans") = ""
+    name_zh_hant: Text(Unit, "name_zh_hant") = ""
+    decimals: int = Field(0, ge=0, le=4)
+
+
+class UnitPatch(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name_zh_hant": "捲", "decimals": 0}]}
+    )
+
+    code: Text(Unit, "code") | None = None
+    name: Text(Unit, "name") | None = None
+    name_zh_hans: Text(Unit, "name_zh_hans") | None = None
+    name_zh_hant: Text(Unit, "name_zh_hant") | None = None
+    decimals: int | None = Field(None, ge=0, le=4)
+
+
+class CategoryOut(Schema):
+    id: Id
+    name: str
+    parent_id: Id | None = None
+
+
+class CategoryIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "包装材料 Packaging"}]})
+
+    name: Text(Category, "name")
+    parent_id: ID | None = None
+
+
+class CategoryPatch(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Packaging", "parent_id": None}]}
+    )
+
+    name: Text(Category, "name") | None = None
+    parent_id: ID | None = Field(None, description="null moves the category to the top.")
+
+
+class TaxRateOut(Schema):
+    id: Id
+    name: str
+    rate: Quantity
+    is_default: bool
+    is_active: bool
+
+
+class TaxRateIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "VAT 3%", "rate": "3"}]})
+
+    name: Text(TaxRate, "name")
+    rate: Dec(TaxRate, "rate")
+    is_default: bool = False
+
+
+class TaxRatePatch(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_default": True}]})
+
+    name: Text(TaxRate, "name") | None = None
+    rate: Dec(TaxRate, "rate") | None = None
+    is_default: bool | None = None
+    is_active: bool | None = None
+
+
+class ProductDetailOut(ProductOut):
+    description: str
+    barcode: str
+    unit_id: Id
+    unit_name: str = Field(description="The unit's name in the request's language.")
+    category_id: Id | None = None
+    tax_rate_id: Id
+    reorder_point: Quantity | None = None
+    version: int
+    updated_at: DateTime
+
+    @staticmethod
+    def resolve_unit_name(obj) -> str:
+        return obj.unit.label()
+
+
+class ProductDetailPage(Page):
+    items: list[ProductDetailOut]
+
+
+class ProductIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "SRV-INSTALL",
+                    "name": "安装服务 Installation",
+                    "unit": "h",
+                    "list_price": "380.00",
+                    "is_stock_tracked": False,
+                }
+            ]
+        }
+    )
+
+    sku: Text(Product, "sku")
+    name: Text(Product, "name")
+    unit: Text(Unit, "code") = Field(description="The unit's code, e.g. pcs, kg, h.")
+    category_id: ID | None = None
+    tax_rate_id: ID | None = Field(None, description="Default: the company's default rate.")
+    list_price: Dec(Product, "list_price") = "0"
+    cost: Dec(Product, "cost") = "0"
+    is_stock_tracked: bool = Field(True, description="false for services.")
+    is_active: bool = True
+    reorder_point: Dec(Product, "reorder_point") | None = None
+    barcode: Text(Product, "barcode") = ""
+    description: Text(Product, "description") = ""
+
+
+class ProductPatch(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"version": 2, "list_price": "12.80"}]}
+    )
+
+    version: int | None = None
+    sku: Text(Product, "sku") | None = None
+    name: Text(Product, "name") | None = None
+    unit: Text(Unit, "code") | None = None
+    category_id: ID | None = None
+    tax_rate_id: ID | None = None
+    list_price: Dec(Product, "list_price") | None = None
+    cost: Dec(Product, "cost") | None = None
+    is_stock_tracked: bool | None = None
+    is_active: bool | None = None
+    reorder_point: Dec(Product, "reorder_point") | None = None
+    barcode: Text(Product, "barcode") | None = None
+    description: Text(Product, "description") | None = None
+
+
+class PriceListDetailOut(PriceListOut):
+    is_active: bool
+    valid_from: Date | None = None
+    valid_to: Date | None = None
+    version: int
+    created_at: DateTime
+
+
+class PriceListIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Dealers 2027", "currency": "CNY", "valid_from": "2027-01-01"}]
+        }
+    )
+
+    name: Text(PriceList, "name")
+    currency: Text(PriceList, "currency")
+    is_default: bool = False
+    is_active: bool = True
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+
+
+class PriceListPatch(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"version": 1, "valid_to": "2027-12-31"}]}
+    )
+
+    version: int | None = None
+    name: Text(PriceList, "name") | None = None
+    currency: Text(PriceList, "currency") | None = None
+    is_default: bool | None = None
+    is_active: bool | None = None
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+
+
+class PriceListItemOut(Schema):
+    id: Id
+    price_list_id: Id
+    product_id: Id
+    sku: str
+    min_quantity: Quantity
+    unit_price: Quantity
+    valid_from: Date | None = None
+    valid_to: Date | None = None
+    outcome: str | None = Field(None, description="On an upsert: created, updated or unchanged.")
+
+    @staticmethod
+    def resolve_sku(obj) -> str:
+        return obj.product.sku
+
+    @staticmethod
+    def resolve_outcome(obj) -> str | None:
+        return getattr(obj, "outcome", None)
+
+
+class PriceListItemPage(Page):
+    items: list[PriceListItemOut]
+
+
+class PriceListItemIn(In):
+    """An upsert by natural key: price list + product + minimum quantity (+ valid-from, empty
+    for an undated price). Sending the same row again changes nothing."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"sku": "BOX-001", "min_quantity": "100", "unit_price": "3.61"}]
+        }
+    )
+
+    sku: Text(Product, "sku") | None = Field(
+        None, description="The product's SKU, or give product_id."
+    )
+    product_id: ID | None = None
+    min_quantity: Dec(PriceListItem, "min_quantity") = "0"
+    unit_price: Dec(PriceListItem, "unit_price")
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+
+
+class PriceListItemPatch(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"unit_price": "3.50"}]})
+
+    min_quantity: Dec(PriceListItem, "min_quantity") | None = None
+    unit_price: Dec(PriceListItem, "unit_price") | None = None
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+
+
+class AssignIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"customer_codes": ["C00039", "C00040"]}]}
+    )
+
+    customer_codes: list[Text(Customer, "code")] = Field(
+        min_length=1, max_length=1000, description="Customer codes, all or none assigned."
+    )
+
+
+class AssignedOut(Schema):
+    assigned: list[str]
