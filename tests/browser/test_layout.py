@@ -39,7 +39,9 @@ PAGES = [
     "/approvals/",
     "/customers/",
     "/products/",
+    "/products/new/",
     "/price-lists/",
+    "/price-lists/new/",
     "/stock/",
     "/stock/moves/",
     "/stock/receipt/",
@@ -100,6 +102,8 @@ def busy_company(world, company, admin, products):
         f"/customers/{customer.pk}/",
         f"/shipments/{shipment.pk}/",
         f"/invoices/{invoice.pk}/",
+        f"/products/{products[0].pk}/",
+        f"/products/{products[0].pk}/edit/",
     ]
     if price_list:
         details.append(f"/price-lists/{price_list.pk}/")
