@@ -128,7 +128,10 @@ class Notification(CompanyOwned):
     )
     event = models.ForeignKey("core.Event", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=40)
+    # worded in the recipient's language when sent; shown only when ``message`` is unknown
     title = models.CharField(_("title"), max_length=300)
+    message = models.CharField(max_length=40, blank=True)  # key in ``messages.MESSAGES``
+    params = models.JSONField(default=dict, blank=True)  # the values the message names
     url = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -142,7 +145,15 @@ class Notification(CompanyOwned):
         indexes = [models.Index(fields=["user", "read_at", "created_at"])]
 
     def __str__(self) -> str:
-        return self.title
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The notification in the active language (the reader's), from its message key and
+        values; a row written before keys were kept reads as it was worded when sent."""
+        from ordercrm.notifications.messages import render
+
+        return render(self.message, self.params, fallback=self.title)
 
 
 class WorkerHeartbeat(models.Model):

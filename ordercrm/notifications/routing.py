@@ -6,38 +6,21 @@ calls it once per event, in the transaction that marks the event dispatched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from ordercrm.accounts.access import access_for
 from ordercrm.accounts.models import Membership
 from ordercrm.core.documents import document_language
 from ordercrm.core.models import Event
 from ordercrm.core.permissions import Perm
+from ordercrm.notifications.messages import MESSAGES
 from ordercrm.notifications.models import Channel, EmailKind, WebhookSubscription
 from ordercrm.sales import workflow
 from ordercrm.sales.workflow import OrderEvent
-
-# Marked for makemessages; translated per recipient when the notification is written.
-MESSAGES = {
-    "approval_requested": gettext_noop("Order %(number)s waits for your approval."),
-    "approved": gettext_noop("Order %(number)s was approved."),
-    "rejected": gettext_noop("Order %(number)s was rejected."),
-    "changes_requested": gettext_noop("Changes were requested on order %(number)s."),
-    "approved_with": gettext_noop("Order %(number)s was approved: %(comment)s"),
-    "rejected_with": gettext_noop("Order %(number)s was rejected: %(comment)s"),
-    "changes_requested_with": gettext_noop(
-        "Changes were requested on order %(number)s: %(comment)s"
-    ),
-    "mentioned": gettext_noop("%(author)s mentioned you on order %(number)s: %(comment)s"),
-    "held": gettext_noop("Order %(number)s was put on hold."),
-    "backorder_filled": gettext_noop("Stock arrived for backordered lines of order %(number)s."),
-    "payment_received": gettext_noop("A payment was received for order %(number)s."),
-}
 
 EMAIL_FOR_EVENT = {
     OrderEvent.CONFIRMED: EmailKind.ORDER_CONFIRMATION,
@@ -70,9 +53,17 @@ class DeliverySpec:
 class NotificationSpec:
     user: Any
     kind: str
-    title: str
+    title: str  # worded in the recipient's language at sending (old rows show only this)
     url: str
     order_id: Any = None  # the order it names: only members who may see it are told
+    message: str = ""  # the key in ``messages.MESSAGES``, worded for each reader when read
+    params: dict = field(default_factory=dict)
+
+
+def _spec(user, kind: str, message: str, url: str, order_id, **params) -> NotificationSpec:
+    """A notification of ``MESSAGES[message]`` for ``user``, kept as key and values."""
+    title = _title(user, MESSAGES[message], **params)
+    return NotificationSpec(user, kind, title, url, order_id, message, params)
 
 
 def _order_of(event: Event):
@@ -193,41 +184,32 @@ def _order_notifications(event: Event) -> list[NotificationSpec]:
     owners = {u for u in (order.salesperson, order.submitted_by) if u is not None}
 
     def tell(users, kind, message):
-        for user in users:
-            specs.append(
-                NotificationSpec(
-                    user, kind, _title(user, message, number=number), url, order_id=order.pk
-                )
-            )
+        specs.extend(_spec(user, kind, message, url, order.pk, number=number) for user in users)
 
     if event.type in ASKS_FOR_APPROVAL:
         if event.type != OrderEvent.SUBMITTED or event.payload.get("reasons"):
             tell(
                 _approvers(event, order),
                 "approval_requested",
-                MESSAGES["approval_requested"],
+                "approval_requested",
             )
     elif event.type in DECISIONS:
         # the decision's comment travels with it: the rep reads why, not only that
-        plain, worded, field = DECISIONS[event.type]
-        comment = _excerpt(event.payload.get(field) or "")
+        plain, worded, comment_field = DECISIONS[event.type]
+        comment = _excerpt(event.payload.get(comment_field) or "")
+        message = worded if comment else plain
         for user in owners:
-            message = MESSAGES[worded] if comment else MESSAGES[plain]
             specs.append(
-                NotificationSpec(
-                    user,
-                    "approval_decided",
-                    _title(user, message, number=number, comment=comment),
-                    url,
-                    order_id=order.pk,
+                _spec(
+                    user, "approval_decided", message, url, order.pk, number=number, comment=comment
                 )
             )
     elif event.type == OrderEvent.COMMENTED:
         specs += _mention_notifications(event, order, url)
     elif event.type == OrderEvent.HELD:
-        tell(owners, "order_held", MESSAGES["held"])
+        tell(owners, "order_held", "held")
     elif event.type == OrderEvent.BACKORDER_FILLED:
-        tell(owners, "backorder_filled", MESSAGES["backorder_filled"])
+        tell(owners, "backorder_filled", "backorder_filled")
     return specs
 
 
@@ -262,12 +244,15 @@ def _mention_notifications(event: Event, order, url: str) -> list[NotificationSp
     text = _excerpt(comment.text if comment else "")
     author = str(event.actor) if event.actor else ""
     return [
-        NotificationSpec(
+        _spec(
             user,
             "mentioned",
-            _title(user, MESSAGES["mentioned"], author=author, number=order.number, comment=text),
+            "mentioned",
             url,
-            order_id=order.pk,
+            order.pk,
+            author=author,
+            number=order.number,
+            comment=text,
         )
         for user in User.objects.filter(pk__in=ids, is_active=True)
     ]
@@ -283,18 +268,14 @@ def _payment_notifications(event: Event) -> list[NotificationSpec]:
         .select_related("salesperson")
     ):
         if order.salesperson is not None:
-            title = _title(
-                order.salesperson,
-                MESSAGES["payment_received"],
-                number=order.number,
-            )
             specs.append(
-                NotificationSpec(
+                _spec(
                     order.salesperson,
                     "payment_received",
-                    title,
+                    "payment_received",
                     f"/orders/{order.pk}/",
-                    order_id=order.pk,
+                    order.pk,
+                    number=order.number,
                 )
             )
     return specs

@@ -171,6 +171,8 @@ def fan_out(batch: int = 100) -> int:
                     event=event,
                     kind=spec.kind,
                     title=spec.title[:300],
+                    message=spec.message,
+                    params=spec.params,
                     url=spec.url,
                 )
                 for spec in notifications

@@ -76,7 +76,8 @@ def login(context, live_server, username):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    # the login form's button (without script the language switch shows a button too)
+    page.click("form:has(#id_password) button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     return page
 
