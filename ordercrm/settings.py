@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ordercrm.fulfilment",
     "ordercrm.billing",
     "ordercrm.notifications",
+    "ordercrm.imports",
     "ordercrm.web",
     "ordercrm.api",
     "ordercrm.console",

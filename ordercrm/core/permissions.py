@@ -32,6 +32,9 @@ class Perm(models.TextChoices):
     USER_MANAGE = "user_manage", _("Manage users and roles")
     EXCHANGE_RATE_EDIT = "exchange_rate_edit", _("Set the company's exchange rates")
     EXCHANGE_RATE_OVERRIDE = "exchange_rate_override", _("Override an order's exchange rate")
+    # Bulk loading master data and open orders; each kind also needs its own edit right
+    # (ordercrm.imports.kinds.KINDS names it), because every row goes through that service.
+    DATA_IMPORT = "data_import", _("Import master data and open orders")
 
 
 class AccessRight(models.Model):

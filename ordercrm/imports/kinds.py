@@ -1,0 +1,752 @@
+"""What can be imported: for each kind its columns (with the labels a header is matched
+against, in every language), the right it needs beside ``data_import``, its natural key and
+the django-import-export resource that writes each row through the domain services.
+
+A resource never saves a model itself: ``write`` calls the service of the use case
+(``customer_create``/``customer_update``, ``product_create``/``product_update``,
+``price_list_set_price``, ``stock_count``, ``order_create`` + ``order_submit``), so an
+imported row obeys every rule a row typed in the UI obeys. Each row runs in its own
+savepoint, rolled back when it fails, so an error row never half-writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, resources
+from import_export.instance_loaders import BaseInstanceLoader
+from import_export.results import RowResult
+
+from ordercrm.catalog import services as catalog
+from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.core.exceptions import DomainError
+from ordercrm.core.permissions import Perm
+from ordercrm.customers import services as customers
+from ordercrm.customers.models import Address, AddressKind, Contact, Customer, PaymentTerm
+from ordercrm.imports.models import RowAction
+from ordercrm.imports.widgets import (
+    BooleanWidget,
+    DateWidget,
+    DecimalWidget,
+    LookupWidget,
+    TextWidget,
+    text_of,
+)
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import StockLevel, Warehouse
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: object  # lazy translated text
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # other headers seen in files (any language)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: object
+    permission: str
+    columns: tuple[Column, ...]
+    importer: type
+    key_help: object = ""
+    labels: dict = field(default_factory=dict, compare=False)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def label_of(self, name: str) -> str:
+        column = self.column(name)
+        return str(column.label) if column else name
+
+
+@dataclass
+class Outcome:
+    action: str
+    message: str = ""
+
+
+# ---------------------------------------------------------------- describing errors
+
+
+def describe(error: Exception, kind: Kind) -> str:
+    """An error of a row as one line in the active language, naming columns by their labels."""
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(
+                f"{kind.label_of(name)}: {' '.join(str(m) for m in messages)}"
+                for name, messages in error.message_dict.items()
+            )
+        return " ".join(str(m) for m in error.messages)
+    if isinstance(error, DomainError):
+        parts = [error.text]
+        details = error.details or {}
+        for name, problems in (details.get("fields") or {}).items():
+            parts.append(f"{kind.label_of(name)}: {' '.join(str(p) for p in problems)}")
+        lines = details.get("lines")
+        if isinstance(lines, dict):
+            for fields_ in lines.values():
+                for name, problems in fields_.items():
+                    parts.append(f"{kind.label_of(name)}: {' '.join(str(p) for p in problems)}")
+        elif isinstance(lines, list):
+            for item in lines:
+                if "shortfall" in item:
+                    parts.append(
+                        _("%(sku)s: %(shortfall)s short (%(available)s available)")
+                        % {
+                            "sku": item.get("sku", ""),
+                            "shortfall": item["shortfall"],
+                            "available": item["available"],
+                        }
+                    )
+        matches = details.get("matches") or []
+        if matches:
+            parts.append(", ".join(f"{m['code']} {m['name']}" for m in matches))
+        return "; ".join(parts)
+    log.exception("import row failed", exc_info=error)
+    return _("This row could not be imported.")
+
+
+# ---------------------------------------------------------------- the resource base
+
+
+class ChunkLoader(BaseInstanceLoader):
+    """Loads the existing records of a whole chunk by natural key in one query."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        resource.prime(dataset)
+        keys = {resource.key_of(dict(zip(dataset.headers, r, strict=False))) for r in dataset}
+        keys.discard(None)
+        self.existing = resource.load_existing(keys) if keys else {}
+
+    def get_instance(self, row):
+        key = self.resource.key_of(row)
+        return None if key is None else self.existing.get(key)
+
+
+class ServiceResource(resources.ModelResource):
+    """A django-import-export resource whose rows are written by a domain service.
+
+    Empty cells are "not given": an update leaves the field as it is. A row whose given
+    values equal the record's is *unchanged* and writes nothing, so importing the same file
+    twice changes nothing the second time.
+    """
+
+    kind: Kind
+
+    def __init__(self, *, company, actor):
+        self.company, self.actor = company, actor
+        super().__init__()
+        self._before: dict | None = None
+        for resource_field in self.fields.values():
+            if isinstance(resource_field.widget, LookupWidget):
+                resource_field.widget.company_id = company.pk
+
+    class Meta:
+        skip_diff = True
+        report_skipped = True
+        use_transactions = False
+        instance_loader_class = ChunkLoader
+        import_id_fields = ()
+
+    # -- hooks each kind fills in
+    def key_of(self, row: dict):
+        raise NotImplementedError
+
+    def load_existing(self, keys: set) -> dict:
+        raise NotImplementedError
+
+    def write(self, instance, is_create: bool, changes: dict, row: dict):
+        raise NotImplementedError
+
+    def extra_changes(self, instance, row: dict) -> bool:
+        """True when columns outside the model (contacts, addresses) would add something."""
+        return False
+
+    # -- django-import-export hooks
+    def get_queryset(self):
+        return self._meta.model.objects.for_company(self.company)
+
+    def get_instance(self, instance_loader, row):
+        return instance_loader.get_instance(row)
+
+    def prime(self, dataset) -> None:
+        for resource_field in self.fields.values():
+            widget = resource_field.widget
+            if isinstance(widget, LookupWidget) and resource_field.column_name in dataset.headers:
+                widget.prime(dataset[resource_field.column_name])
+
+    def _given(self, row: dict, resource_field) -> bool:
+        return resource_field.column_name in row and text_of(row[resource_field.column_name]) != ""
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if self._given(row, field):
+            super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def snapshot(self, instance) -> dict:
+        return {
+            f.attribute: getattr(instance, f.attribute, None)
+            for f in self.get_import_fields()
+            if f.attribute
+        }
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        self._before = None if new else self.snapshot(instance)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if import_validation_errors or self._before is None:
+            return False
+        return self.snapshot(instance) == self._before and not self.extra_changes(instance, row)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        if import_validation_errors:
+            raise ValidationError(import_validation_errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        after = self.snapshot(instance)
+        given = {
+            f.attribute for f in self.get_import_fields() if f.attribute and self._given(row, f)
+        }
+        if is_create:
+            changes = {name: after[name] for name in given}
+        else:
+            changes = {
+                name: value for name, value in after.items() if value != (self._before or {})[name]
+            }
+        self.written = self.write(instance, is_create, changes, row)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        with transaction.atomic():  # the row's savepoint
+            result = super().import_row(row, instance_loader, **kwargs)
+            if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
+                transaction.set_rollback(True)
+        return result
+
+    def run(self, dataset) -> list[Outcome]:
+        """Import ``dataset`` (headers are the kind's column names) and say what each row did."""
+        result = self.import_data(dataset, use_transactions=False, raise_errors=False)
+        outcomes = []
+        for row_result in result.rows:
+            if row_result.import_type == RowResult.IMPORT_TYPE_NEW:
+                outcomes.append(Outcome(RowAction.CREATE))
+            elif row_result.import_type == RowResult.IMPORT_TYPE_UPDATE:
+                outcomes.append(Outcome(RowAction.UPDATE))
+            elif row_result.import_type == RowResult.IMPORT_TYPE_SKIP:
+                outcomes.append(Outcome(RowAction.UNCHANGED))
+            elif row_result.validation_error is not None:
+                outcomes.append(
+                    Outcome(RowAction.ERROR, describe(row_result.validation_error, self.kind))
+                )
+            else:
+                error = row_result.errors[0].error if row_result.errors else Exception()
+                outcomes.append(Outcome(RowAction.ERROR, describe(error, self.kind)))
+        return outcomes
+
+
+def _field(name: str, attribute: str | None = None, widget=None):
+    return fields.Field(
+        attribute=attribute or name, column_name=name, widget=widget or TextWidget()
+    )
+
+
+# ---------------------------------------------------------------- customers
+
+ADDRESS_PARTS = ("line1", "line2", "city", "region", "postal_code", "country", "recipient")
+
+
+class CustomerResource(ServiceResource):
+    code = _field("code")
+    name = _field("name")
+    kind_ = _field("customer_type", "kind")
+    tax_id = _field("tax_id")
+    phone = _field("phone")
+    email = _field("email")
+    website = _field("website")
+    language = _field("language")
+    currency = _field("currency")
+    credit_limit = _field("credit_limit", widget=DecimalWidget())
+    payment_terms = _field("payment_terms", widget=LookupWidget(PaymentTerm, "name"))
+    price_list = _field("price_list", widget=LookupWidget(PriceList, "name"))
+    notes = _field("notes")
+
+    class Meta(ServiceResource.Meta):
+        model = Customer
+        fields = (
+            "code",
+            "name",
+            "kind_",
+            "tax_id",
+            "phone",
+            "email",
+            "website",
+            "language",
+            "currency",
+            "credit_limit",
+            "payment_terms",
+            "price_list",
+            "notes",
+        )
+
+    def key_of(self, row):
+        return text_of(row.get("code")).lower() or None
+
+    def load_existing(self, keys):
+        # codes are unique ignoring case, as customer_create checks them
+        found = self.get_queryset().annotate(code_key=Lower("code")).filter(code_key__in=keys)
+        return {c.code.lower(): c for c in found}
+
+    def _contact(self, row) -> dict | None:
+        values = {
+            part: text_of(row.get(f"contact_{part}"))
+            for part in ("name", "title", "email", "phone")
+        }
+        return values if values["name"] else None
+
+    def _addresses(self, row) -> list[dict]:
+        found = []
+        for kind in AddressKind.values:
+            values = {part: text_of(row.get(f"{kind}_{part}")) for part in ADDRESS_PARTS}
+            if values["line1"] or values["city"]:
+                values["country"] = (values["country"] or "CN").upper()
+                found.append({"kind": kind, **values})
+        return found
+
+    def _missing_contact(self, customer, contact) -> bool:
+        return (
+            contact is not None
+            and not Contact.objects.for_company(self.company)
+            .filter(customer=customer, name=contact["name"])
+            .exists()
+        )
+
+    def _missing_address(self, customer, address) -> bool:
+        return (
+            not Address.objects.for_company(self.company)
+            .filter(
+                customer=customer,
+                kind=address["kind"],
+                line1=address["line1"],
+                city=address["city"],
+            )
+            .exists()
+        )
+
+    def extra_changes(self, instance, row):
+        return self._missing_contact(instance, self._contact(row)) or any(
+            self._missing_address(instance, a) for a in self._addresses(row)
+        )
+
+    def write(self, instance, is_create, changes, row):
+        if is_create:
+            customer = customers.customer_create(company=self.company, actor=self.actor, **changes)
+        elif changes:
+            customer = customers.customer_update(customer=instance, actor=self.actor, **changes)
+        else:
+            customer = instance
+        contact = self._contact(row)
+        if self._missing_contact(customer, contact):
+            customers.contact_add(customer=customer, actor=self.actor, **contact)
+        for address in self._addresses(row):
+            if self._missing_address(customer, address):
+                customers.address_add(customer=customer, actor=self.actor, **address)
+        return customer
+
+
+# ---------------------------------------------------------------- products
+
+
+class ProductResource(ServiceResource):
+    sku = _field("sku")
+    name = _field("name")
+    description = _field("description")
+    barcode = _field("barcode")
+    unit = _field("unit", widget=LookupWidget(Unit, "code"))
+    category = _field("category", widget=LookupWidget(Category, "name"))
+    tax_rate = _field("tax_rate", widget=LookupWidget(TaxRate, "name"))
+    list_price = _field("list_price", widget=DecimalWidget())
+    cost = _field("cost", widget=DecimalWidget())
+    is_stock_tracked = _field("is_stock_tracked", widget=BooleanWidget())
+    is_active = _field("is_active", widget=BooleanWidget())
+
+    class Meta(ServiceResource.Meta):
+        model = Product
+        fields = (
+            "sku",
+            "name",
+            "description",
+            "barcode",
+            "unit",
+            "category",
+            "tax_rate",
+            "list_price",
+            "cost",
+            "is_stock_tracked",
+            "is_active",
+        )
+
+    def key_of(self, row):
+        return text_of(row.get("sku")) or None
+
+    def load_existing(self, keys):
+        return {p.sku: p for p in self.get_queryset().filter(sku__in=keys)}
+
+    def write(self, instance, is_create, changes, row):
+        if is_create:
+            changes.setdefault(
+                "unit", Unit.objects.for_company(self.company).filter(code="pcs").first()
+            )
+            return catalog.product_create(company=self.company, actor=self.actor, **changes)
+        return catalog.product_update(product=instance, actor=self.actor, **changes)
+
+
+# ---------------------------------------------------------------- price-list items
+
+
+class PriceListItemResource(ServiceResource):
+    price_list = _field("price_list", widget=LookupWidget(PriceList, "name"))
+    product = _field("sku", "product", widget=LookupWidget(Product, "sku"))
+    min_quantity = _field("min_quantity", widget=DecimalWidget())
+    unit_price = _field("unit_price", widget=DecimalWidget())
+    valid_from = _field("valid_from", widget=DateWidget())
+    valid_to = _field("valid_to", widget=DateWidget())
+
+    class Meta(ServiceResource.Meta):
+        model = PriceListItem
+        fields = ("price_list", "product", "min_quantity", "unit_price", "valid_from", "valid_to")
+
+    def _quantity(self, row) -> Decimal | None:
+        try:
+            return (
+                DecimalWidget().clean(row.get("min_quantity"))
+                if text_of(row.get("min_quantity"))
+                else Decimal(0)
+            )
+        except ValueError:
+            return None
+
+    def key_of(self, row):
+        quantity = self._quantity(row)
+        lists = self.fields["price_list"].widget.found
+        products = self.fields["product"].widget.found
+        price_list = lists.get(text_of(row.get("price_list")))
+        product = products.get(text_of(row.get("sku")))
+        if quantity is None or price_list is None or product is None:
+            return None
+        return (price_list.pk, product.pk, quantity.normalize())
+
+    def load_existing(self, keys):
+        items = self.get_queryset().filter(
+            price_list_id__in={k[0] for k in keys},
+            product_id__in={k[1] for k in keys},
+            valid_from=None,
+        )
+        return {(i.price_list_id, i.product_id, i.min_quantity.normalize()): i for i in items}
+
+    def init_instance(self, row=None):
+        return PriceListItem(company=self.company, min_quantity=Decimal(0))
+
+    def snapshot(self, instance):
+        values = super().snapshot(instance)
+        # 10 and 10.0000 are the same price: compare numbers, not their scale
+        return {k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+    def write(self, instance, is_create, changes, row):
+        return catalog.price_list_set_price(
+            price_list=instance.price_list,
+            product=instance.product,
+            unit_price=instance.unit_price,
+            min_quantity=instance.min_quantity,
+            valid_from=instance.valid_from,
+            valid_to=instance.valid_to,
+            actor=self.actor,
+        )
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance, new = super().get_or_init_instance(instance_loader, row)
+        return instance, new
+
+
+# ---------------------------------------------------------------- opening stock
+
+
+class OpeningStockResource(ServiceResource):
+    warehouse = _field("warehouse", widget=LookupWidget(Warehouse, "code"))
+    product = _field("sku", "product", widget=LookupWidget(Product, "sku"))
+    on_hand = _field("quantity", "on_hand", widget=DecimalWidget())
+
+    class Meta(ServiceResource.Meta):
+        model = StockLevel
+        fields = ("warehouse", "product", "on_hand")
+
+    def key_of(self, row):
+        warehouse = self.fields["warehouse"].widget.found.get(text_of(row.get("warehouse")))
+        product = self.fields["product"].widget.found.get(text_of(row.get("sku")))
+        if warehouse is None or product is None:
+            return None
+        return (warehouse.pk, product.pk)
+
+    def load_existing(self, keys):
+        levels = self.get_queryset().filter(
+            warehouse_id__in={k[0] for k in keys}, product_id__in={k[1] for k in keys}
+        )
+        return {(s.warehouse_id, s.product_id): s for s in levels}
+
+    def snapshot(self, instance):
+        values = super().snapshot(instance)
+        return {k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+    def init_instance(self, row=None):
+        return StockLevel(company=self.company, on_hand=Decimal(0))
+
+    def write(self, instance, is_create, changes, row):
+        return inventory.stock_count(
+            company=self.company,
+            actor=self.actor,
+            warehouse=instance.warehouse,
+            counts=[{"product": instance.product, "quantity": instance.on_hand}],
+            reason=_("Opening stock"),
+        )
+
+
+# ---------------------------------------------------------------- open orders
+
+
+class OrderImporter:
+    """Open orders, one row per line; consecutive rows with the same customer and customer PO
+    reference are one order. An order already made with that reference is unchanged; a new
+    one is created and submitted through the sales services (pricing, numbering, approval
+    rules, credit check, stock reservation), all its rows in one savepoint."""
+
+    kind: Kind
+
+    def __init__(self, *, company, actor):
+        self.company, self.actor = company, actor
+        self.customers = LookupWidget(Customer, "code", company_id=company.pk)
+
+    def run(self, dataset) -> list[Outcome]:
+        rows = [dict(zip(dataset.headers, r, strict=False)) for r in dataset]
+        self.customers.prime(text_of(r.get("customer")) for r in rows)
+        outcomes: list[Outcome] = []
+        start = 0
+        while start < len(rows):
+            key = (text_of(rows[start].get("customer")), text_of(rows[start].get("reference")))
+            end = start + 1
+            while end < len(rows) and key == (
+                text_of(rows[end].get("customer")),
+                text_of(rows[end].get("reference")),
+            ):
+                end += 1
+            outcomes += self._order(key, rows[start:end])
+            start = end
+        return outcomes
+
+    def _order(self, key, rows) -> list[Outcome]:
+        code, reference = key
+        try:
+            with transaction.atomic():
+                outcome = self._write(code, reference, rows)
+        except (DomainError, ValidationError) as error:
+            outcome = Outcome(RowAction.ERROR, describe(error, self.kind))
+        except ValueError as error:
+            outcome = Outcome(RowAction.ERROR, str(error))
+        return [outcome] + [Outcome(outcome.action, outcome.message) for _row in rows[1:]]
+
+    def _write(self, code, reference, rows) -> Outcome:
+        errors = {}
+        if not reference:
+            errors["reference"] = [_("This field is required.")]
+        try:
+            customer = self.customers.clean(code)
+        except ValueError as error:
+            errors["customer"] = [str(error)]
+        if errors:
+            raise ValidationError(errors)
+        if (
+            SalesOrder.objects.for_company(self.company)
+            .filter(customer=customer, customer_reference=reference)
+            .exclude(status="cancelled")
+            .exists()
+        ):
+            return Outcome(RowAction.UNCHANGED)
+        lines = []
+        header = {"customer_reference": reference}
+        for row in rows:
+            line = {"sku": text_of(row.get("sku")), "quantity": text_of(row.get("quantity"))}
+            for name in ("unit_price", "discount_percent"):
+                if text_of(row.get(name)):
+                    line[name] = text_of(row.get(name))
+            lines.append(line)
+            for name in ("order_date", "requested_date"):
+                if text_of(row.get(name)):
+                    try:
+                        header[name] = DateWidget().clean(row.get(name))
+                    except ValueError as error:
+                        raise ValidationError({name: [str(error)]}) from None
+        order = sales.order_create(
+            company=self.company, actor=self.actor, customer=customer, lines=lines, **header
+        )
+        order = sales.order_submit(order=order, actor=self.actor)
+        if order.status == "pending_approval":
+            return Outcome(
+                RowAction.CREATE,
+                _("%(number)s waits for approval: %(reasons)s")
+                % {"number": order.number, "reasons": order.status_reason},
+            )
+        return Outcome(RowAction.CREATE, _("%(number)s confirmed") % {"number": order.number})
+
+
+# ---------------------------------------------------------------- the kinds
+
+L = gettext_lazy
+
+KINDS: dict[str, Kind] = {}
+
+
+def _register(kind: Kind) -> None:
+    kind.importer.kind = kind
+    KINDS[kind.name] = kind
+
+
+_register(
+    Kind(
+        name="customers",
+        label=L("Customers"),
+        permission=Perm.CUSTOMER_EDIT,
+        importer=CustomerResource,
+        key_help=L("A row whose customer code exists updates that customer."),
+        columns=(
+            Column("code", L("Customer code"), aliases=("客户代码", "客户编号", "customer no")),
+            Column("name", L("Name"), True, ("客户名称", "公司名称", "customer name", "company")),
+            Column("customer_type", L("Type"), aliases=("类型",)),
+            Column("tax_id", L("Tax ID"), aliases=("税号", "纳税人识别号", "统一社会信用代码")),
+            Column("phone", L("Phone"), aliases=("电话", "手机", "tel")),
+            Column("email", L("Email"), aliases=("邮箱", "电子邮件", "e-mail")),
+            Column("website", L("Website"), aliases=("网站",)),
+            Column("language", L("Language"), aliases=("语言",)),
+            Column("currency", L("Currency"), aliases=("币种", "货币")),
+            Column("credit_limit", L("Credit limit"), aliases=("信用额度",)),
+            Column("payment_terms", L("Payment terms"), aliases=("付款条件", "账期")),
+            Column("price_list", L("Price list"), aliases=("价目表", "价格表")),
+            Column("notes", L("Notes"), aliases=("备注",)),
+            Column("contact_name", L("Contact name"), aliases=("联系人", "联系人姓名")),
+            Column("contact_title", L("Contact job title"), aliases=("职务", "职位")),
+            Column("contact_email", L("Contact email"), aliases=("联系人邮箱",)),
+            Column("contact_phone", L("Contact phone"), aliases=("联系人电话",)),
+            Column("billing_line1", L("Billing address"), aliases=("开票地址",)),
+            Column("billing_city", L("Billing city"), aliases=("开票城市",)),
+            Column("billing_region", L("Billing province / state"), aliases=("开票省份",)),
+            Column("billing_postal_code", L("Billing postal code"), aliases=("开票邮编",)),
+            Column("billing_country", L("Billing country"), aliases=("开票国家",)),
+            Column("shipping_line1", L("Shipping address"), aliases=("收货地址", "送货地址")),
+            Column("shipping_city", L("Shipping city"), aliases=("收货城市", "城市")),
+            Column("shipping_region", L("Shipping province / state"), aliases=("收货省份", "省份")),
+            Column("shipping_postal_code", L("Shipping postal code"), aliases=("收货邮编", "邮编")),
+            Column("shipping_country", L("Shipping country"), aliases=("收货国家", "国家")),
+            Column("shipping_recipient", L("Shipping recipient"), aliases=("收货人",)),
+        ),
+    )
+)
+_register(
+    Kind(
+        name="products",
+        label=L("Products"),
+        permission=Perm.PRODUCT_EDIT,
+        importer=ProductResource,
+        key_help=L("A row whose SKU exists updates that product."),
+        columns=(
+            Column("sku", L("SKU"), True, ("产品编码", "产品代码", "物料编码", "product code")),
+            Column("name", L("Name"), True, ("产品名称", "品名", "product name")),
+            Column("description", L("Description"), aliases=("描述", "规格")),
+            Column("barcode", L("Barcode"), aliases=("条码", "条形码", "ean")),
+            Column("unit", L("Unit"), aliases=("单位",)),
+            Column("category", L("Category"), aliases=("类别", "分类")),
+            Column("tax_rate", L("Tax rate"), aliases=("税率",)),
+            Column("list_price", L("List price"), aliases=("标准价", "定价", "价格", "price")),
+            Column("cost", L("Cost"), aliases=("成本",)),
+            Column("is_stock_tracked", L("Stock-tracked"), aliases=("库存管理",)),
+            Column("is_active", L("Active"), aliases=("启用",)),
+        ),
+    )
+)
+_register(
+    Kind(
+        name="price_list_items",
+        label=L("Price-list items"),
+        permission=Perm.PRODUCT_EDIT,
+        importer=PriceListItemResource,
+        key_help=L(
+            "Price list, SKU and minimum quantity name a price: a row naming one updates it."
+        ),
+        columns=(
+            Column("price_list", L("Price list"), True, ("价目表", "价格表")),
+            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column(
+                "min_quantity", L("Minimum quantity"), aliases=("起订量", "最小数量", "min qty")
+            ),
+            Column("unit_price", L("Unit price"), True, ("单价", "价格", "price")),
+            Column("valid_from", L("Valid from"), aliases=("生效日期", "开始日期")),
+            Column("valid_to", L("Valid to"), aliases=("失效日期", "截止日期", "结束日期")),
+        ),
+    )
+)
+_register(
+    Kind(
+        name="opening_stock",
+        label=L("Opening stock"),
+        permission=Perm.STOCK_EDIT,
+        importer=OpeningStockResource,
+        key_help=L(
+            "Each row sets the quantity on hand of a product in a warehouse (a stock count)."
+        ),
+        columns=(
+            Column("warehouse", L("Warehouse"), True, ("仓库", "仓库代码")),
+            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column("quantity", L("Quantity"), True, ("数量", "库存", "现有", "on hand", "qty")),
+        ),
+    )
+)
+_register(
+    Kind(
+        name="orders",
+        label=L("Open orders"),
+        permission=Perm.ORDER_EDIT,
+        importer=OrderImporter,
+        key_help=L(
+            "Rows with the same customer and customer PO reference make one order; an order "
+            "already imported with that reference is left as it is."
+        ),
+        columns=(
+            Column("customer", L("Customer code"), True, ("客户代码", "客户编号", "客户")),
+            Column(
+                "reference",
+                L("Customer PO reference"),
+                True,
+                ("客户订单号", "采购单号", "po", "po number"),
+            ),
+            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column("quantity", L("Quantity"), True, ("数量", "qty")),
+            Column("unit_price", L("Unit price"), aliases=("单价", "price")),
+            Column("discount_percent", L("Discount %"), aliases=("折扣", "discount")),
+            Column("order_date", L("Order date"), aliases=("订单日期", "下单日期")),
+            Column("requested_date", L("Requested delivery date"), aliases=("交货日期", "交期")),
+        ),
+    )
+)
+
+
+def kind_of(name: str) -> Kind | None:
+    return KINDS.get(name)
