@@ -611,7 +611,6 @@ class OrderImporter:
 
 # ---------------------------------------------------------------- the kinds
 
-L = gettext_lazy
 
 KINDS: dict[str, Kind] = {}
 
@@ -624,125 +623,178 @@ def _register(kind: Kind) -> None:
 _register(
     Kind(
         name="customers",
-        label=L("Customers"),
+        label=gettext_lazy("Customers"),
         permission=Perm.CUSTOMER_EDIT,
         importer=CustomerResource,
-        key_help=L("A row whose customer code exists updates that customer."),
+        key_help=gettext_lazy("A row whose customer code exists updates that customer."),
         columns=(
-            Column("code", L("Customer code"), aliases=("客户代码", "客户编号", "customer no")),
-            Column("name", L("Name"), True, ("客户名称", "公司名称", "customer name", "company")),
-            Column("customer_type", L("Type"), aliases=("类型",)),
-            Column("tax_id", L("Tax ID"), aliases=("税号", "纳税人识别号", "统一社会信用代码")),
-            Column("phone", L("Phone"), aliases=("电话", "手机", "tel")),
-            Column("email", L("Email"), aliases=("邮箱", "电子邮件", "e-mail")),
-            Column("website", L("Website"), aliases=("网站",)),
-            Column("language", L("Language"), aliases=("语言",)),
-            Column("currency", L("Currency"), aliases=("币种", "货币")),
-            Column("credit_limit", L("Credit limit"), aliases=("信用额度",)),
-            Column("payment_terms", L("Payment terms"), aliases=("付款条件", "账期")),
-            Column("price_list", L("Price list"), aliases=("价目表", "价格表")),
-            Column("notes", L("Notes"), aliases=("备注",)),
-            Column("contact_name", L("Contact name"), aliases=("联系人", "联系人姓名")),
-            Column("contact_title", L("Contact job title"), aliases=("职务", "职位")),
-            Column("contact_email", L("Contact email"), aliases=("联系人邮箱",)),
-            Column("contact_phone", L("Contact phone"), aliases=("联系人电话",)),
-            Column("billing_line1", L("Billing address"), aliases=("开票地址",)),
-            Column("billing_city", L("Billing city"), aliases=("开票城市",)),
-            Column("billing_region", L("Billing province / state"), aliases=("开票省份",)),
-            Column("billing_postal_code", L("Billing postal code"), aliases=("开票邮编",)),
-            Column("billing_country", L("Billing country"), aliases=("开票国家",)),
-            Column("shipping_line1", L("Shipping address"), aliases=("收货地址", "送货地址")),
-            Column("shipping_city", L("Shipping city"), aliases=("收货城市", "城市")),
-            Column("shipping_region", L("Shipping province / state"), aliases=("收货省份", "省份")),
-            Column("shipping_postal_code", L("Shipping postal code"), aliases=("收货邮编", "邮编")),
-            Column("shipping_country", L("Shipping country"), aliases=("收货国家", "国家")),
-            Column("shipping_recipient", L("Shipping recipient"), aliases=("收货人",)),
+            Column(
+                "code",
+                gettext_lazy("Customer code"),
+                aliases=("客户代码", "客户编号", "customer no"),
+            ),
+            Column(
+                "name",
+                gettext_lazy("Name"),
+                True,
+                ("客户名称", "公司名称", "customer name", "company"),
+            ),
+            Column("customer_type", gettext_lazy("Type"), aliases=("类型",)),
+            Column(
+                "tax_id",
+                gettext_lazy("Tax ID"),
+                aliases=("税号", "纳税人识别号", "统一社会信用代码"),
+            ),
+            Column("phone", gettext_lazy("Phone"), aliases=("电话", "手机", "tel")),
+            Column("email", gettext_lazy("Email"), aliases=("邮箱", "电子邮件", "e-mail")),
+            Column("website", gettext_lazy("Website"), aliases=("网站",)),
+            Column("language", gettext_lazy("Language"), aliases=("语言",)),
+            Column("currency", gettext_lazy("Currency"), aliases=("币种", "货币")),
+            Column("credit_limit", gettext_lazy("Credit limit"), aliases=("信用额度",)),
+            Column("payment_terms", gettext_lazy("Payment terms"), aliases=("付款条件", "账期")),
+            Column("price_list", gettext_lazy("Price list"), aliases=("价目表", "价格表")),
+            Column("notes", gettext_lazy("Notes"), aliases=("备注",)),
+            Column("contact_name", gettext_lazy("Contact name"), aliases=("联系人", "联系人姓名")),
+            Column("contact_title", gettext_lazy("Contact job title"), aliases=("职务", "职位")),
+            Column("contact_email", gettext_lazy("Contact email"), aliases=("联系人邮箱",)),
+            Column("contact_phone", gettext_lazy("Contact phone"), aliases=("联系人电话",)),
+            Column("billing_line1", gettext_lazy("Billing address"), aliases=("开票地址",)),
+            Column("billing_city", gettext_lazy("Billing city"), aliases=("开票城市",)),
+            Column(
+                "billing_region", gettext_lazy("Billing province / state"), aliases=("开票省份",)
+            ),
+            Column(
+                "billing_postal_code", gettext_lazy("Billing postal code"), aliases=("开票邮编",)
+            ),
+            Column("billing_country", gettext_lazy("Billing country"), aliases=("开票国家",)),
+            Column(
+                "shipping_line1", gettext_lazy("Shipping address"), aliases=("收货地址", "送货地址")
+            ),
+            Column("shipping_city", gettext_lazy("Shipping city"), aliases=("收货城市", "城市")),
+            Column(
+                "shipping_region",
+                gettext_lazy("Shipping province / state"),
+                aliases=("收货省份", "省份"),
+            ),
+            Column(
+                "shipping_postal_code",
+                gettext_lazy("Shipping postal code"),
+                aliases=("收货邮编", "邮编"),
+            ),
+            Column(
+                "shipping_country", gettext_lazy("Shipping country"), aliases=("收货国家", "国家")
+            ),
+            Column("shipping_recipient", gettext_lazy("Shipping recipient"), aliases=("收货人",)),
         ),
     )
 )
 _register(
     Kind(
         name="products",
-        label=L("Products"),
+        label=gettext_lazy("Products"),
         permission=Perm.PRODUCT_EDIT,
         importer=ProductResource,
-        key_help=L("A row whose SKU exists updates that product."),
+        key_help=gettext_lazy("A row whose SKU exists updates that product."),
         columns=(
-            Column("sku", L("SKU"), True, ("产品编码", "产品代码", "物料编码", "product code")),
-            Column("name", L("Name"), True, ("产品名称", "品名", "product name")),
-            Column("description", L("Description"), aliases=("描述", "规格")),
-            Column("barcode", L("Barcode"), aliases=("条码", "条形码", "ean")),
-            Column("unit", L("Unit"), aliases=("单位",)),
-            Column("category", L("Category"), aliases=("类别", "分类")),
-            Column("tax_rate", L("Tax rate"), aliases=("税率",)),
-            Column("list_price", L("List price"), aliases=("标准价", "定价", "价格", "price")),
-            Column("cost", L("Cost"), aliases=("成本",)),
-            Column("is_stock_tracked", L("Stock-tracked"), aliases=("库存管理",)),
-            Column("is_active", L("Active"), aliases=("启用",)),
+            Column(
+                "sku",
+                gettext_lazy("SKU"),
+                True,
+                ("产品编码", "产品代码", "物料编码", "product code"),
+            ),
+            Column("name", gettext_lazy("Name"), True, ("产品名称", "品名", "product name")),
+            Column("description", gettext_lazy("Description"), aliases=("描述", "规格")),
+            Column("barcode", gettext_lazy("Barcode"), aliases=("条码", "条形码", "ean")),
+            Column("unit", gettext_lazy("Unit"), aliases=("单位",)),
+            Column("category", gettext_lazy("Category"), aliases=("类别", "分类")),
+            Column("tax_rate", gettext_lazy("Tax rate"), aliases=("税率",)),
+            Column(
+                "list_price",
+                gettext_lazy("List price"),
+                aliases=("标准价", "定价", "价格", "price"),
+            ),
+            Column("cost", gettext_lazy("Cost"), aliases=("成本",)),
+            Column("is_stock_tracked", gettext_lazy("Stock-tracked"), aliases=("库存管理",)),
+            Column("is_active", gettext_lazy("Active"), aliases=("启用",)),
         ),
     )
 )
 _register(
     Kind(
         name="price_list_items",
-        label=L("Price-list items"),
+        label=gettext_lazy("Price-list items"),
         permission=Perm.PRODUCT_EDIT,
         importer=PriceListItemResource,
-        key_help=L(
+        key_help=gettext_lazy(
             "Price list, SKU and minimum quantity name a price: a row naming one updates it."
         ),
         columns=(
-            Column("price_list", L("Price list"), True, ("价目表", "价格表")),
-            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column("price_list", gettext_lazy("Price list"), True, ("价目表", "价格表")),
+            Column("sku", gettext_lazy("SKU"), True, ("产品编码", "物料编码", "product code")),
             Column(
-                "min_quantity", L("Minimum quantity"), aliases=("起订量", "最小数量", "min qty")
+                "min_quantity",
+                gettext_lazy("Minimum quantity"),
+                aliases=("起订量", "最小数量", "min qty"),
             ),
-            Column("unit_price", L("Unit price"), True, ("单价", "价格", "price")),
-            Column("valid_from", L("Valid from"), aliases=("生效日期", "开始日期")),
-            Column("valid_to", L("Valid to"), aliases=("失效日期", "截止日期", "结束日期")),
+            Column("unit_price", gettext_lazy("Unit price"), True, ("单价", "价格", "price")),
+            Column("valid_from", gettext_lazy("Valid from"), aliases=("生效日期", "开始日期")),
+            Column(
+                "valid_to", gettext_lazy("Valid to"), aliases=("失效日期", "截止日期", "结束日期")
+            ),
         ),
     )
 )
 _register(
     Kind(
         name="opening_stock",
-        label=L("Opening stock"),
+        label=gettext_lazy("Opening stock"),
         permission=Perm.STOCK_EDIT,
         importer=OpeningStockResource,
-        key_help=L(
+        key_help=gettext_lazy(
             "Each row sets the quantity on hand of a product in a warehouse (a stock count)."
         ),
         columns=(
-            Column("warehouse", L("Warehouse"), True, ("仓库", "仓库代码")),
-            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
-            Column("quantity", L("Quantity"), True, ("数量", "库存", "现有", "on hand", "qty")),
+            Column("warehouse", gettext_lazy("Warehouse"), True, ("仓库", "仓库代码")),
+            Column("sku", gettext_lazy("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column(
+                "quantity",
+                gettext_lazy("Quantity"),
+                True,
+                ("数量", "库存", "现有", "on hand", "qty"),
+            ),
         ),
     )
 )
 _register(
     Kind(
         name="orders",
-        label=L("Open orders"),
+        label=gettext_lazy("Open orders"),
         permission=Perm.ORDER_EDIT,
         importer=OrderImporter,
-        key_help=L(
+        key_help=gettext_lazy(
             "Rows with the same customer and customer PO reference make one order; an order "
             "already imported with that reference is left as it is."
         ),
         columns=(
-            Column("customer", L("Customer code"), True, ("客户代码", "客户编号", "客户")),
+            Column(
+                "customer", gettext_lazy("Customer code"), True, ("客户代码", "客户编号", "客户")
+            ),
             Column(
                 "reference",
-                L("Customer PO reference"),
+                gettext_lazy("Customer PO reference"),
                 True,
                 ("客户订单号", "采购单号", "po", "po number"),
             ),
-            Column("sku", L("SKU"), True, ("产品编码", "物料编码", "product code")),
-            Column("quantity", L("Quantity"), True, ("数量", "qty")),
-            Column("unit_price", L("Unit price"), aliases=("单价", "price")),
-            Column("discount_percent", L("Discount %"), aliases=("折扣", "discount")),
-            Column("order_date", L("Order date"), aliases=("订单日期", "下单日期")),
-            Column("requested_date", L("Requested delivery date"), aliases=("交货日期", "交期")),
+            Column("sku", gettext_lazy("SKU"), True, ("产品编码", "物料编码", "product code")),
+            Column("quantity", gettext_lazy("Quantity"), True, ("数量", "qty")),
+            Column("unit_price", gettext_lazy("Unit price"), aliases=("单价", "price")),
+            Column("discount_percent", gettext_lazy("Discount %"), aliases=("折扣", "discount")),
+            Column("order_date", gettext_lazy("Order date"), aliases=("订单日期", "下单日期")),
+            Column(
+                "requested_date",
+                gettext_lazy("Requested delivery date"),
+                aliases=("交货日期", "交期"),
+            ),
         ),
     )
 )
