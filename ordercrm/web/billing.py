@@ -17,6 +17,7 @@ from ordercrm.billing import services as billing
 from ordercrm.billing.filters import InvoiceListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
@@ -143,9 +144,7 @@ def invoice_action(request, invoice_id, action: str):
 def invoice_pdf(request, invoice_id):
     invoice = billing_selectors.invoice_get(request.access, invoice_id)
     pdf = billing_selectors.invoice_pdf(request.access, invoice.pk, request.GET.get("lang"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
-    return response
+    return pdf_response(pdf, invoice.number or invoice.pk)
 
 
 @member_view

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from ordercrm.core import spreadsheets
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
@@ -869,12 +870,7 @@ def order_pdf(request, order_id):
     from ordercrm.sales.documents import order_pdf as render_pdf
 
     order = sales_selectors.order_get(request.access, order_id)
-    response = HttpResponse(
-        render_pdf(request.access, order.pk, request.GET.get("lang")),
-        content_type="application/pdf",
-    )
-    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
-    return response
+    return pdf_response(render_pdf(request.access, order.pk, request.GET.get("lang")), order.number)
 
 
 @member_view

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from ninja import Router, Status
 
 from ordercrm.api.base import page
@@ -28,6 +27,7 @@ from ordercrm.billing.services import (
     payment_refund,
     payment_void,
 )
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.ids import parse_id
 
 router = Router()
@@ -112,11 +112,8 @@ def invoices_credit(request, invoice_id: str, body: s.CreditNoteIn):
 @router.get("/invoices/{invoice_id}/pdf", tags=["billing"], response=with_errors({200: None}))
 def invoices_pdf(request, invoice_id: str, language: Language | None = None):
     invoice = invoice_of(request, invoice_id)
-    response = HttpResponse(
-        invoice_pdf(request.access, invoice.pk, language), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
-    return response
+    pdf = invoice_pdf(request.access, invoice.pk, language)
+    return pdf_response(pdf, invoice.number or invoice.pk)
 
 
 # ---------------------------------------------------------------- payments

@@ -19,6 +19,7 @@ from ordercrm.api.v1.common import (
     warehouse_of,
     with_errors,
 )
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.sales import workflow
@@ -224,11 +225,7 @@ def orders_timeline(request, order_id: str):
 @router.get("/orders/{order_id}/pdf", tags=["orders"], response=with_errors({200: None}))
 def orders_pdf(request, order_id: str, language: Language | None = None):
     order = order_of(request, order_id)
-    response = HttpResponse(
-        order_pdf(request.access, order.pk, language), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
-    return response
+    return pdf_response(order_pdf(request.access, order.pk, language), order.number)
 
 
 @router.get("/approvals", response=with_errors({200: list[s.ApprovalOut]}), tags=["orders"])
