@@ -15,15 +15,8 @@ def auth(admin):
 
 
 @pytest.fixture
-def confirmed(company, admin, customer, products):
-    order = sales.order_create(
-        company=company,
-        actor=admin,
-        customer=customer,
-        lines=[{"product": products[0], "quantity": 3}],
-    )
-    sales.order_submit(order=order, actor=admin)
-    return order
+def confirmed(make_order, admin):
+    return sales.order_submit(order=make_order(actor=admin), actor=admin)
 
 
 def test_every_order_view_has_the_new_names_and_the_aliases_with_equal_values(
