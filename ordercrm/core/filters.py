@@ -102,8 +102,8 @@ class ListFilter:
                 errors[param] = [error.detail]
                 messages.append(error.message)
         if errors:
-            message = messages[0] if len(messages) == 1 else _("Some values are not valid.")
-            raise ValidationFailed(message, details={"fields": errors})
+            # every reason, so the page says what to fix in each field at once
+            raise ValidationFailed(" ".join(dict.fromkeys(messages)), details={"fields": errors})
         return cls(**values)
 
     def as_kwargs(self) -> dict[str, Any]:
