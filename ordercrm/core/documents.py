@@ -13,6 +13,7 @@ from decimal import Decimal
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal
 from django.conf import settings
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -31,6 +32,14 @@ def document_language(language: str | None) -> str:
     codes = [code for code, _name in settings.LANGUAGES]
     language = (language or "").lower()
     return language if language in codes else settings.LANGUAGE_CODE
+
+
+def pdf_response(pdf: bytes, name) -> HttpResponse:
+    """A document as the browser shows it (inline) and saves it (``name``.pdf): the one
+    response shape of every PDF download, web page or API alike."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
 
 
 class Formatter:

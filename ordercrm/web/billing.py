@@ -14,9 +14,11 @@ from django.views.decorators.http import require_POST
 
 from ordercrm.billing import selectors as billing_selectors
 from ordercrm.billing import services as billing
+from ordercrm.billing.filters import InvoiceListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
-from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied
+from ordercrm.core.documents import pdf_response
+from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.web.decorators import member_view
@@ -31,17 +33,22 @@ AGING_LABELS = {
 }
 
 
+# The invoice list's query-string names → fields of the one invoice filter (billing.filters).
+INVOICE_FILTERS = {"q": "search", "status": "status", "kind": "kind", "customer": "customer_id"}
+
+
 @member_view
 def invoice_list(request):
+    """Invoices and credit notes; an unknown kind or status is said on the page (422)."""
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     search = request.GET.get("q", "")
-    invoices = billing_selectors.invoice_list(
-        request.access,
-        kind=kind if kind in InvoiceKind.values else "",
-        status=status if status in InvoiceStatus.values else "",
-        search=search,
-    )
+    error = None
+    try:
+        invoices = InvoiceListFilter.parse(request.GET, INVOICE_FILTERS).invoices(request.access)
+    except ValidationFailed as exc:
+        error = exc
+        invoices = billing_selectors.invoice_list(request.access).none()
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -56,7 +63,9 @@ def invoice_list(request):
             "kinds": InvoiceKind.choices,
             "statuses": InvoiceStatus.choices,
             "query": query.urlencode(),
+            "error": error,
         },
+        status=422 if error else 200,
     )
 
 
@@ -135,9 +144,7 @@ def invoice_action(request, invoice_id, action: str):
 def invoice_pdf(request, invoice_id):
     invoice = billing_selectors.invoice_get(request.access, invoice_id)
     pdf = billing_selectors.invoice_pdf(request.access, invoice.pk, request.GET.get("lang"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
-    return response
+    return pdf_response(pdf, invoice.number or invoice.pk)
 
 
 @member_view

@@ -21,12 +21,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from ordercrm.core import spreadsheets
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
 from ordercrm.sales import workflow
+from ordercrm.sales.filters import OrderListFilter
 from ordercrm.sales.workflow import Status
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
@@ -51,50 +53,26 @@ PROGRESS_LABELS = {
 # ---------------------------------------------------------------- list and export
 
 
-ORDER_FILTERS = (
-    "q",
-    "status",
-    "fulfilment",
-    "invoicing",
-    "payment",
-    "salesperson",
-    "customer",
-    "from",
-    "to",
-)
+# The list's query-string names → fields of the one order filter (sales.filters).
+ORDER_FILTERS = {
+    "q": "search",
+    "status": "status",
+    "fulfilment": "fulfilment",
+    "invoicing": "invoicing",
+    "payment": "payment",
+    "salesperson": "salesperson_id",
+    "customer": "customer_id",
+    "from": "date_from",
+    "to": "date_to",
+}
 
 
 def _filtered(request):
     """The visible orders narrowed by the list's filters (query string), and the filters.
 
-    A malformed date or an unknown status raises ``ValidationFailed``, shown on the page."""
-    from django.utils.dateparse import parse_date
-
-    from ordercrm.core.exceptions import ValidationFailed
-
+    A malformed date, id or an unknown status raises ``ValidationFailed``, shown on the page."""
     values = {name: request.GET.get(name, "").strip() for name in ORDER_FILTERS}
-    dates = {}
-    for name in ("from", "to"):
-        try:
-            dates[name] = parse_date(values[name]) if values[name] else None
-        except ValueError:
-            dates[name] = None
-        if values[name] and dates[name] is None:
-            raise ValidationFailed(
-                _("Enter a valid date."), details={"fields": {name: [values[name]]}}
-            )
-    orders = sales_selectors.order_list(
-        request.access,
-        status=values["status"] or None,
-        customer_id=_uuid_or_none(values["customer"]),
-        salesperson_id=_uuid_or_none(values["salesperson"]),
-        date_from=dates["from"],
-        date_to=dates["to"],
-        search=values["q"],
-        fulfilment=values["fulfilment"] or None,
-        invoicing=values["invoicing"] or None,
-        payment=values["payment"] or None,
-    )
+    orders = OrderListFilter.parse(values, ORDER_FILTERS).orders(request.access)
     return orders, values
 
 
@@ -892,12 +870,7 @@ def order_pdf(request, order_id):
     from ordercrm.sales.documents import order_pdf as render_pdf
 
     order = sales_selectors.order_get(request.access, order_id)
-    response = HttpResponse(
-        render_pdf(request.access, order.pk, request.GET.get("lang")),
-        content_type="application/pdf",
-    )
-    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
-    return response
+    return pdf_response(render_pdf(request.access, order.pk, request.GET.get("lang")), order.number)
 
 
 @member_view

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.fulfilment import selectors as fulfilment_selectors
@@ -115,6 +116,4 @@ def delivery_note(request, shipment_id):
     pdf = fulfilment_selectors.delivery_note_pdf(
         request.access, shipment.pk, request.GET.get("lang")
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{shipment.number}.pdf"'
-    return response
+    return pdf_response(pdf, shipment.number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from ninja import Router, Status
 
 from ordercrm.api.base import page
@@ -16,7 +15,8 @@ from ordercrm.api.v1.common import (
     payment_of,
     with_errors,
 )
-from ordercrm.billing.selectors import invoice_list, invoice_pdf, payment_detail, payment_list
+from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
+from ordercrm.billing.selectors import invoice_list, invoice_pdf, payment_detail
 from ordercrm.billing.services import (
     credit_note_create,
     invoice_cancel,
@@ -27,9 +27,13 @@ from ordercrm.billing.services import (
     payment_refund,
     payment_void,
 )
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.ids import parse_id
 
 router = Router()
+
+# ``GET /invoices`` parameter names → fields of the one invoice filter (billing.filters).
+INVOICE_FILTERS = {"status": "status", "kind": "kind", "customer_id": "customer_id"}
 
 
 @router.get(
@@ -64,13 +68,8 @@ def invoices_list(
     limit: int = 50,
     cursor: str | None = None,
 ):
-    invoices = invoice_list(
-        request.access,
-        status=status,
-        kind=kind,
-        customer_id=parse_id(customer_id) if customer_id else None,
-    )
-    return page(invoices, limit, cursor)
+    filters = InvoiceListFilter.parse(locals(), INVOICE_FILTERS)
+    return page(filters.invoices(request.access), limit, cursor)
 
 
 @router.get("/invoices/{invoice_id}", response=with_errors({200: s.InvoiceOut}), tags=["billing"])
@@ -113,11 +112,8 @@ def invoices_credit(request, invoice_id: str, body: s.CreditNoteIn):
 @router.get("/invoices/{invoice_id}/pdf", tags=["billing"], response=with_errors({200: None}))
 def invoices_pdf(request, invoice_id: str, language: Language | None = None):
     invoice = invoice_of(request, invoice_id)
-    response = HttpResponse(
-        invoice_pdf(request.access, invoice.pk, language), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
-    return response
+    pdf = invoice_pdf(request.access, invoice.pk, language)
+    return pdf_response(pdf, invoice.number or invoice.pk)
 
 
 # ---------------------------------------------------------------- payments
@@ -127,10 +123,8 @@ def invoices_pdf(request, invoice_id: str, language: Language | None = None):
 def payments_list(
     request, customer_id: str | None = None, limit: int = 50, cursor: str | None = None
 ):
-    payments = payment_list(
-        request.access, customer_id=parse_id(customer_id) if customer_id else None
-    )
-    return page(payments, limit, cursor)
+    filters = PaymentListFilter.parse(locals(), {"customer_id": "customer_id"})
+    return page(filters.payments(request.access), limit, cursor)
 
 
 @router.post("/payments", response=with_errors({201: s.PaymentOut}), tags=["billing"])

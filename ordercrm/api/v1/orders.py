@@ -19,14 +19,15 @@ from ordercrm.api.v1.common import (
     warehouse_of,
     with_errors,
 )
+from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.sales import workflow
 from ordercrm.sales.documents import order_pdf
+from ordercrm.sales.filters import OrderListFilter
 from ordercrm.sales.selectors import (
     approval_inbox,
     order_lines,
-    order_list,
     order_summaries,
     order_timeline,
 )
@@ -44,6 +45,20 @@ OrderStatusName = Literal[
     "closed",
     "cancelled",
 ]
+
+
+# ``GET /orders`` parameter names → fields of the one order filter (sales.filters).
+ORDER_FILTERS = {
+    "search": "search",
+    "status": "status",
+    "fulfilment_status": "fulfilment",
+    "invoice_status": "invoicing",
+    "payment_status": "payment",
+    "customer_id": "customer_id",
+    "salesperson_id": "salesperson_id",
+    "date_from": "date_from",
+    "date_to": "date_to",
+}
 
 
 def _lines(lines):
@@ -74,21 +89,16 @@ def orders_list(
     (``date_from``/``date_to``, inclusive, ``YYYY-MM-DD``) and ``search`` over number,
     customer name and PO reference. Pages are keyset cursors: rows inserted while a client
     pages never cause a duplicate or a gap."""
-    orders = order_list(
-        request.access,
-        status=status,
-        customer_id=parse_id(customer_id) if customer_id else None,
-        salesperson_id=parse_id(salesperson_id) if salesperson_id else None,
-        date_from=parse_date(date_from, "date_from") if date_from else None,
-        date_to=parse_date(date_to, "date_to") if date_to else None,
-        search=search,
-        fulfilment=fulfilment_status,
-        invoicing=invoice_status,
-        payment=payment_status,
-    )
+    filters = OrderListFilter.parse(locals(), ORDER_FILTERS)
     # Two more queries per page count the lines, progress and approval steps in SQL; no
     # line is loaded, so a page's size and time do not grow with its orders' line counts.
-    return page(orders, limit, cursor, ascending=order == "created_at", page_rows=order_summaries)
+    return page(
+        filters.orders(request.access),
+        limit,
+        cursor,
+        ascending=order == "created_at",
+        page_rows=order_summaries,
+    )
 
 
 @router.post("/orders", response=with_errors({201: s.OrderOut}), tags=["orders"])
@@ -215,11 +225,7 @@ def orders_timeline(request, order_id: str):
 @router.get("/orders/{order_id}/pdf", tags=["orders"], response=with_errors({200: None}))
 def orders_pdf(request, order_id: str, language: Language | None = None):
     order = order_of(request, order_id)
-    response = HttpResponse(
-        order_pdf(request.access, order.pk, language), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
-    return response
+    return pdf_response(order_pdf(request.access, order.pk, language), order.number)
 
 
 @router.get("/approvals", response=with_errors({200: list[s.ApprovalOut]}), tags=["orders"])

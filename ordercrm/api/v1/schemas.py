@@ -482,6 +482,19 @@ class ProgressOut(Schema):
     label: str
 
 
+REMOVED_IN = "v2"  # the API version that drops the deprecated aliases below
+
+
+def deprecated_alias(name: str):
+    """An output field kept under its old name for one version: the value of ``name``,
+    marked ``deprecated`` in the OpenAPI document (see README.md, "Deprecated fields")."""
+    return Field(
+        validation_alias=name,
+        deprecated=True,
+        description=f"Deprecated: use `{name}` (same value); removed in {REMOVED_IN}.",
+    )
+
+
 class OrderSummaryOut(Schema):
     """An order as lists show it: header, totals, progress, approval and the number of
     lines (``GET /orders/{id}`` or ``/orders/{id}/lines`` has the lines)."""
@@ -499,9 +512,14 @@ class OrderSummaryOut(Schema):
     customer_reference: str
     invoicing_policy: str
     warehouse_id: Id | None = None
-    total_net: Amount = Field(validation_alias="net_total")
-    total_tax: Amount = Field(validation_alias="tax_total")
-    total_gross: Amount = Field(validation_alias="gross_total")
+    net_total: Amount
+    tax_total: Amount
+    gross_total: Amount
+    # The names before amounts were named alike on every resource (``<kind>_total``, as on
+    # invoices and the models); written with the same values until v2 removes them.
+    total_net: Amount = deprecated_alias("net_total")
+    total_tax: Amount = deprecated_alias("tax_total")
+    total_gross: Amount = deprecated_alias("gross_total")
     amount_invoiced: Amount
     amount_paid: Amount
     version: int
