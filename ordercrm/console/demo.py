@@ -345,11 +345,10 @@ def _customers(
 def _exchange_rates(company: Company, finance: User) -> None:
     """The USD rate table finance keeps: export orders take the rate of their date."""
     import datetime
-    import zoneinfo
 
-    from django.utils import timezone
+    from ordercrm.core.dates import company_today
 
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+    today = company_today(company)
     for days_ago, rate in ((60, "7.2130"), (30, "7.1685"), (7, "7.1240"), (0, "7.1012")):
         catalog.exchange_rate_set(
             company=company,
