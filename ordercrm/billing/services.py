@@ -69,7 +69,7 @@ from ordercrm.core.ids import parse_id
 from ordercrm.core.money import ZERO, plain, round_money
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Customer, PaymentTerm
@@ -213,29 +213,16 @@ def _share(total: Decimal, part: Decimal, whole: Decimal, currency: str, mode: s
 
 def _parse_quantities(raw_lines, by_id: dict, id_field: str) -> dict:
     """``[{id_field, "quantity"}]`` → ``{row: quantity}``; errors together; zeros dropped."""
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
     wanted: dict = {}
     for index, raw in enumerate(raw_lines):
-        try:
-            row = by_id.get(parse_id(raw.get(id_field)))
-        except NotFound:
-            row = None
+        row = errors.row(index, by_id, raw.get(id_field), id_field, _("Unknown line."))
         if row is None:
-            errors.setdefault(str(index), {})[id_field] = [_("Unknown line.")]
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), InvoiceLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity < 0 or quantity.as_tuple().exponent < -4:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > 0:
+        quantity = errors.quantity(index, raw.get("quantity"), (InvoiceLine, "quantity"))
+        if quantity:
             wanted[row] = wanted.get(row, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     return wanted
 
 

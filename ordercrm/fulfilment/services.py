@@ -20,14 +20,12 @@ from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import parse_id
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import ShippingPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
-from ordercrm.core.validation import reason as invalid_reason
+from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
     NotShippable,
@@ -97,36 +95,28 @@ def _requested_quantities(
             if room > 0:
                 ready[line] = room
         return ready
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
+    products = {pk: line for pk, line in by_id.items() if line.kind == LineKind.PRODUCT}
     requested: dict[SalesOrderLine, Decimal] = {}
     for index, raw in enumerate(wanted):
-        try:
-            line = by_id.get(parse_id(raw.get("order_line_id")))
-        except NotFound:
-            line = None
-        if line is None or line.kind != LineKind.PRODUCT:
-            errors.setdefault(str(index), {})["order_line_id"] = [_("Unknown order line.")]
+        line = errors.row(
+            index, products, raw.get("order_line_id"), "order_line_id", _("Unknown order line.")
+        )
+        if line is None:
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), ShipmentLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity == 0:
-            continue  # a zero line moves nothing
+        quantity = errors.quantity(index, raw.get("quantity"), (ShipmentLine, "quantity"))
+        if not quantity:
+            continue  # refused, or a zero line, which moves nothing
         room = line.open_quantity - pending.get(line.pk, ZERO) - requested.get(line, ZERO)
-        if quantity < 0 or quantity.as_tuple().exponent < -4:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > room:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)}
-            ]
+        if quantity > room:
+            errors.add(
+                index,
+                "quantity",
+                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)},
+            )
         else:
             requested[line] = requested.get(line, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     return requested
 
 
@@ -422,29 +412,22 @@ def return_receive(
         .filter(shipment=locked)
         .select_related("order_line", "order_line__product")
     }
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
     returned: dict = {}
     for index, raw in enumerate(lines):
-        try:
-            line = shipment_lines.get(parse_id(raw.get("shipment_line_id")))
-        except NotFound:
-            line = None
+        line = errors.row(
+            index,
+            shipment_lines,
+            raw.get("shipment_line_id"),
+            "shipment_line_id",
+            _("Unknown shipment line."),
+        )
         if line is None:
-            errors.setdefault(str(index), {})["shipment_line_id"] = [_("Unknown shipment line.")]
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), ReturnLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity < 0:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > 0:
+        quantity = errors.quantity(index, raw.get("quantity"), (ReturnLine, "quantity"))
+        if quantity:
             returned[line] = returned.get(line, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     if not returned:
         raise ValidationFailed(details={"fields": {"lines": [_("Enter a returned quantity.")]}})
     over = [str(sl.pk) for sl, q in returned.items() if sl.qty_returned + q > sl.quantity]
