@@ -24,6 +24,7 @@ an email) into rows, for every paste box (order entry, order paste, stock entry)
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -347,13 +348,17 @@ def _cells(row: str) -> list[str]:
     return row.split()
 
 
-def parse_pasted_rows(text: str, *, with_price: bool = True) -> list[dict[str, Any]]:
+def parse_pasted_rows(
+    text: str, *, with_price: bool = True, read: Callable[[dict], dict] | None = None
+) -> list[dict[str, Any]]:
     """Pasted lines as ``{"sku", "quantity"[, "unit_price"], "row"}`` (text as written; the
     service reading them checks the numbers). One row per line: ``product code, quantity``
     and, ``with_price``, an optional unit price, separated by a tab, a semicolon, a comma
     or spaces (each row on its own, so a spreadsheet's tabs and a typed comma mix); empty
-    lines and a header row are skipped. A row of another shape is refused, every one at
-    once, as ``core.validation_failed`` with ``details["rows"]`` = ``{"<row number>":
+    lines and a header row are skipped. ``read`` (optional) turns each well-shaped row into
+    what the caller wants (numbers read for its columns), raising :class:`InvalidValue` with
+    the reason for that row. A row of another shape, or that ``read`` refuses, is refused,
+    every one at once, as ``core.validation_failed`` with ``details["rows"]`` = ``{"<row number>":
     [message]}``; no lines at all is refused the same way (row 1)."""
     expected = (
         _("Expected: product code, quantity[, unit price].")
@@ -373,6 +378,12 @@ def parse_pasted_rows(text: str, *, with_price: bool = True) -> list[dict[str, A
         row = {"sku": cells[0], "quantity": cells[1], "row": number}
         if with_price:
             row["unit_price"] = cells[2] if len(cells) == 3 else ""
+        if read is not None:
+            try:
+                row = read(row)
+            except InvalidValue as error:
+                errors[str(number)] = [str(error)]
+                continue
         rows.append(row)
     if errors:
         raise ValidationFailed(details={"rows": errors})
