@@ -1001,7 +1001,7 @@ def _uncredited(order: SalesOrder) -> list[Invoice]:
 
 def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = False) -> dict:
     """Settle the money of an order being cancelled, inside the cancel's transaction (the
-    order is locked and already ``cancelled``; ``sales.signals.order_cancelled``).
+    order is locked and already ``cancelled``; ``sales.hooks.after_order_cancelled``).
 
     - Issued invoices not fully credited: refused with ``sales.cancel_has_invoices`` (their
       numbers and amounts in ``details``), so nobody owes for a cancelled order by accident —

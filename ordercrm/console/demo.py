@@ -395,6 +395,7 @@ def _orders(
 ) -> None:
     """Orders in every stage: drafts, confirmed, partly and fully shipped."""
     from ordercrm.fulfilment import services as fulfilment
+    from ordercrm.sales import selectors as sales_selectors
     from ordercrm.sales import services as sales
 
     for index, customer in enumerate(demo_customers[:30]):
@@ -419,7 +420,7 @@ def _orders(
         if stage in (3, 4):  # part of the first two lines, as far as stock is reserved
             partial = [
                 {"order_line_id": str(line.pk), "quantity": line.qty_reserved}
-                for line in sales.order_lines_for_update(order)[:2]
+                for line in sales_selectors.order_lines(order)[:2]
             ]
         # Nothing in stock for it yet: it stays a backorder.
         with contextlib.suppress(DomainError):

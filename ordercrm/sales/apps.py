@@ -15,20 +15,6 @@ class SalesConfig(AppConfig):
 
         stock_increased.connect(on_stock_increased, dispatch_uid="sales.fill_backorders")
         company_created.connect(_on_company_created, dispatch_uid="sales.default_rules")
-        # Bridge until the sales services call ``sales.hooks`` themselves.
-        from ordercrm.sales import hooks
-        from ordercrm.sales.signals import order_cancelled, order_confirmed
-
-        order_confirmed.connect(
-            lambda sender, signal, **kw: hooks.after_order_confirmed(**kw),
-            weak=False,
-            dispatch_uid="sales.hooks.confirmed",
-        )
-        order_cancelled.connect(
-            lambda sender, signal, **kw: hooks.after_order_cancelled(**kw),
-            weak=False,
-            dispatch_uid="sales.hooks.cancelled",
-        )
 
 
 def _on_company_created(sender, company, default_rules: bool = True, **kwargs) -> None:

@@ -10,7 +10,7 @@ from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.money import ZERO
 from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.sales import approvals, workflow
+from ordercrm.sales import approvals, hooks, locks, workflow
 from ordercrm.sales.exceptions import AmendBelowProgress
 from ordercrm.sales.models import OrderRevision, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _begin, _credit_gate, _lock_customer
@@ -20,11 +20,9 @@ from ordercrm.sales.services.lines import (
     _build_lines,
     _company_today,
     _lines_diff,
-    _lines_of,
     _snapshot,
 )
 from ordercrm.sales.services.stock import _release, _reserve_open
-from ordercrm.sales.signals import order_confirmed
 from ordercrm.sales.workflow import Status
 
 
@@ -41,10 +39,10 @@ def order_amend(
     goes back to ``pending_approval``.
     """
     locked, _done = _begin(order, actor, workflow.AMEND, version)
-    # Before any stock level: order → customer → stock, always. A held customer's orders can
-    # still be amended (e.g. lowered); the credit check below still applies.
+    # Locks in the order of ``sales.locks``. A held customer's orders can still be amended
+    # (e.g. lowered); the credit check below still applies.
     _lock_customer(locked, check_hold=False)
-    current = _lines_of(locked, lock=True)
+    current = locks.lock_order_lines(locked)
     by_id = {str(line.pk): line for line in current}
     before = _snapshot(locked, current)
     if locked.revision == 0:
@@ -157,6 +155,6 @@ def order_amend(
             actor=actor,
             payload={"number": locked.number, "revision": locked.revision},
         )
-        if locked.status == Status.CONFIRMED:
-            order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+        if locked.status == Status.CONFIRMED:  # still confirmed, with new content to invoice
+            hooks.after_order_confirmed(order=locked, actor=actor)
     return locked

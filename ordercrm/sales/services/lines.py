@@ -9,17 +9,16 @@ and written with bulk statements.
 from __future__ import annotations
 
 import contextlib
-import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordercrm.catalog.models import Product
 from ordercrm.catalog.pricing import NoPrice, prices_for
 from ordercrm.catalog.selectors import exchange_rate_on
 from ordercrm.core import audit
+from ordercrm.core.dates import company_today
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import ZERO
@@ -67,10 +66,7 @@ LINE_SNAPSHOT_FIELDS = [
 ]
 
 
-def _company_today(company) -> datetime.date:
-    import zoneinfo
-
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+_company_today = company_today  # the one helper is core's; the services import it by this name
 
 
 def _check_line_count(order: SalesOrder, count: int) -> None:
@@ -267,15 +263,13 @@ def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     order._totals = totals
 
 
-def _lines_of(order: SalesOrder, *, lock: bool = False) -> list[SalesOrderLine]:
-    lines = (
+def _lines_of(order: SalesOrder) -> list[SalesOrderLine]:
+    """The lines of an order, in position order (locked ones: ``sales.locks``)."""
+    return list(
         SalesOrderLine.objects.for_company(order.company_id)
         .filter(order=order)
         .order_by("position")
     )
-    if lock:
-        lines = lines.select_for_update()
-    return list(lines)
 
 
 def _snapshot(order: SalesOrder, lines: list[SalesOrderLine]) -> dict[str, Any]:
