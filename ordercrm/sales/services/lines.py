@@ -8,7 +8,6 @@ and written with bulk statements.
 
 from __future__ import annotations
 
-import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -16,14 +15,13 @@ from django.utils.translation import gettext as _
 
 from ordercrm.catalog.models import Product
 from ordercrm.catalog.pricing import NoPrice, prices_for
-from ordercrm.catalog.selectors import exchange_rate_on
+from ordercrm.catalog.selectors import exchange_rate_on, products_for_rows
 from ordercrm.core import audit
 from ordercrm.core.dates import company_today
-from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import parse_id
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
 from ordercrm.sales.exceptions import ExchangeRateMissing, TooManyLines
@@ -94,32 +92,9 @@ def _build_lines(
     """
     _check_line_count(order, len(raw_lines))
     company = order.company
-    errors: dict[str, dict[str, list[str]]] = {}
-
-    def fail(index: int, field: str, message: str) -> None:
-        errors.setdefault(str(index), {}).setdefault(field, []).append(message)
-
-    wanted_ids, wanted_skus = set(), set()
-    for raw in raw_lines:
-        product = raw.get("product")
-        if isinstance(product, Product):
-            wanted_ids.add(product.pk)
-        elif raw.get("product_id"):
-            with contextlib.suppress(NotFound):
-                wanted_ids.add(parse_id(raw["product_id"]))
-        elif raw.get("sku"):
-            wanted_skus.add(str(raw["sku"]).strip())
-    products_by_id: dict = {}
-    if wanted_ids or wanted_skus:
-        from django.db.models import Q
-
-        found = (
-            Product.objects.for_company(company)
-            .select_related("tax_rate", "unit")
-            .filter(Q(pk__in=wanted_ids) | Q(sku__in=wanted_skus))
-        )
-        products_by_id = {p.pk: p for p in found}
-    products_by_sku = {p.sku: p for p in products_by_id.values()}
+    errors = RowErrors()
+    fail = errors.add
+    named_products = products_for_rows(company, raw_lines)
 
     lines: list[SalesOrderLine] = []
     to_price: list[tuple[int, Product, Decimal]] = []
@@ -141,16 +116,7 @@ def _build_lines(
                 fail(index, "description", _("This field is required."))
             lines.append(line)
             continue
-        product = raw.get("product")
-        if isinstance(product, Product):
-            product = products_by_id.get(product.pk)
-        elif raw.get("product_id"):
-            try:
-                product = products_by_id.get(parse_id(raw["product_id"]))
-            except NotFound:
-                product = None
-        elif raw.get("sku"):
-            product = products_by_sku.get(str(raw["sku"]).strip())
+        product = named_products[index]
         if product is None:
             fail(index, "product", _("Unknown product."))
             continue
@@ -198,8 +164,7 @@ def _build_lines(
         to_price.append((len(lines), product, quantity))
         raw_index[len(lines)] = index
         lines.append(line)
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     quotes = prices_for(
         company=company,
         customer=order.customer if order.customer_id else None,
