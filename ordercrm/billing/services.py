@@ -1094,8 +1094,8 @@ def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = Fal
 
 
 def _lock_payment(payment: Payment, actor) -> tuple[Payment, Customer, SalesOrder | None]:
-    """Finance only (``payment_edit``), on a payment of a customer the actor may see. Locks
-    in the billing order: the payment's order, the customer, the payment."""
+    """Finance only (``payment_edit``), on a payment of a customer the actor may see; locks
+    its order, its customer and the payment (in the order of ``sales.locks``)."""
     from ordercrm.billing.selectors import payment_list
 
     access = access_for(actor, payment.company)
