@@ -103,9 +103,3 @@ def lock_order_lines(order: SalesOrder) -> list[SalesOrderLine]:
         .select_related("product")
         .order_by("position")
     )
-
-
-def lock_order_with_lines(order, *, access=None) -> tuple[SalesOrder, list[SalesOrderLine]]:
-    """:func:`lock_order`, then :func:`lock_order_lines`."""
-    locked = lock_order(order, access=access)
-    return locked, lock_order_lines(locked)
