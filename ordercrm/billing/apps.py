@@ -8,12 +8,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from ordercrm.billing import receivers
-        from ordercrm.fulfilment.signals import shipment_dispatched
-        from ordercrm.sales.signals import order_cancelled, order_confirmed
+        from ordercrm.billing import hooks as billing
+        from ordercrm.sales import hooks
 
-        order_confirmed.connect(receivers.invoice_on_order, dispatch_uid="billing.on_order")
-        shipment_dispatched.connect(
-            receivers.invoice_on_shipment, dispatch_uid="billing.on_shipment"
-        )
-        order_cancelled.connect(receivers.settle_on_cancel, dispatch_uid="billing.on_cancel")
+        hooks.on_order_confirmed(billing.invoice_on_order)
+        hooks.on_dispatch(billing.invoice_on_shipment)
+        hooks.on_order_cancelled(billing.settle_on_cancel)

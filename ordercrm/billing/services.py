@@ -17,7 +17,12 @@ Rules:
   applied to that order's next invoice when it is issued).
 - Every change refreshes, in the same transaction, the invoice status, the order's
   ``amount_invoiced``/``amount_paid`` and the customer's receivable balances, which the
-  credit check reads. Locks: orders (by id), then the customer, then invoices.
+  credit check reads. Locks are taken in the order ``sales.locks`` documents (orders, the
+  invoice acted on, the customer, payments and the invoices they are allocated to); the
+  counters and amounts of the order are written through ``sales.counters``.
+- Automatic invoicing runs from the sales hooks (``sales.hooks``; registered in
+  ``billing.apps``): ``invoice_for_order`` when an order is confirmed, ``invoice_for_shipment``
+  when a shipment is dispatched; the hook runs the order's completion check after them.
 """
 
 from __future__ import annotations
@@ -58,19 +63,20 @@ from ordercrm.billing.models import (
     RefundKind,
 )
 from ordercrm.core import audit, events
+from ordercrm.core.dates import company_today
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import ZERO, plain, round_money
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Customer, PaymentTerm
 from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.sales import counters, locks, workflow
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
-from ordercrm.sales import workflow
 from ordercrm.sales.exceptions import CancelHasInvoices, OrderOnHold
 from ordercrm.sales.models import InvoicingPolicy, LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
@@ -78,26 +84,6 @@ from ordercrm.sales.workflow import Status
 # Not on hold: a held order is neither invoiced nor dispatched (``sales.order_on_hold``).
 INVOICEABLE_STATUSES = workflow.INVOICEABLE  # one set, named in sales.workflow
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-
-
-def _today(company) -> datetime.date:
-    import zoneinfo
-
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
-
-
-def _lock_order(order_or_id, company_id) -> SalesOrder:
-    order_id = getattr(order_or_id, "pk", order_or_id)
-    return (
-        SalesOrder.objects.for_company(company_id)
-        .select_for_update(of=("self",))
-        .select_related("company", "customer", "payment_terms")
-        .get(pk=order_id)
-    )
-
-
-def _lock_customer(customer_id, company_id) -> Customer:
-    return Customer.objects.for_company(company_id).select_for_update().get(pk=customer_id)
 
 
 def _refuse_on_hold(order: SalesOrder) -> None:
@@ -124,9 +110,10 @@ def _settle_status(invoice: Invoice) -> None:
         invoice.status = InvoiceStatus.ISSUED
 
 
-def refresh_order(order: SalesOrder) -> None:
+def refresh_order(order: SalesOrder, *, complete: bool = True) -> None:
     """``amount_invoiced`` (issued invoices − credit notes) and ``amount_paid`` (allocations to
-    its invoices + its unallocated advances), in the order currency; then completion."""
+    its invoices + its unallocated advances), in the order currency; then, unless a sales hook
+    runs it after its handlers (``complete=False``), the completion check."""
     invoices = Invoice.objects.for_company(order.company_id).filter(
         order=order, status__in=(*OPEN_STATUSES, InvoiceStatus.PAID)
     )
@@ -147,11 +134,9 @@ def refresh_order(order: SalesOrder) -> None:
         .aggregate(t=Sum(UNALLOCATED))["t"]
         or ZERO
     )
-    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        amount_invoiced=billed - credited, amount_paid=allocated + advances
-    )
-    order.amount_invoiced, order.amount_paid = billed - credited, allocated + advances
-    sales.order_complete_if_done(order=order)
+    counters.order_amounts_set(order, invoiced=billed - credited, paid=allocated + advances)
+    if complete:
+        sales.order_complete_if_done(order=order)
 
 
 def refresh_customer(customer: Customer) -> None:
@@ -228,29 +213,16 @@ def _share(total: Decimal, part: Decimal, whole: Decimal, currency: str, mode: s
 
 def _parse_quantities(raw_lines, by_id: dict, id_field: str) -> dict:
     """``[{id_field, "quantity"}]`` → ``{row: quantity}``; errors together; zeros dropped."""
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
     wanted: dict = {}
     for index, raw in enumerate(raw_lines):
-        try:
-            row = by_id.get(parse_id(raw.get(id_field)))
-        except NotFound:
-            row = None
+        row = errors.row(index, by_id, raw.get(id_field), id_field, _("Unknown line."))
         if row is None:
-            errors.setdefault(str(index), {})[id_field] = [_("Unknown line.")]
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), InvoiceLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity < 0 or quantity.as_tuple().exponent < -4:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > 0:
+        quantity = errors.quantity(index, raw.get("quantity"), (InvoiceLine, "quantity"))
+        if quantity:
             wanted[row] = wanted.get(row, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     return wanted
 
 
@@ -275,7 +247,7 @@ def _create_invoice(
         exchange_rate=order.exchange_rate or Decimal(1),
         billing_address=order.billing_address,
     )
-    lines, changed = [], []
+    lines = []
     for position, (line, quantity) in enumerate(
         sorted(quantities.items(), key=lambda item: item[0].position), start=1
     ):
@@ -304,8 +276,6 @@ def _create_invoice(
                 gross=net + tax,
             )
         )
-        line.qty_invoiced += quantity
-        changed.append(line)
     invoice.net_total = sum((x.net for x in lines), ZERO)
     invoice.tax_total = sum((x.tax for x in lines), ZERO)
     invoice.gross_total = invoice.net_total + invoice.tax_total
@@ -314,7 +284,9 @@ def _create_invoice(
     )
     invoice.save()
     InvoiceLine.objects.bulk_create(lines)
-    SalesOrderLine.objects.for_company(company).bulk_update(changed, ["qty_invoiced"])
+    counters.order_lines_invoice(
+        order, {line.pk: q for line, q in quantities.items()}, lines=quantities
+    )
     audit.record(
         actor=actor,
         entity=invoice,
@@ -332,17 +304,18 @@ def _due_date(order: SalesOrder, issue_date: datetime.date) -> datetime.date:
     return issue_date + datetime.timedelta(days=terms.days if terms else 0)
 
 
-def _issue(invoice: Invoice, order: SalesOrder, actor) -> None:
-    """Number, date and due date; apply the order's advances; refresh balances."""
+def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True) -> None:
+    """Number, date and due date; apply the order's advances; refresh balances (and, unless
+    ``complete`` is False because a sales hook runs it, the completion check)."""
     company = order.company
-    invoice.issue_date = _today(company)
+    invoice.issue_date = company_today(company)
     invoice.number = next_number(company=company, prefix="INV", year=invoice.issue_date.year)
     invoice.due_date = _due_date(order, invoice.issue_date)
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_by = actor if getattr(actor, "pk", None) else None
     invoice.version += 1
     invoice.save()
-    customer = _lock_customer(order.customer_id, company.pk)
+    customer = locks.lock_customer(order.customer_id, company_id=company.pk)
     advances = list(
         Payment.objects.for_company(company)
         .select_for_update()
@@ -375,7 +348,7 @@ def _issue(invoice: Invoice, order: SalesOrder, actor) -> None:
     )
     customer.company = company
     refresh_customer(customer)
-    refresh_order(order)
+    refresh_order(order, complete=complete)
 
 
 def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: bool) -> Decimal:
@@ -423,14 +396,11 @@ def invoice_create(
     credited), to re-bill a credited line on purpose."""
     access = access_for(actor, order.company)
     access.require(Perm.INVOICE_EDIT)
-    sales.lock_order(order, access)  # visible to the actor, or not found
-    locked = _lock_order(order, order.company_id)
+    locked = locks.lock_order(order, access=access)  # visible to the actor, or not found
     _refuse_on_hold(locked)
     if locked.status not in INVOICEABLE_STATUSES:
         raise NotInvoiceable(params={"status": Status(locked.status).label})
-    order_lines = [
-        line for line in sales.order_lines_for_update(locked) if line.kind == LineKind.PRODUCT
-    ]
+    order_lines = [line for line in locks.lock_order_lines(locked) if line.kind == LineKind.PRODUCT]
     if lines is None:
         quantities = {
             line: _remaining(locked, line, automatic=True)
@@ -464,18 +434,19 @@ def _automatic_invoice(order: SalesOrder, actor, quantities: dict, **extra) -> I
     if not quantities:
         return None
     invoice = _create_invoice(order, actor, quantities, **extra)
-    _issue(invoice, order, actor)
+    _issue(invoice, order, actor, complete=False)  # the sales hook checks completion after
     return invoice
 
 
 def invoice_for_order(*, order: SalesOrder, actor=None) -> Invoice | None:
     """``on_order``: bill whatever was never billed (credited quantities are not billed
-    again). Called inside the confirming transaction; repeat calls bill nothing new."""
-    locked = _lock_order(order, order.company_id)
+    again). Called inside the confirming transaction (``sales.hooks.after_order_confirmed``);
+    repeat calls bill nothing new. Returns the issued invoice, if any."""
+    locked = locks.lock_order(order, company_id=order.company_id)
     if locked.invoicing_policy != InvoicingPolicy.ON_ORDER:
         return None
     _refuse_on_hold(locked)
-    lines = [line for line in sales.order_lines_for_update(locked) if line.kind == LineKind.PRODUCT]
+    lines = [line for line in locks.lock_order_lines(locked) if line.kind == LineKind.PRODUCT]
     return _automatic_invoice(
         locked, actor, {line: _remaining(locked, line, automatic=True) for line in lines}
     )
@@ -483,8 +454,9 @@ def invoice_for_order(*, order: SalesOrder, actor=None) -> Invoice | None:
 
 def invoice_for_shipment(*, shipment: Shipment, actor=None) -> Invoice | None:
     """``on_shipment``: one invoice per dispatched shipment, for its quantities (never more
-    than shipped − invoiced); a shipment already invoiced gets nothing new."""
-    locked = _lock_order(shipment.order_id, shipment.company_id)
+    than shipped − invoiced); a shipment already invoiced gets nothing new. Called inside the
+    dispatching transaction (``sales.hooks.after_dispatch``)."""
+    locked = locks.lock_order(shipment.order_id, company_id=shipment.company_id)
     if locked.invoicing_policy != InvoicingPolicy.ON_SHIPMENT:
         return None
     _refuse_on_hold(locked)
@@ -495,7 +467,7 @@ def invoice_for_shipment(*, shipment: Shipment, actor=None) -> Invoice | None:
         .exists()
     ):
         return None
-    by_id = {line.pk: line for line in sales.order_lines_for_update(locked)}
+    by_id = {line.pk: line for line in locks.lock_order_lines(locked)}
     shipment_lines = {
         sl.order_line_id: sl
         for sl in ShipmentLine.objects.for_company(locked.company_id).filter(shipment=shipment)
@@ -515,7 +487,7 @@ def _lock_invoice(invoice: Invoice, actor, perm: str) -> tuple[Invoice, SalesOrd
     access = access_for(actor, invoice.company)
     access.require(perm)
     visible = invoice_get(access, invoice.pk)
-    order = _lock_order(visible.order_id, visible.company_id)
+    order = locks.lock_order(visible.order_id, company_id=visible.company_id)
     locked = Invoice.objects.for_company(visible.company_id).select_for_update().get(pk=visible.pk)
     return locked, order
 
@@ -553,18 +525,10 @@ def invoice_cancel(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
 
 def _cancel_invoice(locked: Invoice, order: SalesOrder, actor, reason: str) -> None:
     """Cancel a locked draft or unpaid, uncredited invoice: counters, audit, event, balances."""
-    invoice_lines = list(InvoiceLine.objects.for_company(locked.company_id).filter(invoice=locked))
-    order_lines = {
-        line.pk: line
-        for line in SalesOrderLine.objects.for_company(locked.company_id).filter(
-            pk__in=[x.order_line_id for x in invoice_lines]
-        )
-    }
-    for x in invoice_lines:
-        order_lines[x.order_line_id].qty_invoiced -= x.quantity
-    SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
-        order_lines.values(), ["qty_invoiced"]
-    )
+    billed: dict = defaultdict(lambda: ZERO)
+    for x in InvoiceLine.objects.for_company(locked.company_id).filter(invoice=locked):
+        billed[x.order_line_id] += x.quantity
+    counters.order_lines_uninvoice(order, billed)
     was = locked.status
     locked.status, locked.reason = InvoiceStatus.CANCELLED, reason.strip()
     locked.version += 1
@@ -581,7 +545,7 @@ def _cancel_invoice(locked: Invoice, order: SalesOrder, actor, reason: str) -> N
         actor=actor,
         payload={"number": locked.number, "order_id": str(order.pk)},
     )
-    customer = _lock_customer(order.customer_id, order.company_id)
+    customer = locks.lock_customer(order.customer_id, company_id=order.company_id)
     customer.company = order.company
     refresh_customer(customer)
     refresh_order(order)
@@ -628,13 +592,13 @@ def credit_note_create(
         exchange_rate=locked.exchange_rate,
         billing_address=locked.billing_address,
         reason=reason.strip(),
-        issue_date=_today(company),
+        issue_date=company_today(company),
         status=InvoiceStatus.ISSUED,
         issued_by=actor,
     )
     note.number = next_number(company=company, prefix="CN", year=note.issue_date.year)
     note.due_date = note.issue_date
-    note_lines, order_lines = [], {}
+    note_lines, order_lines, credited = [], {}, defaultdict(lambda: ZERO)
     for position, (x, quantity) in enumerate(
         sorted(quantities.items(), key=lambda item: item[0].position), start=1
     ):
@@ -646,8 +610,8 @@ def credit_note_create(
         x.qty_credited += quantity
         x.net_credited += net
         x.tax_credited += tax
-        order_line = order_lines.setdefault(x.order_line_id, x.order_line)
-        order_line.qty_credited += quantity
+        order_lines.setdefault(x.order_line_id, x.order_line)
+        credited[x.order_line_id] += quantity
         note_lines.append(
             InvoiceLine(
                 company=company,
@@ -676,8 +640,8 @@ def credit_note_create(
     InvoiceLine.objects.for_company(company).bulk_update(
         list(quantities), ["qty_credited", "net_credited", "tax_credited"]
     )
-    SalesOrderLine.objects.for_company(company).bulk_update(order_lines.values(), ["qty_credited"])
-    customer = _lock_customer(order.customer_id, company.pk)
+    counters.order_lines_credit(order, credited, lines=order_lines.values())
+    customer = locks.lock_customer(order.customer_id, company_id=company.pk)
     locked.amount_credited += note.gross_total
     excess = locked.amount_paid - (locked.gross_total - locked.amount_credited)
     if excess > 0:
@@ -804,7 +768,7 @@ def payment_record(
         raise DuplicatePaymentReference(details={"reference": reference})
     if errors:
         raise ValidationFailed(details={"fields": errors})
-    # Lock order: orders (by id), customer, invoices.
+    # Locks (``sales.locks``): orders, customer, invoices.
     wanted = []
     for index, raw in enumerate(allocations):
         invoice = raw.get("invoice")
@@ -840,10 +804,10 @@ def payment_record(
     }
     if len(invoice_rows) != len({w[0] for w in wanted} | set(automatic)):
         raise ValidationFailed(details={"allocations": [_("Unknown invoice for this customer.")]})
-    order_ids = sorted(
-        {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set())
+    orders = locks.lock_orders(
+        {i.order_id for i in invoice_rows.values()} | ({order.pk} if order else set()),
+        company_id=company.pk,
     )
-    orders = [_lock_order(order_id, company.pk) for order_id in order_ids]
     if order is not None and any(o.pk == order.pk and o.status == Status.CANCELLED for o in orders):
         # an advance on a cancelled order would be stuck there: it is customer credit
         raise ValidationFailed(
@@ -853,7 +817,7 @@ def payment_record(
                 }
             }
         )
-    locked_customer = _lock_customer(customer.pk, company.pk)
+    locked_customer = locks.lock_customer(customer.pk, company_id=company.pk)
     locked_invoices = {
         i.pk: i
         for i in Invoice.objects.for_company(company)
@@ -876,7 +840,7 @@ def payment_record(
         amount=amount,
         currency=currency,
         exchange_rate=rate,
-        received_on=received_on or _today(company),
+        received_on=received_on or company_today(company),
         reference=reference,
         notes=notes,
         recorded_by=actor,
@@ -980,13 +944,11 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
     }
     if len(invoices) != len({w[0] for w in wanted}):
         raise ValidationFailed(details={"allocations": [_("Unknown invoice for this customer.")]})
-    orders = [
-        _lock_order(order_id, company.pk)
-        for order_id in sorted(
-            {i.order_id for i in invoices.values()} | ({payment.order_id} - {None})
-        )
-    ]
-    customer = _lock_customer(payment.customer_id, company.pk)
+    orders = locks.lock_orders(
+        {i.order_id for i in invoices.values()} | ({payment.order_id} - {None}),
+        company_id=company.pk,
+    )
+    customer = locks.lock_customer(payment.customer_id, company_id=company.pk)
     locked = Payment.objects.for_company(company).select_for_update().get(pk=payment.pk)
     locked_invoices = {
         i.pk: i
@@ -1039,7 +1001,7 @@ def _uncredited(order: SalesOrder) -> list[Invoice]:
 
 def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = False) -> dict:
     """Settle the money of an order being cancelled, inside the cancel's transaction (the
-    order is locked and already ``cancelled``; ``sales.signals.order_cancelled``).
+    order is locked and already ``cancelled``; ``sales.hooks.after_order_cancelled``).
 
     - Issued invoices not fully credited: refused with ``sales.cancel_has_invoices`` (their
       numbers and amounts in ``details``), so nobody owes for a cancelled order by accident —
@@ -1092,7 +1054,7 @@ def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = Fal
     )
     for draft in drafts:
         _cancel_invoice(draft, order, actor, _("Order cancelled."))
-    customer = _lock_customer(order.customer_id, company.pk)
+    customer = locks.lock_customer(order.customer_id, company_id=company.pk)
     advances = list(
         Payment.objects.for_company(company).select_for_update().filter(order=order).order_by("pk")
     )
@@ -1132,8 +1094,8 @@ def order_cancel_settle(*, order: SalesOrder, actor, credit_invoices: bool = Fal
 
 
 def _lock_payment(payment: Payment, actor) -> tuple[Payment, Customer, SalesOrder | None]:
-    """Finance only (``payment_edit``), on a payment of a customer the actor may see. Locks
-    in the billing order: the payment's order, the customer, the payment."""
+    """Finance only (``payment_edit``), on a payment of a customer the actor may see; locks
+    its order, its customer and the payment (in the order of ``sales.locks``)."""
     from ordercrm.billing.selectors import payment_list
 
     access = access_for(actor, payment.company)
@@ -1141,8 +1103,12 @@ def _lock_payment(payment: Payment, actor) -> tuple[Payment, Customer, SalesOrde
     visible = payment_list(access).filter(pk=payment.pk).first()
     if visible is None:
         raise NotFound(details={"payment_id": str(payment.pk)})
-    order = _lock_order(visible.order_id, visible.company_id) if visible.order_id else None
-    customer = _lock_customer(visible.customer_id, visible.company_id)
+    order = (
+        locks.lock_order(visible.order_id, company_id=visible.company_id)
+        if visible.order_id
+        else None
+    )
+    customer = locks.lock_customer(visible.customer_id, company_id=visible.company_id)
     locked = Payment.objects.for_company(visible.company_id).select_for_update().get(pk=visible.pk)
     return locked, customer, order
 
@@ -1151,7 +1117,7 @@ def _write_off(
     locked: Payment, customer: Customer, order, actor, *, kind, amount, reason, method=""
 ) -> PaymentRefund:
     company = customer.company = locked.company
-    today = _today(company)
+    today = company_today(company)
     refund = PaymentRefund.objects.create(
         company=company,
         number=next_number(company=company, prefix="RF", year=today.year),

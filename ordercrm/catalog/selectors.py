@@ -185,3 +185,40 @@ def exchange_rate_list(access: Access, *, currency: str = "") -> QuerySet:
     if currency:
         rates = rates.filter(currency=currency.strip().upper())
     return rates.order_by("currency", "-date")
+
+
+def products_for_rows(
+    company, rows: list[dict], *, related: tuple[str, ...] = ("tax_rate", "unit")
+) -> list[Product | None]:
+    """The product each input row names, within ``company``, in one query: a ``product``
+    (a Product), else a ``product_id`` (UUID or text), else a ``sku``. ``None`` where the row
+    names none, an unknown one or one of another company: the caller records
+    ``Unknown product.`` on that row (``core.validation.RowErrors``)."""
+    from ordercrm.core.ids import parse_id
+
+    def reference(row: dict):
+        product = row.get("product")
+        if isinstance(product, Product):
+            return "id", product.pk
+        if row.get("product_id"):
+            try:
+                return "id", parse_id(row["product_id"])
+            except NotFound:
+                return None
+        if row.get("sku"):
+            return "sku", str(row["sku"]).strip()
+        return None
+
+    references = [reference(row) for row in rows]
+    ids = {value for kind, value in filter(None, references) if kind == "id"}
+    skus = {value for kind, value in filter(None, references) if kind == "sku"}
+    found: dict = {}
+    if ids or skus:
+        products = (
+            Product.objects.for_company(company)
+            .select_related(*related)
+            .filter(Q(pk__in=ids) | Q(sku__in=skus))
+        )
+        for product in products:
+            found["id", product.pk] = found["sku", product.sku] = product
+    return [found.get(ref) if ref else None for ref in references]

@@ -345,11 +345,10 @@ def _customers(
 def _exchange_rates(company: Company, finance: User) -> None:
     """The USD rate table finance keeps: export orders take the rate of their date."""
     import datetime
-    import zoneinfo
 
-    from django.utils import timezone
+    from ordercrm.core.dates import company_today
 
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+    today = company_today(company)
     for days_ago, rate in ((60, "7.2130"), (30, "7.1685"), (7, "7.1240"), (0, "7.1012")):
         catalog.exchange_rate_set(
             company=company,
@@ -396,6 +395,7 @@ def _orders(
 ) -> None:
     """Orders in every stage: drafts, confirmed, partly and fully shipped."""
     from ordercrm.fulfilment import services as fulfilment
+    from ordercrm.sales import selectors as sales_selectors
     from ordercrm.sales import services as sales
 
     for index, customer in enumerate(demo_customers[:30]):
@@ -420,7 +420,7 @@ def _orders(
         if stage in (3, 4):  # part of the first two lines, as far as stock is reserved
             partial = [
                 {"order_line_id": str(line.pk), "quantity": line.qty_reserved}
-                for line in sales.order_lines_for_update(order)[:2]
+                for line in sales_selectors.order_lines(order)[:2]
             ]
         # Nothing in stock for it yet: it stays a backorder.
         with contextlib.suppress(DomainError):

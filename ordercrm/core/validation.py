@@ -14,11 +14,17 @@ value (its ``max_digits``/``decimal_places`` or ``max_length``), so a bound has 
   required value that does not fit its column raises ``ValidationFailed`` naming the field,
   on SQLite exactly as on PostgreSQL, before anything is written.
 
-:class:`FieldErrors` collects field errors in a service and raises them together.
+:class:`FieldErrors` collects field errors in a service and raises them together;
+:class:`RowErrors` does the same for a list input (order, shipment, invoice, stock lines):
+``details["lines"][index][field]``, the shape the API returns and the web shows as
+"Line n, field: problem". :func:`parse_pasted_rows` splits pasted text (a spreadsheet,
+an email) into rows, for every paste box (order entry, order paste, stock entry).
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -260,3 +266,127 @@ class FieldErrors:
         except InvalidValue as error:
             self.add(field, str(error))
             return None
+
+
+class RowErrors:
+    """Errors of a list input, per row index and field, raised together (nothing partial).
+
+    ``details[key]`` = ``{"<index>": {"<field>": [messages]}}``; ``key`` is ``"lines"``
+    unless the input is named otherwise."""
+
+    def __init__(self, key: str = "lines") -> None:
+        self.key = key
+        self.rows: dict[str, dict[str, list[str]]] = {}
+
+    def add(self, index: int | str, field: str, message) -> None:
+        self.rows.setdefault(str(index), {}).setdefault(field, []).append(str(message))
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def raise_if_any(self) -> None:
+        if self.rows:
+            raise ValidationFailed(details={self.key: self.rows})
+
+    def row(self, index: int, rows_by_id: dict, value, field: str, message):
+        """The row of ``rows_by_id`` that ``value`` (an id, as text or UUID) names, or
+        ``None`` with ``message`` recorded on ``field`` (unknown or not an id)."""
+        from ordercrm.core.exceptions import NotFound
+        from ordercrm.core.ids import parse_id
+
+        try:
+            found = rows_by_id.get(parse_id(value))
+        except NotFound:
+            found = None
+        if found is None:
+            self.add(index, field, message)
+        return found
+
+    def quantity(
+        self,
+        index: int,
+        value,
+        column,
+        *,
+        field: str = "quantity",
+        signed: bool = False,
+        allow_zero: bool = True,
+    ) -> Decimal | None:
+        """``value`` as a quantity for ``column`` (a model DecimalField, or ``(model, name)``),
+        or ``None`` with the reason recorded: not a number or beyond the column, more than
+        four decimals written, below zero (unless ``signed``), zero (unless ``allow_zero``)."""
+        try:
+            number = bounded_decimal(value, *(column if isinstance(column, tuple) else (column,)))
+        except (TypeError, ValueError) as error:
+            self.add(index, field, reason(error))
+            return None
+        if number.as_tuple().exponent < -4:
+            self.add(index, field, _("Use at most four decimal places."))
+        elif number == 0 and not allow_zero:
+            self.add(
+                index,
+                field,
+                _("Enter a quantity other than zero.")
+                if signed
+                else _("Enter a quantity greater than zero."),
+            )
+        elif number < 0 and not signed:
+            self.add(index, field, _("Enter a quantity greater than zero."))
+        else:
+            return number
+        return None
+
+
+# A first pasted row whose first cell reads like this is a header row and is skipped.
+PASTE_HEADERS = ("sku", "product code", "产品编码", "產品編號")
+
+
+def _cells(row: str) -> list[str]:
+    for delimiter in ("\t", ";", ","):
+        if delimiter in row:
+            return [cell.strip() for cell in next(csv.reader([row], delimiter=delimiter))]
+    return row.split()
+
+
+def parse_pasted_rows(
+    text: str, *, with_price: bool = True, read: Callable[[dict], dict] | None = None
+) -> list[dict[str, Any]]:
+    """Pasted lines as ``{"sku", "quantity"[, "unit_price"], "row"}`` (text as written; the
+    service reading them checks the numbers). One row per line: ``product code, quantity``
+    and, ``with_price``, an optional unit price, separated by a tab, a semicolon, a comma
+    or spaces (each row on its own, so a spreadsheet's tabs and a typed comma mix); empty
+    lines and a header row are skipped. ``read`` (optional) turns each well-shaped row into
+    what the caller wants (numbers read for its columns), raising :class:`InvalidValue` with
+    the reason for that row. A row of another shape, or that ``read`` refuses, is refused,
+    every one at once, as ``core.validation_failed`` with ``details["rows"]`` = ``{"<row number>":
+    [message]}``; no lines at all is refused the same way (row 1)."""
+    expected = (
+        _("Expected: product code, quantity[, unit price].")
+        if with_price
+        else _("Expected: product code, quantity.")
+    )
+    rows, errors = [], {}
+    for number, raw in enumerate((text or "").strip().splitlines(), start=1):
+        cells = _cells(raw)
+        if not any(cells):
+            continue
+        if number == 1 and cells[0].lower() in PASTE_HEADERS:
+            continue
+        if len(cells) < 2 or len(cells) > (3 if with_price else 2) or not cells[0]:
+            errors[str(number)] = [expected]
+            continue
+        row = {"sku": cells[0], "quantity": cells[1], "row": number}
+        if with_price:
+            row["unit_price"] = cells[2] if len(cells) == 3 else ""
+        if read is not None:
+            try:
+                row = read(row)
+            except InvalidValue as error:
+                errors[str(number)] = [str(error)]
+                continue
+        rows.append(row)
+    if errors:
+        raise ValidationFailed(details={"rows": errors})
+    if not rows:
+        raise ValidationFailed(details={"rows": {"1": [_("No lines found.")]}})
+    return rows

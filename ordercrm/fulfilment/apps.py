@@ -9,6 +9,6 @@ class FulfilmentConfig(AppConfig):
 
     def ready(self) -> None:
         from ordercrm.fulfilment import services
-        from ordercrm.sales.signals import order_cancelled
+        from ordercrm.sales import hooks
 
-        order_cancelled.connect(services.on_order_cancelled, dispatch_uid="fulfilment.on_cancel")
+        hooks.on_order_cancelled(services.on_order_cancelled)

@@ -1,8 +1,11 @@
 """Write use cases of fulfilment: shipments (create, dispatch, cancel) and returns receipts.
 
-Locks are taken order first, then the shipment, then stock levels (inside inventory), the
-same order every service uses. Dispatch is idempotent: a second dispatch of the same shipment
-returns it unchanged. Statement counts do not depend on the number of lines.
+Locks are taken in the order ``sales.locks`` documents (the order, the shipment, the
+customer, stock levels inside inventory); the order lines' counters are written through
+``sales.counters``, and a dispatch ends in ``sales.hooks.after_dispatch`` (billing invoices
+``on_shipment`` orders there; the completion check runs once). Dispatch is idempotent: a second
+dispatch of the same shipment returns it unchanged. Statement counts do not depend on the
+number of lines.
 """
 
 from __future__ import annotations
@@ -17,15 +20,12 @@ from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import parse_id
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import ShippingPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
-from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.customers.models import Customer
+from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
     NotShippable,
@@ -41,11 +41,9 @@ from ordercrm.fulfilment.models import (
     ShipmentLine,
     ShipmentStatus,
 )
-from ordercrm.fulfilment.signals import shipment_dispatched
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
-from ordercrm.sales import services as sales
-from ordercrm.sales import workflow
+from ordercrm.sales import counters, hooks, locks, workflow
 from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
@@ -97,36 +95,28 @@ def _requested_quantities(
             if room > 0:
                 ready[line] = room
         return ready
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
+    products = {pk: line for pk, line in by_id.items() if line.kind == LineKind.PRODUCT}
     requested: dict[SalesOrderLine, Decimal] = {}
     for index, raw in enumerate(wanted):
-        try:
-            line = by_id.get(parse_id(raw.get("order_line_id")))
-        except NotFound:
-            line = None
-        if line is None or line.kind != LineKind.PRODUCT:
-            errors.setdefault(str(index), {})["order_line_id"] = [_("Unknown order line.")]
+        line = errors.row(
+            index, products, raw.get("order_line_id"), "order_line_id", _("Unknown order line.")
+        )
+        if line is None:
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), ShipmentLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity == 0:
-            continue  # a zero line moves nothing
+        quantity = errors.quantity(index, raw.get("quantity"), (ShipmentLine, "quantity"))
+        if not quantity:
+            continue  # refused, or a zero line, which moves nothing
         room = line.open_quantity - pending.get(line.pk, ZERO) - requested.get(line, ZERO)
-        if quantity < 0 or quantity.as_tuple().exponent < -4:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > room:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)}
-            ]
+        if quantity > room:
+            errors.add(
+                index,
+                "quantity",
+                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)},
+            )
         else:
             requested[line] = requested.get(line, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     return requested
 
 
@@ -159,9 +149,9 @@ def shipment_create(
     the line (minus other draft shipments). With ``dispatch`` it leaves at once."""
     access = access_for(actor, order.company)
     access.require(Perm.SHIPMENT_EDIT)
-    locked = sales.lock_order(order, access)
+    locked = locks.lock_order(order, access=access)
     _require_shippable(locked)
-    order_lines = sales.order_lines_for_update(locked)
+    order_lines = locks.lock_order_lines(locked)
     pending = _pending_in_drafts(locked)
     requested = _requested_quantities(locked, order_lines, lines, pending)
     if not requested:
@@ -215,9 +205,7 @@ def shipment_create(
 def _lock_shipment(shipment: Shipment, actor, perm: str) -> tuple[Shipment, SalesOrder]:
     access = access_for(actor, shipment.company)
     access.require(perm)
-    order = sales.lock_order(
-        SalesOrder(pk=shipment.order_id, company_id=shipment.company_id), access
-    )
+    order = locks.lock_order(shipment.order_id, company_id=shipment.company_id, access=access)
     locked = (
         Shipment.objects.for_company(shipment.company_id).select_for_update().get(pk=shipment.pk)
     )
@@ -241,14 +229,14 @@ def shipment_dispatch(
         locked.carrier = carrier.strip()
     if tracking_number is not None:
         locked.tracking_number = tracking_number.strip()
-    _dispatch(locked, order, sales.order_lines_for_update(order), actor)
+    _dispatch(locked, order, locks.lock_order_lines(order), actor)
     return locked
 
 
 def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
-    # Lock order: order → customer → stock levels, as confirming does. The customer row is
-    # taken now because the invoice this dispatch may create updates its balances.
-    Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
+    # The customer before stock levels (``sales.locks``): the invoice this dispatch may
+    # create updates its balances.
+    locks.lock_order_customer(order)
     by_id = {line.pk: line for line in order_lines}
     shipment_lines = list(
         ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
@@ -276,6 +264,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
         for k, q in tracked.items()
         if q > by_id[k].qty_reserved
     ]
+    got = {}
     if missing:
         got = inventory.reserve(
             company=order.company,
@@ -283,8 +272,6 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
             all_or_nothing=True,
         )
-        for line_id, quantity in got.items():
-            by_id[line_id].qty_reserved += quantity
     moves = inventory.consume(
         company=order.company,
         consumptions=[inventory.Consumption(k, q) for k, q in tracked.items()],
@@ -293,15 +280,8 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
         reference=shipment.number,
         reference_id=shipment.pk,
     )
-    changed = []
-    for line_id, quantity in quantities.items():
-        line = by_id[line_id]
-        line.qty_shipped += quantity
-        if line_id in tracked:
-            line.qty_reserved -= quantity
-        changed.append(line)
-    SalesOrderLine.objects.for_company(order.company_id).bulk_update(
-        changed, ["qty_shipped", "qty_reserved"]
+    counters.order_lines_ship(
+        order, quantities, from_reservation=tracked, reserved_at_dispatch=got, lines=order_lines
     )
     left_from = [move.warehouse_id for move in moves]
     if left_from and shipment.warehouse_id not in left_from:
@@ -311,9 +291,6 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
     shipment.dispatched_at, shipment.dispatched_by = now, actor
     shipment.version += 1
     shipment.save()
-    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=order.version + 1, updated_at=now
-    )
     summary = {str(k): str(q) for k, q in quantities.items()}
     audit.record(
         actor=actor,
@@ -339,8 +316,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "lines": summary,
         },
     )
-    shipment_dispatched.send(sender=Shipment, shipment=shipment, order=order, actor=actor)
-    sales.order_complete_if_done(order=order, actor=actor)
+    hooks.after_dispatch(shipment=shipment, order=order, actor=actor)
 
 
 @transaction.atomic
@@ -410,7 +386,8 @@ def shipments_cancel_for_order(*, order: SalesOrder, actor) -> list[Shipment]:
     return drafts
 
 
-def on_order_cancelled(sender, order, actor=None, **kwargs) -> None:
+def on_order_cancelled(*, order, actor=None, **kwargs) -> None:
+    """``sales.hooks.after_order_cancelled``: its draft shipments are cancelled with it."""
     shipments_cancel_for_order(order=order, actor=actor)
 
 
@@ -435,29 +412,22 @@ def return_receive(
         .filter(shipment=locked)
         .select_related("order_line", "order_line__product")
     }
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
     returned: dict = {}
     for index, raw in enumerate(lines):
-        try:
-            line = shipment_lines.get(parse_id(raw.get("shipment_line_id")))
-        except NotFound:
-            line = None
+        line = errors.row(
+            index,
+            shipment_lines,
+            raw.get("shipment_line_id"),
+            "shipment_line_id",
+            _("Unknown shipment line."),
+        )
         if line is None:
-            errors.setdefault(str(index), {})["shipment_line_id"] = [_("Unknown shipment line.")]
             continue
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), ReturnLine, "quantity")
-        except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})["quantity"] = [invalid_reason(error)]
-            continue
-        if quantity < 0:
-            errors.setdefault(str(index), {})["quantity"] = [
-                _("Enter a quantity greater than zero.")
-            ]
-        elif quantity > 0:
+        quantity = errors.quantity(index, raw.get("quantity"), (ReturnLine, "quantity"))
+        if quantity:
             returned[line] = returned.get(line, ZERO) + quantity
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     if not returned:
         raise ValidationFailed(details={"fields": {"lines": [_("Enter a returned quantity.")]}})
     over = [str(sl.pk) for sl, q in returned.items() if sl.qty_returned + q > sl.quantity]
@@ -497,15 +467,13 @@ def return_receive(
         reference=receipt.number,
         reference_id=receipt.pk,
     )
-    order_lines = {}
+    order_lines, back = {}, {}
     for sl, quantity in returned.items():
         sl.qty_returned += quantity
-        order_line = order_lines.setdefault(sl.order_line_id, sl.order_line)
-        order_line.qty_returned += quantity
+        order_lines.setdefault(sl.order_line_id, sl.order_line)
+        back[sl.order_line_id] = back.get(sl.order_line_id, ZERO) + quantity
     ShipmentLine.objects.for_company(order.company_id).bulk_update(list(returned), ["qty_returned"])
-    SalesOrderLine.objects.for_company(order.company_id).bulk_update(
-        list(order_lines.values()), ["qty_returned"]
-    )
+    counters.order_lines_return(order, back, lines=order_lines.values())
     summary = {str(sl.order_line_id): str(q) for sl, q in returned.items()}
     audit.record(
         actor=actor,

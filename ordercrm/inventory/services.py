@@ -11,7 +11,6 @@ Every function writes with a fixed number of statements whatever the number of l
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,15 +24,15 @@ from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
 from ordercrm.catalog.models import Product
+from ordercrm.catalog.selectors import products_for_rows
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import new_id, parse_id
+from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.ids import new_id
 from ordercrm.core.models import Company
 from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors, bounded_decimal
-from ordercrm.core.validation import reason as invalid_reason
+from ordercrm.core.validation import FieldErrors, RowErrors
 from ordercrm.inventory.exceptions import (
     BelowReserved,
     InsufficientStock,
@@ -228,63 +227,31 @@ def _write_moves(
 def _resolve_lines(
     company: Company, lines: list[dict[str, Any]], *, signed: bool = False, allow_zero=False
 ) -> list[tuple[Product, Decimal]]:
-    """``[{"product" | "product_id" | "sku", "quantity"}]`` → (product, quantity), one query.
+    """``[{"product" | "product_id" | "sku", "quantity"}]`` → (product, quantity), one query
+    (``catalog.selectors.products_for_rows``).
 
     Quantities must be positive (or, with ``signed``, non-zero). All errors are raised
     together as ``core.validation_failed`` with ``details["lines"][index][field]``."""
-    errors: dict[str, dict[str, list[str]]] = {}
-
-    def fail(index: int, field: str, message: str) -> None:
-        errors.setdefault(str(index), {}).setdefault(field, []).append(message)
-
     if not lines:
         raise ValidationFailed(details={"fields": {"lines": [_("Add at least one line.")]}})
-    ids, skus = set(), set()
-    for raw in lines:
-        product = raw.get("product")
-        if isinstance(product, Product):
-            ids.add(product.pk)
-        elif raw.get("product_id"):
-            with contextlib.suppress(NotFound):  # reported per line below
-                ids.add(parse_id(raw["product_id"]))
-        elif raw.get("sku"):
-            skus.add(str(raw["sku"]).strip())
-    found = Product.objects.for_company(company).filter(pk__in=ids) | Product.objects.for_company(
-        company
-    ).filter(sku__in=skus)
-    by_id = {p.pk: p for p in found}
-    by_sku = {p.sku: p for p in by_id.values()}
+    errors = RowErrors()
     resolved = []
-    for index, raw in enumerate(lines):
-        product = raw.get("product")
-        if isinstance(product, Product):
-            product = by_id.get(product.pk)
-        elif raw.get("product_id"):
-            try:
-                product = by_id.get(parse_id(raw["product_id"]))
-            except NotFound:
-                product = None
-        else:
-            product = by_sku.get(str(raw.get("sku") or "").strip())
+    products = products_for_rows(company, lines, related=())
+    for index, (raw, product) in enumerate(zip(lines, products, strict=True)):
         if product is None:
-            fail(index, "product", _("Unknown product."))
+            errors.add(index, "product", _("Unknown product."))
         elif not product.is_stock_tracked:
-            fail(index, "product", _("This product is not stock-tracked."))
-        try:
-            quantity = bounded_decimal(raw.get("quantity"), StockMove, "quantity")
-        except (TypeError, ValueError) as error:
-            fail(index, "quantity", invalid_reason(error))
-            continue
-        if quantity.as_tuple().exponent < -4:
-            fail(index, "quantity", _("Use at most four decimal places."))
-        elif signed and quantity == 0 and not allow_zero:
-            fail(index, "quantity", _("Enter a quantity other than zero."))
-        elif not signed and (quantity < 0 or (quantity == 0 and not allow_zero)):
-            fail(index, "quantity", _("Enter a quantity greater than zero."))
-        if product is not None:
+            errors.add(index, "product", _("This product is not stock-tracked."))
+        quantity = errors.quantity(
+            index,
+            raw.get("quantity"),
+            (StockMove, "quantity"),
+            signed=signed,
+            allow_zero=allow_zero,
+        )
+        if product is not None and quantity is not None:
             resolved.append((product, quantity))
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     return resolved
 
 

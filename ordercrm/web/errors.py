@@ -45,6 +45,8 @@ def error_lines(error: DomainError) -> list[str]:
                 % {"n": int(index) + 1, "field": field_label(field), "problem": p}
                 for p in problems
             ]
+    for number, problems in (details.get("rows") or {}).items():  # pasted text, by row
+        texts += [_("Row %(n)s: %(problem)s") % {"n": number, "problem": p} for p in problems]
     if isinstance(details.get("lines"), list):
         for item in details["lines"]:
             if "shortfall" in item:

@@ -14,6 +14,7 @@ from ordercrm.catalog import selectors as catalog_selectors
 from ordercrm.core.exceptions import DomainError, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
+from ordercrm.core.validation import parse_pasted_rows
 from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import MoveKind
@@ -93,23 +94,13 @@ def stock_moves(request):
 
 
 def parse_quantity_lines(text: str) -> list[dict]:
-    """``SKU quantity`` per line (space, tab or comma between; pasted from a spreadsheet
-    works). A line that does not split in two is reported by its number."""
-    lines, bad = [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        parts = raw.replace(",", " ").replace("\t", " ").split()
-        if not parts:
-            continue
-        if len(parts) != 2:
-            bad.append(str(number))
-            continue
-        lines.append({"sku": parts[0], "quantity": parts[1]})
-    if bad:
-        raise ValidationFailed(
-            _("Write each line as a product code and a quantity (lines %(lines)s)."),
-            params={"lines": ", ".join(bad)},
-        )
-    return lines
+    """``SKU quantity`` per line, as every paste box reads it (``core.validation.
+    parse_pasted_rows``: tab, semicolon, comma or spaces between; a bad row is named by
+    its number). The quantities stay text: the stock service checks them."""
+    return [
+        {"sku": row["sku"], "quantity": row["quantity"]}
+        for row in parse_pasted_rows(text, with_price=False)
+    ]
 
 
 @member_view

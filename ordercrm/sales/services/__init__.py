@@ -5,7 +5,6 @@ one audit entry and one outbox event, all in one transaction (the spine is in ``
 Callers import from here, ``from ordercrm.sales import services``; the modules are the layout.
 """
 
-from ordercrm.sales.services._steps import lock_order, order_lines_for_update
 from ordercrm.sales.services.actions import order_action
 from ordercrm.sales.services.amendments import order_amend
 from ordercrm.sales.services.approval import order_approve, order_reject, order_reopen
@@ -51,7 +50,6 @@ __all__ = [
     "approval_rule_set_active",
     "approval_rules_setup_defaults",
     "backorders_fill",
-    "lock_order",
     "order_action",
     "order_add_lines",
     "order_amend",
@@ -65,7 +63,6 @@ __all__ = [
     "order_duplicate",
     "order_fill_backorders",
     "order_hold",
-    "order_lines_for_update",
     "order_paste_lines",
     "order_preview",
     "order_reject",

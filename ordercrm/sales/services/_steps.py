@@ -2,8 +2,11 @@
 
 ``_begin`` locks the order the actor may see and checks the transition table (and the version
 the user loaded); ``_move`` sets the status and writes one audit entry and one outbox event;
-``_confirm`` fixes the rate and totals, checks credit, reserves stock and confirms. The lock
-helpers (order, lines, draft, customer) live here too. Private to ``sales.services``.
+``_confirm`` fixes the rate and totals, checks credit, reserves stock and confirms. Locks come
+from ``sales.locks`` (which documents their order); ``_lock_draft`` and ``_lock_customer`` add
+the draft and credit-hold checks. An order that becomes confirmed (``_transition`` to confirmed:
+submit, approve, release, resume) calls ``sales.hooks.after_order_confirmed`` here, the one
+place of that fact: billing invoices ``on_order`` orders there. Private to ``sales.services``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,9 @@ from django.utils import timezone
 
 from ordercrm.accounts.access import Access, access_for
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import NotFound
 from ordercrm.core.models import CreditPolicy
 from ordercrm.core.permissions import Perm
-from ordercrm.customers.models import Customer
-from ordercrm.sales import approvals, workflow
+from ordercrm.sales import approvals, hooks, locks, workflow
 from ordercrm.sales.exceptions import (
     CreditLimitExceeded,
     CustomerOnCreditHold,
@@ -24,10 +25,9 @@ from ordercrm.sales.exceptions import (
     NotEditable,
     StaleVersion,
 )
-from ordercrm.sales.models import SalesOrder, SalesOrderLine
+from ordercrm.sales.models import SalesOrder
 from ordercrm.sales.services.lines import _apply_totals, _lines_of, _take_exchange_rate
 from ordercrm.sales.services.stock import _reserve_open
-from ordercrm.sales.signals import order_confirmed
 from ordercrm.sales.workflow import Status
 
 
@@ -38,33 +38,8 @@ def _visible_orders(access: Access):
 
 
 def _lock(order: SalesOrder, access: Access) -> SalesOrder:
-    locked = (
-        _visible_orders(access)
-        .select_for_update(of=("self",))
-        .select_related("company", "customer")
-        .filter(pk=order.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound(details={"order_id": str(order.pk)})
-    return locked
-
-
-def lock_order(order: SalesOrder, access: Access) -> SalesOrder:
-    """Lock an order the caller may see (``core.not_found`` otherwise), for services of the
-    layers above (shipping, billing) that change its counters. Lock the order before any
-    stock level: every service takes locks in that order, so none deadlock."""
-    return _lock(order, access)
-
-
-def order_lines_for_update(order: SalesOrder) -> list[SalesOrderLine]:
-    """The lines of an order the caller has locked, in position order, with their products."""
-    return list(
-        SalesOrderLine.objects.for_company(order.company_id)
-        .filter(order=order)
-        .select_related("product")
-        .order_by("position")
-    )
+    """The order locked, if the caller may see it (``core.not_found`` otherwise)."""
+    return locks.lock_order(order, access=access)
 
 
 def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
@@ -80,12 +55,9 @@ def _lock_draft(order: SalesOrder, actor, version: int) -> SalesOrder:
 
 
 def _lock_customer(order: SalesOrder, *, check_hold: bool = True) -> None:
-    """Lock the order's customer row for the credit check: confirmations of one customer's
-    orders queue here, so two cannot both pass the same limit (order → customer → stock is
-    the lock order everywhere)."""
-    order.customer = (
-        Customer.objects.for_company(order.company_id).select_for_update().get(pk=order.customer_id)
-    )
+    """Lock the order's customer row for the credit check (``sales.locks.lock_customer``);
+    with ``check_hold`` a customer on credit hold refuses (``sales.customer_on_credit_hold``)."""
+    locks.lock_order_customer(order)
     if check_hold and order.customer.credit_hold:
         raise CustomerOnCreditHold(details={"reason": order.customer.credit_hold_reason})
 
@@ -127,6 +99,8 @@ def _transition(
         actor=actor,
         payload={"number": order.number, "status": new_status, **(payload or {})},
     )
+    if new_status == Status.CONFIRMED:
+        hooks.after_order_confirmed(order=order, actor=actor)
 
 
 def _move(
@@ -207,4 +181,3 @@ def _confirm(order: SalesOrder, actor, action: workflow.OrderAction) -> None:
         {"exchange_rate": [None, str(order.exchange_rate)]},
         {"gross_total": order.gross_total, "currency": order.currency},
     )
-    order_confirmed.send(sender=SalesOrder, order=order, actor=actor)

@@ -6,11 +6,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.money import ZERO
-from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.sales import approvals, workflow
+from ordercrm.sales import approvals, hooks, locks, workflow
 from ordercrm.sales.exceptions import AmendBelowProgress
 from ordercrm.sales.models import OrderRevision, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _begin, _credit_gate, _lock_customer
@@ -20,11 +19,9 @@ from ordercrm.sales.services.lines import (
     _build_lines,
     _company_today,
     _lines_diff,
-    _lines_of,
     _snapshot,
 )
 from ordercrm.sales.services.stock import _release, _reserve_open
-from ordercrm.sales.signals import order_confirmed
 from ordercrm.sales.workflow import Status
 
 
@@ -41,10 +38,10 @@ def order_amend(
     goes back to ``pending_approval``.
     """
     locked, _done = _begin(order, actor, workflow.AMEND, version)
-    # Before any stock level: order → customer → stock, always. A held customer's orders can
-    # still be amended (e.g. lowered); the credit check below still applies.
+    # Locks in the order of ``sales.locks``. A held customer's orders can still be amended
+    # (e.g. lowered); the credit check below still applies.
     _lock_customer(locked, check_hold=False)
-    current = _lines_of(locked, lock=True)
+    current = locks.lock_order_lines(locked)
     by_id = {str(line.pk): line for line in current}
     before = _snapshot(locked, current)
     if locked.revision == 0:
@@ -56,7 +53,7 @@ def order_amend(
             created_by=locked.confirmed_by,
         )
     removed, additions = set(), []
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors = RowErrors()
     for index, change in enumerate(lines):
         line_id = change.get("line_id")
         if not line_id:
@@ -64,7 +61,7 @@ def order_amend(
             continue
         line = by_id.get(str(line_id))
         if line is None:
-            errors.setdefault(str(index), {})["line_id"] = [_("Unknown line.")]
+            errors.add(index, "line_id", _("Unknown line."))
             continue
         floor = max(line.qty_shipped, line.qty_invoiced - line.qty_credited, ZERO)
         if change.get("remove"):
@@ -86,14 +83,13 @@ def order_amend(
                     change["discount_percent"], SalesOrderLine, field
                 )
         except (TypeError, ValueError) as error:
-            errors.setdefault(str(index), {})[field] = [invalid_reason(error)]
+            errors.add(index, field, invalid_reason(error))
             continue
         if line.quantity < floor:
             raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})
         if line.quantity < 0 or line.unit_price < 0 or not ZERO <= line.discount_percent <= 100:
-            errors.setdefault(str(index), {})["quantity"] = [_("Some values are not valid.")]
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+            errors.add(index, "quantity", _("Some values are not valid."))
+    errors.raise_if_any()
     kept = [line for line in current if str(line.pk) not in removed]
     next_position = max((line.position for line in current), default=0) + 1
     added = _build_lines(locked, additions, start=next_position) if additions else []
@@ -157,6 +153,6 @@ def order_amend(
             actor=actor,
             payload={"number": locked.number, "revision": locked.revision},
         )
-        if locked.status == Status.CONFIRMED:
-            order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+        if locked.status == Status.CONFIRMED:  # still confirmed, with new content to invoice
+            hooks.after_order_confirmed(order=locked, actor=actor)
     return locked

@@ -13,7 +13,7 @@ from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import InvalidValue, bounded_decimal
+from ordercrm.core.validation import InvalidValue, bounded_decimal, parse_pasted_rows
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.sales.models import OrderTemplate, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _lock_draft, _visible_orders
@@ -70,51 +70,24 @@ def order_reorder(*, order: SalesOrder, actor) -> SalesOrder:
     return order_duplicate(order=order, actor=actor, reprice=True)
 
 
-def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
-    """``sku,quantity[,unit_price]`` per row (commas, tabs or semicolons; a header row is
-    skipped). Raises ``core.validation_failed`` with one message per bad row; returns nothing
-    partial."""
-    import csv
-    import io
-
-    rows, errors = [], {}
-    sample = text.strip()
-    dialect_delimiter = (
-        "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
+def _read_pasted_line(row: dict[str, Any]) -> dict[str, Any]:
+    """A pasted row's numbers for an order line: quantity > 0, an optional unit price."""
+    quantity = bounded_decimal(row["quantity"], SalesOrderLine, "quantity")
+    price = (
+        bounded_decimal(row["unit_price"], SalesOrderLine, "unit_price")
+        if row["unit_price"]
+        else None
     )
-    for number, row in enumerate(
-        csv.reader(io.StringIO(sample), delimiter=dialect_delimiter), start=1
-    ):
-        cells = [cell.strip() for cell in row]
-        if not any(cells):
-            continue
-        if number == 1 and cells[0].lower() in ("sku", "product code", "产品编码", "產品編號"):
-            continue
-        if len(cells) < 2 or len(cells) > 3 or not cells[0]:
-            errors[str(number)] = [_("Expected: product code, quantity[, unit price].")]
-            continue
-        try:
-            quantity = bounded_decimal(cells[1], SalesOrderLine, "quantity")
-            price = (
-                bounded_decimal(cells[2], SalesOrderLine, "unit_price")
-                if len(cells) == 3 and cells[2]
-                else None
-            )
-        except InvalidValue as error:
-            errors[str(number)] = [str(error)]
-            continue
-        except (TypeError, ValueError):
-            errors[str(number)] = [_("Quantity and price must be numbers.")]
-            continue
-        if quantity <= 0:
-            errors[str(number)] = [_("Quantity must be greater than zero.")]
-            continue
-        rows.append({"sku": cells[0], "quantity": quantity, "unit_price": price, "row": number})
-    if errors:
-        raise ValidationFailed(details={"rows": errors})
-    if not rows:
-        raise ValidationFailed(details={"rows": {"1": [_("No lines found.")]}})
-    return rows
+    if quantity <= 0:
+        raise InvalidValue(_("Quantity must be greater than zero."))
+    return {**row, "quantity": quantity, "unit_price": price}
+
+
+def parse_pasted_lines(text: str) -> list[dict[str, Any]]:
+    """``sku,quantity[,unit_price]`` per row, as every paste box reads it
+    (``core.validation.parse_pasted_rows``), the numbers read for an order line. Raises
+    ``core.validation_failed`` with one message per bad row; returns nothing partial."""
+    return parse_pasted_rows(text, read=_read_pasted_line)
 
 
 @transaction.atomic

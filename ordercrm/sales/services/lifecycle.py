@@ -11,7 +11,7 @@ from django.utils import timezone
 from ordercrm.accounts.access import access_for
 from ordercrm.core import events
 from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals, progress, workflow
+from ordercrm.sales import approvals, hooks, locks, progress, workflow
 from ordercrm.sales.exceptions import (
     CancelAfterShipment,
     CreditHoldRelease,
@@ -35,7 +35,6 @@ from ordercrm.sales.services.lines import (
     _take_exchange_rate,
 )
 from ordercrm.sales.services.stock import _release_all, _reserve_open
-from ordercrm.sales.signals import order_cancelled, order_confirmed
 from ordercrm.sales.workflow import Status
 
 
@@ -123,8 +122,7 @@ def order_release(*, order: SalesOrder, actor, version: int | None = None) -> Sa
         raise CreditHoldRelease()
     locked.hold_reason, locked.credit_hold = "", False
     if _recheck(locked, actor, workflow.RELEASE):
-        _move(locked, actor, workflow.RELEASE)
-        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+        _move(locked, actor, workflow.RELEASE)  # confirmed again: _move calls the hook
     return locked
 
 
@@ -171,8 +169,7 @@ def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(qty_closed=0)
     if _recheck(locked, actor, workflow.RESUME):
         _reserve_open(locked, _lines_of(locked))
-        _move(locked, actor, workflow.RESUME)
-        order_confirmed.send(sender=SalesOrder, order=locked, actor=actor)
+        _move(locked, actor, workflow.RESUME)  # confirmed again: _move calls the hook
     return locked
 
 
@@ -187,8 +184,8 @@ def order_cancel(
 ) -> SalesOrder:
     """Cancel an order on which nothing has shipped (else ``sales.cancel_after_shipment``).
 
-    In the same transaction: reservations are released and ``signals.order_cancelled`` lets
-    the layers above settle what hangs on the order — draft shipments are cancelled; issued
+    In the same transaction: reservations are released and ``sales.hooks.after_order_cancelled``
+    lets the layers above settle what hangs on the order — draft shipments are cancelled; issued
     invoices that are not fully credited refuse the cancel (``sales.cancel_has_invoices``)
     unless ``credit_invoices`` (finance: ``invoice_edit``) credits them in full; draft
     invoices are cancelled; advances paid on the order become customer credit."""
@@ -202,8 +199,8 @@ def order_cancel(
     )
     if shipped:
         raise CancelAfterShipment()
-    # order → customer → stock, the lock order everywhere: billing settles the customer's
-    # balances after the release, so the customer row is taken first
+    # the customer before stock levels (``sales.locks``): billing settles its balances after
+    # the release
     _lock_customer(locked, check_hold=False)
     _release_all(locked)
     locked.status_reason = reason.strip()
@@ -213,9 +210,7 @@ def order_cancel(
         workflow.CANCEL,
         changes={"reason": [None, reason.strip()]},
     )
-    order_cancelled.send(
-        sender=SalesOrder, order=locked, actor=actor, credit_invoices=credit_invoices
-    )
+    hooks.after_order_cancelled(order=locked, actor=actor, credit_invoices=credit_invoices)
     return locked
 
 
@@ -245,9 +240,10 @@ def order_close(
 def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
     """Complete a confirmed order once it is fully shipped, fully invoiced and paid.
 
-    Called by fulfilment and billing after they move counters. Returns whether it completed.
+    Run by ``sales.hooks`` after a dispatch or an invoicing confirmation, and by billing after
+    a payment, credit or cancelled invoice. Returns whether it completed.
     """
-    locked = SalesOrder.objects.for_company(order.company_id).select_for_update().get(pk=order.pk)
+    locked = locks.lock_order(order)
     if locked.status != Status.CONFIRMED:
         return False
     if progress.state_of(locked, _lines_of(locked)).done:

@@ -8,23 +8,20 @@ and written with bulk statements.
 
 from __future__ import annotations
 
-import contextlib
-import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordercrm.catalog.models import Product
 from ordercrm.catalog.pricing import NoPrice, prices_for
-from ordercrm.catalog.selectors import exchange_rate_on
+from ordercrm.catalog.selectors import exchange_rate_on, products_for_rows
 from ordercrm.core import audit
-from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import parse_id
+from ordercrm.core.dates import company_today
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import bounded_decimal
+from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
 from ordercrm.sales.exceptions import ExchangeRateMissing, TooManyLines
@@ -67,10 +64,7 @@ LINE_SNAPSHOT_FIELDS = [
 ]
 
 
-def _company_today(company) -> datetime.date:
-    import zoneinfo
-
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+_company_today = company_today  # the one helper is core's; the services import it by this name
 
 
 def _check_line_count(order: SalesOrder, count: int) -> None:
@@ -98,32 +92,9 @@ def _build_lines(
     """
     _check_line_count(order, len(raw_lines))
     company = order.company
-    errors: dict[str, dict[str, list[str]]] = {}
-
-    def fail(index: int, field: str, message: str) -> None:
-        errors.setdefault(str(index), {}).setdefault(field, []).append(message)
-
-    wanted_ids, wanted_skus = set(), set()
-    for raw in raw_lines:
-        product = raw.get("product")
-        if isinstance(product, Product):
-            wanted_ids.add(product.pk)
-        elif raw.get("product_id"):
-            with contextlib.suppress(NotFound):
-                wanted_ids.add(parse_id(raw["product_id"]))
-        elif raw.get("sku"):
-            wanted_skus.add(str(raw["sku"]).strip())
-    products_by_id: dict = {}
-    if wanted_ids or wanted_skus:
-        from django.db.models import Q
-
-        found = (
-            Product.objects.for_company(company)
-            .select_related("tax_rate", "unit")
-            .filter(Q(pk__in=wanted_ids) | Q(sku__in=wanted_skus))
-        )
-        products_by_id = {p.pk: p for p in found}
-    products_by_sku = {p.sku: p for p in products_by_id.values()}
+    errors = RowErrors()
+    fail = errors.add
+    named_products = products_for_rows(company, raw_lines)
 
     lines: list[SalesOrderLine] = []
     to_price: list[tuple[int, Product, Decimal]] = []
@@ -145,16 +116,7 @@ def _build_lines(
                 fail(index, "description", _("This field is required."))
             lines.append(line)
             continue
-        product = raw.get("product")
-        if isinstance(product, Product):
-            product = products_by_id.get(product.pk)
-        elif raw.get("product_id"):
-            try:
-                product = products_by_id.get(parse_id(raw["product_id"]))
-            except NotFound:
-                product = None
-        elif raw.get("sku"):
-            product = products_by_sku.get(str(raw["sku"]).strip())
+        product = named_products[index]
         if product is None:
             fail(index, "product", _("Unknown product."))
             continue
@@ -202,8 +164,7 @@ def _build_lines(
         to_price.append((len(lines), product, quantity))
         raw_index[len(lines)] = index
         lines.append(line)
-    if errors:
-        raise ValidationFailed(details={"lines": errors})
+    errors.raise_if_any()
     quotes = prices_for(
         company=company,
         customer=order.customer if order.customer_id else None,
@@ -267,15 +228,13 @@ def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     order._totals = totals
 
 
-def _lines_of(order: SalesOrder, *, lock: bool = False) -> list[SalesOrderLine]:
-    lines = (
+def _lines_of(order: SalesOrder) -> list[SalesOrderLine]:
+    """The lines of an order, in position order (locked ones: ``sales.locks``)."""
+    return list(
         SalesOrderLine.objects.for_company(order.company_id)
         .filter(order=order)
         .order_by("position")
     )
-    if lock:
-        lines = lines.select_for_update()
-    return list(lines)
 
 
 def _snapshot(order: SalesOrder, lines: list[SalesOrderLine]) -> dict[str, Any]:

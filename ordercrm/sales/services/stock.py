@@ -13,7 +13,7 @@ from ordercrm.core.models import StockPolicy
 from ordercrm.core.money import ZERO
 from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory import services as inventory
-from ordercrm.sales import workflow
+from ordercrm.sales import locks, workflow
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.services.lines import _lines_of
 from ordercrm.sales.workflow import OrderEvent
@@ -93,12 +93,7 @@ def order_fill_backorders(*, order: SalesOrder, actor=None) -> dict:
 
     Run by the system when stock arrives (oldest orders first, see ``backorders_fill``);
     does nothing for orders that are not confirmed. Returns what each line got."""
-    locked = (
-        SalesOrder.objects.for_company(order.company_id)
-        .select_for_update(of=("self",))
-        .select_related("company")
-        .get(pk=order.pk)
-    )
+    locked = locks.lock_order(order)
     if locked.status not in workflow.SHIPPABLE:
         return {}
     got = _reserve_open(locked, _lines_of(locked), all_or_nothing=False)

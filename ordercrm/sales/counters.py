@@ -1,0 +1,105 @@
+"""The counters of a sales order's lines and its amounts, written only here.
+
+Fulfilment (ship, return) and billing (invoice, cancel an invoice, credit, the amounts
+invoiced and paid) decide *how much*; these primitives write it on the sales rows, so sales
+owns every write of its own tables (``tests/test_sales_rows_owned.py`` fails the build when
+another app writes them). Each takes the order locked through ``sales.locks`` and a mapping
+``{line_id: quantity}``; ``lines`` are the caller's loaded line objects when it has them
+(they are updated in place, so what it reads afterwards is current; without them the lines
+are loaded). One bulk statement per call, whatever the number of lines. The bounds between
+counters (shipped ≤ ordered − closed, invoiced ≤ invoiceable, credited ≤ invoiced,
+returned ≤ shipped) are checked by the callers with their own error codes and backed by the
+CHECK constraints of ``sales.models``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from django.utils import timezone
+
+from ordercrm.sales.models import SalesOrder, SalesOrderLine
+
+
+def _lines(order: SalesOrder, quantities: Mapping, lines: Iterable[SalesOrderLine] | None):
+    if lines is None:
+        lines = SalesOrderLine.objects.for_company(order.company_id).filter(
+            order=order, pk__in=list(quantities)
+        )
+    by_id = {line.pk: line for line in lines}
+    return [by_id[line_id] for line_id in quantities]
+
+
+def _add(order: SalesOrder, quantities: Mapping, lines, field: str, sign: int = 1) -> list:
+    changed = _lines(order, quantities, lines)
+    for line in changed:
+        setattr(line, field, getattr(line, field) + sign * quantities[line.pk])
+    if changed:
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(changed, [field])
+    return changed
+
+
+def order_lines_ship(
+    order: SalesOrder,
+    quantities: Mapping,
+    *,
+    from_reservation: Iterable = (),
+    reserved_at_dispatch: Mapping | None = None,
+    lines: Iterable[SalesOrderLine] | None = None,
+) -> None:
+    """Goods left: ``qty_shipped`` rises by each quantity; lines in ``from_reservation``
+    (stock-tracked: their reservations were consumed) lose as much ``qty_reserved``, after
+    gaining ``reserved_at_dispatch`` (free stock the dispatch reserved for what it ships
+    beyond the reservation). The order's version moves on (a form loaded before the dispatch
+    is stale)."""
+    tracked = set(from_reservation)
+    reserved_now = reserved_at_dispatch or {}
+    changed = _lines(order, quantities, lines)
+    for line in changed:
+        line.qty_shipped += quantities[line.pk]
+        if line.pk in tracked:
+            line.qty_reserved += reserved_now.get(line.pk, 0) - quantities[line.pk]
+    SalesOrderLine.objects.for_company(order.company_id).bulk_update(
+        changed, ["qty_shipped", "qty_reserved"]
+    )
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        version=order.version + 1, updated_at=timezone.now()
+    )
+
+
+def order_lines_return(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """Goods came back: ``qty_returned`` rises by each quantity."""
+    _add(order, quantities, lines, "qty_returned")
+
+
+def order_lines_invoice(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """An invoice bills these quantities: ``qty_invoiced`` rises."""
+    _add(order, quantities, lines, "qty_invoiced")
+
+
+def order_lines_uninvoice(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """A cancelled invoice no longer bills these quantities: ``qty_invoiced`` falls."""
+    _add(order, quantities, lines, "qty_invoiced", sign=-1)
+
+
+def order_lines_credit(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """A credit note takes these quantities back: ``qty_credited`` rises."""
+    _add(order, quantities, lines, "qty_credited")
+
+
+def order_amounts_set(order: SalesOrder, *, invoiced: Decimal, paid: Decimal) -> None:
+    """The order's ``amount_invoiced`` (issued invoices − credit notes) and ``amount_paid``
+    (allocations + unallocated advances), as billing computed them, in the order currency."""
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        amount_invoiced=invoiced, amount_paid=paid
+    )
+    order.amount_invoiced, order.amount_paid = invoiced, paid
