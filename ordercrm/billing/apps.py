@@ -9,6 +9,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from ordercrm.billing import receivers
+        from ordercrm.billing.merging import register_merge_steps
         from ordercrm.fulfilment.signals import shipment_dispatched
         from ordercrm.sales.signals import order_cancelled, order_confirmed
 
@@ -17,3 +18,4 @@ class BillingConfig(AppConfig):
             receivers.invoice_on_shipment, dispatch_uid="billing.on_shipment"
         )
         order_cancelled.connect(receivers.settle_on_cancel, dispatch_uid="billing.on_cancel")
+        register_merge_steps()
