@@ -8,10 +8,9 @@ from ordercrm.core.exceptions import NotFound, PermissionDenied, ValidationFaile
 from ordercrm.core.models import AuditEntry, Event
 from ordercrm.customers import selectors, services
 from ordercrm.customers.models import Address, Contact
-from ordercrm.sales import services as sales
 
 
-def test_deactivate_needs_a_reason_and_blocks_new_orders(company, rep, customer, products):
+def test_deactivate_needs_a_reason(company, rep, customer):
     with pytest.raises(ValidationFailed) as raised:
         services.customer_deactivate(customer=customer, actor=rep, reason="  ")
     assert set(raised.value.details["fields"]) == {"reason"}
@@ -27,14 +26,6 @@ def test_deactivate_needs_a_reason_and_blocks_new_orders(company, rep, customer,
     )
     assert Event.objects.for_company(company).filter(type="customer.deactivated").count() == 1
     assert AuditEntry.objects.for_company(company).filter(action="deactivate").count() == 1
-    with pytest.raises(ValidationFailed) as raised:
-        sales.order_create(
-            company=company,
-            actor=rep,
-            customer=customer,
-            lines=[{"product": products[0], "quantity": 1}],
-        )
-    assert raised.value.code == "customers.inactive"
     # a second deactivation is no change
     services.customer_deactivate(customer=customer, actor=rep, reason="again")
     customer.refresh_from_db()
