@@ -179,6 +179,11 @@ def customer_new(request):
         values, tags = form.values()
         if not values.get("code"):
             values.pop("code", None)
+        # left empty, the service's defaults apply: the creator owns it (so a rep who sees
+        # only their own customers sees it) with the creator's team
+        for field in ("owner", "team"):
+            if values.get(field) is None:
+                values.pop(field, None)
         if credit and values.get("payment_terms") is None:
             values.pop("payment_terms", None)
         try:

@@ -223,3 +223,15 @@ def test_template_from_an_order(client, company, rep, make_order, stocked):
     client.force_login(rep)
     form = client.get(reverse("template_new"), {"order": order.pk}).context["form"]
     assert form.initial["lines"].splitlines() == ["P0 1", "P1 2"]
+
+
+def test_a_rep_owns_and_sees_the_customer_they_create(client, company, rep):
+    client.force_login(rep)
+    response = client.post(
+        reverse("customer_new"),
+        {"name": "Own Co", "kind": "company", "language": "en", "currency": "CNY"},
+    )
+    assert response.status_code == 302
+    created = Customer.objects.for_company(company).get(name="Own Co")
+    assert created.owner_id == rep.pk
+    assert client.get(response["Location"]).status_code == 200
