@@ -87,6 +87,7 @@ class CustomerForm(forms.Form):
             self.fields["code"].required = not creating
             if creating:
                 self.fields["code"].help_text = gettext_lazy("Empty: the next number.")
+                self.fields["owner"].help_text = gettext_lazy("Empty: you.")
                 self.fields["language"].initial = company.default_language
                 self.fields["currency"].initial = company.base_currency
             from django.contrib.auth import get_user_model
