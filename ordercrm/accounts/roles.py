@@ -35,6 +35,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             P.CUSTOMER_VIEW,
             P.CUSTOMER_EDIT,
+            # Merging moves every document of a duplicate; a manager sees the team's.
+            P.CUSTOMER_MERGE,
             P.PRODUCT_VIEW,
             P.ORDER_VIEW,
             P.ORDER_EDIT,

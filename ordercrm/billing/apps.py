@@ -9,8 +9,10 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from ordercrm.billing import hooks as billing
+        from ordercrm.billing.merging import register_merge_steps
         from ordercrm.sales import hooks
 
         hooks.on_order_confirmed(billing.invoice_on_order)
         hooks.on_dispatch(billing.invoice_on_shipment)
         hooks.on_order_cancelled(billing.settle_on_cancel)
+        register_merge_steps()

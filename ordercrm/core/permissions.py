@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class Perm(models.TextChoices):
     CUSTOMER_VIEW = "customer_view", _("View customers")
     CUSTOMER_EDIT = "customer_edit", _("Create and edit customers")
+    CUSTOMER_MERGE = "customer_merge", _("Merge duplicate customers")
     PRODUCT_VIEW = "product_view", _("View products and prices")
     PRODUCT_EDIT = "product_edit", _("Edit products and price lists")
     ORDER_VIEW = "order_view", _("View sales orders")

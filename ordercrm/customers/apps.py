@@ -10,7 +10,10 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from ordercrm.customers.services import register_merge_steps
+
         company_created.connect(_on_company_created, dispatch_uid="customers.defaults")
+        register_merge_steps()
 
 
 def _on_company_created(sender, company, **kwargs) -> None:

@@ -126,6 +126,17 @@ class Customer(CompanyOwned):
     )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    inactive_reason = models.CharField(_("reason for deactivation"), max_length=200, blank=True)
+    # Set when this customer was a duplicate merged into another: its documents moved there
+    # and it stays, inactive, so old links and audit entries still resolve.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -137,6 +148,10 @@ class Customer(CompanyOwned):
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=Decimal("0")),
                 name="customer_credit_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(is_active=False),
+                name="customer_merged_is_inactive",
             ),
         ]
         indexes = [
@@ -157,6 +172,8 @@ class Contact(CompanyOwned):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # A removed contact stays (orders name it) but is no longer offered.
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -165,7 +182,11 @@ class Contact(CompanyOwned):
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"], condition=Q(is_primary=True), name="contact_one_primary"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(is_primary=False) | Q(is_active=True),
+                name="contact_primary_is_active",
+            ),
         ]
         indexes = [models.Index(fields=["company", "phone"])]
 
@@ -190,17 +211,25 @@ class Address(CompanyOwned):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, default="CN")
     is_default = models.BooleanField(_("default"), default=False)
+    # A removed address stays for the record but is no longer offered; orders keep snapshots.
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
         ordering = ["kind", "-is_default"]
         constraints = [
+            # At most one default per kind here; the services keep at least one while the
+            # customer has an active address of that kind, so there is exactly one.
             models.UniqueConstraint(
                 fields=["customer", "kind"],
                 condition=Q(is_default=True),
                 name="address_one_default_per_kind",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(is_active=True),
+                name="address_default_is_active",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from babel.numbers import list_currencies
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +36,7 @@ from ordercrm.customers.models import (
     CustomerTag,
     PaymentTerm,
 )
-from ordercrm.customers.selectors import customer_find_duplicates, customer_list
+from ordercrm.customers.selectors import customer_possible_duplicates
 
 CUSTOMER_FIELDS = [
     "code",
@@ -229,14 +229,7 @@ def customer_create(
         errors.add("code", _("A customer with this code already exists."))
     errors.raise_if_any()
     if not allow_duplicate:
-        matches = customer_find_duplicates(
-            company=company,
-            name=values["name"],
-            tax_id=values.get("tax_id", ""),
-            phone=values.get("phone", ""),
-        )
-        if matches:
-            _raise_duplicate(access, matches)
+        _raise_duplicate(access, company, values)
     values["code"] = code or f"C{next_value(company=company, key='CUS'):05d}"
     customer = Customer.objects.create(company=company, **values)
     if tags:
@@ -253,20 +246,20 @@ def customer_create(
     return customer
 
 
-def _raise_duplicate(access, matches: list[Customer]) -> None:
-    """Name only the matches the caller may see (a system caller, ``access`` None, sees all);
-    the others are only said to exist, in a generic message."""
-    visible = (
-        matches
-        if access is None
-        else list(
-            customer_list(access, include_inactive=True)
-            .filter(pk__in=[c.pk for c in matches])
-            .order_by("code")
-        )
+def _raise_duplicate(access, company: Company, values: dict) -> None:
+    """Name only the matches the caller may see; the others are only said to exist, in a
+    generic message (``customer_possible_duplicates``, which the form's live check uses too)."""
+    found = customer_possible_duplicates(
+        access,
+        company=company,
+        name=values["name"],
+        tax_id=values.get("tax_id", ""),
+        phone=values.get("phone", ""),
     )
-    shown = [{"id": str(c.pk), "code": c.code, "name": c.name} for c in visible]
-    if len(visible) < len(matches):
+    if not found["matches"] and not found["hidden"]:
+        return
+    shown = [{k: m[k] for k in ("id", "code", "name")} for m in found["matches"]]
+    if found["hidden"]:
         raise PossibleHiddenDuplicate(details={"matches": shown, "hidden": True})
     raise PossibleDuplicate(details={"matches": shown, "hidden": False})
 
@@ -366,16 +359,21 @@ def customer_update(
 
 @transaction.atomic
 def contact_add(*, customer: Customer, actor, **values) -> Contact:
-    """Add a contact; marking it primary demotes the previous primary contact."""
-    if actor is not None:
-        access_for(actor, customer.company).require(Perm.CUSTOMER_EDIT)
+    """Add a contact to a customer the actor may see; marking it primary demotes the
+    previous primary contact, and a customer's first active contact is its primary."""
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown contact fields: {sorted(unknown)}")
+    _contact_or_address_access(actor, customer)
     customer = _lock_customer(customer)
     errors = FieldErrors()
-    values["name"] = (values.get("name") or "").strip()
-    errors.required("name", values["name"])
+    values["name"] = values.get("name") or ""
+    _clean_texts(Contact, values, errors, ("name",))
     _check_email(values, errors)
     errors.raise_if_any()
-    contacts = Contact.objects.for_company(customer.company_id).filter(customer=customer)
+    contacts = Contact.objects.for_company(customer.company_id).filter(
+        customer=customer, is_active=True
+    )
     if values.get("is_primary") or not contacts.exists():
         contacts.filter(is_primary=True).update(is_primary=False)
         values["is_primary"] = True
@@ -391,18 +389,25 @@ def contact_add(*, customer: Customer, actor, **values) -> Contact:
 
 @transaction.atomic
 def address_add(*, customer: Customer, actor, **values) -> Address:
-    """Add an address; the first of a kind (billing/shipping) becomes that kind's default."""
-    if actor is not None:
-        access_for(actor, customer.company).require(Perm.CUSTOMER_EDIT)
+    """Add an address to a customer the actor may see; the first active address of a kind
+    (billing/shipping) becomes that kind's default, and a new default demotes the old one."""
+    unknown = set(values) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown address fields: {sorted(unknown)}")
+    _contact_or_address_access(actor, customer)
     customer = _lock_customer(customer)
     errors = FieldErrors()
     if values.get("kind") not in AddressKind.values:
         errors.add("kind", _("Choose billing or shipping."))
-    errors.required("line1", values.get("line1"))
-    errors.required("city", values.get("city"))
+    values.setdefault("line1", "")
+    values.setdefault("city", "")
+    cleaned = {k: v for k, v in values.items() if k != "kind"}
+    _clean_texts(Address, cleaned, errors, ("line1", "city"))
+    values.update(cleaned)
+    values["is_default"] = bool(values.get("is_default"))
     errors.raise_if_any()
     addresses = Address.objects.for_company(customer.company_id).filter(
-        customer=customer, kind=values["kind"]
+        customer=customer, kind=values["kind"], is_active=True
     )
     if values.get("is_default") or not addresses.exists():
         addresses.filter(is_default=True).update(is_default=False)
@@ -479,3 +484,471 @@ def customer_credit_release(*, customer: Customer, actor) -> Customer:
     )
     events.emit(type="customer.credit_released", entity=locked, actor=actor, payload={})
     return locked
+
+
+# ---------------------------------------------------------------- deactivate, merge
+
+
+class CustomerMergedStaysInactive(ValidationFailed):
+    code = "customers.merged"
+    message = gettext_lazy(
+        "This customer was merged into another and stays inactive; use the surviving customer."
+    )
+
+
+class MergeRefused(ValidationFailed):
+    code = "customers.merge_refused"
+
+
+def _visible(access, customer_id) -> Customer:
+    """The customer as the actor may see it (``core.not_found`` otherwise); a system caller
+    (``access`` None) is trusted."""
+    from ordercrm.customers.selectors import customer_get
+
+    if access is None:
+        return Customer.objects.unscoped().get(pk=customer_id)
+    return customer_get(access, customer_id)
+
+
+def _reason(reason) -> str:
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
+    column = Customer._meta.get_field("inactive_reason")
+    errors = FieldErrors()
+    reason = errors.text("reason", reason, column)
+    errors.raise_if_any()
+    return reason
+
+
+def _check_version(locked: Customer, version: int | None) -> None:
+    if version is not None and locked.version != version:
+        raise StaleCustomer(details={"current_version": locked.version})
+
+
+@transaction.atomic
+def customer_deactivate(
+    *, customer: Customer, actor, reason: str, version: int | None = None
+) -> Customer:
+    """Stop using a customer: it leaves the lists and order entry, and no new order, reorder
+    or order from a template is made for it (``customers.inactive``); its open orders,
+    invoices and payments carry on. Needs ``customer_edit`` and a reason. Deactivating an
+    inactive customer changes nothing."""
+    access = access_for(actor, customer.company) if actor is not None else None
+    if access is not None:
+        access.require(Perm.CUSTOMER_EDIT)
+    _visible(access, customer.pk)
+    locked = _lock_customer(customer)
+    _check_version(locked, version)
+    if not locked.is_active:
+        return locked
+    locked.inactive_reason = _reason(reason)
+    locked.is_active = False
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="deactivate",
+        changes={"is_active": [True, False], "reason": [None, locked.inactive_reason]},
+    )
+    events.emit(
+        type="customer.deactivated",
+        entity=locked,
+        actor=actor,
+        payload={"code": locked.code, "reason": locked.inactive_reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def customer_reactivate(
+    *, customer: Customer, actor, reason: str = "", version: int | None = None
+) -> Customer:
+    """Take an inactive customer back into use (``customer_edit``). A merged duplicate stays
+    inactive (``customers.merged``). Reactivating an active customer changes nothing."""
+    access = access_for(actor, customer.company) if actor is not None else None
+    if access is not None:
+        access.require(Perm.CUSTOMER_EDIT)
+    _visible(access, customer.pk)
+    locked = _lock_customer(customer)
+    _check_version(locked, version)
+    if locked.is_active:
+        return locked
+    if locked.merged_into_id:
+        raise CustomerMergedStaysInactive(details={"merged_into": str(locked.merged_into_id)})
+    old_reason = locked.inactive_reason
+    locked.is_active, locked.inactive_reason = True, ""
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="reactivate",
+        changes={
+            "is_active": [False, True],
+            "reason": [old_reason, (reason or "").strip()[:200] or None],
+        },
+    )
+    events.emit(type="customer.reactivated", entity=locked, actor=actor, payload={})
+    return locked
+
+
+def _merge_pair(access, duplicate, survivor) -> tuple[Customer, Customer]:
+    """Refusals that need no lock: other company, the same customer, not visible to both."""
+    if duplicate.company_id != survivor.company_id:
+        raise MergeRefused(
+            _("Only customers of the same company can be merged."),
+            details={"duplicate": str(duplicate.pk), "survivor": str(survivor.pk)},
+        )
+    if duplicate.pk == survivor.pk:
+        raise MergeRefused(
+            _("Choose two different customers."), details={"survivor": str(survivor.pk)}
+        )
+    return _visible(access, duplicate.pk), _visible(access, survivor.pk)
+
+
+def _merge_state_refusal(duplicate: Customer, survivor: Customer) -> None:
+    if duplicate.merged_into_id:
+        raise MergeRefused(
+            _("%(code)s was already merged into another customer."),
+            params={"code": duplicate.code},
+            details={"merged_into": str(duplicate.merged_into_id)},
+        )
+    if survivor.merged_into_id:
+        raise MergeRefused(
+            _("%(code)s was merged into another customer; merge into that one."),
+            params={"code": survivor.code},
+            details={"merged_into": str(survivor.merged_into_id)},
+        )
+
+
+def customer_merge_preview(*, duplicate: Customer, survivor: Customer, actor) -> dict:
+    """What :func:`customer_merge` would move, counted by the same steps, and the refusal it
+    would raise (``problem``, a ``DomainError`` or None). Reads only."""
+    from ordercrm.customers.merging import merge_steps
+
+    access = access_for(actor, survivor.company)
+    access.require(Perm.CUSTOMER_MERGE)
+    duplicate, survivor = _merge_pair(access, duplicate, survivor)
+    problem = None
+    try:
+        _merge_state_refusal(duplicate, survivor)
+        for step in merge_steps():
+            if step.check is not None:
+                step.check(duplicate, survivor)
+    except DomainError as error:
+        problem = error
+    return {
+        "duplicate": duplicate,
+        "survivor": survivor,
+        "moves": [(step.key, step.label, step.count(duplicate)) for step in merge_steps()],
+        "problem": problem,
+    }
+
+
+@transaction.atomic
+def customer_merge(
+    *, duplicate: Customer, survivor: Customer, actor, version: int | None = None
+) -> Customer:
+    """Merge a duplicate into the surviving customer: every registered step
+    (``customers.merging``: contacts, addresses, orders, templates, invoices, payments, …)
+    moves its records, the survivor gains the duplicate's tags, and the duplicate is
+    deactivated and marked ``merged_into`` the survivor. Both are locked (by id); both get
+    an audit entry, and one ``customer.merged`` event names the survivor and the counts.
+
+    Needs ``customer_merge`` and both customers in the actor's scope (``core.not_found``
+    otherwise); ``customers.merge_refused`` across companies, for the same customer, or when
+    either side was already merged; ``version`` is the duplicate's (``customers.stale_version``).
+    Returns the survivor."""
+    from ordercrm.customers.merging import merge_steps
+
+    access = access_for(actor, survivor.company) if actor is not None else None
+    if access is not None:
+        access.require(Perm.CUSTOMER_MERGE)
+    duplicate, survivor = _merge_pair(access, duplicate, survivor)
+    locked = {
+        c.pk: c
+        for c in Customer.objects.for_company(survivor.company_id)
+        .select_for_update()
+        .filter(pk__in=[duplicate.pk, survivor.pk])
+        .order_by("pk")
+    }
+    duplicate, survivor = locked[duplicate.pk], locked[survivor.pk]
+    _check_version(duplicate, version)
+    _merge_state_refusal(duplicate, survivor)
+    steps = merge_steps()
+    for step in steps:
+        if step.check is not None:
+            step.check(duplicate, survivor)
+    moved = {step.key: step.move(duplicate, survivor, actor) for step in steps}
+    tags = sorted(set(duplicate.tags.all()) - set(survivor.tags.all()), key=lambda t: t.name)
+    if tags:
+        survivor.tags.add(*tags)
+    was_active = duplicate.is_active
+    duplicate.is_active, duplicate.merged_into = False, survivor
+    duplicate.inactive_reason = (_("Merged into %(code)s") % {"code": survivor.code})[:200]
+    duplicate.version += 1
+    duplicate.save()
+    survivor.version += 1
+    survivor.save(update_fields=["version", "updated_at"])
+    audit.record(
+        actor=actor,
+        entity=duplicate,
+        action="merged_into",
+        changes={
+            "merged_into": [None, f"{survivor.code} {survivor.name}"],
+            "is_active": [was_active, False],
+            "moved": [None, moved],
+        },
+    )
+    audit.record(
+        actor=actor,
+        entity=survivor,
+        action="merge",
+        changes={
+            "merged": [None, f"{duplicate.code} {duplicate.name}"],
+            "moved": [None, moved],
+            **({"tags": [None, [t.name for t in tags]]} if tags else {}),
+        },
+    )
+    events.emit(
+        type="customer.merged",
+        entity=duplicate,
+        actor=actor,
+        payload={
+            "code": duplicate.code,
+            "survivor_id": str(survivor.pk),
+            "survivor_code": survivor.code,
+            "moved": moved,
+        },
+    )
+    return survivor
+
+
+def _move_contacts(duplicate: Customer, survivor: Customer, actor) -> int:
+    """Contacts move; the survivor keeps its primary contact if it has one."""
+    contacts = Contact.objects.for_company(survivor.company_id)
+    if contacts.filter(customer=survivor, is_primary=True).exists():
+        contacts.filter(customer=duplicate, is_primary=True).update(is_primary=False)
+    return contacts.filter(customer=duplicate).update(customer=survivor)
+
+
+def _move_addresses(duplicate: Customer, survivor: Customer, actor) -> int:
+    """Addresses move; the survivor keeps its default of each kind if it has one."""
+    addresses = Address.objects.for_company(survivor.company_id)
+    kept = set(addresses.filter(customer=survivor, is_default=True).values_list("kind", flat=True))
+    addresses.filter(customer=duplicate, is_default=True, kind__in=kept).update(is_default=False)
+    return addresses.filter(customer=duplicate).update(customer=survivor)
+
+
+def _count(model):
+    return lambda duplicate: (
+        model.objects.for_company(duplicate.company_id).filter(customer=duplicate).count()
+    )
+
+
+def register_merge_steps() -> None:
+    """The customers app's own steps (called from ``CustomersConfig.ready``)."""
+    from ordercrm.customers.merging import MergeStep, register
+
+    register(MergeStep("contacts", gettext_lazy("Contacts"), 10, _count(Contact), _move_contacts))
+    register(
+        MergeStep("addresses", gettext_lazy("Addresses"), 20, _count(Address), _move_addresses)
+    )
+
+
+# ---------------------------------------------------------------- contacts and addresses
+
+
+def _contact_or_address_access(actor, customer: Customer):
+    access = access_for(actor, customer.company) if actor is not None else None
+    if access is not None:
+        access.require(Perm.CUSTOMER_EDIT)
+    _visible(access, customer.pk)
+    return access
+
+
+def _clean_texts(model, values: dict, errors: FieldErrors, required: tuple[str, ...]) -> None:
+    """Strip and bound the text fields among ``values``; ``required`` ones must be given."""
+    for field, value in list(values.items()):
+        column = model._meta.get_field(field)
+        if isinstance(column, models.CharField) and field != "email":
+            if value is None:
+                value = ""
+            values[field] = errors.text(
+                field, value.strip() if isinstance(value, str) else value, column
+            )
+    for field in required:
+        if field in values:
+            errors.required(field, values[field])
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor, **changes) -> Contact:
+    """Change a contact of a customer the actor may see (``customer_edit``). Making it
+    primary demotes the previous primary; a customer keeps one primary contact, so the
+    primary is changed by making another one primary, not by unsetting it."""
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown contact fields: {sorted(unknown)}")
+    _contact_or_address_access(actor, contact.customer)
+    customer = _lock_customer(contact.customer)
+    contact = (
+        Contact.objects.for_company(customer.company_id)
+        .filter(pk=contact.pk, customer=customer, is_active=True)
+        .first()
+    )
+    if contact is None:
+        raise NotFound()
+    errors = FieldErrors()
+    _clean_texts(Contact, changes, errors, ("name",))
+    _check_email(changes, errors)
+    if "is_primary" in changes:
+        changes["is_primary"] = bool(changes["is_primary"])
+        if contact.is_primary and not changes["is_primary"]:
+            errors.add("is_primary", _("Make another contact primary instead."))
+    errors.raise_if_any()
+    before = audit.snapshot(contact, CONTACT_FIELDS)
+    if changes.get("is_primary") and not contact.is_primary:
+        Contact.objects.for_company(customer.company_id).filter(
+            customer=customer, is_primary=True
+        ).update(is_primary=False)
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    contact.save()
+    changed = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
+    if changed:
+        audit.record(
+            actor=actor,
+            entity=customer,
+            action="contact_update",
+            changes={f"contact:{contact.name}:{k}": v for k, v in changed.items()},
+        )
+    return contact
+
+
+@transaction.atomic
+def contact_remove(*, contact: Contact, actor) -> Contact:
+    """Remove a contact from use: it stays (orders may name it) but is no longer offered.
+    If it was primary, the next active contact by name becomes primary."""
+    _contact_or_address_access(actor, contact.customer)
+    customer = _lock_customer(contact.customer)
+    contacts = Contact.objects.for_company(customer.company_id).filter(customer=customer)
+    contact = contacts.filter(pk=contact.pk).first()
+    if contact is None:
+        raise NotFound()
+    if not contact.is_active:
+        return contact
+    was_primary = contact.is_primary
+    contact.is_active, contact.is_primary = False, False
+    contact.save(update_fields=["is_active", "is_primary", "updated_at"])
+    if was_primary:
+        successor = contacts.filter(is_active=True).order_by("name", "pk").first()
+        if successor is not None:
+            contacts.filter(pk=successor.pk).update(is_primary=True)
+    audit.record(
+        actor=actor,
+        entity=customer,
+        action="contact_remove",
+        changes={f"contact:{contact.name}": [audit.snapshot(contact, CONTACT_FIELDS), None]},
+    )
+    return contact
+
+
+def _settle_default(customer: Customer, kind: str) -> None:
+    """Exactly one default address of ``kind`` while the customer has an active one: the
+    first active address by creation becomes default when none is."""
+    addresses = Address.objects.for_company(customer.company_id).filter(
+        customer=customer, kind=kind, is_active=True
+    )
+    if not addresses.filter(is_default=True).exists():
+        first = addresses.order_by("created_at", "pk").first()
+        if first is not None:
+            addresses.filter(pk=first.pk).update(is_default=True)
+
+
+@transaction.atomic
+def address_update(*, address: Address, actor, **changes) -> Address:
+    """Change an address of a customer the actor may see (``customer_edit``). Making it the
+    default demotes the previous default of its kind; unsetting the default is refused
+    (make another address the default). Changing its kind keeps one default in each kind."""
+    unknown = set(changes) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown address fields: {sorted(unknown)}")
+    _contact_or_address_access(actor, address.customer)
+    customer = _lock_customer(address.customer)
+    address = (
+        Address.objects.for_company(customer.company_id)
+        .filter(pk=address.pk, customer=customer, is_active=True)
+        .first()
+    )
+    if address is None:
+        raise NotFound()
+    errors = FieldErrors()
+    if "kind" in changes and changes["kind"] not in AddressKind.values:
+        errors.add("kind", _("Choose billing or shipping."))
+        changes.pop("kind")
+    _clean_texts(Address, changes, errors, ("line1", "city"))
+    if "is_default" in changes:
+        changes["is_default"] = bool(changes["is_default"])
+        if address.is_default and not changes["is_default"]:
+            errors.add("is_default", _("Make another address the default instead."))
+    errors.raise_if_any()
+    before = audit.snapshot(address, ADDRESS_FIELDS)
+    old_kind = address.kind
+    new_kind = changes.get("kind", old_kind)
+    same_kind = Address.objects.for_company(customer.company_id).filter(
+        customer=customer, kind=new_kind
+    )
+    # moved to the other kind, it becomes its default only when asked or when it has none
+    if (
+        new_kind != old_kind
+        and not changes.get("is_default")
+        and same_kind.filter(is_default=True).exists()
+    ):
+        changes["is_default"] = False
+    if changes.get("is_default"):
+        same_kind.filter(is_default=True).exclude(pk=address.pk).update(is_default=False)
+    for field, value in changes.items():
+        setattr(address, field, value)
+    address.save()
+    for kind in {old_kind, new_kind}:
+        _settle_default(customer, kind)
+    address.refresh_from_db()
+    changed = audit.diff(before, audit.snapshot(address, ADDRESS_FIELDS))
+    if changed:
+        audit.record(
+            actor=actor,
+            entity=customer,
+            action="address_update",
+            changes={f"address:{k}": v for k, v in changed.items()},
+        )
+    return address
+
+
+@transaction.atomic
+def address_remove(*, address: Address, actor) -> Address:
+    """Remove an address from use (orders keep their copies). If it was the default of its
+    kind, the next active address of that kind becomes the default."""
+    _contact_or_address_access(actor, address.customer)
+    customer = _lock_customer(address.customer)
+    address = (
+        Address.objects.for_company(customer.company_id)
+        .filter(pk=address.pk, customer=customer)
+        .first()
+    )
+    if address is None:
+        raise NotFound()
+    if not address.is_active:
+        return address
+    address.is_active, address.is_default = False, False
+    address.save(update_fields=["is_active", "is_default", "updated_at"])
+    _settle_default(customer, address.kind)
+    audit.record(
+        actor=actor,
+        entity=customer,
+        action="address_remove",
+        changes={f"address:{address.kind}": [str(address), None]},
+    )
+    return address

@@ -11,8 +11,10 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from ordercrm.inventory.signals import stock_increased
+        from ordercrm.sales.merging import register_merge_steps
         from ordercrm.sales.tasks import on_stock_increased
 
+        register_merge_steps()
         stock_increased.connect(on_stock_increased, dispatch_uid="sales.fill_backorders")
         company_created.connect(_on_company_created, dispatch_uid="sales.default_rules")
 

@@ -412,12 +412,21 @@ class OrderTemplate(CompanyOwned):
 
     name = models.CharField(_("name"), max_length=100)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: shared with the whole company."),
     )
     lines = models.JSONField(default=list, help_text="[{product_id, quantity, description}]")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A deactivated template is no longer offered in order entry but stays for the record.
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("order template")

@@ -483,28 +483,72 @@ def may_decide(access: Access, order: SalesOrder) -> bool:
     return bool(approvals.decidable(access, approvals.current_level(order)))
 
 
-def order_templates(access: Access, customer_id=None):
-    """Templates for order entry: the company-wide ones and, given a customer, theirs."""
+def _visible_templates(access: Access):
+    """Company-wide templates and those of customers the caller may see."""
+    from ordercrm.customers.selectors import customer_list
     from ordercrm.sales.models import OrderTemplate
 
     access.require(Perm.ORDER_EDIT)
+    visible_customers = customer_list(access, include_inactive=True).values("pk")
+    return (
+        OrderTemplate.objects.for_company(access.company)
+        .filter(Q(customer__isnull=True) | Q(customer__in=visible_customers))
+        .select_related("customer", "created_by")
+    )
+
+
+def order_templates(access: Access, customer_id=None):
+    """Templates for order entry: the active company-wide ones and, given a customer, that
+    customer's own (another customer's template is never offered)."""
     condition = Q(customer__isnull=True)
     if customer_id:
         condition |= Q(customer_id=customer_id)
-    return OrderTemplate.objects.for_company(access.company).filter(condition).order_by("name")
+    return _visible_templates(access).filter(condition, is_active=True).order_by("name")
+
+
+def template_list(access: Access, *, customer_id=None, status: str = "active", search: str = ""):
+    """The template management list: ``status`` active / inactive / all; with
+    ``customer_id`` only that customer's and the company-wide ones."""
+    templates = _visible_templates(access)
+    if status in ("active", "inactive"):
+        templates = templates.filter(is_active=status == "active")
+    if customer_id:
+        templates = templates.filter(Q(customer__isnull=True) | Q(customer_id=customer_id))
+    if search.strip():
+        templates = templates.filter(name__icontains=search.strip())
+    return templates.order_by("name", "pk")
+
+
+def template_get(access: Access, template_id, *, include_inactive: bool = True):
+    """One template the caller may see; ``core.not_found`` otherwise."""
+    template = _visible_templates(access).filter(pk=parse_id(template_id)).first()
+    if template is None or (not include_inactive and not template.is_active):
+        raise NotFound(details={"template_id": str(template_id)})
+    return template
+
+
+def template_lines(template) -> list[dict]:
+    """A template's lines with their products (SKU, name), looked up at once."""
+    from ordercrm.catalog.models import Product
+
+    ids = [line.get("product_id") for line in template.lines if line.get("product_id")]
+    products = Product.objects.for_company(template.company_id).in_bulk([parse_id(i) for i in ids])
+    return [
+        {
+            **line,
+            "product": products.get(parse_id(line["product_id"]))
+            if line.get("product_id")
+            else None,
+        }
+        for line in template.lines
+    ]
 
 
 def template_entry_lines(access: Access, template_id) -> list[dict]:
     """A template's lines as entry rows (``sku``, ``quantity``), products looked up at once."""
     from ordercrm.catalog.models import Product
-    from ordercrm.sales.models import OrderTemplate
 
-    access.require(Perm.ORDER_EDIT)
-    template = (
-        OrderTemplate.objects.for_company(access.company).filter(pk=parse_id(template_id)).first()
-    )
-    if template is None:
-        raise NotFound(details={"template_id": str(template_id)})
+    template = template_get(access, template_id, include_inactive=False)
     ids = [line.get("product_id") for line in template.lines if line.get("product_id")]
     skus = dict(
         Product.objects.for_company(access.company).filter(pk__in=ids).values_list("pk", "sku")

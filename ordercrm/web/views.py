@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -13,8 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ordercrm.accounts.access import companies_of
 from ordercrm.accounts.middleware import SESSION_COMPANY_KEY
-from ordercrm.core.permissions import Perm
-from ordercrm.customers import selectors as customer_selectors
 from ordercrm.web.decorators import member_view
 
 PAGE_SIZE = 50
@@ -25,52 +22,6 @@ def _back(request, fallback: str = "/") -> HttpResponseRedirect:
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = fallback
     return HttpResponseRedirect(target)
-
-
-@member_view
-def customer_list(request):
-    search = request.GET.get("q", "")
-    customers = customer_selectors.customer_list(request.access, search=search)
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/customer_list.html", {"page": page, "q": search})
-
-
-@member_view
-def customer_detail(request, customer_id):
-    customer = customer_selectors.customer_get(request.access, customer_id)
-    return render(
-        request,
-        "web/customer_detail.html",
-        {
-            "customer": customer,
-            "contacts": customer_selectors.customer_contacts(customer),
-            "addresses": customer_selectors.customer_addresses(customer),
-            "can_order": request.access.can(Perm.ORDER_EDIT),
-            "can_pay": request.access.can(Perm.PAYMENT_EDIT),
-            "can_view_orders": request.access.can(Perm.ORDER_VIEW),
-            **_customer_360(request, customer),
-        },
-    )
-
-
-def _customer_360(request, customer) -> dict:
-    """Orders, top products, credit position and receivables, as far as the role may see."""
-    import datetime
-
-    from ordercrm.billing.selectors import customer_receivables
-    from ordercrm.sales.selectors import customer_sales
-
-    access = request.access
-    context = {}
-    if access.can(Perm.ORDER_VIEW):
-        context.update(customer_sales(access, customer))
-    if (
-        access.can(Perm.INVOICE_EDIT)
-        or access.can(Perm.CREDIT_CONTROL)
-        or access.can(Perm.ORDER_APPROVE)
-    ):
-        context["receivables"] = customer_receivables(access, customer.pk, datetime.date.today())
-    return context
 
 
 @require_POST

@@ -8,7 +8,9 @@ from ordercrm.accounts.models import Membership
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import parse_decimal, with_errors
-from ordercrm.customers import selectors
+from ordercrm.core.exceptions import NotFound
+from ordercrm.customers import selectors, services
+from ordercrm.customers.models import Address, Contact
 from ordercrm.customers.services import address_add, contact_add, customer_create, customer_update
 
 router = Router()
@@ -22,8 +24,13 @@ def me(request):
 
 
 @router.get("/customers", response=with_errors({200: s.CustomerPage}), tags=["customers"])
-def customers_list(request, search: str = "", limit: int = 50, cursor: str | None = None):
-    return page(selectors.customer_list(request.access, search=search), limit, cursor)
+def customers_list(
+    request, search: str = "", status: str = "active", limit: int = 50, cursor: str | None = None
+):
+    """``status``: ``active`` (default), ``inactive`` or ``all``."""
+    return page(
+        selectors.customer_list(request.access, search=search, status=status), limit, cursor
+    )
 
 
 @router.post("/customers", response=with_errors({201: s.CustomerOut}), tags=["customers"])
@@ -93,3 +100,144 @@ def addresses_list(request, customer_id: str):
 def addresses_add(request, customer_id: str, body: s.AddressIn):
     customer = selectors.customer_get(request.access, customer_id)
     return Status(201, address_add(customer=customer, actor=request.user, **body.dict()))
+
+
+def _child(model, customer, child_id):
+    from ordercrm.core.ids import parse_id
+
+    try:
+        pk = parse_id(child_id)
+    except (ValueError, TypeError):
+        raise NotFound() from None
+    found = (
+        model.objects.for_company(customer.company_id)
+        .filter(customer=customer, pk=pk, is_active=True)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@router.patch(
+    "/customers/{customer_id}/contacts/{contact_id}",
+    response=with_errors({200: s.ContactOut}),
+    tags=["customers"],
+)
+def contacts_update(request, customer_id: str, contact_id: str, body: s.ContactPatch):
+    customer = selectors.customer_get(request.access, customer_id)
+    contact = _child(Contact, customer, contact_id)
+    return services.contact_update(
+        contact=contact, actor=request.user, **body.dict(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/customers/{customer_id}/contacts/{contact_id}",
+    response=with_errors({200: s.ContactOut}),
+    tags=["customers"],
+)
+def contacts_remove(request, customer_id: str, contact_id: str):
+    """Removed from use (orders that name it keep it; answered with ``is_active`` false);
+    the next contact becomes primary."""
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.contact_remove(
+        contact=_child(Contact, customer, contact_id), actor=request.user
+    )
+
+
+@router.patch(
+    "/customers/{customer_id}/addresses/{address_id}",
+    response=with_errors({200: s.AddressOut}),
+    tags=["customers"],
+)
+def addresses_update(request, customer_id: str, address_id: str, body: s.AddressPatch):
+    customer = selectors.customer_get(request.access, customer_id)
+    address = _child(Address, customer, address_id)
+    return services.address_update(
+        address=address, actor=request.user, **body.dict(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/customers/{customer_id}/addresses/{address_id}",
+    response=with_errors({200: s.AddressOut}),
+    tags=["customers"],
+)
+def addresses_remove(request, customer_id: str, address_id: str):
+    """Removed from use; the next address of its kind becomes the default."""
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.address_remove(
+        address=_child(Address, customer, address_id), actor=request.user
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/deactivate",
+    response=with_errors({200: s.CustomerOut}),
+    tags=["customers"],
+)
+def customers_deactivate(request, customer_id: str, body: s.CustomerStatusIn):
+    """No new orders for the customer; a reason is required."""
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.customer_deactivate(
+        customer=customer,
+        actor=request.user,
+        reason=body.reason,
+        version=version_from(request, body.version),
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/reactivate",
+    response=with_errors({200: s.CustomerOut}),
+    tags=["customers"],
+)
+def customers_reactivate(request, customer_id: str, body: s.CustomerStatusIn):
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.customer_reactivate(
+        customer=customer,
+        actor=request.user,
+        reason=body.reason,
+        version=version_from(request, body.version),
+    )
+
+
+@router.get(
+    "/customers/{customer_id}/merge-preview",
+    response=with_errors({200: s.MergePreviewOut}),
+    tags=["customers"],
+)
+def customers_merge_preview(request, customer_id: str, survivor_id: str):
+    """What merging this customer into ``survivor_id`` would move, and what would refuse it."""
+    duplicate = selectors.customer_get(request.access, customer_id)
+    survivor = selectors.customer_get(request.access, survivor_id)
+    preview = services.customer_merge_preview(
+        duplicate=duplicate, survivor=survivor, actor=request.user
+    )
+    return {
+        "duplicate_id": str(duplicate.pk),
+        "survivor_id": str(survivor.pk),
+        "moves": [
+            {"key": key, "label": str(label), "count": count}
+            for key, label, count in preview["moves"]
+        ],
+        "problem": preview["problem"].as_dict() if preview["problem"] else None,
+    }
+
+
+@router.post(
+    "/customers/{customer_id}/merge",
+    response=with_errors({200: s.CustomerOut}),
+    tags=["customers"],
+)
+def customers_merge(request, customer_id: str, body: s.CustomerMergeIn):
+    """Merge this customer (the duplicate) into ``survivor_id``; answers the survivor."""
+    duplicate = selectors.customer_get(request.access, customer_id)
+    survivor = selectors.customer_get(request.access, body.survivor_id)
+    return services.customer_merge(
+        duplicate=duplicate,
+        survivor=survivor,
+        actor=request.user,
+        version=version_from(request, body.version),
+    )

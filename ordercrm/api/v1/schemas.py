@@ -124,6 +124,9 @@ class CustomerOut(Schema):
     credit_limit: Amount | None = None
     credit_hold: bool
     receivable_balance: Amount
+    is_active: bool = True
+    inactive_reason: str = ""
+    merged_into_id: Id | None = None
     version: int
     created_at: DateTime
 
@@ -183,6 +186,7 @@ class ContactOut(Schema):
     email: str
     phone: str
     is_primary: bool
+    is_active: bool = True
 
 
 class ContactIn(In):
@@ -218,6 +222,7 @@ class AddressOut(Schema):
     postal_code: str
     country: str
     is_default: bool
+    is_active: bool = True
 
 
 class AddressIn(In):
@@ -244,6 +249,66 @@ class AddressIn(In):
     region: Text(Address, "region") = ""
     postal_code: Text(Address, "postal_code") = ""
     country: Text(Address, "country") = ""
+
+
+class ContactPatch(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Buyer"}]})
+
+    name: Text(Contact, "name") | None = None
+    title: Text(Contact, "title") | None = None
+    email: Text(Contact, "email") | None = None
+    phone: Text(Contact, "phone") | None = None
+    is_primary: bool | None = None
+
+
+class AddressPatch(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_default": True}]})
+
+    kind: Text(Address, "kind") | None = None
+    line1: Text(Address, "line1") | None = None
+    city: Text(Address, "city") | None = None
+    recipient: Text(Address, "recipient") | None = None
+    phone: Text(Address, "phone") | None = None
+    line2: Text(Address, "line2") | None = None
+    region: Text(Address, "region") | None = None
+    postal_code: Text(Address, "postal_code") | None = None
+    country: Text(Address, "country") | None = None
+    is_default: bool | None = None
+
+
+class CustomerStatusIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Closed down", "version": 3}]}
+    )
+
+    reason: Text(Customer, "inactive_reason") = ""
+    version: int | None = None
+
+
+class CustomerMergeIn(In):
+    """Merge the customer of the path (the duplicate) into ``survivor_id``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"survivor_id": "0190f0e4-0000-7000-8000-000000000000", "version": 2}]
+        }
+    )
+
+    survivor_id: Id
+    version: int | None = None
+
+
+class MergeMoveOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class MergePreviewOut(Schema):
+    duplicate_id: Id
+    survivor_id: Id
+    moves: list[MergeMoveOut]
+    problem: dict | None = None
 
 
 class ProductOut(Schema):

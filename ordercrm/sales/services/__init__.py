@@ -18,12 +18,10 @@ from ordercrm.sales.services.comments import COMMENT_MAX_LENGTH, MENTION, order_
 from ordercrm.sales.services.drafts import order_create, order_preview, order_update
 from ordercrm.sales.services.entry import (
     order_add_lines,
-    order_create_from_template,
     order_duplicate,
     order_paste_lines,
     order_reorder,
     parse_pasted_lines,
-    template_create,
 )
 from ordercrm.sales.services.lifecycle import (
     order_cancel,
@@ -38,6 +36,14 @@ from ordercrm.sales.services.lifecycle import (
 from ordercrm.sales.services.lines import HEADER_FIELDS, LINE_SNAPSHOT_FIELDS, _company_today
 from ordercrm.sales.services.sending import order_send_to_customer
 from ordercrm.sales.services.stock import backorders_fill, order_fill_backorders
+from ordercrm.sales.services.templates import (
+    StaleTemplate,
+    order_create_from_template,
+    template_create,
+    template_create_from_order,
+    template_set_active,
+    template_update,
+)
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -45,6 +51,7 @@ __all__ = [
     "HEADER_FIELDS",
     "LINE_SNAPSHOT_FIELDS",
     "MENTION",
+    "StaleTemplate",
     "_company_today",
     "approval_rule_create",
     "approval_rule_set_active",
@@ -76,4 +83,7 @@ __all__ = [
     "order_update",
     "parse_pasted_lines",
     "template_create",
+    "template_create_from_order",
+    "template_set_active",
+    "template_update",
 ]

@@ -118,7 +118,8 @@ def _order_of_entry(company, actor, entry_token) -> SalesOrder | None:
 def _order_create(company, actor, customer, lines, header, entry_token=None) -> SalesOrder:
     access = access_for(actor, company)
     access.require(Perm.ORDER_EDIT)
-    customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
+    # an inactive (or merged) customer takes no new order, whichever path makes it
+    customer = customer_selectors.customer_for_new_order(access, getattr(customer, "pk", customer))
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")

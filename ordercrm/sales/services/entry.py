@@ -1,4 +1,5 @@
-"""Fast entry: duplicate and reorder, pasted lines, lines added to a draft, and order templates."""
+"""Fast entry: duplicate and reorder, pasted lines, lines added to a draft (order templates
+are in ``templates``)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,14 @@ from django.utils.translation import gettext as _
 from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import InvalidValue, bounded_decimal, parse_pasted_rows
-from ordercrm.customers import selectors as customer_selectors
-from ordercrm.sales.models import OrderTemplate, SalesOrder, SalesOrderLine
+from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _lock_draft, _visible_orders
 from ordercrm.sales.services.drafts import order_create
 from ordercrm.sales.services.lines import (
     LINE_SNAPSHOT_FIELDS,
     _apply_totals,
     _build_lines,
-    _company_today,
     _line_input,
     _lines_of,
 )
@@ -134,57 +132,4 @@ def order_paste_lines(*, order: SalesOrder, actor, version: int, text: str) -> S
     """Add pasted ``sku,quantity[,unit_price]`` rows; an error per bad row, nothing added if any."""
     return order_add_lines(
         order=order, actor=actor, version=version, lines=parse_pasted_lines(text)
-    )
-
-
-@transaction.atomic
-def template_create(
-    *, company, actor, name: str, lines: list[dict], customer=None
-) -> OrderTemplate:
-    """A named line set (product, quantity, description) for the company or one customer."""
-    access = access_for(actor, company)
-    access.require(Perm.ORDER_EDIT)
-    if not name.strip():
-        raise ValidationFailed(details={"fields": {"name": [_("This field is required.")]}})
-    if customer is not None:
-        customer = customer_selectors.customer_get(access, getattr(customer, "pk", customer))
-    probe = SalesOrder(
-        company=company,
-        customer=customer,
-        currency=company.base_currency,
-        order_date=_company_today(company),
-    )
-    built = _build_lines(probe, lines)
-    stored = [
-        {
-            "kind": line.kind,
-            "product_id": str(line.product_id) if line.product_id else None,
-            "quantity": str(line.quantity),
-            "description": line.description,
-        }
-        for line in built
-    ]
-    if (
-        OrderTemplate.objects.for_company(company)
-        .filter(name=name.strip(), customer=customer)
-        .exists()
-    ):
-        raise ValidationFailed(details={"fields": {"name": [_("Already exists.")]}})
-    template = OrderTemplate.objects.create(
-        company=company, name=name.strip(), customer=customer, lines=stored, created_by=actor
-    )
-    audit.record(
-        actor=actor, entity=template, action="create", changes={"name": [None, template.name]}
-    )
-    return template
-
-
-def order_create_from_template(*, template: OrderTemplate, actor, customer, **header) -> SalesOrder:
-    """A new draft for ``customer`` with the template's lines at the customer's prices."""
-    return order_create(
-        company=template.company,
-        actor=actor,
-        customer=customer,
-        lines=list(template.lines),
-        **header,
     )
