@@ -20,6 +20,8 @@ from ordercrm.core.services import company_create
 from ordercrm.customers import services as customers
 from ordercrm.customers.models import AddressKind, CustomerKind
 
+from .demo_history import HISTORY_MONTHS, build_history
+
 DEMO_CODE = "demo"
 DEMO_PASSWORD = "ordercrm-demo"  # noqa: S105 - printed for the newcomer; demo data only
 DEMO_USERS = [
@@ -149,6 +151,8 @@ def build_demo(*, seed: int = 2026) -> Company:
     products = _catalog(company, users["admin"], rng)
     _exchange_rates(company, users["finance"])
     demo_customers = _customers(company, users, products, rng)
+    _templates(company, users, demo_customers, products)
+    build_history(company, users, demo_customers, products, rng)
     _stock(company, users, products, rng)
     _orders(company, users, demo_customers, products, rng)
     _payments(company, users, rng)
@@ -231,6 +235,14 @@ def _catalog(company: Company, admin: User, rng: random.Random) -> list:
                     min_quantity=Decimal("100"),
                     unit_price=round_to(list_price * Decimal("0.95"), 4),
                 )
+                if list_price < 100:  # the cheap parts are bought by the thousand
+                    catalog.price_list_set_price(
+                        price_list=cny,
+                        product=product,
+                        actor=admin,
+                        min_quantity=Decimal("1000"),
+                        unit_price=round_to(list_price * Decimal("0.88"), 4),
+                    )
                 catalog.price_list_set_price(
                     price_list=vip,
                     product=product,
@@ -342,6 +354,25 @@ def _customers(
     return made
 
 
+def _templates(company: Company, users: dict[str, User], demo_customers: list, products):
+    """Order templates: two the whole company uses, one for a regular customer."""
+    from ordercrm.sales import services as sales
+
+    rep = users["sales_rep"]
+    for name, picks, customer in (
+        ("办公用品月度补货 Monthly office restock", (54, 60, 66), None),
+        ("包装材料标准套装 Packaging starter set", (90, 96, 102), None),
+        ("常规订单 Usual order", (0, 6, 12), demo_customers[0]),
+    ):
+        sales.template_create(
+            company=company,
+            actor=customer.owner if customer else rep,
+            name=name,
+            customer=customer,
+            lines=[{"product": products[i % len(products)], "quantity": 10} for i in picks],
+        )
+
+
 def _exchange_rates(company: Company, finance: User) -> None:
     """The USD rate table finance keeps: export orders take the rate of their date."""
     import datetime
@@ -349,7 +380,11 @@ def _exchange_rates(company: Company, finance: User) -> None:
     from ordercrm.core.dates import company_today
 
     today = company_today(company)
-    for days_ago, rate in ((60, "7.2130"), (30, "7.1685"), (7, "7.1240"), (0, "7.1012")):
+    rates = [
+        (30 * month + 15, f"{Decimal('7.1012') + Decimal(month) * Decimal('0.0123'):.4f}")
+        for month in range(HISTORY_MONTHS + 1, 2, -1)
+    ]
+    for days_ago, rate in (*rates, (60, "7.2130"), (30, "7.1685"), (7, "7.1240"), (0, "7.1012")):
         catalog.exchange_rate_set(
             company=company,
             actor=finance,
@@ -436,12 +471,20 @@ def _orders(
 
 def _payments(company: Company, users: dict[str, User], rng: random.Random) -> None:
     """Some invoices paid in full, some in part, some open (aging shows them)."""
+    import datetime
+
+    from django.utils import timezone
+
     from ordercrm.billing import services as billing
     from ordercrm.billing.models import Invoice
 
     methods = ["bank_transfer", "alipay", "wechat_pay", "cheque"]
+    today_start = timezone.now() - datetime.timedelta(hours=1)
     for index, invoice in enumerate(
-        Invoice.objects.for_company(company).select_related("customer").order_by("created_at")
+        Invoice.objects.for_company(company)
+        .filter(created_at__gte=today_start, kind="invoice")  # history settles its own
+        .select_related("customer")
+        .order_by("created_at")
     ):
         if index % 3 == 2:
             continue

@@ -89,3 +89,43 @@ def test_createuser(company):
         call_command(
             "createuser", "li", company="acme", role="finance", password="a long good password"
         )
+
+
+@pytest.mark.django_db
+def test_demo_shows_eighteen_months_of_the_whole_product():
+    import datetime
+
+    from ordercrm.billing.models import Invoice
+    from ordercrm.billing.selectors import days_overdue
+    from ordercrm.sales.models import OrderTemplate
+
+    call_command("demo")
+    today = datetime.date.today()
+    months = {
+        (d.year, d.month)
+        for d in SalesOrder.objects.unscoped().values_list("order_date", flat=True)
+    }
+    year, month = today.year, today.month
+    for _ in range(18):
+        assert (year, month) in months
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    assert SalesOrder.objects.unscoped().filter(status="pending_approval").exists()
+    assert SalesOrder.objects.unscoped().filter(status="rejected").exists()
+    open_invoices = Invoice.objects.unscoped().filter(
+        kind="invoice", status__in=["issued", "partially_paid"]
+    )
+    buckets = {
+        next(
+            name
+            for name, low in (("90+", 91), ("61-90", 61), ("31-60", 31), ("0-30", 0))
+            if late >= low
+        )
+        for late in (days_overdue(invoice, today) for invoice in open_invoices)
+    }
+    assert buckets == {"0-30", "31-60", "61-90", "90+"}
+    assert Invoice.objects.unscoped().filter(kind="credit_note").exists()
+    assert OrderTemplate.objects.unscoped().exists()
+    assert PriceListItem.objects.unscoped().filter(min_quantity__gt=1).exists()
+    before = counts()
+    call_command("demo")
+    assert counts() == before
