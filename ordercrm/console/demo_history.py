@@ -123,6 +123,7 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
             months.add((day.year, day.month))
             plans.append((day.replace(day=12), 0, customers[0], *plans[0][3:]))
         day += datetime.timedelta(days=28)
+    unpaid_buckets: set[int] = set()
     plans.sort(key=lambda plan: (plan[0], plan[1]))
 
     with DemoClock(moment(start - datetime.timedelta(days=5))) as clock:
@@ -227,11 +228,35 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
             except DomainError:
                 continue
             _settle(
-                billing, Invoice, company, users, order, customer, number, today, moment, clock, rng
+                billing,
+                Invoice,
+                company,
+                users,
+                order,
+                customer,
+                number,
+                today,
+                moment,
+                clock,
+                rng,
+                unpaid_buckets,
             )
 
 
-def _settle(billing, Invoice, company, users, order, customer, number, today, moment, clock, rng):
+def _settle(
+    billing,
+    Invoice,
+    company,
+    users,
+    order,
+    customer,
+    number,
+    today,
+    moment,
+    clock,
+    rng,
+    unpaid_buckets,
+):
     """Pay the order's invoices the way customers do: most on time, some in part, some
     not at all (those age into every bucket), a credit note now and then."""
     for invoice in Invoice.objects.for_company(company).filter(
@@ -251,7 +276,14 @@ def _settle(billing, Invoice, company, users, order, customer, number, today, mo
             invoice.refresh_from_db()
         pay_day = invoice.due_date + datetime.timedelta(days=rng.randint(-10, 10))
         overdue_age = (today - invoice.due_date).days
-        unpaid = rng.random() < (0.35 if 0 < overdue_age < 130 else 0.04)
+        # The first invoice that falls into each overdue bucket stays unpaid, so the aging
+        # report always shows all four; others by chance.
+        bucket = next((low for low in (91, 61, 31, 1) if 150 > overdue_age >= low), None)
+        unpaid = (bucket is not None and bucket not in unpaid_buckets) or rng.random() < (
+            0.3 if 0 < overdue_age < 130 else 0.04
+        )
+        if unpaid and bucket is not None:
+            unpaid_buckets.add(bucket)
         if pay_day >= today or unpaid or invoice.status == "paid":
             continue
         amount = invoice.open_amount
