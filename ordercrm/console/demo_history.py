@@ -86,6 +86,7 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
     from ordercrm.fulfilment import services as fulfilment
     from ordercrm.inventory import services as inventory
     from ordercrm.inventory.models import Warehouse
+    from ordercrm.sales import selectors as sales_selectors
     from ordercrm.sales import services as sales
 
     zone = zoneinfo.ZoneInfo(company.timezone)
@@ -202,7 +203,7 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
             clock.now = moment(ship_day, 14)
             partial = number % 9 == 3
             try:
-                order_lines = sales.order_lines_for_update(order)
+                order_lines = sales_selectors.order_lines(order)
                 fulfilment.shipment_create(
                     order=order,
                     actor=users["warehouse"],
