@@ -102,3 +102,16 @@ def write_xlsx(
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def read_xlsx_rows(data: bytes):
+    """The first sheet's rows of the workbook in ``data``, as tuples of cell values (formulas
+    read as their cached values, never evaluated). Raises ``ValueError`` for a file that is not
+    a workbook. Reading lives here too, so that every spreadsheet library call is in one file."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken or foreign file
+        raise ValueError("not a readable workbook") from error
+    return book.active.iter_rows(values_only=True)

@@ -15,6 +15,7 @@ import tablib
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.spreadsheets import read_xlsx_rows
 
 MAX_ROWS = 200_000
 XLSX_MAGIC = b"PK\x03\x04"
@@ -99,10 +100,7 @@ def _csv_rows(text: str):
 
 
 def _xlsx_rows(data: bytes):
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken or foreign file
+        return read_xlsx_rows(data)
+    except ValueError as error:
         raise UnreadableFile() from error
-    return book.active.iter_rows(values_only=True)
