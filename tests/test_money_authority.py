@@ -16,6 +16,7 @@ from ordercrm.accounts.tokens import token_create
 from ordercrm.catalog import selectors as catalog_selectors
 from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import ExchangeRate
+from ordercrm.core.dates import company_today
 from ordercrm.core.exceptions import PermissionDenied, ValidationFailed
 from ordercrm.core.models import AuditEntry
 from ordercrm.customers import services as customers
@@ -397,7 +398,12 @@ def test_new_companies_and_the_demo_get_the_default_rules(make_company):
     assert not ApprovalRule.objects.for_company(bare).exists()
     demo = build_demo()
     assert set(ApprovalRule.objects.for_company(demo).values_list("kind", "threshold")) == expected
-    assert ExchangeRate.objects.for_company(demo).filter(currency="USD").count() == 4
+    # The four recent rates finance keeps, and (since the demo has 18 months of history) one a
+    # month before them, so every back-dated USD order takes the rate of its own date.
+    usd = ExchangeRate.objects.for_company(demo).filter(currency="USD")
+    recent = usd.filter(date__gte=company_today(demo) - datetime.timedelta(days=60))
+    assert recent.count() == 4
+    assert usd.count() > 4
     assert not Customer.objects.for_company(demo).filter(credit_limit__isnull=True).exists()
 
 
