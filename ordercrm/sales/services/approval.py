@@ -197,6 +197,14 @@ def order_approve(
     return locked
 
 
+def _close_pending(order: SalesOrder, actor, status: str, comment: str) -> None:
+    """Every approval still pending on ``order`` ends with ``status``, decided by ``actor`` with
+    ``comment``: a rejection or a request for changes closes the whole round, every level."""
+    OrderApproval.objects.for_company(order.company_id).filter(
+        order=order, status=ApprovalStatus.PENDING
+    ).update(status=status, decided_by=actor, decided_at=timezone.now(), comment=comment)
+
+
 @transaction.atomic
 def order_reject(
     *, order: SalesOrder, actor, reason: str, version: int | None = None
@@ -207,14 +215,7 @@ def order_reject(
     if not reason.strip():
         raise ReasonRequired()
     _my_approvals(locked, actor, required=False)
-    OrderApproval.objects.for_company(locked.company_id).filter(
-        order=locked, status=ApprovalStatus.PENDING
-    ).update(
-        status=ApprovalStatus.REJECTED,
-        decided_by=actor,
-        decided_at=timezone.now(),
-        comment=reason.strip(),
-    )
+    _close_pending(locked, actor, ApprovalStatus.REJECTED, reason.strip())
     locked.status_reason = reason.strip()
     _move(
         locked,

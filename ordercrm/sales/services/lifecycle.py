@@ -21,13 +21,12 @@ from ordercrm.sales.exceptions import (
 from ordercrm.sales.models import (
     ApprovalStatus,
     LineKind,
-    OrderApproval,
     OrderComment,
     SalesOrder,
     SalesOrderLine,
 )
 from ordercrm.sales.services._steps import _begin, _confirm, _credit_gate, _lock_customer, _move
-from ordercrm.sales.services.approval import _my_approvals, _request_approval
+from ordercrm.sales.services.approval import _close_pending, _my_approvals, _request_approval
 from ordercrm.sales.services.lines import (
     _apply_totals,
     _company_today,
@@ -137,14 +136,7 @@ def order_request_changes(
     if not comment.strip():
         raise ReasonRequired()
     _my_approvals(locked, actor, required=False)
-    OrderApproval.objects.for_company(locked.company_id).filter(
-        order=locked, status=ApprovalStatus.PENDING
-    ).update(
-        status=ApprovalStatus.VOID,
-        decided_by=actor,
-        decided_at=timezone.now(),
-        comment=comment.strip(),
-    )
+    _close_pending(locked, actor, ApprovalStatus.VOID, comment.strip())
     OrderComment.objects.create(
         company_id=locked.company_id, order=locked, author=actor, text=comment.strip()
     )
