@@ -82,6 +82,15 @@ class StaleVersion(Conflict):
     code = "catalog.stale_version"
 
 
+def _taken(model, company, instance=None, **lookup) -> bool:
+    """Whether another row of the company than ``instance`` already has these values (the
+    uniqueness a form reports at its field, before the database constraint would refuse it)."""
+    clash = model.objects.for_company(company).filter(**lookup)
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    return clash.exists()
+
+
 def _require(actor, company, perm) -> None:
     if actor is not None:
         access_for(actor, company).require(perm)
@@ -201,12 +210,8 @@ def _check_product(
             errors.add(field, _("This field is required."))
     _own(errors, company.pk, values, ("unit", "category", "tax_rate"))
     sku = values.get("sku") or ""
-    if sku:
-        clash = Product.objects.for_company(company).filter(sku__iexact=sku)
-        if product is not None:
-            clash = clash.exclude(pk=product.pk)
-        if clash.exists():
-            errors.add("sku", _("A product with this code already exists."))
+    if sku and _taken(Product, company, product, sku__iexact=sku):
+        errors.add("sku", _("A product with this code already exists."))
 
 
 @transaction.atomic
@@ -289,14 +294,9 @@ def _check_category(company_id, values: dict, errors: FieldErrors, category=None
                 break
             seen.add(node.pk)
             node = node.parent
-    if values["name"]:
-        clash = Category.objects.for_company(company_id).filter(
-            name__iexact=values["name"], parent=parent
-        )
-        if category is not None:
-            clash = clash.exclude(pk=category.pk)
-        if clash.exists():
-            errors.add("name", _("Already exists."))
+    name = values["name"]
+    if name and _taken(Category, company_id, category, name__iexact=name, parent=parent):
+        errors.add("name", _("Already exists."))
 
 
 @transaction.atomic
@@ -361,12 +361,8 @@ def _check_unit(company_id, values: dict, errors: FieldErrors, unit=None) -> Non
             errors.add("decimals", _("Enter a whole number from 0 to 4."))
         values["decimals"] = decimals
     code = values.get("code")
-    if code:
-        clash = Unit.objects.for_company(company_id).filter(code__iexact=code)
-        if unit is not None:
-            clash = clash.exclude(pk=unit.pk)
-        if clash.exists():
-            errors.add("code", _("A unit with this code already exists."))
+    if code and _taken(Unit, company_id, unit, code__iexact=code):
+        errors.add("code", _("A unit with this code already exists."))
 
 
 @transaction.atomic
@@ -429,10 +425,7 @@ def _check_tax_rate(company_id, values: dict, errors: FieldErrors, tax_rate=None
     if "name" in values:
         values["name"] = errors.text("name", values["name"], TaxRate._meta.get_field("name"))
         errors.required("name", values["name"])
-        clash = TaxRate.objects.for_company(company_id).filter(name=values["name"])
-        if tax_rate is not None:
-            clash = clash.exclude(pk=tax_rate.pk)
-        if values["name"] and clash.exists():
+        if values["name"] and _taken(TaxRate, company_id, tax_rate, name=values["name"]):
             errors.add("name", _("A tax rate with this name exists."))
     if "rate" in values:
         try:
@@ -504,10 +497,9 @@ def _check_price_list(company_id, values: dict, errors: FieldErrors, price_list=
     if "name" in values:
         values["name"] = errors.text("name", values["name"], PriceList._meta.get_field("name"))
         errors.required("name", values["name"])
-        clash = PriceList.objects.for_company(company_id).filter(name__iexact=values["name"])
-        if price_list is not None:
-            clash = clash.exclude(pk=price_list.pk)
-        if values["name"] and clash.exists():
+        if values["name"] and _taken(
+            PriceList, company_id, price_list, name__iexact=values["name"]
+        ):
             errors.add("name", _("Already exists."))
     if "currency" in values:
         values["currency"] = _check_currency(errors, values["currency"])
