@@ -49,6 +49,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # A manager may quote a negotiated rate; beyond the company's tolerance it still
             # needs finance's approval (sales.approvals).
             P.EXCHANGE_RATE_OVERRIDE,
+            P.ORDER_BACKDATE,
+            P.RETURN_APPROVE,
+            P.TARGET_EDIT,
         }
     ),
     Role.SALES_REP: frozenset(
@@ -68,13 +71,32 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.AUDIT_VIEW,
             P.EXCHANGE_RATE_EDIT,
             P.EXCHANGE_RATE_OVERRIDE,
+            # Refunds are money: finance approves a return that ends in a credit note.
+            P.RETURN_APPROVE,
         }
     ),
     Role.WAREHOUSE: frozenset(
-        {P.CUSTOMER_VIEW, P.PRODUCT_VIEW, P.ORDER_VIEW, P.STOCK_VIEW, P.STOCK_EDIT, P.SHIPMENT_EDIT}
+        {
+            P.CUSTOMER_VIEW,
+            P.PRODUCT_VIEW,
+            P.ORDER_VIEW,
+            P.STOCK_VIEW,
+            P.STOCK_EDIT,
+            P.SHIPMENT_EDIT,
+            # The warehouse books returned goods in (the return receipt).
+            P.RETURN_EDIT,
+        }
     ),
     Role.SUPPORT: frozenset(
-        {P.CUSTOMER_VIEW, P.PRODUCT_VIEW, P.ORDER_VIEW, P.STOCK_VIEW, P.TICKET_EDIT}
+        {
+            P.CUSTOMER_VIEW,
+            P.PRODUCT_VIEW,
+            P.ORDER_VIEW,
+            P.STOCK_VIEW,
+            P.TICKET_EDIT,
+            P.RETURN_EDIT,
+            P.REPORT_VIEW,
+        }
     ),
     Role.VIEWER: frozenset(
         {P.CUSTOMER_VIEW, P.PRODUCT_VIEW, P.ORDER_VIEW, P.STOCK_VIEW, P.REPORT_VIEW}

@@ -36,6 +36,12 @@ class Perm(models.TextChoices):
     # Bulk loading master data and open orders; each kind also needs its own edit right
     # (ordercrm.imports.kinds.KINDS names it), because every row goes through that service.
     DATA_IMPORT = "data_import", _("Import master data and open orders")
+    # Setting an order's date before today: reports and numbering follow the order date.
+    ORDER_BACKDATE = "order_backdate", _("Back-date sales orders")
+    RETURN_EDIT = "return_edit", _("Create returns and receive returned goods")
+    RETURN_APPROVE = "return_approve", _("Approve returns")
+    SERVICE_SETTINGS = "service_settings", _("Set up service levels and the working calendar")
+    TARGET_EDIT = "target_edit", _("Set sales targets")
 
 
 class AccessRight(models.Model):
