@@ -28,7 +28,19 @@ from ordercrm.sales.models import SalesOrder  # noqa: E402
 
 @pytest.mark.django_db
 def test_demo_builds_a_realistic_company_once(capsys):
+    """One demo build for the whole suite (each costs tens of seconds): what a newcomer sees,
+    18 months of the whole product, the default rules, and that a second run changes nothing."""
     call_command("demo")
+    _realistic_company(capsys)
+    _eighteen_months_of_the_whole_product()
+    _default_rules_and_rates()
+    first = counts()
+    call_command("demo")
+    assert counts() == first
+    assert "already loaded" in capsys.readouterr().out
+
+
+def _realistic_company(capsys):
     first = counts()
     assert first["companies"] == 1
     assert first["customers"] == 50
@@ -62,44 +74,15 @@ def test_demo_builds_a_realistic_company_once(capsys):
     out = capsys.readouterr().out
     assert "sales_manager" in out
     assert "ordercrm-demo" in out
-    call_command("demo")
-    assert counts() == first
-    assert "already loaded" in capsys.readouterr().out
 
 
-@pytest.mark.django_db
-def test_demo_if_empty_leaves_a_real_database_alone(company, capsys):
-    call_command("demo", if_empty=True)
-    assert Company.objects.count() == 1
-    assert "no demo data" in capsys.readouterr().out
-
-
-@pytest.mark.django_db
-def test_createuser(company):
-    call_command(
-        "createuser", "li", company="acme", role="finance", password="a long good password"
-    )
-    membership = Membership.objects.get(user__username="li")
-    assert (membership.company, membership.role, membership.record_scope) == (
-        company,
-        "finance",
-        "company",
-    )
-    with pytest.raises(Exception, match="username_taken"):
-        call_command(
-            "createuser", "li", company="acme", role="finance", password="a long good password"
-        )
-
-
-@pytest.mark.django_db
-def test_demo_shows_eighteen_months_of_the_whole_product():
+def _eighteen_months_of_the_whole_product():
     import datetime
 
     from ordercrm.billing.models import Invoice
     from ordercrm.billing.selectors import days_overdue
     from ordercrm.sales.models import OrderTemplate
 
-    call_command("demo")
     today = datetime.date.today()
     months = {
         (d.year, d.month)
@@ -126,6 +109,50 @@ def test_demo_shows_eighteen_months_of_the_whole_product():
     assert Invoice.objects.unscoped().filter(kind="credit_note").exists()
     assert OrderTemplate.objects.unscoped().exists()
     assert PriceListItem.objects.unscoped().filter(min_quantity__gt=1).exists()
-    before = counts()
-    call_command("demo")
-    assert counts() == before
+
+
+def _default_rules_and_rates():
+    import datetime
+    from decimal import Decimal
+
+    from ordercrm.catalog.models import ExchangeRate
+    from ordercrm.core.dates import company_today
+    from ordercrm.sales.models import ApprovalRule, RuleKind
+
+    demo = Company.objects.get()
+    assert set(ApprovalRule.objects.for_company(demo).values_list("kind", "threshold")) == {
+        (RuleKind.BELOW_PRICE_LIST, Decimal("10")),
+        (RuleKind.LINE_DISCOUNT, Decimal("15")),
+        (RuleKind.ORDER_TOTAL, Decimal("50000")),
+    }
+    # The four recent rates finance keeps, and (since the demo has 18 months of history) one a
+    # month before them, so every back-dated USD order takes the rate of its own date.
+    usd = ExchangeRate.objects.for_company(demo).filter(currency="USD")
+    recent = usd.filter(date__gte=company_today(demo) - datetime.timedelta(days=60))
+    assert recent.count() == 4
+    assert usd.count() > 4
+    assert not Customer.objects.for_company(demo).filter(credit_limit__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_demo_if_empty_leaves_a_real_database_alone(company, capsys):
+    call_command("demo", if_empty=True)
+    assert Company.objects.count() == 1
+    assert "no demo data" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_createuser(company):
+    call_command(
+        "createuser", "li", company="acme", role="finance", password="a long good password"
+    )
+    membership = Membership.objects.get(user__username="li")
+    assert (membership.company, membership.role, membership.record_scope) == (
+        company,
+        "finance",
+        "company",
+    )
+    with pytest.raises(Exception, match="username_taken"):
+        call_command(
+            "createuser", "li", company="acme", role="finance", password="a long good password"
+        )

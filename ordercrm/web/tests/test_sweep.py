@@ -167,8 +167,7 @@ def _sweep(client, start_urls, budget):
             form["action"] = form["action"] or url
             if any(form["action"].startswith(s) for s in SKIP_ACTIONS):
                 continue
-            key = (form["action"], form["method"], tuple(sorted({f[0] for f in form["fields"]})))
-            forms.setdefault(key, form)
+            forms.setdefault(_form_kind(form), form)
     attempts = 0
 
     def send(form, values, name, hostile):
@@ -181,24 +180,52 @@ def _sweep(client, start_urls, budget):
 
     for form in forms.values():
         fields = form["fields"]
-        buttons = [f for f in fields if f[2] == "button"] or [None]
+        buttons = _distinct_buttons(fields) or [None]
         plain = [(n, v) for n, v, k in fields if k != "button"]
-        for turn, button in enumerate(buttons):
+        # a repeated name (one per line row) is one field to the view that reads it
+        first_of_name = {n: i for i, (n, _v) in reversed(list(enumerate(plain)))}
+        hostile_button_names = set()
+        for button in buttons:
             extra = [button[:2]] if button else []
-            # every field hostile at once, for each hostile value ...
+            # every field hostile at once, for each hostile value, behind each button ...
             for hostile in HOSTILE:
                 send(form, [(n, hostile) for n, _v in plain] + extra, "*", hostile)
-            # ... then each field alone with a rotating share of the values (all over the
-            # fields of a form), so the checks behind the first refused field run too
-            for index, (name, _value) in enumerate(plain):
-                for k in range(3):
-                    hostile = HOSTILE[(index * 3 + k + turn) % len(HOSTILE)]
-                    values = [(n, hostile if i == index else v) for i, (n, v) in enumerate(plain)]
-                    send(form, values + extra, name, hostile)
-            if button:  # the button's own value made hostile (action=delete:abc and the like)
+            # ... the button's own value made hostile (action=delete:abc and the like) ...
+            if button and button[0] not in hostile_button_names:
+                hostile_button_names.add(button[0])
                 for hostile in HOSTILE:
                     send(form, [*plain, (button[0], hostile)], button[0], hostile)
+        # ... then each field alone with a rotating share of the values and of the buttons
+        # (all over the fields of a form), so the checks behind the first refused field run too
+        for position, (name, index) in enumerate(first_of_name.items()):
+            for k in range(3):
+                turn = position * 3 + k
+                hostile = HOSTILE[turn % len(HOSTILE)]
+                button = buttons[turn % len(buttons)]
+                extra = [button[:2]] if button else []
+                values = [(n, hostile if i == index else v) for i, (n, v) in enumerate(plain)]
+                send(form, values + extra, name, hostile)
     return seen_pages, forms, attempts, results, failures
+
+
+RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+")
+
+
+def _form_kind(form):
+    """Forms that differ only in the record they act on (a row's edit form on a list, one
+    address form per address) run the same code: sweep one of each."""
+    action = RECORD_ID.sub("ID", form["action"])
+    names = tuple(sorted({RECORD_ID.sub("N", f[0]) for f in form["fields"]}))
+    return action, form["method"], names
+
+
+def _distinct_buttons(fields):
+    """A form's submit buttons, one per distinct action (``delete:0`` … ``delete:9`` are one)."""
+    seen = {}
+    for field in fields:
+        if field[2] == "button":
+            seen.setdefault((field[0], RECORD_ID.sub("N", field[1])), field)
+    return list(seen.values())
 
 
 def _hostile_urls(world):
