@@ -97,8 +97,15 @@ def _tokens(company, team, make_user):
     return tokens
 
 
-def test_every_operation_as_every_role_meets_every_check(company, team, make_user, records):
-    tokens = _tokens(company, team, make_user)
+# Hostile (negative) input for the roles that reach the most code; every role gets valid input.
+NEGATIVE_ROLES = (Role.ADMIN, Role.SALES_REP, Role.VIEWER, Role.FINANCE)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_every_operation_as_every_role_meets_every_check(company, team, make_user, records, role):
+    # One test per role, so the sweep spreads over the test workers.
+    user = make_user(role, company, team=team)
+    tokens = {role: token_create(user=user, name="fuzz")[1]}
     _keep_connection()
     try:
         schema = schemathesis.openapi.from_wsgi(
@@ -140,27 +147,28 @@ def test_every_operation_as_every_role_meets_every_check(company, team, make_use
 
             run()
 
+        modes = [GenerationMode.POSITIVE]
+        if role in NEGATIVE_ROLES:
+            modes.append(GenerationMode.NEGATIVE)
         for operation in operations:
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                for role in (Role.ADMIN, Role.SALES_REP, Role.VIEWER, Role.FINANCE):
-                    check(operation, mode, role)
-        for role in set(Role.values) - {Role.ADMIN, Role.SALES_REP, Role.VIEWER, Role.FINANCE}:
-            for operation in operations:
-                check(operation, GenerationMode.POSITIVE, role)
+            for mode in modes:
+                check(operation, mode, role)
     finally:
         _restore_connection()
     summary = {title: len(items) for title, items in failures.items()}
     print(
-        f"\nAPI sweep: {len(operations)} operations, {len(Role.values)} roles, {cases} cases, "
+        f"\nAPI sweep ({role}): {len(operations)} operations, {cases} cases, "
         f"statuses by class {dict(sorted(statuses.items()))}, failures by check {summary}"
     )
     for title, items in failures.items():
         for item in sorted(set(items))[:15]:
             print("  ", title, *item)
     assert len(operations) >= 40
-    assert cases >= len(operations) * 8
+    assert cases >= len(operations) * EXAMPLES * len(modes)
     assert dict(failures) == {}
-    assert statuses[2] >= len(operations)  # auth works, calls land
+    # auth works and calls land: the administrator reaches every operation, the others what
+    # their role allows (the fewest, warehouse and support, see about 60 successes)
+    assert statuses[2] >= (len(operations) if role == Role.ADMIN else 20)
 
 
 # ---------------------------------------------------------------- the hostile table
