@@ -146,7 +146,7 @@ class Rhythm:
         else:
             ago = _("last order %(days)s days ago") % {"days": since}
         if not self.has_rhythm:
-            return _("%(orders)s order days so far, too few for a rhythm; %(ago)s.") % {
+            return _("Orders so far: %(orders)s order days, too few for a rhythm; %(ago)s.") % {
                 "orders": self.stats.days,
                 "ago": ago,
             }
