@@ -45,7 +45,7 @@ def _list(request, kind: str):
             {
                 "customer": customer,
                 "rhythm": rhythm,
-                "segment": selectors.rfm.LABELS[segment],
+                "segment": selectors.rfm.LABELS[segment] if segment else "",
                 "explanation": rhythm.explanation(formatter),
             }
             for customer, rhythm, segment in rows

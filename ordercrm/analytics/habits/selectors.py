@@ -33,6 +33,12 @@ MIN_CLV_CUSTOMERS = 8  # customers with a repeat purchase before a model is fitt
 MAX_CLV_CUSTOMERS = 20000  # a sample this large fits in about a second
 CLV_HORIZON_WEEKS = 52
 LIST_LIMIT = 200
+# RFM scores are quintiles: over fewer customers than this a segment says nothing.
+MIN_RFM_CUSTOMERS = 10
+
+
+def _segment(stats, population: int) -> str | None:
+    return rfm.segment(stats.r, stats.f) if population >= MIN_RFM_CUSTOMERS else None
 
 
 def _scope_key(access) -> str:
@@ -139,7 +145,7 @@ def customer_habits(access, customer, *, today=None) -> Habits | None:
         return None
     return Habits(
         rhythm=Rhythm(stats, today),
-        segment=rfm.segment(stats.r, stats.f),
+        segment=_segment(stats, len(stats_by_customer)),
         favourites=queries.favourite_products(access, customer.pk),
         value=customer_value(access.company, stats, today),
         as_of=as_of,
@@ -178,7 +184,7 @@ def habit_list(access, kind: str, *, today=None, limit: int = LIST_LIMIT):
         )
     }
     rows = [
-        (customers[r.stats.customer_id], r, rfm.segment(r.stats.r, r.stats.f))
+        (customers[r.stats.customer_id], r, _segment(r.stats, len(stats)))
         for r in chosen
         if r.stats.customer_id in customers
     ]
@@ -188,6 +194,8 @@ def habit_list(access, kind: str, *, today=None, limit: int = LIST_LIMIT):
 def segment_counts(access, *, today=None):
     """How many of the viewer's customers are in each RFM segment, in the grid's order."""
     stats, _as_of = habit_stats(access, today)
+    if len(stats) < MIN_RFM_CUSTOMERS:
+        return []
     counts = dict.fromkeys(rfm.ORDER, 0)
     for s in stats.values():
         counts[rfm.segment(s.r, s.f)] += 1

@@ -56,14 +56,24 @@ def history(company, rep, make_user, make_customer, customer, goods):
     """``customer`` (the rep's): five order days by GAPS, G0+G1 on every order; another
     rep's customer with two orders of G2+G3."""
     for offset in GAPS:
-        booked(company, rep, customer, DAY0 + datetime.timedelta(days=offset),
-               [(goods[0], 2), (goods[1], 1)])
+        booked(
+            company,
+            rep,
+            customer,
+            DAY0 + datetime.timedelta(days=offset),
+            [(goods[0], 2), (goods[1], 1)],
+        )
     booked(company, rep, customer, DAY0 + datetime.timedelta(days=120), [(goods[0], 1)])
     other_rep = make_user(Role.SALES_REP, company, username="rep2")
     theirs = make_customer(company, actor=other_rep, name="Other Rep's Customer")
     for offset in (0, 30):
-        booked(company, other_rep, theirs, DAY0 + datetime.timedelta(days=offset),
-               [(goods[2], 1), (goods[3], 1)])
+        booked(
+            company,
+            other_rep,
+            theirs,
+            DAY0 + datetime.timedelta(days=offset),
+            [(goods[2], 1), (goods[3], 1)],
+        )
     return {"mine": customer, "theirs": theirs, "other_rep": other_rep}
 
 
@@ -82,9 +92,7 @@ def test_the_sql_gives_the_hand_computed_rhythm(company, admin, history):
     assert (theirs.r, theirs.f, theirs.m) == (1, 1, 1)
 
 
-def test_lapsing_list_by_the_customers_own_rhythm_with_its_explanation(
-    company, rep, history
-):
+def test_lapsing_list_by_the_customers_own_rhythm_with_its_explanation(company, rep, history):
     access = access_for(rep, company)
     today = DAY0 + datetime.timedelta(days=120 + 41)
     rows, as_of = selectors.habit_list(access, "lapsing", today=today)
@@ -110,9 +118,7 @@ def test_a_rep_sees_only_the_habits_of_their_own_orders(company, rep, history):
     assert selectors.customer_habits(theirs, history["mine"]) is None
 
 
-def test_lists_cost_a_fixed_number_of_queries(
-    company, rep, history, django_assert_max_num_queries
-):
+def test_lists_cost_a_fixed_number_of_queries(company, rep, history, django_assert_max_num_queries):
     """One statement for every customer's figures, one for the customers shown, and the
     database cache's own reads and writes — however many customers and orders."""
     access = access_for(rep, company)
@@ -128,12 +134,14 @@ def test_pairs_count_baskets_and_leave_out_large_ones(company, rep, customer, go
     baskets_n, singles, pairs = queries.product_pairs(company, since=DAY0, cap=3, min_count=1)
     assert baskets_n == 8  # 6 + 2 orders of two or one products
     g = [p.pk for p in goods]
-    assert singles[g[0]] == 6 and singles[g[1]] == 5
+    assert singles[g[0]] == 6
+    assert singles[g[1]] == 5
     assert pairs[tuple(sorted((g[0], g[1])))] == 5
     assert pairs[tuple(sorted((g[2], g[3])))] == 2
     assert tuple(sorted((g[0], g[2]))) not in pairs  # only the capped basket had both
     everything = queries.product_pairs(company, since=DAY0, cap=25, min_count=1)
-    assert everything[0] == 9 and everything[2][tuple(sorted((g[0], g[2])))] == 1
+    assert everything[0] == 9
+    assert everything[2][tuple(sorted((g[0], g[2])))] == 1
 
 
 def test_habits_pages_for_a_rep(client, company, rep, history, goods):
@@ -146,7 +154,8 @@ def test_habits_pages_for_a_rep(client, company, rep, history, goods):
     assert client.get(reverse("habits_demand")).status_code == 403  # no report rights
     detail = client.get(reverse("customer_detail", args=[history["mine"].pk]))
     text = detail.content.decode()
-    assert 'id="habits"' in text and "Orders every ~30 days" in text
+    assert 'id="habits"' in text
+    assert "Orders every ~30 days" in text
     panel = client.get(
         reverse("habits_suggestions"), {"customer": history["mine"].pk, "sku": ["G1"]}
     )
@@ -159,7 +168,9 @@ def test_demand_page_for_a_manager(client, company, manager, history, goods):
     page = client.get(reverse("habits_demand"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "G0" in text and "<svg" in text and "cdn" not in text.lower()
+    assert "G0" in text
+    assert "<svg" in text
+    assert "cdn" not in text.lower()
 
 
 @pytest.mark.parametrize(

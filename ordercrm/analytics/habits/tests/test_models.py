@@ -104,7 +104,8 @@ def test_trend_is_followed_and_the_interval_holds_the_forecast():
     assert f.mean[0] > series[-1] - 10  # goes on rising, not back to the mean
     for low, mean, high in zip(f.low, f.mean, f.high, strict=True):
         assert low <= mean <= high
-    assert f.backtest_error is not None and f.backtest_error < 0.1
+    assert f.backtest_error is not None
+    assert f.backtest_error < 0.1
 
 
 def test_short_history_uses_the_recent_mean_and_has_no_backtest():
@@ -121,6 +122,8 @@ def test_stock_cover_and_reorder_suggestion():
     assert row.runs_short  # 913 expected over three months, 500 available
     assert row.suggested_quantity == 700  # the upper bound 1,200 − 500
     enough = demand.Demand(key=2, label="Q", history=[], forecast=f, available=5000.0)
-    assert not enough.runs_short and enough.suggested_quantity == 0
+    assert not enough.runs_short
+    assert enough.suggested_quantity == 0
     service = demand.Demand(key=3, label="S", history=[], forecast=f, stock_tracked=False)
-    assert service.cover_days is None and not service.runs_short
+    assert service.cover_days is None
+    assert not service.runs_short
