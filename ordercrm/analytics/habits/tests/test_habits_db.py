@@ -186,3 +186,22 @@ def test_hostile_input_is_never_a_server_error(client, company, admin, history, 
     client.force_login(admin)
     for name in ("habits_due", "habits_lapsing", "habits_demand", "habits_suggestions"):
         assert client.get(reverse(name), params).status_code == 200
+
+
+def test_the_customer_panel_costs_the_same_for_a_longer_history(
+    company, rep, customer, goods, history, django_assert_max_num_queries
+):
+    """The panel's figures: the cached statistics, two for the favourite products and the
+    cached CLV models — the same count for 6 orders as for 16."""
+    access = access_for(rep, company)
+    selectors.customer_habits(access, customer)  # fills the caches
+    with django_assert_max_num_queries(5) as few:
+        assert selectors.customer_habits(access, customer) is not None
+    for offset in range(10):
+        booked(
+            company, rep, customer, DAY0 + datetime.timedelta(days=130 + offset), [(goods[0], 1)]
+        )
+    cache.clear()
+    selectors.customer_habits(access, customer)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert selectors.customer_habits(access, customer).rhythm.stats.orders == 16
