@@ -61,7 +61,11 @@ def _list(request, kind: str):
 @member_view
 def demand_page(request):
     access = request.access
-    report, as_of = selectors.demand_report(access)
+    report, as_of = selectors.demand_report(access, wait=False)
+    if report is None:  # the worker is computing the forecasts (seconds)
+        return render(
+            request, "web/habits/demand.html", {"computing": True, **_tabs(request, "demand")}
+        )
     rows = report["categories"] + report["products"]
     shown = request.GET.get("show", "")
     chosen = next((r for r in rows if str(r.key) == shown), rows[0] if rows else None)

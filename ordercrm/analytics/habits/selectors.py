@@ -55,6 +55,12 @@ def _cached(key: str, compute, seconds: int = CACHE_SECONDS):
     return found
 
 
+def _ask(key: str, task, **kwargs) -> None:
+    """Enqueue ``task`` for a cache entry not there yet, once per few minutes."""
+    if cache.add(f"{key}:asked", 1, 300):
+        task.enqueue(**kwargs)
+
+
 def habit_stats(access, today=None):
     """``({customer_id: CustomerStats}, as_of)`` over the booked orders the viewer may see."""
     access.require(Perm.ORDER_VIEW)
@@ -82,10 +88,18 @@ def clv_inputs(stats, today):
     return x, t_x, T, m
 
 
-def clv_models(company, today=None):
+def clv_models(company, today=None, *, wait: bool = True):
     """The company's fitted ``(BgNbd, GammaGamma)``, or ``None`` while too few customers
-    have bought twice. Fitted on at most ``MAX_CLV_CUSTOMERS`` customers (every k-th)."""
+    have bought twice. Fitted on at most ``MAX_CLV_CUSTOMERS`` customers (every k-th).
+    ``wait=False`` (pages) returns ``None`` when not fitted yet today and asks the worker."""
     today = today or company_today(company)
+    key = f"habits:clv:{company.pk}:{today.isoformat()}"
+    if not wait and cache.get(key) is None:
+        from ordercrm.analytics.habits import tasks
+
+        _ask(key, tasks.fit_clv_models, company_id=str(company.pk), day=today.isoformat())
+        if cache.get(key) is None:  # the worker has it (an immediate backend ran it here)
+            return None
 
     def fit():
         from ordercrm.analytics.habits import clv
@@ -98,9 +112,7 @@ def clv_models(company, today=None):
             return False
         return clv.fit_bgnbd(x, t_x, T), clv.fit_gamma_gamma(x, m)
 
-    models, _as_of = _cached(
-        f"habits:clv:{company.pk}:{today.isoformat()}", fit, MODEL_CACHE_SECONDS
-    )
+    models, _as_of = _cached(key, fit, MODEL_CACHE_SECONDS)
     return models or None
 
 
@@ -108,7 +120,7 @@ def customer_value(company, stats, today):
     """A customer's expected net value over the next 52 weeks with its 80 % band, or None."""
     from ordercrm.analytics.habits import clv
 
-    models = clv_models(company, today)
+    models = clv_models(company, today, wait=False)
     if models is None or stats is None:
         return None
     x, t_x, T, m = clv_inputs([stats], today)
@@ -273,22 +285,32 @@ DEMAND_MONTHS = 24  # complete months of history read
 TOP_PRODUCTS = 12  # products forecast (by volume, ~0.1 s each); the rest count in their category
 
 
-def demand_report(access, *, today=None) -> dict:
+def demand_report(access, *, today=None, wait: bool = True):
     """Demand per product (the ``TOP_PRODUCTS`` by quantity) and per category: monthly
     ordered quantities of the booked orders the viewer may see over the last complete
     ``DEMAND_MONTHS`` months, a forecast of the next ``demand.HORIZON`` months with its
     interval and backtest (cached for the day), stock cover and reorder suggestions (stock
-    read on each call). Four queries when computed, one when cached."""
+    read on each call). Four queries when computed, one when cached. ``wait=False`` (the
+    page) returns ``(None, None)`` while not computed yet and asks the worker to."""
     from ordercrm.inventory import selectors as inventory_selectors
 
     access.require(Perm.REPORT_VIEW)
     today = today or company_today(access.company)
+    key = f"habits:demand:{_scope_key(access)}:{today.isoformat()}"
+    if not wait and cache.get(key) is None:
+        from ordercrm.analytics.habits import tasks
+
+        _ask(
+            key,
+            tasks.compute_demand,
+            company_id=str(access.company.pk),
+            user_id=str(access.user.pk),
+            day=today.isoformat(),
+        )
+        if cache.get(key) is None:
+            return None, None
     # History is complete months only, so the forecasts hold for the day; stock is read now.
-    report, as_of = _cached(
-        f"habits:demand:{_scope_key(access)}:{today.isoformat()}",
-        lambda: _demand(access, today),
-        MODEL_CACHE_SECONDS,
-    )
+    report, as_of = _cached(key, lambda: _demand(access, today), MODEL_CACHE_SECONDS)
     stock = inventory_selectors.availability(access.company, [r.key for r in report["products"]])
     for row in report["products"]:
         level = stock.get(row.key)
