@@ -437,6 +437,7 @@ def _customer_360(request, customer) -> dict:
     context = {}
     if access.can(Perm.ORDER_VIEW):
         context.update(customer_sales(access, customer))
+        context.update(_habits(request, customer))
     if access.can(Perm.ORDER_EDIT):
         context["templates"] = order_templates(access, customer.pk)
     if (
@@ -446,6 +447,20 @@ def _customer_360(request, customer) -> dict:
     ):
         context["receivables"] = customer_receivables(access, customer.pk, datetime.date.today())
     return context
+
+
+def _habits(request, customer) -> dict:
+    """The purchase-habits panel (analytics.habits): rhythm, segment, favourites, value."""
+    from ordercrm.analytics.habits.selectors import customer_habits
+    from ordercrm.core.documents import Formatter
+
+    habits = customer_habits(request.access, customer)
+    if habits is None:
+        return {}
+    return {
+        "habits": habits,
+        "habits_explanation": habits.rhythm.explanation(Formatter(request.LANGUAGE_CODE)),
+    }
 
 
 def _one(model, customer, item_id):

@@ -9,6 +9,7 @@ lines); without JavaScript the same forms post and re-render the whole page.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -226,14 +227,14 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
         {p.pk for p in products} | {ln.product_id for ln in preview_lines if ln.product_id},
     )
     for product in products:
-        product.available = stock[product.pk].available if product.pk in stock else 0
+        product.available = stock[product.pk].available if product.pk in stock else Decimal(0)
     return {
         "lines": lines,
         "customer_id": customer_id,
         "customers": customer_selectors.customer_list(access)[:500],
         "products": products,
         "preview_rows": [
-            (ln, stock[ln.product_id].available if ln.product_id in stock else 0)
+            (ln, stock[ln.product_id].available if ln.product_id in stock else Decimal(0))
             for ln in preview_lines
         ],
         "errors": errors or [],

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from ordercrm.web import (
     billing,
@@ -135,6 +135,8 @@ urlpatterns = [
         order_templates.template_status,
         name="template_status",
     ),
+    # Purchase habits and demand (analytics/habits); the reports section links to it.
+    path("reports/habits/", include("ordercrm.web.habits")),
     path("tokens/", views.tokens, name="tokens"),
     path("settings/", settings_pages.settings_page, name="settings"),
     path("settings/<str:section>/", settings_pages.settings_page, name="settings_section"),
