@@ -36,6 +36,7 @@ from ordercrm.sales.services.lifecycle import (
 from ordercrm.sales.services.lines import HEADER_FIELDS, LINE_SNAPSHOT_FIELDS, _company_today
 from ordercrm.sales.services.sending import order_send_to_customer
 from ordercrm.sales.services.stock import backorders_fill, order_fill_backorders
+from ordercrm.sales.services.validity import order_expire, quotations_expire
 from ordercrm.sales.services.templates import (
     StaleTemplate,
     order_create_from_template,
@@ -68,6 +69,7 @@ __all__ = [
     "order_create",
     "order_create_from_template",
     "order_duplicate",
+    "order_expire",
     "order_fill_backorders",
     "order_hold",
     "order_paste_lines",
@@ -82,6 +84,7 @@ __all__ = [
     "order_submit",
     "order_update",
     "parse_pasted_lines",
+    "quotations_expire",
     "template_create",
     "template_create_from_order",
     "template_set_active",

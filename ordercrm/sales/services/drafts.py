@@ -4,6 +4,7 @@ and the exchange rate typed on the header.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,11 @@ from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind
-from ordercrm.sales.exceptions import ExchangeRateOverride
+from ordercrm.sales.exceptions import (
+    BackdateNotAllowed,
+    ExchangeRateOverride,
+    OrderDateOtherYear,
+)
 from ordercrm.sales.models import InvoicingPolicy, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _lock_draft
 from ordercrm.sales.services.lines import (
@@ -51,8 +56,12 @@ def order_preview(*, company, actor, customer, lines: list[dict], **header) -> S
     order.price_list = customer.price_list
     order.order_date = _company_today(company)
     header = {k: v for k, v in header.items() if k in HEADER_FIELDS}
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
     _rate_header(order, header, actor)
     _set_header(order, header)
+    _check_order_date(order, actor)
+    _default_validity(order, header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
     order.preview_lines = built
@@ -131,7 +140,9 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
     order.payment_terms = header.pop("payment_terms", None) or customer.payment_terms
     order.salesperson = header.pop("salesperson", None) or customer.owner or actor
     order.team = header.pop("team", None) or customer.team
-    order.order_date = header.pop("order_date", None) or _company_today(company)
+    order.order_date = _company_today(company)
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
     order.shipping_policy = header.pop("shipping_policy", None) or company.shipping_policy
     if "contact" not in header:
         order.contact = (
@@ -148,8 +159,11 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
             setattr(order, field, addresses[kind].as_snapshot())
     _rate_header(order, header, actor)
     _set_header(order, header)
+    _check_order_date(order, actor)
+    _default_validity(order, header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
+    # the year of the number is the order date's (a date in the company's time zone)
     order.number = next_number(company=company, prefix="SO", year=order.order_date.year)
     order.save()
     SalesOrderLine.objects.bulk_create(built)
@@ -198,9 +212,58 @@ def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
     order.exchange_rate_overridden = True
 
 
+def _check_order_date(order: SalesOrder, actor, before: datetime.date | None = None) -> None:
+    """The order date may be today or later; before today (the company's today, in its time
+    zone) needs ``order_backdate`` (``sales.backdate_not_allowed``). Once the order has its
+    number (``before``: the date it had), the date stays in the number's year
+    (``sales.order_date_other_year``): the number is gap-free per year and is never taken
+    back, so a date in another year is a new order."""
+    if before is not None and order.order_date.year != before.year:
+        raise OrderDateOtherYear(
+            params={"number": order.number, "year": before.year},
+            details={
+                "year": before.year,
+                "fields": {"order_date": [_("Keep the date in %(year)s.") % {"year": before.year}]},
+            },
+        )
+    today = _company_today(order.company)
+    if order.order_date >= today or order.order_date == before:
+        return
+    if not access_for(actor, order.company).can(Perm.ORDER_BACKDATE):
+        error = BackdateNotAllowed(params={"today": today.isoformat()})
+        raise BackdateNotAllowed(
+            params={"today": today.isoformat()},
+            details={"today": today.isoformat(), "fields": {"order_date": [error.text]}},
+        )
+
+
+def _default_validity(order: SalesOrder, header: dict[str, Any], before=None) -> None:
+    """A quotation is valid ``Company.quotation_validity_days`` from its order date unless a
+    validity date is given (0 days: none). When the order date moves and the validity date
+    was the default, it moves along."""
+    days = order.company.quotation_validity_days
+    if "valid_until" in header or not days:
+        return
+    if before is not None and order.valid_until != before + datetime.timedelta(days=days):
+        return  # set by hand (or none): left as it is
+    order.valid_until = order.order_date + datetime.timedelta(days=days)
+
+
+DATE_FIELDS = ("order_date", "requested_date", "valid_until")
+
+
 def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     for field, value in header.items():
+        if field in DATE_FIELDS and isinstance(value, str):
+            try:
+                value = datetime.date.fromisoformat(value.strip()) if value.strip() else None
+            except ValueError:
+                errors.setdefault(field, []).append(_("Enter a valid date."))
+                continue
+        if field == "order_date" and value is None:
+            errors.setdefault(field, []).append(_("This field is required."))
+            continue
         if field in ("discount_percent", "exchange_rate") and value not in (None, ""):
             try:
                 value = bounded_decimal(value, SalesOrder, field)
@@ -247,8 +310,14 @@ def order_update(
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
     old_lines = _lines_of(locked)
     before = _snapshot(locked, old_lines)
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
+    date_before = locked.order_date
     _rate_header(locked, header, actor)
     _set_header(locked, header)
+    if "order_date" in header:
+        _check_order_date(locked, actor, date_before)
+        _default_validity(locked, header, date_before)
     if lines is not None:
         new_lines = _build_lines(locked, list(lines))
     else:

@@ -24,7 +24,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
-from ordercrm.sales.exceptions import ExchangeRateMissing, TooManyLines
+from ordercrm.sales.exceptions import ExchangeRateMissing, NegativeTotal, TooManyLines
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
@@ -129,6 +129,8 @@ def _build_lines(
             continue
         if quantity < 0:
             fail(index, "quantity", _("Must be at least %(minimum)s.") % {"minimum": 0})
+        elif quantity == 0 and not company.allow_zero_quantity_lines:
+            fail(index, "quantity", _("Enter a quantity above zero."))
         elif quantity != quantity.quantize(Decimal(1).scaleb(-product.unit.decimals)):
             fail(
                 index,
@@ -157,8 +159,17 @@ def _build_lines(
             except (TypeError, ValueError) as error:
                 fail(index, "unit_price", invalid_reason(error))
                 continue
-            if price < 0:
-                fail(index, "unit_price", _("Must be at least %(minimum)s.") % {"minimum": 0})
+            if price < 0 and product.is_stock_tracked:
+                # a negative price is a discount or rebate line: a product that moves no
+                # stock (a service), never goods that would ship at a negative price
+                fail(
+                    index,
+                    "unit_price",
+                    _(
+                        "A negative price is for a discount or rebate line: choose a product "
+                        "that is not stock-tracked."
+                    ),
+                )
             line.unit_price = price
             line.price_overridden = not keep_prices or bool(raw.get("price_overridden", True))
         to_price.append((len(lines), product, quantity))
@@ -207,6 +218,10 @@ def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     )
     for line, amounts in zip(priced, totals.lines, strict=True):
         line.net, line.tax, line.gross = amounts.net, amounts.tax, amounts.gross
+    if min(totals.net, totals.tax) < 0:  # the net and the tax of the whole order
+        raise NegativeTotal(
+            details={"net_total": str(totals.net), "tax_total": str(totals.tax)}
+        )
     order.net_total, order.tax_total, order.gross_total = totals.net, totals.tax, totals.gross
     order.line_count = len(lines)
     rate = (
