@@ -106,9 +106,7 @@ class Company(models.Model):
     allow_zero_quantity_lines = models.BooleanField(
         _("allow zero-quantity lines"),
         default=True,
-        help_text=_(
-            "Off: every product line of a quotation or order needs a quantity above zero."
-        ),
+        help_text=_("Off: every product line of a quotation or order needs a quantity above zero."),
     )
     quotation_validity_days = models.PositiveIntegerField(
         _("quotation validity (days)"),

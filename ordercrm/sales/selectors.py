@@ -749,27 +749,14 @@ class LineFigures:
 
 
 def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineFigures]:
-    """Each product line's figures for the approval view, in two queries whatever the line
-    count. Stock is shared between lines of the same product in position order, the way
-    confirmation reserves it, so two lines of one product never both count the same units."""
+    """Each product line's figures for the approval view, in a fixed number of queries
+    whatever the line count. Stock is ``lines_stock``'s (shared between lines of the same
+    product in position order, the way confirmation reserves it, so two lines of one product
+    never both count the same units)."""
     from decimal import Decimal
 
-    from ordercrm.catalog.models import Product
-    from ordercrm.inventory import selectors as inventory_selectors
-    from ordercrm.inventory.services import warehouses_in_order
-
     goods = [line for line in lines if line.kind == LineKind.PRODUCT]
-    tracked = set(
-        Product.objects.for_company(order.company_id)
-        .filter(
-            pk__in={line.product_id for line in goods if line.product_id}, is_stock_tracked=True
-        )
-        .values_list("pk", flat=True)
-    )
-    free = inventory_selectors.availability(
-        order.company_id, tracked, warehouses_in_order(order.company, order.warehouse_id)
-    )
-    left = {pid: max(free[pid].available, ZERO) if pid in free else ZERO for pid in tracked}
+    stock = dict(zip((id(line) for line in goods), lines_stock(order, goods), strict=True))
     rate = order.exchange_rate or (
         Decimal(1) if order.currency == order.company.base_currency else None
     )
@@ -792,13 +779,7 @@ def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[L
             margin = ((net_company - line.unit_cost * line.quantity) / net_company * 100).quantize(
                 Decimal("0.01")
             )
-        available = shortfall = None
-        is_tracked = line.product_id in tracked
-        if is_tracked:
-            available = left[line.product_id]
-            wanted = max(line.open_quantity - line.qty_reserved, ZERO)
-            shortfall = max(wanted - available, ZERO)
-            left[line.product_id] = max(available - wanted, ZERO)
+        figures = stock[id(line)]
         result.append(
             LineFigures(
                 line=line,
@@ -807,9 +788,9 @@ def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[L
                 list_price=line.list_unit_price,
                 below_list_percent=below,
                 margin_percent=margin,
-                tracked=is_tracked,
-                available=available,
-                shortfall=shortfall or ZERO,
+                tracked=figures is not None,
+                available=figures.free if figures is not None else None,
+                shortfall=figures.short if figures is not None else ZERO,
             )
         )
     return result

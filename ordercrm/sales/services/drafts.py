@@ -60,8 +60,7 @@ def order_preview(*, company, actor, customer, lines: list[dict], **header) -> S
         header.pop("order_date", None)
     _rate_header(order, header, actor)
     _set_header(order, header)
-    _check_order_date(order, actor)
-    _default_validity(order, header)
+    _check_dates(order, actor, header=header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
     order.preview_lines = built
@@ -159,8 +158,7 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
             setattr(order, field, addresses[kind].as_snapshot())
     _rate_header(order, header, actor)
     _set_header(order, header)
-    _check_order_date(order, actor)
-    _default_validity(order, header)
+    _check_dates(order, actor, header=header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
     # the year of the number is the order date's (a date in the company's time zone)
@@ -289,10 +287,19 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
         if related is not None and related.company_id != order.company_id:
             errors.setdefault(field, []).append(_("Not in this company."))
         setattr(order, field, value)
-    if order.valid_until and order.order_date and order.valid_until < order.order_date:
-        errors.setdefault("valid_until", []).append(_("Must not be before the order date."))
     if errors:
         raise ValidationFailed(details={"fields": errors})
+
+
+def _check_dates(order: SalesOrder, actor, before: datetime.date | None = None, header=()) -> None:
+    """After the header is set: the order date's rules, the default validity date, and a
+    validity date not before the order date."""
+    _check_order_date(order, actor, before)
+    _default_validity(order, header, before)
+    if order.valid_until and order.order_date and order.valid_until < order.order_date:
+        raise ValidationFailed(
+            details={"fields": {"valid_until": [_("Must not be before the order date.")]}}
+        )
 
 
 @transaction.atomic
@@ -315,9 +322,8 @@ def order_update(
     date_before = locked.order_date
     _rate_header(locked, header, actor)
     _set_header(locked, header)
-    if "order_date" in header:
-        _check_order_date(locked, actor, date_before)
-        _default_validity(locked, header, date_before)
+    if "order_date" in header or "valid_until" in header:
+        _check_dates(locked, actor, date_before, header)
     if lines is not None:
         new_lines = _build_lines(locked, list(lines))
     else:

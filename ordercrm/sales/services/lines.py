@@ -219,9 +219,7 @@ def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     for line, amounts in zip(priced, totals.lines, strict=True):
         line.net, line.tax, line.gross = amounts.net, amounts.tax, amounts.gross
     if min(totals.net, totals.tax) < 0:  # the net and the tax of the whole order
-        raise NegativeTotal(
-            details={"net_total": str(totals.net), "tax_total": str(totals.tax)}
-        )
+        raise NegativeTotal(details={"net_total": str(totals.net), "tax_total": str(totals.tax)})
     order.net_total, order.tax_total, order.gross_total = totals.net, totals.tax, totals.gross
     order.line_count = len(lines)
     rate = (
