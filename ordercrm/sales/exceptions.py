@@ -144,6 +144,7 @@ class BackdateNotAllowed(PermissionDenied):
 
 class OrderDateOtherYear(DomainError):
     code = "sales.order_date_other_year"
+    http_status = 422
     message = _(
         "Order %(number)s is numbered in %(year)s; its order date must stay in that year. "
         "For a date in another year, duplicate the order."
@@ -152,6 +153,7 @@ class OrderDateOtherYear(DomainError):
 
 class NegativeTotal(DomainError):
     code = "sales.negative_total"
+    http_status = 422
     message = _(
         "Discount and rebate lines may not take the order total below zero; use a credit "
         "note to pay money back."

@@ -36,7 +36,6 @@ from ordercrm.sales.services.lifecycle import (
 from ordercrm.sales.services.lines import HEADER_FIELDS, LINE_SNAPSHOT_FIELDS, _company_today
 from ordercrm.sales.services.sending import order_send_to_customer
 from ordercrm.sales.services.stock import backorders_fill, order_fill_backorders
-from ordercrm.sales.services.validity import order_expire, quotations_expire
 from ordercrm.sales.services.templates import (
     StaleTemplate,
     order_create_from_template,
@@ -45,6 +44,7 @@ from ordercrm.sales.services.templates import (
     template_set_active,
     template_update,
 )
+from ordercrm.sales.services.validity import order_expire, quotations_expire
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
