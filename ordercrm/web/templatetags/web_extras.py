@@ -54,8 +54,8 @@ def qty(value):
     """A quantity without trailing zeros (``2``, ``2.5``, ``1,000``)."""
     if _blank(value):
         return ""
-    # plain decimal strings too (the figures of a warning, kept as strings for the API)
-    return _formatter().quantity(Decimal(value) if isinstance(value, str) else value)
+    # plain decimal strings and integers too (a warning's figures are strings, for the API)
+    return _formatter().quantity(value if isinstance(value, Decimal) else Decimal(value))
 
 
 @register.filter
