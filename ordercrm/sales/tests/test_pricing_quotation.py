@@ -267,25 +267,7 @@ def test_a_quotation_valid_today_is_not_expired(company, make_order):
     assert not services.order_expire(order=order)
 
 
-def test_the_customer_is_told_only_when_the_company_says_so(company, make_order):
-    from ordercrm.notifications.models import EmailKind
-    from ordercrm.notifications.routing import customer_email
-
-    company.quotation_expiry_notify = True
-    company.save()
-    order = make_order()
-    order.customer.email = "buyer@example.com"
-    order.customer.save()
-    _overdue(order, company)
-    services.quotations_expire(company=company)
-    event = Event.objects.for_company(company).get(type=workflow.OrderEvent.EXPIRED)
-    delivery = customer_email(event)
-    assert delivery.kind == EmailKind.QUOTATION_EXPIRED
-    event.payload["notify_customer"] = False
-    assert customer_email(event) is None
-
-
-def test_the_expiry_email_and_the_quotation_pdf(company, make_order):
+def test_the_quotation_pdf_renders(company, make_order):
     from ordercrm.sales.documents import render_order_pdf
 
     order = make_order()

@@ -67,7 +67,8 @@ def test_edit_saves_date_validity_and_discount(client, company, rep, customer, p
     )
     client.force_login(rep)
     page = client.get(reverse("order_edit", args=[order.pk])).content.decode()
-    assert 'id="valid_until"' in page and order.valid_until.isoformat() in page
+    assert 'id="valid_until"' in page
+    assert order.valid_until.isoformat() in page
     response = client.post(
         reverse("order_edit", args=[order.pk]),
         {
@@ -130,7 +131,8 @@ def test_an_expired_quotation_says_so(client, company, rep, customer, products, 
     client.cookies["django_language"] = language
     client.force_login(rep)
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
-    assert 'id="valid-until"' in page and word in page
+    assert 'id="valid-until"' in page
+    assert word in page
 
 
 def test_a_quotation_page_warns_of_short_stock(client, company, rep, customer, stocked):
