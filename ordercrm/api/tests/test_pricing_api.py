@@ -138,3 +138,41 @@ def test_lines_carry_free_stock_and_the_order_its_warning(
     assert body["warnings"][0]["code"] == "sales.stock_short"
     status, lines = call(rep, "get", f"/orders/{body['id']}/lines")
     assert (status, lines[0]["free_stock"]) == (200, "4")
+
+
+def test_patch_another_customer_retaxes(
+    call, company, admin, rep, customer, products, make_customer
+):
+    from ordercrm.catalog import services as catalog
+    from ordercrm.catalog.models import TaxRate
+    from ordercrm.customers import services as customers
+
+    rates = {r.rate: r for r in TaxRate.objects.for_company(company)}
+    export = catalog.tax_mapping_create(
+        company=company, actor=admin, name="Export", rules=[(rates[13], rates[0])]
+    )
+    buyer = customers.customer_update(
+        customer=make_customer(company, actor=rep, name="Hamburg"), actor=None, tax_mapping=export
+    )
+    status, body = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+    )
+    status, body = call(
+        rep,
+        "patch",
+        f"/orders/{body['id']}",
+        {"version": body["version"], "customer_id": str(buyer.pk)},
+    )
+    assert status == 200, body
+    assert (body["customer_id"], body["tax_total"], body["lines"][0]["tax_rate"]) == (
+        str(buyer.pk),
+        "0.00",
+        "0",
+    )
+    status, error = call(
+        rep, "patch", f"/orders/{body['id']}", {"version": body["version"], "customer_id": "nope"}
+    )
+    assert status in (404, 422)

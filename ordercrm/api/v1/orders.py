@@ -152,6 +152,9 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
             values[field] = parse_date(values[field], field)
     if values.get("discount_percent") is None:
         values.pop("discount_percent", None)
+    if values.get("customer_id") is not None:
+        values["customer"] = parse_id(values.pop("customer_id"))
+    values.pop("customer_id", None)
     if "requested_delivery_date" in values:
         values["requested_date"] = parse_date(
             values.pop("requested_delivery_date"), "requested_delivery_date"

@@ -490,6 +490,12 @@ class OrderPatch(In):
     order_date: DATE | None = None
     valid_until: DATE | None = None
     discount_percent: Dec(SalesOrder, "discount_percent") | None = None
+    customer_id: ID | None = Field(
+        None,
+        description="Another customer for the draft: its currency, price list, terms, contact "
+        "and addresses follow, and the lines are priced and taxed again for it (prices set "
+        "by hand stay).",
+    )
 
 
 class OrderLineOut(Schema):

@@ -183,6 +183,41 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
     return order
 
 
+def _change_customer(order: SalesOrder, actor, customer, header: dict[str, Any]) -> bool:
+    """Give a draft another customer (one the actor may see that takes new orders,
+    ``customers.inactive`` otherwise). What the order took from the old customer follows the
+    new one unless given in the same edit: currency (the rate then goes back to the table),
+    price list, payment terms, primary contact, default addresses. The lines are priced and
+    taxed again for the new customer (its price list, its tax mapping); prices set by hand stay.
+    Returns whether the customer changed."""
+    access = access_for(actor, order.company)
+    customer = customer_selectors.customer_for_new_order(access, getattr(customer, "pk", customer))
+    if customer.pk == order.customer_id:
+        return False
+    order.customer = customer
+    if "currency" not in header and customer.currency != order.currency:
+        order.currency = customer.currency
+        order.exchange_rate, order.exchange_rate_overridden = None, False
+    if "price_list" not in header:
+        order.price_list = customer.price_list
+    if "payment_terms" not in header:
+        order.payment_terms = customer.payment_terms
+    if "contact" not in header:
+        order.contact = (
+            customer_selectors.customer_contacts(customer).filter(is_primary=True).first()
+        )
+    addresses = {
+        a.kind: a for a in customer_selectors.customer_addresses(customer).filter(is_default=True)
+    }
+    for kind, field in (
+        (AddressKind.BILLING, "billing_address"),
+        (AddressKind.SHIPPING, "shipping_address"),
+    ):
+        if field not in header:
+            setattr(order, field, addresses[kind].as_snapshot() if kind in addresses else {})
+    return True
+
+
 def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
     """A rate typed on an order overrides the company rate table, which needs
     ``exchange_rate_override`` (else ``sales.exchange_rate_override`` and nothing changes);
@@ -312,11 +347,16 @@ def order_update(
     current version in ``details``, and nothing changes. Non-drafts raise ``sales.not_editable``.
     """
     locked = _lock_draft(order, actor, version)
+    new_customer = header.pop("customer", None)
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
     old_lines = _lines_of(locked)
     before = _snapshot(locked, old_lines)
+    before["header"]["customer"] = str(locked.customer_id)
+    customer_changed = new_customer is not None and _change_customer(
+        locked, actor, new_customer, header
+    )
     if header.get("order_date") in (None, ""):
         header.pop("order_date", None)
     date_before = locked.order_date
@@ -328,7 +368,7 @@ def order_update(
         new_lines = _build_lines(locked, list(lines))
     else:
         new_lines = old_lines
-        if "currency" in header or "price_list" in header or "order_date" in header:
+        if customer_changed or {"currency", "price_list", "order_date"} & set(header):
             new_lines = _build_lines(
                 locked, [_line_input(line) for line in old_lines], keep_prices=True
             )
@@ -340,6 +380,7 @@ def order_update(
         SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
         SalesOrderLine.objects.bulk_create(new_lines)
     after = _snapshot(locked, new_lines)
+    after["header"]["customer"] = str(locked.customer_id)
     changes = audit.diff(before["header"], after["header"])
     if lines is not None:
         changes["lines"] = _lines_diff(before["lines"], after["lines"])

@@ -344,3 +344,96 @@ def test_free_stock_costs_the_same_for_10_and_100_lines(
             selectors.with_stock(order, lines)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 5
+
+
+# ---------------------------------------------------------------- customer change, tax mapping
+
+
+@pytest.fixture
+def export_mapping(company, admin):
+    from ordercrm.catalog import services as catalog
+    from ordercrm.catalog.models import TaxRate
+
+    rates = {r.rate: r for r in TaxRate.objects.for_company(company)}
+    return catalog.tax_mapping_create(
+        company=company, actor=admin, name="Export", rules=[(rates[Decimal("13")], rates[0])]
+    )
+
+
+@pytest.fixture
+def exporter(company, rep, make_customer, export_mapping):
+    from ordercrm.customers import services as customers
+
+    buyer = make_customer(company, actor=rep, name="Hamburg Import GmbH")
+    return customers.customer_update(customer=buyer, actor=None, tax_mapping=export_mapping)
+
+
+def test_changing_the_customer_reprices_and_retaxes_the_draft(company, rep, make_order, exporter):
+    order = make_order()  # P0 × 1, P1 × 2 at 13 %
+    assert order.tax_total == Decimal("4.16")
+    changed = services.order_update(
+        order=order, actor=rep, version=order.version, customer=exporter
+    )
+    lines = selectors.order_lines(changed)
+    assert changed.customer_id == exporter.pk
+    assert [line.tax_percent for line in lines] == [Decimal("0"), Decimal("0")]
+    assert (changed.net_total, changed.tax_total) == (Decimal("32.00"), Decimal("0.00"))
+    assert changed.billing_address == {}  # the new customer has none; the old one's is gone
+    entry = AuditEntry.objects.for_company(company).filter(action="update").latest("created_at")
+    assert entry.changes["customer"] == [str(order.customer_id), str(exporter.pk)]
+
+
+def test_tax_inclusive_prices_keep_their_net_when_mapped(
+    company, rep, customer, exporter, products
+):
+    company.prices_include_tax = True
+    company.save()
+    home = services.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": products[0], "quantity": 1}],
+    )
+    export = services.order_create(
+        company=company,
+        actor=rep,
+        customer=exporter,
+        lines=[{"product": products[0], "quantity": 1}],
+    )
+    # 10.00 includes 13 %: net 8.85; zero-rated the price becomes 8.8496 so the net stays 8.85
+    assert (home.net_total, home.tax_total) == (Decimal("8.85"), Decimal("1.15"))
+    line = selectors.order_lines(export)[0]
+    assert (line.unit_price, line.price_overridden) == (Decimal("8.8496"), False)
+    assert (export.net_total, export.tax_total) == (Decimal("8.85"), Decimal("0.00"))
+
+
+def test_an_inactive_customer_cannot_take_over_a_draft(
+    company, rep, manager, make_order, make_customer
+):
+    from ordercrm.customers import services as customers
+
+    order = make_order()
+    gone = make_customer(company, actor=rep, name="Gone Ltd")
+    customers.customer_deactivate(
+        customer=gone, actor=manager, reason="closed", version=gone.version
+    )
+    with pytest.raises(Exception) as raised:
+        services.order_update(order=order, actor=rep, version=order.version, customer=gone)
+    assert raised.value.code == "customers.inactive"
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).customer_id == order.customer_id
+
+
+def test_a_mapping_refuses_a_rate_mapped_twice_or_onto_itself(company, admin):
+    from ordercrm.catalog import services as catalog
+    from ordercrm.catalog.models import TaxMapping, TaxRate
+
+    rates = list(TaxRate.objects.for_company(company).order_by("-rate"))
+    with pytest.raises(ValidationFailed) as raised:
+        catalog.tax_mapping_create(
+            company=company,
+            actor=admin,
+            name="Bad",
+            rules=[(rates[0], rates[0]), (rates[1], rates[2]), (rates[1], rates[3])],
+        )
+    assert len(raised.value.details["fields"]["rules"]) == 2
+    assert not TaxMapping.objects.for_company(company).exists()
