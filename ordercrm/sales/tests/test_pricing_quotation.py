@@ -417,7 +417,9 @@ def test_an_inactive_customer_cannot_take_over_a_draft(
     customers.customer_deactivate(
         customer=gone, actor=manager, reason="closed", version=gone.version
     )
-    with pytest.raises(Exception) as raised:
+    from ordercrm.customers.selectors import CustomerInactive
+
+    with pytest.raises(CustomerInactive) as raised:
         services.order_update(order=order, actor=rep, version=order.version, customer=gone)
     assert raised.value.code == "customers.inactive"
     assert SalesOrder.objects.for_company(company).get(pk=order.pk).customer_id == order.customer_id
