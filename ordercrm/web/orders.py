@@ -444,6 +444,18 @@ def _posted_header(request, company) -> dict:
     return header
 
 
+def _edit_customers(access, order, chosen: str) -> list:
+    """The customers the edit form offers (the first 500 the user may see, plus the order's
+    and the chosen one)."""
+    customers = list(customer_selectors.customer_list(access)[:500])
+    shown = {str(c.pk) for c in customers}
+    wanted = {str(order.customer_id), chosen} - shown
+    ids = [u for u in (_uuid_or_none(w) for w in wanted) if u]
+    if ids:
+        customers = [*customer_selectors.customer_list(access).filter(pk__in=ids), *customers]
+    return customers
+
+
 @member_view
 def order_edit(request, order_id):
     """Edit a draft: header (PO reference, requested date, notes, payment terms) and product
@@ -481,11 +493,24 @@ def order_edit(request, order_id):
             "discount_percent": _plain(order.discount_percent),
         }
         version, errors, action = order.version, [], "load"
+        customer_id = str(order.customer_id)
     else:
         lines = _posted_edit_lines(request)
         header = _posted_header(request, request.company)
+        # another customer re-prices and re-taxes the draft (sales.order_update); its own
+        # payment terms follow unless the user chose others in the same edit
+        customer_id = request.POST.get("customer", "").strip() or str(order.customer_id)
+        chosen = _uuid_or_none(customer_id)
+        if chosen is None:
+            errors_before = [_("Choose a customer.")]
+        else:
+            errors_before = []
+        if chosen and chosen != order.customer_id:
+            header["customer"] = chosen
+            if header["payment_terms"] == order.payment_terms:
+                header.pop("payment_terms")
         version = _posted_version(request) or 0
-        errors, action = [], request.POST.get("action", "preview")
+        errors, action = errors_before, request.POST.get("action", "preview")
         if action == "add":
             lines.append({"sku": "", "quantity": "", "discount_percent": "0", "unit_price": ""})
         elif action.startswith("delete:"):
@@ -541,9 +566,9 @@ def order_edit(request, order_id):
             preview = sales.order_preview(
                 company=request.company,
                 actor=request.user,
-                customer=order.customer_id,
+                customer=header.get("customer") or order.customer_id,
                 lines=[{k: v for k, v in ln.items() if v != "" or k == "sku"} for ln in filled],
-                currency=order.currency,
+                currency=None if header.get("customer") else order.currency,
                 order_date=header.get("order_date") or order.order_date,
                 discount_percent=header.get("discount_percent") or "0",
             )
@@ -558,6 +583,8 @@ def order_edit(request, order_id):
             "version": version,
             "lines": lines,
             "header": header,
+            "customer_id": customer_id,
+            "customers": _edit_customers(access, order, customer_id),
             "payment_terms": payment_term_list(request.company),
             "errors": errors,
             "stale": stale,

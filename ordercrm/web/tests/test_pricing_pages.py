@@ -146,3 +146,54 @@ def test_a_quotation_page_warns_of_short_stock(client, company, rep, customer, s
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert 'id="free-stock-warning"' in page
     assert "150 wanted, 100 free" in page
+
+
+def test_tax_mappings_in_settings_and_a_customer_change_on_the_edit_form(
+    client, company, admin, rep, customer, products, make_customer
+):
+    from ordercrm.catalog.models import TaxMapping, TaxRate
+    from ordercrm.customers import services as customers
+
+    rates = {r.rate: r for r in TaxRate.objects.for_company(company)}
+    client.force_login(admin)
+    url = reverse("settings_section", args=["tax_mappings"])
+    response = client.post(
+        url, {"name": "Export", "is_active": "on", "from_1": rates[13].pk, "to_1": rates[0].pk}
+    )
+    assert response.status_code in (200, 302)
+    mapping = TaxMapping.objects.for_company(company).get(name="Export")
+    page = client.get(url).content.decode()
+    assert "Export" in page
+    # a rate mapped onto itself is refused on the page, nothing saved
+    response = client.post(url, {"name": "Bad", "from_1": rates[9].pk, "to_1": rates[9].pk})
+    assert "maps a rate onto itself" in response.content.decode()
+    assert not TaxMapping.objects.for_company(company).filter(name="Bad").exists()
+
+    buyer = customers.customer_update(
+        customer=make_customer(company, actor=rep, name="Hamburg"), actor=None, tax_mapping=mapping
+    )
+    order = services.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": products[0], "quantity": 1}],
+    )
+    client.force_login(rep)
+    response = client.post(
+        reverse("order_edit", args=[order.pk]),
+        {
+            "version": order.version,
+            "customer": buyer.pk,
+            "order_date": order.order_date.isoformat(),
+            "valid_until": order.valid_until.isoformat(),
+            "discount_percent": "0",
+            "sku": ["P0"],
+            "quantity": ["1"],
+            "discount": ["0"],
+            "unit_price": [""],
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.customer_id, str(order.tax_total)) == (buyer.pk, "0.00")
