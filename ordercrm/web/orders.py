@@ -501,10 +501,7 @@ def order_edit(request, order_id):
         # payment terms follow unless the user chose others in the same edit
         customer_id = request.POST.get("customer", "").strip() or str(order.customer_id)
         chosen = _uuid_or_none(customer_id)
-        if chosen is None:
-            errors_before = [_("Choose a customer.")]
-        else:
-            errors_before = []
+        errors_before = [_("Choose a customer.")] if chosen is None else []
         if chosen and chosen != order.customer_id:
             header["customer"] = chosen
             if header["payment_terms"] == order.payment_terms:
