@@ -245,6 +245,9 @@ def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
     order.exchange_rate_overridden = True
 
 
+MAX_DATE_DISTANCE_DAYS = 3653  # ten years either way
+
+
 def _check_order_date(order: SalesOrder, actor, before: datetime.date | None = None) -> None:
     """The order date may be today or later; before today (the company's today, in its time
     zone) needs ``order_backdate`` (``sales.backdate_not_allowed``). Once the order has its
@@ -260,6 +263,11 @@ def _check_order_date(order: SalesOrder, actor, before: datetime.date | None = N
             },
         )
     today = _company_today(order.company)
+    if abs((order.order_date - today).days) > MAX_DATE_DISTANCE_DAYS:
+        # a typo (0206, 20266) rather than a date; it would also number the order in that year
+        raise ValidationFailed(
+            details={"fields": {"order_date": [_("Enter a date within ten years of today.")]}}
+        )
     if order.order_date >= today or order.order_date == before:
         return
     if not access_for(actor, order.company).can(Perm.ORDER_BACKDATE):

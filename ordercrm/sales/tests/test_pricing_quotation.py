@@ -439,3 +439,16 @@ def test_a_mapping_refuses_a_rate_mapped_twice_or_onto_itself(company, admin):
         )
     assert len(raised.value.details["fields"]["rules"]) == 2
     assert not TaxMapping.objects.for_company(company).exists()
+
+
+def test_a_date_years_away_is_a_typo_not_an_order_date(company, manager, customer, products):
+    with pytest.raises(ValidationFailed) as raised:
+        services.order_create(
+            company=company,
+            actor=manager,
+            customer=customer,
+            lines=[{"product": products[0]}],
+            order_date="9999-12-31",
+        )
+    assert "order_date" in raised.value.details["fields"]
+    assert _orders(company) == 0
