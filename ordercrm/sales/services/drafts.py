@@ -376,7 +376,11 @@ def order_update(
         new_lines = _build_lines(locked, list(lines))
     else:
         new_lines = old_lines
-        if customer_changed or {"currency", "price_list", "order_date"} & set(header):
+        # what changes the lines' prices, rates or amounts rewrites them (the order discount
+        # is in every line's amount)
+        if customer_changed or {"currency", "price_list", "order_date", "discount_percent"} & set(
+            header
+        ):
             new_lines = _build_lines(
                 locked, [_line_input(line) for line in old_lines], keep_prices=True
             )

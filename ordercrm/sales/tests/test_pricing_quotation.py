@@ -452,3 +452,12 @@ def test_a_date_years_away_is_a_typo_not_an_order_date(company, manager, custome
         )
     assert "order_date" in raised.value.details["fields"]
     assert _orders(company) == 0
+
+
+def test_a_discount_set_alone_rewrites_the_lines_amounts(company, rep, make_order):
+    order = make_order()  # 10.00 × 1 + 11.00 × 2 = 32.00
+    services.order_update(order=order, actor=rep, version=order.version, discount_percent="5")
+    lines = selectors.order_lines(order)
+    fresh = SalesOrder.objects.for_company(company).get(pk=order.pk)
+    assert [line.net for line in lines] == [Decimal("9.50"), Decimal("20.90")]
+    assert sum(line.net for line in lines) == fresh.net_total == Decimal("30.40")
