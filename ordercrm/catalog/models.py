@@ -79,6 +79,48 @@ class TaxRate(CompanyOwned):
         return self.name
 
 
+class TaxMapping(CompanyOwned):
+    """A named set of rules that replace one tax rate by another for the customers who have it
+    (e.g. "Export": 13 % → 0 %). Applied when an order line is priced
+    (``catalog.pricing.tax_mapping_rules``, ``sales.services.lines``)."""
+
+    name = models.CharField(_("name"), max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("tax mapping")
+        verbose_name_plural = _("tax mappings")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="tax_mapping_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxMappingRule(CompanyOwned):
+    mapping = models.ForeignKey(TaxMapping, on_delete=models.CASCADE, related_name="rules")
+    from_rate = models.ForeignKey(
+        TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_rate = models.ForeignKey(
+        TaxRate, verbose_name=_("replaced by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tax mapping rule")
+        verbose_name_plural = _("tax mapping rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mapping", "from_rate"], name="tax_mapping_rule_once_per_rate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_rate_id} → {self.to_rate_id}"
+
+
 class Category(CompanyOwned):
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(

@@ -20,7 +20,7 @@ from uuid import UUID
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ordercrm.catalog.models import PriceList, PriceListItem, Product
+from ordercrm.catalog.models import PriceList, PriceListItem, Product, TaxMappingRule, TaxRate
 from ordercrm.core.exceptions import DomainError
 
 
@@ -139,3 +139,24 @@ def price_for(
         customer=customer,
         currency=currency,
     )[0]
+
+
+def tax_mapping_rules(customer) -> dict[UUID, TaxRate]:
+    """The customer's tax mapping as ``{tax rate id: the rate that replaces it}`` (empty when
+    the customer has none or it is inactive); one query."""
+    mapping_id = getattr(customer, "tax_mapping_id", None) if customer is not None else None
+    if mapping_id is None:
+        return {}
+    rules = (
+        TaxMappingRule.objects.for_company(customer.company_id)
+        .filter(mapping_id=mapping_id, mapping__is_active=True)
+        .select_related("to_rate")
+    )
+    return {rule.from_rate_id: rule.to_rate for rule in rules}
+
+
+def mapped_price(price: Decimal, from_percent: Decimal, to_percent: Decimal) -> Decimal:
+    """A tax-inclusive price moved from one rate to another so that its net stays the same
+    (113 at 13 % → 100 at 0 %). Unrounded: the line's amounts are rounded by the calculation,
+    the price to its column's places by the caller."""
+    return price / (100 + from_percent) * (100 + to_percent)

@@ -26,6 +26,8 @@ from ordercrm.catalog.models import (
     PriceList,
     PriceListItem,
     Product,
+    TaxMapping,
+    TaxMappingRule,
     TaxRate,
     Unit,
 )
@@ -872,3 +874,96 @@ def exchange_rate_delete(*, rate, actor) -> None:
         },
     )
     row.delete()
+
+
+# ---------------------------------------------------------------- tax mappings
+
+
+def _mapping_rules(company, rules, errors: FieldErrors) -> list[tuple[TaxRate, TaxRate]]:
+    """``rules``: ``(from_rate, to_rate)`` pairs of the company's tax rates (objects or ids);
+    one rule per rate, and a rate not mapped onto itself."""
+    ids = {getattr(r, "pk", r) for pair in rules for r in pair if r not in (None, "")}
+    rates = {r.pk: r for r in TaxRate.objects.for_company(company).filter(pk__in=ids)}
+    pairs, seen = [], set()
+    for index, (source, target) in enumerate(rules):
+        source = rates.get(getattr(source, "pk", source))
+        target = rates.get(getattr(target, "pk", target))
+        if source is None or target is None:
+            errors.add("rules", _("Rule %(n)s: choose two tax rates.") % {"n": index + 1})
+        elif source.pk == target.pk:
+            errors.add("rules", _("Rule %(n)s maps a rate onto itself.") % {"n": index + 1})
+        elif source.pk in seen:
+            errors.add(
+                "rules",
+                _("Rule %(n)s: %(rate)s is mapped twice.") % {"n": index + 1, "rate": source},
+            )
+        else:
+            seen.add(source.pk)
+            pairs.append((source, target))
+    return pairs
+
+
+@transaction.atomic
+def tax_mapping_create(*, company: Company, actor, name: str, rules=()) -> TaxMapping:
+    """A tax mapping (e.g. "Export": 13 % → 0 %) under a unique name; customers who have it get
+    the mapped rate on their order lines (``settings_edit``)."""
+    _require(actor, company, Perm.SETTINGS_EDIT)
+    errors = FieldErrors()
+    name = (name or "").strip()[:64]
+    errors.required("name", name)
+    if name and _taken(TaxMapping, company, name__iexact=name):
+        errors.add("name", _("A tax mapping with this name already exists."))
+    pairs = _mapping_rules(company, list(rules), errors)
+    errors.raise_if_any()
+    mapping = TaxMapping.objects.create(company=company, name=name)
+    TaxMappingRule.objects.bulk_create(
+        [TaxMappingRule(company=company, mapping=mapping, from_rate=a, to_rate=b) for a, b in pairs]
+    )
+    audit.record(
+        actor=actor,
+        entity=mapping,
+        action="create",
+        changes={"name": [None, name], "rules": [None, [f"{a} → {b}" for a, b in pairs]]},
+    )
+    return mapping
+
+
+@transaction.atomic
+def tax_mapping_update(
+    *, mapping: TaxMapping, actor, name: str | None = None, rules=None, is_active=None
+) -> TaxMapping:
+    """Rename, (de)activate or replace the rules of a tax mapping. Orders already priced
+    keep their rates; drafts take the change when they are edited again."""
+    _require(actor, mapping.company, Perm.SETTINGS_EDIT)
+    locked = (
+        TaxMapping.objects.for_company(mapping.company_id).select_for_update().get(pk=mapping.pk)
+    )
+    errors = FieldErrors()
+    changes = {}
+    if name is not None:
+        name = name.strip()[:64]
+        errors.required("name", name)
+        if name and _taken(TaxMapping, locked.company_id, locked, name__iexact=name):
+            errors.add("name", _("A tax mapping with this name already exists."))
+        if name != locked.name:
+            changes["name"] = [locked.name, name]
+    pairs = _mapping_rules(locked.company_id, list(rules), errors) if rules is not None else None
+    errors.raise_if_any()
+    if name is not None:
+        locked.name = name
+    if is_active is not None and bool(is_active) != locked.is_active:
+        changes["is_active"] = [locked.is_active, bool(is_active)]
+        locked.is_active = bool(is_active)
+    locked.save()
+    if pairs is not None:
+        TaxMappingRule.objects.for_company(locked.company_id).filter(mapping=locked).delete()
+        TaxMappingRule.objects.bulk_create(
+            [
+                TaxMappingRule(company_id=locked.company_id, mapping=locked, from_rate=a, to_rate=b)
+                for a, b in pairs
+            ]
+        )
+        changes["rules"] = [None, [f"{a} → {b}" for a, b in pairs]]
+    if changes:
+        audit.record(actor=actor, entity=locked, action="update", changes=changes)
+    return locked

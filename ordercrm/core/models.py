@@ -103,6 +103,32 @@ class Company(models.Model):
             "The default for new orders: ship lines as they become available, or only the whole order."
         ),
     )
+    allow_zero_quantity_lines = models.BooleanField(
+        _("allow zero-quantity lines"),
+        default=True,
+        help_text=_("Off: every product line of a quotation or order needs a quantity above zero."),
+    )
+    quotation_validity_days = models.PositiveIntegerField(
+        _("quotation validity (days)"),
+        default=30,
+        validators=[MaxValueValidator(3650)],
+        help_text=_(
+            "A new quotation is valid this many days from its order date; 0: no validity date."
+        ),
+    )
+    quotation_expiry_notify = models.BooleanField(
+        _("tell the customer when a quotation expires"),
+        default=False,
+        help_text=_("Email the customer when the daily task cancels an expired quotation."),
+    )
+    availability_counts_quotations = models.BooleanField(
+        _("free stock also counts other open quotations"),
+        default=False,
+        help_text=_(
+            "Off: free stock at quoting is on hand minus reserved. On: other open quotations' "
+            "quantities are taken off too."
+        ),
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)

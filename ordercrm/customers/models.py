@@ -124,6 +124,15 @@ class Customer(CompanyOwned):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    tax_mapping = models.ForeignKey(
+        "catalog.TaxMapping",
+        verbose_name=_("tax mapping"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Replaces tax rates on this customer's orders (e.g. export zero-rated)."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     inactive_reason = models.CharField(_("reason for deactivation"), max_length=200, blank=True)

@@ -53,6 +53,7 @@ CUSTOMER_FIELDS = [
     "credit_limit",
     "payment_terms",
     "price_list",
+    "tax_mapping",
     "notes",
     "is_active",
 ]

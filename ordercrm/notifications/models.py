@@ -50,6 +50,7 @@ class EmailKind(models.TextChoices):
     SHIPPING_NOTICE = "shipping_notice", _("Shipping notice")
     INVOICE = "invoice", _("Invoice")
     PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+    QUOTATION_EXPIRED = "quotation_expired", _("Quotation expired")
 
 
 class EmailTemplate(CompanyOwned):

@@ -28,6 +28,8 @@ EMAIL_FOR_EVENT = {
     "shipment.dispatched": EmailKind.SHIPPING_NOTICE,
     "invoice.issued": EmailKind.INVOICE,
     "payment.received": EmailKind.PAYMENT_RECEIPT,
+    # only when the company tells customers (the event's ``notify_customer``)
+    OrderEvent.EXPIRED: EmailKind.QUOTATION_EXPIRED,
 }
 
 
@@ -96,6 +98,8 @@ def _customer_of(event: Event):
 def customer_email(event: Event) -> DeliverySpec | None:
     kind = EMAIL_FOR_EVENT.get(event.type)
     if kind is None:
+        return None
+    if event.type == OrderEvent.EXPIRED and not event.payload.get("notify_customer"):
         return None
     order = _order_of(event) if event.type != "payment.received" else None
     customer = order.customer if order else _customer_of(event)

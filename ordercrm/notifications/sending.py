@@ -152,6 +152,15 @@ def _translated_defaults() -> dict:
                 "regards,\n{{ company.name }}"
             ),
         ),
+        EmailKind.QUOTATION_EXPIRED: (
+            _("Quotation {{ order.number }} has expired"),
+            _(
+                "Dear {{ customer.name }},\n\nOur quotation {{ order.number }} of {{ total }} "
+                "was valid until {{ valid_until }} and has now expired. If you would "
+                "still like to order, reply to this email and we will send you a new "
+                "quotation.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
         EmailKind.PAYMENT_RECEIPT: (
             _("Payment received: {{ payment.number }}"),
             _(
@@ -317,6 +326,15 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         attachments.append(
             (f"{order.number}.pdf", render_order_pdf(order, delivery.language), "application/pdf")
         )
+    elif delivery.kind == EmailKind.QUOTATION_EXPIRED:
+        order = (
+            SalesOrder.objects.for_company(company)
+            .select_related("customer", "contact")
+            .get(pk=event.entity_id)
+        )
+        add_order(order)
+        context["total"] = fmt.money(order.gross_total, order.currency)
+        context["valid_until"] = fmt.date(order.valid_until)
     elif delivery.kind == EmailKind.SHIPPING_NOTICE:
         shipment = (
             Shipment.objects.for_company(company)

@@ -112,5 +112,7 @@ FIELDS: dict[str, object] = {
     "shipment.number / carrier / tracking_number / dispatched_on / lines[]": _("the shipment"),
     "invoice.number / issue_date / due_date / currency / total / amount_due": _("the invoice"),
     "payment.number / reference / method / received_on / currency / total": _("the payment"),
-    "total / due_date / received_on": _("shortcuts: the email's amount and date, formatted"),
+    "total / due_date / received_on / valid_until": _(
+        "shortcuts: the email's amount and date, formatted"
+    ),
 }

@@ -200,13 +200,13 @@ def margin_percent(order: SalesOrder, lines: list[SalesOrderLine]) -> Decimal | 
     net = sum((line.net for line in lines if line.kind == LineKind.PRODUCT), ZERO)
     if net <= 0:
         return None
-    net_after_order_discount = net * (100 - order.discount_percent) / 100
+    # line nets are after the order discount already (sales.calculations.line_base)
     cost = sum(
         (line.unit_cost * line.quantity for line in lines if line.kind == LineKind.PRODUCT),
         ZERO,
     )
     rate = order.exchange_rate or Decimal(1)
-    net_company = net_after_order_discount * rate
+    net_company = net * rate
     return ((net_company - cost) / net_company * 100).quantize(Decimal("0.01"))
 
 
@@ -302,7 +302,11 @@ def _check_rule(
                 "list_price": plain(line.list_unit_price),
             }
             for line in goods
-            if line.price_overridden and line.unit_price < line.list_unit_price * floor_share
+            # a negative price is a discount or rebate line, not a price below the list:
+            # its effect is on the total and the margin, which their own rules look at
+            if line.price_overridden
+            and line.unit_price >= 0
+            and line.unit_price < line.list_unit_price * floor_share
         ]
         if below:
             return {"lines": below, "threshold": plain(threshold) if threshold else None}

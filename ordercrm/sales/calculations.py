@@ -124,3 +124,32 @@ def to_company_currency(
     net = round_money(totals.net * rate, currency, rounding_mode)
     tax = round_money(totals.tax * rate, currency, rounding_mode)
     return LineAmounts(net=net, tax=tax, gross=net + tax)
+
+
+@dataclass(frozen=True)
+class OrderDiscount:
+    """What a document shows of the order discount: the lines' amounts before it (net when
+    prices exclude tax, gross when they include it) and the amount it takes off. The lines'
+    stored amounts are after it (tax is computed on the discounted base)."""
+
+    before: Decimal
+    amount: Decimal
+
+
+def order_discount(
+    lines: list[LineInput],
+    *,
+    currency: str,
+    order_discount_percent: Decimal,
+    rounding_mode: str = "half_up",
+) -> OrderDiscount:
+    """The order discount as an amount: Σ rounded line bases without it minus Σ with it, so
+    "before − discount" is exactly what the lines add up to (net, or gross with tax-inclusive
+    prices)."""
+
+    def rnd(amount: Decimal) -> Decimal:
+        return round_money(amount, currency, rounding_mode)
+
+    before = sum((rnd(line_base(line)) for line in lines), ZERO)
+    after = sum((rnd(line_base(line, order_discount_percent)) for line in lines), ZERO)
+    return OrderDiscount(before=before, amount=before - after)

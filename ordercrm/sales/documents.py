@@ -26,7 +26,11 @@ def render_order_pdf(order, language: str | None = None) -> bytes:
         return fmt.money(amount, order.currency)
 
     rows, number = [], 0
-    for line in selectors.order_lines(order):
+    lines = selectors.order_lines(order)
+    # With an order discount the lines show their amounts before it and the totals show it
+    # taken off (sales.calculations.order_discount); the stored line amounts are after it.
+    discount = selectors.order_discount_of(order, lines)
+    for line in lines:
         if line.kind == LineKind.PRODUCT:
             number += 1
         rows.append(
@@ -40,7 +44,9 @@ def render_order_pdf(order, language: str | None = None) -> bytes:
                 "unit_price": money(line.unit_price),
                 "discount": fmt.percent(line.discount_percent) if line.discount_percent else "",
                 "tax_rate": fmt.percent(line.tax_percent),
-                "net": money(line.net),
+                "net": money(
+                    selectors.line_amount_before_discount(order, line) if discount else line.net
+                ),
             }
         )
     from django.utils import translation
@@ -56,9 +62,15 @@ def render_order_pdf(order, language: str | None = None) -> bytes:
             "customer": customer,
             "rows": rows,
             "order_date": fmt.date(order.order_date),
-            "valid_until": fmt.date(order.valid_until),
+            # a quotation's validity; an order confirmation has none
+            "valid_until": fmt.date(order.valid_until)
+            if order.status in workflow.QUOTATION
+            else "",
             "requested_date": fmt.date(order.requested_date),
-            "order_discount": fmt.percent(order.discount_percent) if order.discount_percent else "",
+            "order_discount": fmt.percent(order.discount_percent) if discount else "",
+            "before_discount": money(discount.before) if discount else "",
+            "discount_amount": money(-discount.amount) if discount else "",
+            "prices_include_tax": order.company.prices_include_tax,
             "net_total": money(order.net_total),
             "tax_total": money(order.tax_total),
             "gross_total": money(order.gross_total),

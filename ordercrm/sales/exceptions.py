@@ -130,3 +130,31 @@ class CancelHasInvoices(Conflict):
         "cancel the order with its invoices credited."
     )
     http_status = 409
+
+
+class BackdateNotAllowed(PermissionDenied):
+    """``details.fields.order_date``; ``details.today`` is the company's today."""
+
+    code = "sales.backdate_not_allowed"
+    message = _(
+        "You may not date an order before today (%(today)s); a sales manager or an "
+        "administrator can."
+    )
+
+
+class OrderDateOtherYear(DomainError):
+    code = "sales.order_date_other_year"
+    http_status = 422
+    message = _(
+        "Order %(number)s is numbered in %(year)s; its order date must stay in that year. "
+        "For a date in another year, duplicate the order."
+    )
+
+
+class NegativeTotal(DomainError):
+    code = "sales.negative_total"
+    http_status = 422
+    message = _(
+        "Discount and rebate lines may not take the order total below zero; use a credit "
+        "note to pay money back."
+    )

@@ -311,10 +311,9 @@ class SalesOrderLine(CompanyOwned):
             models.UniqueConstraint(
                 fields=["order", "position"], name="order_line_position_unique"
             ),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=0) & Q(unit_price__gte=0),
-                name="line_qty_price_not_negative",
-            ),
+            # A negative unit price is a discount or rebate line (sales.services.lines
+            # allows it on products that are not stock-tracked); the order total stays >= 0.
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="line_qty_not_negative"),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="line_discount_0_100",

@@ -15,6 +15,7 @@ from ordercrm.core.ids import parse_id
 from ordercrm.core.models import AuditEntry, Event
 from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
+from ordercrm.sales import workflow
 from ordercrm.sales.models import LineKind, OrderComment, OrderRevision, SalesOrder, SalesOrderLine
 
 # The progress rule is ``sales.progress``'s (pure); its names are read through here too.
@@ -240,9 +241,134 @@ def order_summaries(orders: list[SalesOrder]) -> list[OrderSummary]:
     return summaries
 
 
+@dataclass(frozen=True)
+class LineStock:
+    """Free stock for one product line at quoting: ``free`` = on hand − reserved in the
+    warehouses the order draws from (− what other open quotations ask, when the company counts
+    them), shared between lines of one product in position order; ``wanted`` = what the line
+    still needs (open − reserved); ``short`` = how much of it the free stock does not cover."""
+
+    free: Any
+    wanted: Any
+    short: Any
+
+
+def lines_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStock | None]:
+    """Per line (aligned with ``lines``): its :class:`LineStock`, or None for a section, a note
+    or a product that is not stock-tracked. Four queries whatever the number of lines (tracked
+    products, warehouses, stock levels, other quotations); ``lines`` may be unsaved (a preview).
+    """
+    from django.db.models import Sum
+
+    from ordercrm.catalog.models import Product
+    from ordercrm.inventory import selectors as inventory_selectors
+    from ordercrm.inventory.services import warehouses_in_order
+
+    goods = {line.product_id for line in lines if line.kind == LineKind.PRODUCT and line.product_id}
+    if not goods:
+        return [None] * len(lines)
+    tracked = set(
+        Product.objects.for_company(order.company_id)
+        .filter(pk__in=goods, is_stock_tracked=True)
+        .values_list("pk", flat=True)
+    )
+    if not tracked:
+        return [None] * len(lines)
+    levels = inventory_selectors.availability(
+        order.company_id, tracked, warehouses_in_order(order.company, order.warehouse_id)
+    )
+    left = {pid: levels[pid].available if pid in levels else ZERO for pid in tracked}
+    if order.company.availability_counts_quotations:
+        quoted = (
+            SalesOrderLine.objects.for_company(order.company_id)
+            .filter(
+                product_id__in=tracked,
+                kind=LineKind.PRODUCT,
+                order__status__in=workflow.QUOTATION,
+            )
+            .exclude(order_id=order.pk)
+            .values("product_id")
+            .annotate(quantity=Sum("quantity"))
+            .order_by()
+        )
+        for row in quoted:
+            left[row["product_id"]] -= row["quantity"] or ZERO
+    result: list[LineStock | None] = [None] * len(lines)
+    for index in sorted(range(len(lines)), key=lambda i: lines[i].position):
+        line = lines[index]
+        if line.kind != LineKind.PRODUCT or line.product_id not in tracked:
+            continue
+        free = max(left[line.product_id], ZERO)
+        wanted = max(line.quantity - line.qty_shipped - line.qty_closed - line.qty_reserved, ZERO)
+        result[index] = LineStock(free=free, wanted=wanted, short=max(wanted - free, ZERO))
+        left[line.product_id] = free - min(wanted, free)
+    return result
+
+
+def stock_warning(lines: list[SalesOrderLine], stock: list[LineStock | None]) -> list[dict]:
+    """The order's warning when a line asks for more than the free stock (empty if none):
+    ``{"code": "sales.stock_short", "lines": [{position, sku, wanted, free}]}``."""
+    from ordercrm.core.money import plain
+
+    short = [
+        {
+            "position": line.position,
+            "sku": line.product.sku if line.product_id else "",
+            "wanted": plain(figures.wanted),
+            "free": plain(figures.free),
+        }
+        for line, figures in zip(lines, stock, strict=True)
+        if figures is not None and figures.short > 0
+    ]
+    return [{"code": "sales.stock_short", "lines": short}] if short else []
+
+
+def with_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[dict]:
+    """Give each line its ``stock`` (:class:`LineStock` or None) and return the order's stock
+    warning; a quotation only (a confirmed order's stock is its reservations and backorders)."""
+    if order.status not in workflow.QUOTATION:
+        for line in lines:
+            line.stock = None
+        return []
+    stock = lines_stock(order, lines)
+    for line, figures in zip(lines, stock, strict=True):
+        line.stock = figures
+    return stock_warning(lines, stock)
+
+
+def order_discount_of(order: SalesOrder, lines: list[SalesOrderLine]):
+    """The order discount as amounts (``calculations.OrderDiscount``), or None without one."""
+    from ordercrm.sales.calculations import LineInput, order_discount
+
+    if not order.discount_percent:
+        return None
+    return order_discount(
+        [
+            LineInput(line.quantity, line.unit_price, line.discount_percent, line.tax_percent)
+            for line in lines
+            if line.kind == LineKind.PRODUCT
+        ],
+        currency=order.currency,
+        order_discount_percent=order.discount_percent,
+        rounding_mode=order.company.rounding_mode,
+    )
+
+
+def line_amount_before_discount(order: SalesOrder, line: SalesOrderLine):
+    """A line's amount before the order discount (net, or gross with tax-inclusive prices)."""
+    from ordercrm.core.money import round_money
+    from ordercrm.sales.calculations import LineInput, line_base
+
+    base = line_base(LineInput(line.quantity, line.unit_price, line.discount_percent))
+    return round_money(base, order.currency, order.company.rounding_mode)
+
+
 def order_detail(order: SalesOrder) -> OrderSummary:
-    """An order with all its lines (in position order), progress and approval steps."""
+    """An order with all its lines (in position order), progress and approval steps; a
+    quotation's lines carry their free stock (``with_stock``) and the order its warning."""
     lines = order_lines(order)
+    warnings = [w for w in getattr(order, "warnings", []) if w.get("code") != "sales.stock_short"]
+    order.warnings = warnings + with_stock(order, lines)
     return OrderSummary(
         order,
         len(lines),
@@ -623,27 +749,14 @@ class LineFigures:
 
 
 def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineFigures]:
-    """Each product line's figures for the approval view, in two queries whatever the line
-    count. Stock is shared between lines of the same product in position order, the way
-    confirmation reserves it, so two lines of one product never both count the same units."""
+    """Each product line's figures for the approval view, in a fixed number of queries
+    whatever the line count. Stock is ``lines_stock``'s (shared between lines of the same
+    product in position order, the way confirmation reserves it, so two lines of one product
+    never both count the same units)."""
     from decimal import Decimal
 
-    from ordercrm.catalog.models import Product
-    from ordercrm.inventory import selectors as inventory_selectors
-    from ordercrm.inventory.services import warehouses_in_order
-
     goods = [line for line in lines if line.kind == LineKind.PRODUCT]
-    tracked = set(
-        Product.objects.for_company(order.company_id)
-        .filter(
-            pk__in={line.product_id for line in goods if line.product_id}, is_stock_tracked=True
-        )
-        .values_list("pk", flat=True)
-    )
-    free = inventory_selectors.availability(
-        order.company_id, tracked, warehouses_in_order(order.company, order.warehouse_id)
-    )
-    left = {pid: max(free[pid].available, ZERO) if pid in free else ZERO for pid in tracked}
+    stock = dict(zip((id(line) for line in goods), lines_stock(order, goods), strict=True))
     rate = order.exchange_rate or (
         Decimal(1) if order.currency == order.company.base_currency else None
     )
@@ -660,19 +773,13 @@ def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[L
                 (line.list_unit_price - line.unit_price) / line.list_unit_price * 100
             ).quantize(Decimal("0.01"))
         margin = None
-        net = line.net * (100 - order.discount_percent) / 100
+        net = line.net  # after the order discount already (sales.calculations.line_base)
         if net > 0 and rate is not None:
             net_company = net * rate
             margin = ((net_company - line.unit_cost * line.quantity) / net_company * 100).quantize(
                 Decimal("0.01")
             )
-        available = shortfall = None
-        is_tracked = line.product_id in tracked
-        if is_tracked:
-            available = left[line.product_id]
-            wanted = max(line.open_quantity - line.qty_reserved, ZERO)
-            shortfall = max(wanted - available, ZERO)
-            left[line.product_id] = max(available - wanted, ZERO)
+        figures = stock[id(line)]
         result.append(
             LineFigures(
                 line=line,
@@ -681,9 +788,9 @@ def order_line_figures(order: SalesOrder, lines: list[SalesOrderLine]) -> list[L
                 list_price=line.list_unit_price,
                 below_list_percent=below,
                 margin_percent=margin,
-                tracked=is_tracked,
-                available=available,
-                shortfall=shortfall or ZERO,
+                tracked=figures is not None,
+                available=figures.free if figures is not None else None,
+                shortfall=figures.short if figures is not None else ZERO,
             )
         )
     return result

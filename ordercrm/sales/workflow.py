@@ -229,6 +229,17 @@ COMPLETE = OrderAction(
     event_word="completed",
     done_title=_("Completed"),
 )
+# Run by the daily task (``sales.services.quotations_expire``) on a quotation whose validity
+# date has passed: cancelled with the reason "expired"; no button, no endpoint.
+EXPIRE = OrderAction(
+    name="expire",
+    sources=frozenset({S.DRAFT, S.PENDING_APPROVAL, S.REJECTED}),
+    target=S.CANCELLED,
+    done=frozenset({S.CANCELLED}),
+    permission=None,
+    event_word="expired",
+    done_title=_("Expired (validity date passed)"),
+)
 # A confirmed order changed as a new revision; it stays where it is unless the rules fire.
 # Offered by its own form and endpoint (it takes line changes), not as a plain button.
 AMEND = OrderAction(
@@ -257,6 +268,7 @@ TABLE: tuple[OrderAction, ...] = (
     CLOSE,
     RESUME,
     COMPLETE,
+    EXPIRE,
     AMEND,
 )
 BY_NAME: dict[str, OrderAction] = {row.name: row for row in TABLE}
@@ -299,6 +311,7 @@ class OrderEvent:
     CLOSED = CLOSE.event
     RESUMED = RESUME.event
     COMPLETED = COMPLETE.event
+    EXPIRED = EXPIRE.event
     AMENDED = AMEND.event
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordercrm.accounts.models import SalesTeam
-from ordercrm.catalog.models import PriceList
+from ordercrm.catalog.models import PriceList, TaxMapping
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
@@ -52,6 +52,7 @@ GENERAL_FIELDS = [
     "owner",
     "team",
     "price_list",
+    "tax_mapping",
     "notes",
 ]
 CREDIT_FIELDS = list(customers.CREDIT_FIELDS)
@@ -97,6 +98,9 @@ class CustomerForm(forms.Form):
             )
             self.fields["team"].queryset = SalesTeam.objects.for_company(company)
             self.fields["price_list"].queryset = PriceList.objects.for_company(company)
+            self.fields["tax_mapping"].queryset = TaxMapping.objects.for_company(company).filter(
+                is_active=True
+            )
             self.fields["notes"].widget.attrs["rows"] = 3
         if credit:
             self.fields["payment_terms"].queryset = PaymentTerm.objects.for_company(company)

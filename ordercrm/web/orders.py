@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from ordercrm.core import spreadsheets
+from ordercrm.core.dates import company_today
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -201,16 +202,33 @@ def _posted_lines(request) -> list[dict]:
     skus = request.POST.getlist("sku")
     quantities = request.POST.getlist("quantity")
     discounts = request.POST.getlist("discount")
+    prices = request.POST.getlist("unit_price")
     lines = []
-    for sku, quantity, discount in zip(skus, quantities, discounts, strict=False):
+    for index, (sku, quantity, discount) in enumerate(
+        zip(skus, quantities, discounts, strict=False)
+    ):
         lines.append(
             {
                 "sku": sku.strip(),
                 "quantity": quantity.strip(),
                 "discount_percent": discount.strip() or "0",
+                # empty: the price list's; a negative price makes a discount or rebate line
+                "unit_price": prices[index].strip() if index < len(prices) else "",
             }
         )
     return lines
+
+
+def _posted_entry_header(request) -> dict:
+    """The header fields of the entry form as the service takes them (it parses the dates and
+    the discount): an empty order date is today, an empty validity date the company's
+    default, an empty order discount none."""
+    header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
+    for field in ("order_date", "valid_until", "discount_percent"):
+        value = request.POST.get(field, "").strip()
+        if value:
+            header[field] = value
+    return header
 
 
 def _entry_context(request, lines, customer_id="", errors=None, preview=None, **extra):
@@ -222,21 +240,24 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
     access = request.access
     products = list(product_list(access)[:1000])
     preview_lines = list(getattr(preview, "preview_lines", []) or [])
-    stock = availability(
-        access.company,
-        {p.pk for p in products} | {ln.product_id for ln in preview_lines if ln.product_id},
-    )
+    stock = availability(access.company, {p.pk for p in products})
     for product in products:
         product.available = stock[product.pk].available if product.pk in stock else Decimal(0)
+    line_stock = sales_selectors.lines_stock(preview, preview_lines) if preview_lines else []
     return {
         "lines": lines,
         "customer_id": customer_id,
         "customers": customer_selectors.customer_list(access)[:500],
         "products": products,
-        "preview_rows": [
-            (ln, stock[ln.product_id].available if ln.product_id in stock else Decimal(0))
-            for ln in preview_lines
-        ],
+        # each priced line with its free stock (None: not stock-tracked), by the rule the
+        # order page and the API use (sales.selectors.lines_stock)
+        "preview_rows": list(zip(preview_lines, line_stock, strict=True)),
+        "stock_warning": sales_selectors.stock_warning(preview_lines, line_stock),
+        "order_discount": sales_selectors.order_discount_of(preview, preview_lines)
+        if preview_lines
+        else None,
+        "validity_days": access.company.quotation_validity_days,
+        "today": company_today(access.company),
         "errors": errors or [],
         "preview": preview,
         "templates": sales_selectors.order_templates(access, _uuid_or_none(customer_id or "")),
@@ -320,7 +341,7 @@ def order_new(request):
         _delete_line(lines, action)
     filled = [line for line in lines if line["sku"]]
     errors, preview = list(paste_errors), None
-    header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
+    header = _posted_entry_header(request)
     # Saving prices the lines once, in order_create (it raises what a preview would); the
     # preview is for the totals while the form is being filled in.
     if customer_id and filled and action != "save":
@@ -365,6 +386,7 @@ def order_new(request):
         customer_id,
         errors,
         preview,
+        header=header,
         customer_reference=header["customer_reference"],
     )
     return render(
@@ -413,10 +435,26 @@ def _posted_header(request, company) -> dict:
         "customer_reference": request.POST.get("customer_reference", "").strip(),
         "notes": request.POST.get("notes", "").strip(),
         "requested_date": request.POST.get("requested_date", "").strip() or None,
+        # parsed by the service (a bad date or discount is an error on its field)
+        "order_date": request.POST.get("order_date", "").strip(),
+        "valid_until": request.POST.get("valid_until", "").strip(),  # empty: no validity
+        "discount_percent": request.POST.get("discount_percent", "").strip() or "0",
     }
     term = _uuid_or_none(request.POST.get("payment_terms", ""))
     header["payment_terms"] = payment_term_list(company).filter(pk=term).first() if term else None
     return header
+
+
+def _edit_customers(access, order, chosen: str) -> list:
+    """The customers the edit form offers (the first 500 the user may see, plus the order's
+    and the chosen one)."""
+    customers = list(customer_selectors.customer_list(access)[:500])
+    shown = {str(c.pk) for c in customers}
+    wanted = {str(order.customer_id), chosen} - shown
+    ids = [u for u in (_uuid_or_none(w) for w in wanted) if u]
+    if ids:
+        customers = [*customer_selectors.customer_list(access).filter(pk__in=ids), *customers]
+    return customers
 
 
 @member_view
@@ -451,13 +489,26 @@ def order_edit(request, order_id):
             "notes": order.notes,
             "requested_date": order.requested_date.isoformat() if order.requested_date else "",
             "payment_terms": order.payment_terms,
+            "order_date": order.order_date.isoformat(),
+            "valid_until": order.valid_until.isoformat() if order.valid_until else "",
+            "discount_percent": _plain(order.discount_percent),
         }
         version, errors, action = order.version, [], "load"
+        customer_id = str(order.customer_id)
     else:
         lines = _posted_edit_lines(request)
         header = _posted_header(request, request.company)
+        # another customer re-prices and re-taxes the draft (sales.order_update); its own
+        # payment terms follow unless the user chose others in the same edit
+        customer_id = request.POST.get("customer", "").strip() or str(order.customer_id)
+        chosen = _uuid_or_none(customer_id)
+        errors_before = [_("Choose a customer.")] if chosen is None else []
+        if chosen and chosen != order.customer_id:
+            header["customer"] = chosen
+            if header["payment_terms"] == order.payment_terms:
+                header.pop("payment_terms")
         version = _posted_version(request) or 0
-        errors, action = [], request.POST.get("action", "preview")
+        errors, action = errors_before, request.POST.get("action", "preview")
         if action == "add":
             lines.append({"sku": "", "quantity": "", "discount_percent": "0", "unit_price": ""})
         elif action.startswith("delete:"):
@@ -513,9 +564,11 @@ def order_edit(request, order_id):
             preview = sales.order_preview(
                 company=request.company,
                 actor=request.user,
-                customer=order.customer_id,
+                customer=header.get("customer") or order.customer_id,
                 lines=[{k: v for k, v in ln.items() if v != "" or k == "sku"} for ln in filled],
-                currency=order.currency,
+                currency=None if header.get("customer") else order.currency,
+                order_date=header.get("order_date") or order.order_date,
+                discount_percent=header.get("discount_percent") or "0",
             )
         except DomainError as error:
             if not errors:
@@ -528,6 +581,8 @@ def order_edit(request, order_id):
             "version": version,
             "lines": lines,
             "header": header,
+            "customer_id": customer_id,
+            "customers": _edit_customers(access, order, customer_id),
             "payment_terms": payment_term_list(request.company),
             "errors": errors,
             "stale": stale,
@@ -559,6 +614,9 @@ def _order_context(request, order):
     shortfall = [f for f in figures if f.shortfall]
     return {
         "order": order,
+        # a quotation's warning when a line asks for more than the free stock (the API's too)
+        "stock_warning": sales_selectors.with_stock(order, lines) if before_confirmation else [],
+        "order_discount": sales_selectors.order_discount_of(order, lines),
         "before_confirmation": before_confirmation,
         "figures": {f.line.pk: f for f in figures},
         "shortfall_lines": shortfall,

@@ -20,7 +20,7 @@ from ordercrm.accounts import services as accounts
 from ordercrm.accounts.models import Membership, SalesTeam
 from ordercrm.accounts.roles import RecordScope, Role
 from ordercrm.catalog import services as catalog
-from ordercrm.catalog.models import Category, TaxRate, Unit
+from ordercrm.catalog.models import Category, TaxMapping, TaxMappingRule, TaxRate, Unit
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import Company, NumberSequence
@@ -41,6 +41,7 @@ SECTIONS = (
     ("teams", gettext_lazy("Sales teams")),
     ("approval_rules", gettext_lazy("Approval rules")),
     ("tax_rates", gettext_lazy("Tax rates")),
+    ("tax_mappings", gettext_lazy("Tax mappings")),
     ("units", gettext_lazy("Units")),
     ("categories", gettext_lazy("Product categories")),
     ("exchange_rates", gettext_lazy("Exchange rates")),
@@ -113,6 +114,36 @@ class TaxRateForm(forms.Form):
     rate = forms.DecimalField(label=gettext_lazy("Rate (%)"), max_digits=7, decimal_places=4)
     is_default = forms.BooleanField(label=gettext_lazy("Default"), required=False)
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+
+MAPPING_RULE_ROWS = 4
+
+
+class TaxMappingForm(forms.Form):
+    """A tax mapping: its name and up to four rules "this rate → that rate"."""
+
+    edit = forms.CharField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        rates = TaxRate.objects.for_company(company).filter(is_active=True)
+        for n in range(1, MAPPING_RULE_ROWS + 1):
+            self.fields[f"from_{n}"] = forms.ModelChoiceField(
+                rates, required=False, label=gettext_lazy("Rule %(n)s: tax rate") % {"n": n}
+            )
+            self.fields[f"to_{n}"] = forms.ModelChoiceField(
+                rates, required=False, label=gettext_lazy("Rule %(n)s: replaced by") % {"n": n}
+            )
+
+    def rules(self) -> list[tuple]:
+        pairs = []
+        for n in range(1, MAPPING_RULE_ROWS + 1):
+            source, target = self.cleaned_data.get(f"from_{n}"), self.cleaned_data.get(f"to_{n}")
+            if source or target:
+                pairs.append((source, target))
+        return pairs
 
 
 class UnitForm(forms.Form):
@@ -421,6 +452,50 @@ def _tax_rates(request, company, post, bound=None):
     return catalog.tax_rate_update(tax_rate=row, actor=request.user, **values)
 
 
+def _tax_mappings(request, company, post, bound=None):
+    """Tax mappings (e.g. "Export": 13 % → 0 %), given to customers on their page: their
+    order lines take the mapped rate (``catalog.tax_mapping_create/update``)."""
+    mappings = TaxMapping.objects.for_company(company).order_by("-is_active", "name")
+    rules: dict = {}
+    for rule in (
+        TaxMappingRule.objects.for_company(company)
+        .select_related("from_rate", "to_rate")
+        .order_by("from_rate__rate")
+    ):
+        rules.setdefault(rule.mapping_id, []).append(rule)
+    row = _editing(request, post, mappings)
+    initial = {"is_active": True}
+    if row:
+        initial = {"edit": row.pk, "name": row.name, "is_active": row.is_active}
+        for n, rule in enumerate(rules.get(row.pk, []), start=1):
+            initial[f"from_{n}"], initial[f"to_{n}"] = rule.from_rate_id, rule.to_rate_id
+    form = TaxMappingForm(post or bound, initial=initial, company=company)
+    extra = {
+        "edit_rows": _edit_rows(
+            mappings,
+            lambda m: (
+                m.name,
+                "; ".join(f"{r.from_rate} → {r.to_rate}" for r in rules.get(m.pk, [])),
+                "" if m.is_active else _("Inactive"),
+            ),
+        ),
+        "editing": row,
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    if row is None:
+        return catalog.tax_mapping_create(
+            company=company, actor=request.user, name=form.cleaned_data["name"], rules=form.rules()
+        )
+    return catalog.tax_mapping_update(
+        mapping=row,
+        actor=request.user,
+        name=form.cleaned_data["name"],
+        rules=form.rules(),
+        is_active=form.cleaned_data["is_active"],
+    )
+
+
 def _units(request, company, post, bound=None):
     """Units of measure with their names in English, Simplified and Traditional Chinese."""
     units = Unit.objects.for_company(company).order_by("code")
@@ -568,6 +643,7 @@ HANDLERS = {
     "teams": _teams_section,
     "approval_rules": _approval_rules,
     "tax_rates": _tax_rates,
+    "tax_mappings": _tax_mappings,
     "units": _units,
     "categories": _categories,
     "exchange_rates": _exchange_rates,

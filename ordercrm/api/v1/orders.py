@@ -30,6 +30,7 @@ from ordercrm.sales.selectors import (
     order_lines,
     order_summaries,
     order_timeline,
+    with_stock,
 )
 from ordercrm.sales.services import order_action, order_amend, order_create, order_update
 
@@ -116,6 +117,11 @@ def orders_create(request, body: s.OrderIn):
         )
     if body.warehouse_id:
         header["warehouse"] = warehouse_of(request, body.warehouse_id)
+    for field in ("order_date", "valid_until"):
+        if getattr(body, field):
+            header[field] = parse_date(getattr(body, field), field)
+    if body.discount_percent not in (None, ""):
+        header["discount_percent"] = body.discount_percent
     order = order_create(
         company=request.company,
         actor=request.user,
@@ -141,6 +147,14 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
     if version is None:
         raise ValidationFailed(details={"fields": {"version": [_("Send If-Match or version.")]}})
     lines = values.pop("lines", None)
+    for field in ("order_date", "valid_until"):
+        if field in values:
+            values[field] = parse_date(values[field], field)
+    if values.get("discount_percent") is None:
+        values.pop("discount_percent", None)
+    if values.get("customer_id") is not None:
+        values["customer"] = parse_id(values.pop("customer_id"))
+    values.pop("customer_id", None)
     if "requested_delivery_date" in values:
         values["requested_date"] = parse_date(
             values.pop("requested_delivery_date"), "requested_delivery_date"
@@ -159,7 +173,11 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
     "/orders/{order_id}/lines", response=with_errors({200: list[s.OrderLineOut]}), tags=["orders"]
 )
 def orders_lines(request, order_id: str):
-    return order_lines(order_of(request, order_id))
+    """The lines; a quotation's carry ``free_stock`` and ``stock_short``."""
+    order = order_of(request, order_id)
+    lines = order_lines(order)
+    with_stock(order, lines)
+    return lines
 
 
 # ---------------------------------------------------------------- order actions

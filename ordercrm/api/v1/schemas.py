@@ -452,6 +452,19 @@ class OrderIn(In):
     invoicing_policy: Text(SalesOrder, "invoicing_policy") | None = None
     requested_delivery_date: DATE | None = None
     warehouse_id: ID | None = None
+    order_date: DATE | None = Field(
+        None,
+        description="Default: today in the company's time zone; before today needs the "
+        "`order_backdate` right. The number's year is this date's.",
+    )
+    valid_until: DATE | None = Field(
+        None,
+        description="A quotation's validity date; default: the order date plus the "
+        "company's quotation validity days (none when those are 0).",
+    )
+    discount_percent: Dec(SalesOrder, "discount_percent") | None = Field(
+        None, description="Order discount (%), taken off every product line before tax."
+    )
 
 
 class OrderPatch(In):
@@ -474,6 +487,15 @@ class OrderPatch(In):
     exchange_rate: Dec(SalesOrder, "exchange_rate") | None = None
     requested_delivery_date: DATE | None = None
     invoicing_policy: Text(SalesOrder, "invoicing_policy") | None = None
+    order_date: DATE | None = None
+    valid_until: DATE | None = None
+    discount_percent: Dec(SalesOrder, "discount_percent") | None = None
+    customer_id: ID | None = Field(
+        None,
+        description="Another customer for the draft: its currency, price list, terms, contact "
+        "and addresses follow, and the lines are priced and taxed again for it (prices set "
+        "by hand stay).",
+    )
 
 
 class OrderLineOut(Schema):
@@ -501,6 +523,25 @@ class OrderLineOut(Schema):
     quantity_invoiced: Quantity | None = Field(validation_alias="qty_invoiced")
     quantity_credited: Quantity | None = Field(validation_alias="qty_credited")
     quantity_closed: Quantity | None = Field(validation_alias="qty_closed")
+    free_stock: Quantity | None = Field(
+        None,
+        description="A quotation's stock-tracked line: on hand − reserved in the order's "
+        "warehouses (− other open quotations when the company counts them), shared between "
+        "lines of one product in position order; null otherwise.",
+    )
+    stock_short: Quantity | None = Field(
+        None, description="How much of what the line needs the free stock does not cover."
+    )
+
+    @staticmethod
+    def resolve_free_stock(obj):
+        stock = getattr(obj, "stock", None)
+        return stock.free if stock is not None else None
+
+    @staticmethod
+    def resolve_stock_short(obj):
+        stock = getattr(obj, "stock", None)
+        return stock.short if stock is not None else None
 
     @staticmethod
     def resolve_sku(obj) -> str | None:
@@ -574,6 +615,8 @@ class OrderSummaryOut(Schema):
     exchange_rate: Quantity | None = None
     order_date: Date
     requested_delivery_date: Date | None = Field(None, validation_alias="requested_date")
+    valid_until: Date | None = None
+    discount_percent: Quantity
     customer_reference: str
     invoicing_policy: str
     warehouse_id: Id | None = None

@@ -44,6 +44,7 @@ from ordercrm.sales.services.templates import (
     template_set_active,
     template_update,
 )
+from ordercrm.sales.services.validity import order_expire, quotations_expire
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
@@ -68,6 +69,7 @@ __all__ = [
     "order_create",
     "order_create_from_template",
     "order_duplicate",
+    "order_expire",
     "order_fill_backorders",
     "order_hold",
     "order_paste_lines",
@@ -82,6 +84,7 @@ __all__ = [
     "order_submit",
     "order_update",
     "parse_pasted_lines",
+    "quotations_expire",
     "template_create",
     "template_create_from_order",
     "template_set_active",

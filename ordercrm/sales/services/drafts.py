@@ -4,6 +4,7 @@ and the exchange rate typed on the header.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,11 @@ from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind
-from ordercrm.sales.exceptions import ExchangeRateOverride
+from ordercrm.sales.exceptions import (
+    BackdateNotAllowed,
+    ExchangeRateOverride,
+    OrderDateOtherYear,
+)
 from ordercrm.sales.models import InvoicingPolicy, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _lock_draft
 from ordercrm.sales.services.lines import (
@@ -51,8 +56,11 @@ def order_preview(*, company, actor, customer, lines: list[dict], **header) -> S
     order.price_list = customer.price_list
     order.order_date = _company_today(company)
     header = {k: v for k, v in header.items() if k in HEADER_FIELDS}
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
     _rate_header(order, header, actor)
     _set_header(order, header)
+    _check_dates(order, actor, header=header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
     order.preview_lines = built
@@ -131,7 +139,9 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
     order.payment_terms = header.pop("payment_terms", None) or customer.payment_terms
     order.salesperson = header.pop("salesperson", None) or customer.owner or actor
     order.team = header.pop("team", None) or customer.team
-    order.order_date = header.pop("order_date", None) or _company_today(company)
+    order.order_date = _company_today(company)
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
     order.shipping_policy = header.pop("shipping_policy", None) or company.shipping_policy
     if "contact" not in header:
         order.contact = (
@@ -148,8 +158,10 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
             setattr(order, field, addresses[kind].as_snapshot())
     _rate_header(order, header, actor)
     _set_header(order, header)
+    _check_dates(order, actor, header=header)
     built = _build_lines(order, list(lines))
     _apply_totals(order, built)
+    # the year of the number is the order date's (a date in the company's time zone)
     order.number = next_number(company=company, prefix="SO", year=order.order_date.year)
     order.save()
     SalesOrderLine.objects.bulk_create(built)
@@ -169,6 +181,41 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
     order.warnings = _customer_reference_warning(order)
     order.replayed = False
     return order
+
+
+def _change_customer(order: SalesOrder, actor, customer, header: dict[str, Any]) -> bool:
+    """Give a draft another customer (one the actor may see that takes new orders,
+    ``customers.inactive`` otherwise). What the order took from the old customer follows the
+    new one unless given in the same edit: currency (the rate then goes back to the table),
+    price list, payment terms, primary contact, default addresses. The lines are priced and
+    taxed again for the new customer (its price list, its tax mapping); prices set by hand stay.
+    Returns whether the customer changed."""
+    access = access_for(actor, order.company)
+    customer = customer_selectors.customer_for_new_order(access, getattr(customer, "pk", customer))
+    if customer.pk == order.customer_id:
+        return False
+    order.customer = customer
+    if "currency" not in header and customer.currency != order.currency:
+        order.currency = customer.currency
+        order.exchange_rate, order.exchange_rate_overridden = None, False
+    if "price_list" not in header:
+        order.price_list = customer.price_list
+    if "payment_terms" not in header:
+        order.payment_terms = customer.payment_terms
+    if "contact" not in header:
+        order.contact = (
+            customer_selectors.customer_contacts(customer).filter(is_primary=True).first()
+        )
+    addresses = {
+        a.kind: a for a in customer_selectors.customer_addresses(customer).filter(is_default=True)
+    }
+    for kind, field in (
+        (AddressKind.BILLING, "billing_address"),
+        (AddressKind.SHIPPING, "shipping_address"),
+    ):
+        if field not in header:
+            setattr(order, field, addresses[kind].as_snapshot() if kind in addresses else {})
+    return True
 
 
 def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
@@ -198,9 +245,66 @@ def _rate_header(order: SalesOrder, header: dict[str, Any], actor) -> None:
     order.exchange_rate_overridden = True
 
 
+MAX_DATE_DISTANCE_DAYS = 3653  # ten years either way
+
+
+def _check_order_date(order: SalesOrder, actor, before: datetime.date | None = None) -> None:
+    """The order date may be today or later; before today (the company's today, in its time
+    zone) needs ``order_backdate`` (``sales.backdate_not_allowed``). Once the order has its
+    number (``before``: the date it had), the date stays in the number's year
+    (``sales.order_date_other_year``): the number is gap-free per year and is never taken
+    back, so a date in another year is a new order."""
+    if before is not None and order.order_date.year != before.year:
+        raise OrderDateOtherYear(
+            params={"number": order.number, "year": before.year},
+            details={
+                "year": before.year,
+                "fields": {"order_date": [_("Keep the date in %(year)s.") % {"year": before.year}]},
+            },
+        )
+    today = _company_today(order.company)
+    if abs((order.order_date - today).days) > MAX_DATE_DISTANCE_DAYS:
+        # a typo (0206, 20266) rather than a date; it would also number the order in that year
+        raise ValidationFailed(
+            details={"fields": {"order_date": [_("Enter a date within ten years of today.")]}}
+        )
+    if order.order_date >= today or order.order_date == before:
+        return
+    if not access_for(actor, order.company).can(Perm.ORDER_BACKDATE):
+        error = BackdateNotAllowed(params={"today": today.isoformat()})
+        raise BackdateNotAllowed(
+            params={"today": today.isoformat()},
+            details={"today": today.isoformat(), "fields": {"order_date": [error.text]}},
+        )
+
+
+def _default_validity(order: SalesOrder, header: dict[str, Any], before=None) -> None:
+    """A quotation is valid ``Company.quotation_validity_days`` from its order date unless a
+    validity date is given (0 days: none). When the order date moves and the validity date
+    was the default, it moves along."""
+    days = order.company.quotation_validity_days
+    if "valid_until" in header or not days:
+        return
+    if before is not None and order.valid_until != before + datetime.timedelta(days=days):
+        return  # set by hand (or none): left as it is
+    order.valid_until = order.order_date + datetime.timedelta(days=days)
+
+
+DATE_FIELDS = ("order_date", "requested_date", "valid_until")
+
+
 def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     for field, value in header.items():
+        if field in DATE_FIELDS and isinstance(value, str):
+            try:
+                value = datetime.date.fromisoformat(value.strip()) if value.strip() else None
+            except ValueError:
+                errors.setdefault(field, []).append(_("Enter a valid date."))
+                continue
+        if field == "order_date" and value is None:
+            errors.setdefault(field, []).append(_("This field is required."))
+            continue
         if field in ("discount_percent", "exchange_rate") and value not in (None, ""):
             try:
                 value = bounded_decimal(value, SalesOrder, field)
@@ -226,10 +330,19 @@ def _set_header(order: SalesOrder, header: dict[str, Any]) -> None:
         if related is not None and related.company_id != order.company_id:
             errors.setdefault(field, []).append(_("Not in this company."))
         setattr(order, field, value)
-    if order.valid_until and order.order_date and order.valid_until < order.order_date:
-        errors.setdefault("valid_until", []).append(_("Must not be before the order date."))
     if errors:
         raise ValidationFailed(details={"fields": errors})
+
+
+def _check_dates(order: SalesOrder, actor, before: datetime.date | None = None, header=()) -> None:
+    """After the header is set: the order date's rules, the default validity date, and a
+    validity date not before the order date."""
+    _check_order_date(order, actor, before)
+    _default_validity(order, header, before)
+    if order.valid_until and order.order_date and order.valid_until < order.order_date:
+        raise ValidationFailed(
+            details={"fields": {"valid_until": [_("Must not be before the order date.")]}}
+        )
 
 
 @transaction.atomic
@@ -242,18 +355,32 @@ def order_update(
     current version in ``details``, and nothing changes. Non-drafts raise ``sales.not_editable``.
     """
     locked = _lock_draft(order, actor, version)
+    new_customer = header.pop("customer", None)
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
     old_lines = _lines_of(locked)
     before = _snapshot(locked, old_lines)
+    before["header"]["customer"] = str(locked.customer_id)
+    customer_changed = new_customer is not None and _change_customer(
+        locked, actor, new_customer, header
+    )
+    if header.get("order_date") in (None, ""):
+        header.pop("order_date", None)
+    date_before = locked.order_date
     _rate_header(locked, header, actor)
     _set_header(locked, header)
+    if "order_date" in header or "valid_until" in header:
+        _check_dates(locked, actor, date_before, header)
     if lines is not None:
         new_lines = _build_lines(locked, list(lines))
     else:
         new_lines = old_lines
-        if "currency" in header or "price_list" in header or "order_date" in header:
+        # what changes the lines' prices, rates or amounts rewrites them (the order discount
+        # is in every line's amount)
+        if customer_changed or {"currency", "price_list", "order_date", "discount_percent"} & set(
+            header
+        ):
             new_lines = _build_lines(
                 locked, [_line_input(line) for line in old_lines], keep_prices=True
             )
@@ -265,6 +392,7 @@ def order_update(
         SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
         SalesOrderLine.objects.bulk_create(new_lines)
     after = _snapshot(locked, new_lines)
+    after["header"]["customer"] = str(locked.customer_id)
     changes = audit.diff(before["header"], after["header"])
     if lines is not None:
         changes["lines"] = _lines_diff(before["lines"], after["lines"])

@@ -14,17 +14,17 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ordercrm.catalog.models import Product
-from ordercrm.catalog.pricing import NoPrice, prices_for
+from ordercrm.catalog.pricing import NoPrice, mapped_price, prices_for, tax_mapping_rules
 from ordercrm.catalog.selectors import exchange_rate_on, products_for_rows
 from ordercrm.core import audit
 from ordercrm.core.dates import company_today
 from ordercrm.core.exceptions import ValidationFailed
-from ordercrm.core.money import ZERO
+from ordercrm.core.money import ZERO, round_to
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.sales.calculations import LineInput, compute_totals, to_company_currency
-from ordercrm.sales.exceptions import ExchangeRateMissing, TooManyLines
+from ordercrm.sales.exceptions import ExchangeRateMissing, NegativeTotal, TooManyLines
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
@@ -129,6 +129,8 @@ def _build_lines(
             continue
         if quantity < 0:
             fail(index, "quantity", _("Must be at least %(minimum)s.") % {"minimum": 0})
+        elif quantity == 0 and not company.allow_zero_quantity_lines:
+            fail(index, "quantity", _("Enter a quantity above zero."))
         elif quantity != quantity.quantize(Decimal(1).scaleb(-product.unit.decimals)):
             fail(
                 index,
@@ -157,14 +159,26 @@ def _build_lines(
             except (TypeError, ValueError) as error:
                 fail(index, "unit_price", invalid_reason(error))
                 continue
-            if price < 0:
-                fail(index, "unit_price", _("Must be at least %(minimum)s.") % {"minimum": 0})
+            if price < 0 and product.is_stock_tracked:
+                # a negative price is a discount or rebate line: a product that moves no
+                # stock (a service), never goods that would ship at a negative price
+                fail(
+                    index,
+                    "unit_price",
+                    _(
+                        "A negative price is for a discount or rebate line: choose a product "
+                        "that is not stock-tracked."
+                    ),
+                )
             line.unit_price = price
             line.price_overridden = not keep_prices or bool(raw.get("price_overridden", True))
         to_price.append((len(lines), product, quantity))
         raw_index[len(lines)] = index
         lines.append(line)
     errors.raise_if_any()
+    # the customer's tax mapping (e.g. export: 13 % → 0 %); with tax-inclusive prices the
+    # price-list price moves with the rate so that the net stays what it was
+    mapped_from = _map_taxes(order, [lines[position] for position, _p, _q in to_price])
     quotes = prices_for(
         company=company,
         customer=order.customer if order.customer_id else None,
@@ -180,13 +194,33 @@ def _build_lines(
             message = NoPrice(params={"sku": product.sku, "currency": order.currency}).text
             fail(raw_index[position], "unit_price", message)
             continue
-        line.list_unit_price = quote.unit_price if quote is not None else line.unit_price
+        quoted = quote.unit_price if quote is not None else None
+        if quoted is not None and id(line) in mapped_from and company.prices_include_tax:
+            quoted = _price_places(mapped_price(quoted, mapped_from[id(line)], line.tax_percent))
+        line.list_unit_price = quoted if quoted is not None else line.unit_price
         if not explicit:
-            line.unit_price = quote.unit_price
+            line.unit_price = quoted
         line.price_overridden = line.unit_price != line.list_unit_price
     if errors:
         raise ValidationFailed(code=NoPrice.code, details={"lines": errors})
     return lines
+
+
+def _map_taxes(order: SalesOrder, lines: list[SalesOrderLine]) -> dict[int, Decimal]:
+    """Give product lines the rate the customer's tax mapping puts in place of their
+    product's (one query); returns ``{id(line): the percent it replaced}`` for those mapped."""
+    rules = tax_mapping_rules(order.customer if order.customer_id else None)
+    replaced = {}
+    for line in lines:
+        target = rules.get(line.tax_rate_id)
+        if target is not None:
+            replaced[id(line)] = line.tax_percent
+            line.tax_rate, line.tax_percent = target, target.rate
+    return replaced
+
+
+def _price_places(price: Decimal) -> Decimal:
+    return round_to(price, SalesOrderLine._meta.get_field("unit_price").decimal_places)
 
 
 def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
@@ -207,6 +241,8 @@ def _apply_totals(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
     )
     for line, amounts in zip(priced, totals.lines, strict=True):
         line.net, line.tax, line.gross = amounts.net, amounts.tax, amounts.gross
+    if min(totals.net, totals.tax) < 0:  # the net and the tax of the whole order
+        raise NegativeTotal(details={"net_total": str(totals.net), "tax_total": str(totals.tax)})
     order.net_total, order.tax_total, order.gross_total = totals.net, totals.tax, totals.gross
     order.line_count = len(lines)
     rate = (

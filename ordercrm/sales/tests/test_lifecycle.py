@@ -8,7 +8,7 @@ from ordercrm.sales.workflow import Status
 
 # Every action a person takes (the table's buttons and amend); ``complete`` is the system's
 # and has its own tests.
-ACTIONS = [row.name for row in workflow.TABLE if row is not workflow.COMPLETE]
+ACTIONS = [row.name for row in workflow.TABLE if row.permission is not None]
 # The rep's own actions on the rep's order; the manager takes every other.
 BY_REP = {"submit", "reopen"}
 

@@ -5,14 +5,16 @@ from ordercrm.sales.workflow import Status
 
 
 def test_the_lifecycle_in_the_design():
-    assert workflow.actions_from(Status.DRAFT) == ["submit", "cancel"]
+    # ``expire``: the daily task cancels a quotation past its validity date (the system's)
+    assert workflow.actions_from(Status.DRAFT) == ["submit", "cancel", "expire"]
     assert workflow.actions_from(Status.PENDING_APPROVAL) == [
         "approve",
         "reject",
         "request_changes",
         "cancel",
+        "expire",
     ]
-    assert workflow.actions_from(Status.REJECTED) == ["reopen", "cancel"]
+    assert workflow.actions_from(Status.REJECTED) == ["reopen", "cancel", "expire"]
     assert set(workflow.actions_from(Status.CONFIRMED)) == {
         "hold",
         "cancel",

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -50,7 +52,10 @@ def price(value, currency):
 @register.filter
 def qty(value):
     """A quantity without trailing zeros (``2``, ``2.5``, ``1,000``)."""
-    return "" if _blank(value) else _formatter().quantity(value)
+    if _blank(value):
+        return ""
+    # plain decimal strings and integers too (a warning's figures are strings, for the API)
+    return _formatter().quantity(value if isinstance(value, Decimal) else Decimal(value))
 
 
 @register.filter

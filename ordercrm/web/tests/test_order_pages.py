@@ -294,10 +294,11 @@ def test_entry_shows_each_priced_line_with_its_available_stock(client, rep, cust
             "action": "preview",
         },
     )
-    rows = [(line.product.sku, available) for line, available in response.context["preview_rows"]]
+    rows = [(line.product.sku, stock.free) for line, stock in response.context["preview_rows"]]
     assert rows == [("P0", 100), ("P1", 100)]
     page = response.content.decode()
     assert 'class="low"' in page  # 200 wanted, 100 available: marked
+    assert 'id="free-stock-warning"' in page  # and the order warns, naming the line
 
 
 def test_entry_customer_search_narrows_the_choices_and_keeps_the_chosen_one(
