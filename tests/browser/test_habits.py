@@ -47,15 +47,18 @@ def world(company, make_user, make_customer, make_product, team):
     tea = make_product(company, sku="TEA-1", list_price=Decimal("12.00"), is_stock_tracked=False)
     cup = make_product(company, sku="CUP-1", list_price=Decimal("3.00"), is_stock_tracked=False)
     today = company_today(company)
+    # back-dating needs the right (order_backdate): an administrator enters the rep's history
+    backdater = make_user(Role.ADMIN, company, username="admin-h")
     for ago in (161, 141, 111, 81, 41):  # gaps 20, 30, 30, 40: every ~30 days
         order = sales.order_create(
             company=company,
-            actor=rep,
+            actor=backdater,
             customer=customer,
             order_date=today - datetime.timedelta(days=ago),
             lines=[{"product": tea, "quantity": 5}, {"product": cup, "quantity": 10}],
         )
-        sales.order_submit(order=order, actor=rep)
+        assert order.salesperson == rep
+        sales.order_submit(order=order, actor=backdater)
     cache.clear()
     return {"rep": rep}, customer
 

@@ -31,7 +31,7 @@ def _fresh_cache(db):
 
 
 @pytest.fixture
-def goods(company, make_product):
+def goods(company, make_product, admin):  # admin: booked() back-dates orders through one
     return [
         make_product(company, sku=f"G{i}", list_price=Decimal("10.00"), is_stock_tracked=False)
         for i in range(4)
@@ -39,15 +39,21 @@ def goods(company, make_product):
 
 
 def booked(company, actor, customer, day, lines):
+    """A confirmed order of ``day``. Back-dating needs the right (order_backdate), so an
+    administrator enters it; the salesperson stays the customer's (``actor``'s) own."""
+    from ordercrm.accounts.models import Membership
+
+    backdater = Membership.objects.filter(company=company, role="admin").first().user
     order = sales.order_create(
         company=company,
-        actor=actor,
+        actor=backdater,
         customer=customer,
         order_date=day,
         lines=[{"product": p, "quantity": Decimal(q)} for p, q in lines],
     )
-    order = sales.order_submit(order=order, actor=actor)
+    order = sales.order_submit(order=order, actor=backdater)
     assert order.status == "confirmed"
+    assert order.salesperson == (customer.owner or actor)
     return order
 
 
