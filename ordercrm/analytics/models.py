@@ -129,6 +129,9 @@ class ProcessedEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["company", "event_at"], name="processed_event_at")]
 
+    def __str__(self) -> str:
+        return str(self.event_id)
+
 
 class FactState(models.Model):
     """Per company: how current the facts are. ``as_of``: every event before it is applied
@@ -141,6 +144,9 @@ class FactState(models.Model):
     as_of = models.DateTimeField(null=True, blank=True)
     watermark = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.as_of}"
 
 
 class Basis(models.TextChoices):
@@ -156,6 +162,9 @@ class PerformanceSettings(models.Model):
     basis = models.CharField(
         _("attainment basis"), max_length=12, choices=Basis.choices, default=Basis.INVOICED
     )
+
+    def __str__(self) -> str:
+        return self.basis
 
 
 class PeriodKind(models.TextChoices):

@@ -109,7 +109,7 @@ def history(shop):
 
 
 def test_figures_by_month_currency_and_split(history):
-    shop, a, b, c = history
+    shop = history[0]
     company, people = shop["company"], shop["people"]
     rep, rep2, west = people["rep"], people["rep2"], people["west"]
     while refresh.process_company(company):
