@@ -1,5 +1,6 @@
-"""Small histories for the analytics tests, dated by holding Django's clock (the demo's
-``DemoClock``), so documents and events carry the day they happened."""
+"""Small histories for the analytics tests, dated by holding Django's clock (as the demo's
+``console.demo_history.DemoClock`` does; console sits above analytics, so not imported), so
+documents and events carry the day they happened."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 
 from ordercrm.accounts.roles import Role
 from ordercrm.accounts.services import team_create
-from ordercrm.console.demo_history import DemoClock
 from tests.factories import (
     CompanyFactory,
     CustomerFactory,
@@ -23,10 +23,44 @@ from tests.factories import (
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def at(day: str, hour: int = 10) -> DemoClock:
+class HeldClock:
+    """``timezone.now`` and every ``default=timezone.now`` field held at ``moment``."""
+
+    def __init__(self, moment: datetime.datetime):
+        from django.apps import apps
+        from django.utils import timezone
+
+        self.now, self._original = moment, timezone.now
+        self._fields = [
+            f
+            for model in apps.get_models()
+            for f in model._meta.concrete_fields
+            if f.default is self._original
+        ]
+
+    def _set(self, value) -> None:
+        for f in self._fields:
+            f.default = value
+            f.__dict__.pop("_get_default", None)
+
+    def __enter__(self):
+        from django.utils import timezone
+
+        timezone.now = lambda: self.now
+        self._set(timezone.now)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from django.utils import timezone
+
+        timezone.now = self._original
+        self._set(self._original)
+
+
+def at(day: str, hour: int = 10) -> HeldClock:
     """Django's clock held at ``day`` (ISO) ``hour``:00 Shanghai time."""
     moment = datetime.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
-    return DemoClock(moment)
+    return HeldClock(moment)
 
 
 @pytest.fixture
