@@ -465,7 +465,7 @@ def drill_down(access: Access, query: ReportQuery, cell: dict) -> list[DrillRow]
         for o in sales_selectors.order_list(access)
         .filter(pk__in=list(values))
         .select_related("customer")
-        .only("number", "order_date", "status", "customer__name")
+        .only("number", "order_date", "status", "customer__name", "salesperson", "team")
     }
     found = [
         DrillRow(pk, o.number, o.customer.name, o.order_date, o.get_status_display(), values[pk])

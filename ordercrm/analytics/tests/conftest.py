@@ -12,14 +12,22 @@ import pytest
 
 from ordercrm.accounts.roles import Role
 from ordercrm.accounts.services import team_create
+from ordercrm.analytics import services
+from ordercrm.billing import services as billing
+from ordercrm.billing.models import Invoice, InvoiceKind
+from ordercrm.catalog import services as catalog
+from ordercrm.fulfilment import services as fulfilment
+from ordercrm.sales import services as sales
 from tests.factories import (
     CompanyFactory,
     CustomerFactory,
+    OrderFactory,
     ProductFactory,
     UserFactory,
     receive_stock,
 )
 
+D = Decimal
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -67,8 +75,6 @@ def at(day: str, hour: int = 10) -> HeldClock:
 def shop(db):
     """A company (CNY) with two teams, three reps, a manager, finance, a warehouse clerk, two
     customers and two products in two categories, with stock."""
-    from ordercrm.catalog import services as catalog
-
     with at("2025-12-01"):
         company = CompanyFactory()
         east = team_create(company=company, name="East")
@@ -122,3 +128,71 @@ def shop(db):
         "mingda": mingda,
         "pacific": pacific,
     }
+
+
+@pytest.fixture
+def history(shop):
+    """January: A (rep, 10 drills, 1,000.00) shipped, invoiced and paid; B (west, USD 100.00
+    at 7.1) shipped and invoiced; C (300.00) shared 60 / 40 by rep and rep2. February: two
+    drills of A returned and credited (200.00)."""
+    company, people = shop["company"], shop["people"]
+    rep, wh, fin = people["rep"], people["warehouse"], people["finance"]
+    with at("2026-01-10"):
+        catalog.exchange_rate_set(
+            company=company, actor=fin, currency="USD", date=datetime.date(2026, 1, 1), rate="7.1"
+        )
+        # 10 drills at 100.00 = 1,000.00 net
+        a = OrderFactory(
+            company=company, actor=rep, customer=shop["mingda"], lines=[(shop["drill"], 10)]
+        )
+        a = sales.order_submit(order=a, actor=rep)
+        # USD: 5 drills at 20.00 = 100.00 USD = 710.00 CNY
+        b = OrderFactory(
+            company=company,
+            actor=people["west"],
+            customer=shop["pacific"],
+            lines=[{"product": shop["drill"], "quantity": D(5), "unit_price": D("20.00")}],
+        )
+        b = sales.order_submit(order=b, actor=people["west"])
+        # shared 60 / 40: 3 drills = 300.00
+        c = OrderFactory(
+            company=company, actor=rep, customer=shop["mingda"], lines=[(shop["drill"], 3)]
+        )
+        c = sales.order_submit(order=c, actor=rep)
+        services.credit_split_set(
+            order=c,
+            actor=people["manager"],
+            shares=[
+                {"salesperson": rep, "percent": "60"},
+                {"salesperson": people["rep2"], "percent": "40"},
+            ],
+        )
+    with at("2026-01-12"):
+        shipment = fulfilment.shipment_create(order=a, actor=wh, lines=None, dispatch=True)
+        fulfilment.shipment_create(order=b, actor=wh, lines=None, dispatch=True)
+        invoice = Invoice.objects.for_company(company).get(order=a, kind=InvoiceKind.INVOICE)
+        # 1,130.00 gross paid in full
+        billing.payment_record(
+            company=company,
+            actor=fin,
+            customer=shop["mingda"],
+            amount=D("1130.00"),
+            currency="CNY",
+            method="bank_transfer",
+            reference="B-1",
+            allocations=[{"invoice": invoice, "amount": D("1130.00")}],
+        )
+    with at("2026-02-05"):
+        fulfilment.return_receive(
+            shipment=shipment,
+            actor=wh,
+            lines=[{"shipment_line_id": shipment.lines.get().pk, "quantity": 2}],
+            reason="damaged",
+        )
+        billing.credit_note_create(
+            invoice=invoice,
+            actor=fin,
+            lines=[{"invoice_line_id": invoice.lines.get().pk, "quantity": 2}],
+            reason="damaged",
+        )
+    return shop, a, b, c
