@@ -214,7 +214,8 @@ def _cell_params(query, row_key, column_key) -> str:
 
     params = query.params()
     params[query.dimension] = str(row_key)
-    params[query.columns] = (
+    # a period cell is ``at`` (``period`` already names the period kind)
+    params["at" if query.columns == "period" else query.columns] = (
         column_key.isoformat() if hasattr(column_key, "isoformat") else str(column_key)
     )
     return urlencode(params)
@@ -251,9 +252,11 @@ def drill(request):
         query = _query(request)
         cell = {
             name: request.GET[name]
-            for name in analytics.PIVOT_COLUMNS
+            for name in analytics.DIMENSIONS
             if request.GET.get(name) not in (None, "")
         }
+        if request.GET.get("at"):
+            cell["period"] = request.GET["at"]
         found = analytics.drill_down(request.access, query, cell)
     except DomainError as error:
         return _refused(request, "web/reports/drill.html", error)
