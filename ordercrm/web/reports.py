@@ -514,7 +514,9 @@ def my_performance(request):
     rows = performance.attainments(access, performance.own_targets(access))
     months = performance.my_months(access)
     formatter = Formatter(request.LANGUAGE_CODE)
-    chart = pygal.Bar(**_chart_options(), show_legend=False, truncate_label=-1)
+    chart = pygal.Bar(
+        **_chart_options(), show_legend=False, truncate_label=-1, show_minor_x_labels=False
+    )
     chart.x_labels = [formatter.month_short(m) for m, _v in months]
     chart.x_labels_major = chart.x_labels[::2]
     chart.value_formatter = lambda v: formatter.compact_money(v, access.company.base_currency)
