@@ -173,9 +173,14 @@ def _within(rows: QuerySet, first, last) -> QuerySet:
     return rows.filter(day__gte=first, day__lte=last)
 
 
+def _exact(value, measure: Measure) -> Decimal:
+    """A sum at its column's places (SQLite hands decimals back without trailing zeros)."""
+    return Decimal(value or 0).quantize(Decimal("0.01") if measure.is_money else Decimal("0.0001"))
+
+
 def _grouped(rows: QuerySet, column: str, measure: Measure) -> dict:
     return {
-        (row["g"] if row["g"] not in (None, "") else NONE): row["v"] or ZERO
+        (row["g"] if row["g"] not in (None, "") else NONE): _exact(row["v"], measure)
         for row in rows.order_by().values(g=F(column)).annotate(v=Sum(measure.expression))
     }
 
@@ -264,7 +269,7 @@ class SalesReport:
 
 def _buckets(rows: QuerySet, kind: str, measure: Measure) -> dict:
     return {
-        row["p"]: row["v"] or ZERO
+        row["p"]: _exact(row["v"], measure)
         for row in rows.order_by()
         .values(p=Trunc("day", kind, output_field=DateField()))
         .annotate(v=Sum(measure.expression))
@@ -359,7 +364,7 @@ def pivot(
     for row in rows.values(r=F(row_column), c=column_expr).annotate(v=Sum(measure.expression)):
         r = row["r"] if row["r"] not in (None, "") else NONE
         c = row["c"] if row["c"] not in (None, "") else NONE
-        value = row["v"] or ZERO
+        value = _exact(row["v"], measure)
         cells[(r, c)] = cells.get((r, c), ZERO) + value
         row_totals[r] = row_totals.get(r, ZERO) + value
         column_totals[c] = column_totals.get(c, ZERO) + value
@@ -455,7 +460,7 @@ def drill_down(access: Access, query: ReportQuery, cell: dict) -> list[DrillRow]
                 day__gte=max(window[0], query.first), day__lte=min(window[1], query.last)
             )
     values = {
-        row["order_id"]: row["v"] or ZERO
+        row["order_id"]: _exact(row["v"], measure)
         for row in rows.order_by().values("order_id").annotate(v=Sum(measure.expression))
         if row["v"]
     }
