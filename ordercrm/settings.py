@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ordercrm.fulfilment",
     "ordercrm.billing",
     "ordercrm.notifications",
+    "ordercrm.analytics",
     "ordercrm.imports",
     "ordercrm.web",
     "ordercrm.api",
@@ -218,6 +219,9 @@ MAX_ORDER_LINES = env.int("ORDERCRM_MAX_ORDER_LINES", 2000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ORDERCRM_MAX_BODY_BYTES", 2_621_440)
 
 DELIVERY_LEASE_SECONDS = env.int("ORDERCRM_DELIVERY_LEASE_S", 120)
+# Sales facts: how far behind the newest applied event the analytics scan looks again, for
+# transactions that commit later than their events were stamped.
+ANALYTICS_GRACE_SECONDS = env.int("ORDERCRM_ANALYTICS_GRACE_S", 900)
 
 # Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at
 # subscription and at every delivery; on lifts that for a receiver on this machine or network.

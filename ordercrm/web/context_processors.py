@@ -13,6 +13,7 @@ def workspace(request):
         "company": company,
         "access": access,
         "unread_count": unread,
+        "can_reports": access is not None and access.can(Perm.REPORT_VIEW),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)

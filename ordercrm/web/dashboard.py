@@ -98,6 +98,15 @@ def home(request):
             months, currency=access.company.base_currency, language=request.LANGUAGE_CODE
         )
         context["months"] = months
+        # the performance tile: the user's own month (their share of shared orders) on the
+        # company's basis, against their month target when they have one
+        from ordercrm.analytics import performance
+
+        mine = performance.attainments(
+            access, performance.own_targets(access).filter(period_kind="month", team__isnull=True)
+        )
+        context["my_target"] = mine[0] if mine else None
+        context["my_month"] = performance.my_months(access, months=1)[-1][1]
     return render(request, "web/home.html", context)
 
 

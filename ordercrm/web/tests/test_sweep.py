@@ -59,6 +59,11 @@ PAGES = [
     "tokens",
     "settings",
     "notifications",
+    "reports",
+    "reports_pivot",
+    "reports_targets",
+    "reports_leaderboard",
+    "my_performance",
 ]
 SKIP_ACTIONS = ("/logout/", "/language/", "/company/")
 

@@ -1,6 +1,7 @@
-"""``ordercrm worker``: one worker process with three threads: the outbox pump (events →
-emails, webhooks, notifications), a heartbeat, and the django-tasks database worker
-(background tasks) in the main thread, where it receives SIGTERM / SIGINT.
+"""``ordercrm worker``: one worker process with four threads: the outbox pump (events →
+emails, webhooks, notifications), the analytics pump (events → sales facts), a heartbeat, and
+the django-tasks database worker (background tasks) in the main thread, where it receives
+SIGTERM / SIGINT.
 
 No database fault ends it (each part backs off and retries); SIGTERM ends it cleanly. Run it
 under a supervisor that restarts it anyway (``ordercrm serve`` does; systemd with
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, batch, interval, **options):
+        from ordercrm.analytics import refresh
+        from ordercrm.analytics import worker as analytics_worker
         from ordercrm.notifications import worker
         from ordercrm.notifications.taskworker import ResilientTaskWorker
 
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         )
         if batch:
             worker.run_once(worker_id)
+            refresh.process_all()
             tasks.run()
             return
         worker.check_lease()
@@ -53,6 +57,13 @@ class Command(BaseCommand):
                 args=(stop,),
                 kwargs={"idle": interval, "worker_id": worker_id, "status": status},
                 name="outbox-pump",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=analytics_worker.run_forever,
+                args=(stop,),
+                kwargs={"idle": max(interval, 2.0)},
+                name="analytics",
                 daemon=True,
             ),
         ]

@@ -1,0 +1,221 @@
+"""Keeping the facts: incrementally from the outbox, or rebuilt from the documents.
+
+Incremental (:func:`process_company`, run by ``ordercrm worker``'s analytics thread): under
+the company's ``FactState`` lock (skip-locked: one worker per company at a time), read the
+next events of the types in ``mapping.EVENT_ORDERS`` that have no ``ProcessedEvent``, find
+the orders they name, derive those orders' facts anew, apply the difference to
+``SalesFact``, and record the events as processed — all in one transaction, so each event
+counts exactly once, by its id. Because an order's facts are derived from its documents'
+current state, applying an event twice, late or out of order could not change a figure
+either; the record keeps the work once.
+
+The scan starts at ``watermark − ANALYTICS_GRACE_SECONDS``: an event is stamped when its
+transaction writes it, so one committing late may appear behind events already applied.
+
+:func:`rebuild` derives every order's facts again (``ordercrm analytics rebuild``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from ordercrm.analytics import facts, mapping
+from ordercrm.analytics.models import (
+    COLUMNS,
+    DIMENSIONS,
+    ZERO,
+    FactState,
+    OrderFact,
+    ProcessedEvent,
+    SalesFact,
+)
+from ordercrm.core.models import Company, Event
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+CHUNK = 500
+
+
+def grace() -> datetime.timedelta:
+    return datetime.timedelta(seconds=getattr(settings, "ANALYTICS_GRACE_SECONDS", 900))
+
+
+def fact_key(row) -> str:
+    text = "|".join(str(getattr(row, name) or "") for name in DIMENSIONS)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _lock_state(company, *, skip_locked: bool) -> FactState | None:
+    FactState.objects.get_or_create(company=company)
+    return (
+        FactState.objects.select_for_update(skip_locked=skip_locked).filter(company=company).first()
+    )
+
+
+def refresh_orders(company, order_ids) -> int:
+    """Derive the orders' facts again and move ``SalesFact`` by the difference. Call inside a
+    transaction holding the company's ``FactState`` lock. Returns the fact rows changed."""
+    order_ids = sorted(set(order_ids))
+    if not order_ids:
+        return 0
+    changed = 0
+    for start in range(0, len(order_ids), CHUNK):
+        chunk = order_ids[start : start + CHUNK]
+        new = [row for rows in facts.derive(company, chunk).values() for row in rows]
+        old = list(OrderFact.objects.for_company(company).filter(order_id__in=chunk))
+        deltas: dict = {}
+        for sign, rows in ((-1, old), (1, new)):
+            for row in rows:
+                key = fact_key(row)
+                entry = deltas.get(key)
+                if entry is None:
+                    entry = deltas[key] = [row, defaultdict(lambda: ZERO)]
+                for column in COLUMNS:
+                    value = getattr(row, column)
+                    if value:
+                        entry[1][column] += sign * value
+        OrderFact.objects.for_company(company).filter(order_id__in=chunk).delete()
+        OrderFact.objects.bulk_create(new)
+        changed += _apply(company, {k: v for k, v in deltas.items() if any(v[1].values())})
+    return changed
+
+
+def _apply(company, deltas: dict) -> int:
+    if not deltas:
+        return 0
+    existing = {
+        fact.key: fact
+        for fact in SalesFact.objects.for_company(company).filter(key__in=list(deltas))
+    }
+    create, update, remove = [], [], []
+    for key, (sample, delta) in deltas.items():
+        fact = existing.get(key)
+        if fact is None:
+            fact = SalesFact(
+                company_id=company.pk,
+                key=key,
+                **{name: getattr(sample, name) for name in DIMENSIONS},
+            )
+            create.append(fact)
+        else:
+            update.append(fact)
+        for column, value in delta.items():
+            setattr(fact, column, getattr(fact, column) + value)
+        if fact in update and not any(getattr(fact, c) for c in COLUMNS):
+            update.remove(fact)
+            remove.append(fact.pk)
+    SalesFact.objects.bulk_create(create)
+    if update:
+        SalesFact.objects.for_company(company).bulk_update(update, [*COLUMNS, "updated_at"])
+    if remove:
+        SalesFact.objects.for_company(company).filter(pk__in=remove).delete()
+    return len(deltas)
+
+
+def pending(company, state: FactState, limit: int = BATCH):
+    events = Event.objects.for_company(company).filter(type__in=mapping.TYPES)
+    if state.watermark is not None:
+        events = events.filter(created_at__gte=state.watermark - grace())
+    done = ProcessedEvent.objects.filter(event_id=OuterRef("pk"))
+    return list(events.filter(~Exists(done)).order_by("created_at", "id")[:limit])
+
+
+def process_company(company, *, limit: int = BATCH) -> int | None:
+    """Apply the next batch of this company's events. Returns how many were applied, or
+    ``None`` when another worker holds the company."""
+    started = timezone.now()
+    with transaction.atomic():
+        state = _lock_state(company, skip_locked=True)
+        if state is None:
+            return None
+        events = pending(company, state, limit)
+        if events:
+            refresh_orders(company, mapping.orders_of(events))
+            ProcessedEvent.objects.bulk_create(
+                [
+                    ProcessedEvent(event_id=e.pk, company_id=company.pk, event_at=e.created_at)
+                    for e in events
+                ],
+                ignore_conflicts=True,
+            )
+            state.watermark = max(state.watermark or events[-1].created_at, events[-1].created_at)
+            # records behind the scan's window are never looked at again
+            ProcessedEvent.objects.filter(
+                company=company, event_at__lt=state.watermark - 2 * grace()
+            ).delete()
+        if len(events) < limit:
+            # the backlog is empty: everything written before this round began is in
+            state.as_of = started
+        state.save(update_fields=["watermark", "as_of"])
+    return len(events)
+
+
+def process_all(*, limit: int = BATCH) -> int:
+    """One round over every active company; returns the events applied."""
+    total = 0
+    for company in Company.objects.filter(is_active=True).order_by("pk"):
+        while True:
+            done = process_company(company, limit=limit)
+            if not done:
+                break
+            total += done
+            if done < limit:
+                break
+    return total
+
+
+def rebuild(company, progress=None) -> int:
+    """Throw the company's facts away and derive them again from every order's documents.
+    Returns the number of ``SalesFact`` rows. Holds the company's ``FactState`` lock, so
+    the incremental worker waits (and then finds nothing new to apply)."""
+    from ordercrm.sales.models import SalesOrder
+
+    started = timezone.now()
+    with transaction.atomic():
+        state = _lock_state(company, skip_locked=False)
+        OrderFact.objects.for_company(company).delete()
+        SalesFact.objects.for_company(company).delete()
+        order_ids = list(
+            SalesOrder.objects.for_company(company).order_by("pk").values_list("pk", flat=True)
+        )
+        totals: dict = {}
+        for start in range(0, len(order_ids), CHUNK):
+            chunk = order_ids[start : start + CHUNK]
+            rows = [row for found in facts.derive(company, chunk).values() for row in found]
+            OrderFact.objects.bulk_create(rows, batch_size=1000)
+            for row in rows:
+                key = fact_key(row)
+                fact = totals.get(key)
+                if fact is None:
+                    fact = totals[key] = SalesFact(
+                        company_id=company.pk,
+                        key=key,
+                        **{name: getattr(row, name) for name in DIMENSIONS},
+                    )
+                for column in COLUMNS:
+                    value = getattr(row, column)
+                    if value:
+                        setattr(fact, column, getattr(fact, column) + value)
+            if progress:
+                progress(len(chunk))
+        SalesFact.objects.bulk_create(
+            [f for f in totals.values() if any(getattr(f, c) for c in COLUMNS)], batch_size=1000
+        )
+        # events up to now are reflected; the next incremental scan starts here
+        ProcessedEvent.objects.filter(company=company).delete()
+        state.watermark = state.as_of = state.rebuilt_at = started
+        state.save()
+    return len(totals)
+
+
+def as_of(company) -> datetime.datetime | None:
+    return FactState.objects.filter(company=company).values_list("as_of", flat=True).first()
