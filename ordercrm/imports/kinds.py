@@ -30,6 +30,7 @@ from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import services as customers
 from ordercrm.customers.models import Address, AddressKind, Contact, Customer, PaymentTerm
+from ordercrm.customers.selectors import DuplicateFinder
 from ordercrm.imports.models import RowAction
 from ordercrm.imports.widgets import (
     BooleanWidget,
@@ -304,9 +305,32 @@ class CustomerResource(ServiceResource):
     def key_of(self, row):
         return text_of(row.get("code")).lower() or None
 
+    def prime(self, dataset):
+        """One look-up per chunk for what each row's checks need: the customers whose name,
+        tax ID, phone or code a row repeats (the duplicate check of ``customer_create``)."""
+        super().prime(dataset)
+        rows = [dict(zip(dataset.headers, r, strict=False)) for r in dataset]
+        self.finder = DuplicateFinder(
+            self.company,
+            [{n: text_of(row.get(n)) for n in ("name", "tax_id", "phone")} for row in rows],
+            codes=[text_of(row.get("code")) for row in rows],
+        )
+
     def load_existing(self, keys):
         # codes are unique ignoring case, as customer_create checks them
-        found = self.get_queryset().annotate(code_key=Lower("code")).filter(code_key__in=keys)
+        found = list(self.get_queryset().annotate(code_key=Lower("code")).filter(code_key__in=keys))
+        ids = [c.pk for c in found]
+        # what the existing customers already have, so a row only adds what is missing
+        self.contacts = set(
+            Contact.objects.for_company(self.company)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "name")
+        )
+        self.addresses = set(
+            Address.objects.for_company(self.company)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "kind", "line1", "city")
+        )
         return {c.code.lower(): c for c in found}
 
     def _contact(self, row) -> dict | None:
@@ -326,33 +350,31 @@ class CustomerResource(ServiceResource):
         return found
 
     def _missing_contact(self, customer, contact) -> bool:
-        return (
-            contact is not None
-            and not Contact.objects.for_company(self.company)
-            .filter(customer=customer, name=contact["name"])
-            .exists()
-        )
+        return contact is not None and (customer.pk, contact["name"]) not in self.contacts
 
     def _missing_address(self, customer, address) -> bool:
-        return (
-            not Address.objects.for_company(self.company)
-            .filter(
-                customer=customer,
-                kind=address["kind"],
-                line1=address["line1"],
-                city=address["city"],
-            )
-            .exists()
-        )
+        key = (customer.pk, address["kind"], address["line1"], address["city"])
+        return key not in self.addresses
 
     def extra_changes(self, instance, row):
         return self._missing_contact(instance, self._contact(row)) or any(
             self._missing_address(instance, a) for a in self._addresses(row)
         )
 
+    def import_row(self, row, instance_loader, **kwargs):
+        mark = self.finder.mark(), set(self.contacts), set(self.addresses)
+        result = super().import_row(row, instance_loader, **kwargs)
+        if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
+            # the row's savepoint was rolled back: so is what the checks learnt from it
+            self.finder.restore(mark[0])
+            self.contacts, self.addresses = mark[1], mark[2]
+        return result
+
     def write(self, instance, is_create, changes, row):
         if is_create:
-            customer = customers.customer_create(company=self.company, actor=self.actor, **changes)
+            customer = customers.customer_create(
+                company=self.company, actor=self.actor, finder=self.finder, **changes
+            )
         elif changes:
             customer = customers.customer_update(customer=instance, actor=self.actor, **changes)
         else:
@@ -360,9 +382,14 @@ class CustomerResource(ServiceResource):
         contact = self._contact(row)
         if self._missing_contact(customer, contact):
             customers.contact_add(customer=customer, actor=self.actor, **contact)
+            self.contacts.add((customer.pk, contact["name"]))
+            self.finder.add_contact_phone(customer.pk, contact["phone"])
         for address in self._addresses(row):
             if self._missing_address(customer, address):
                 customers.address_add(customer=customer, actor=self.actor, **address)
+                self.addresses.add(
+                    (customer.pk, address["kind"], address["line1"], address["city"])
+                )
         return customer
 
 
