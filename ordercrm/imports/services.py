@@ -32,6 +32,7 @@ from ordercrm.core.context import change_source
 from ordercrm.core.exceptions import Conflict, NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
+from ordercrm.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from ordercrm.imports.kinds import KINDS, Kind
 from ordercrm.imports.models import ImportJob, ImportMapping, ImportRow, JobStatus, RowAction
 from ordercrm.imports.reading import read_table
@@ -170,7 +171,7 @@ def import_mapping_set(*, job: ImportJob, actor, mapping: dict[str, str]) -> Imp
     return job
 
 
-def _start(job: ImportJob, actor, *, apply: bool) -> ImportJob:
+def _start(job: ImportJob, actor, *, apply: bool, enqueue: bool = True) -> ImportJob:
     kind = _kind(job.kind)
     require_import(actor, job.company, kind)
     job = _lock(job)
@@ -184,22 +185,26 @@ def _start(job: ImportJob, actor, *, apply: bool) -> ImportJob:
     if apply:
         job.applied_by, job.applied_at = actor, timezone.now()
     job.save()
-    from ordercrm.imports import tasks
+    if enqueue:
+        from ordercrm.imports import tasks
 
-    transaction.on_commit(lambda: tasks.run_import.enqueue(job_id=str(job.pk)))
+        transaction.on_commit(lambda: tasks.run_import.enqueue(job_id=str(job.pk)))
     return job
 
 
 @transaction.atomic
-def import_preview(*, job: ImportJob, actor) -> ImportJob:
-    """Queue the check of every row; nothing is written."""
-    return _start(job, actor, apply=False)
+def import_preview(*, job: ImportJob, actor, enqueue: bool = True) -> ImportJob:
+    """Queue the check of every row; nothing is written. With ``enqueue=False`` the caller
+    runs :func:`import_run` itself (the console command, synchronously)."""
+    return _start(job, actor, apply=False, enqueue=enqueue)
 
 
 @transaction.atomic
-def import_apply(*, job: ImportJob, actor) -> ImportJob:
-    """Queue the import of a checked job (the user confirmed its preview)."""
-    return _start(job, actor, apply=True)
+def import_apply(*, job: ImportJob, actor, enqueue: bool = True) -> ImportJob:
+    """Queue the import of a checked job (the user confirmed its preview). Only a job whose
+    preview is done can start: a second confirm (double click, two tabs) finds it importing
+    or imported and raises ``imports.job_state``, so nothing is applied twice."""
+    return _start(job, actor, apply=True, enqueue=enqueue)
 
 
 def _json_cell(value):
@@ -312,6 +317,31 @@ def _finish(job, actor, status, counts, processed, failure) -> ImportJob:
         },
     )
     return job
+
+
+def _cell(value):
+    """A failed cell as it was read: text that is exactly a number goes back as a number, so
+    the CSV of failed rows does not quote ``-3`` as a would-be formula."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            return value
+        return number if number.is_finite() and str(number) == value else value
+    return value
+
+
+FAILED_FORMATS = ("csv", "xlsx")
+
+
+def failed_rows_file(job: ImportJob, fmt: str = "csv") -> tuple[bytes, str, str]:
+    """The failed rows as a CSV or XLSX file: ``(content, content type, file name)``."""
+    header, rows = failed_rows(job)
+    rows = [[_cell(v) for v in row] for row in rows]
+    stem = (job.file_name.rsplit(".", 1)[0] or "import")[:80]
+    if fmt == "xlsx":
+        return write_xlsx(header, rows), XLSX_CONTENT_TYPE, f"{stem}-failed.xlsx"
+    return write_csv(header, rows), CSV_CONTENT_TYPE, f"{stem}-failed.csv"
 
 
 def failed_rows(job: ImportJob) -> tuple[list[str], list[list]]:
