@@ -46,6 +46,25 @@ class UnknownKind(NotFound):
     message = gettext_lazy("There is no import of this kind.")
 
 
+class WrongColumns(ValidationFailed):
+    code = "imports.wrong_columns"
+    message = gettext_lazy(
+        "None of the file's columns is one this import knows. Its first row must name the "
+        "columns, for example: %(columns)s."
+    )
+
+    def __init__(self, kind: Kind, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    @property
+    def text(self) -> str:
+        names = ", ".join(str(c.label) for c in self.kind.columns if c.required) or ", ".join(
+            str(c.label) for c in self.kind.columns[:3]
+        )
+        return str(self.message) % {"columns": names}
+
+
 class JobBusy(Conflict):
     code = "imports.job_state"
     message = gettext_lazy("This import cannot do that now.")
@@ -100,10 +119,18 @@ def suggest_mapping(kind: Kind, headers: list[str], remembered: dict | None = No
 
 @transaction.atomic
 def import_upload(
-    *, company: Company, actor, kind: str, file_name: str, content: bytes
+    *,
+    company: Company,
+    actor,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    require_columns: bool = True,
 ) -> ImportJob:
     """Keep an uploaded file as a new job with a suggested mapping. Raises
-    ``imports.unreadable_file`` / ``imports.too_many_rows`` for a file it cannot take."""
+    ``imports.unreadable_file`` (not CSV/XLSX, empty, undecodable), ``imports.too_many_rows``,
+    ``core.validation_failed`` (larger than 20 MB) and, with ``require_columns``,
+    ``imports.wrong_columns`` when no header names a column of the kind; nothing is kept."""
     chosen = _kind(kind)
     require_import(actor, company, chosen)
     if len(content) > MAX_FILE_BYTES:
@@ -111,6 +138,9 @@ def import_upload(
     dataset, encoding = read_table(content, file_name)
     headers = list(dataset.headers or [])
     remembered = ImportMapping.objects.for_company(company).filter(kind=kind).first()
+    mapping = suggest_mapping(chosen, headers, remembered.mapping if remembered else None)
+    if require_columns and not mapping:
+        raise WrongColumns(chosen, details={"headers": headers[:50]})
     job = ImportJob.objects.create(
         company=company,
         kind=kind,
@@ -120,7 +150,7 @@ def import_upload(
         content=content,
         encoding=encoding,
         headers=headers,
-        mapping=suggest_mapping(chosen, headers, remembered.mapping if remembered else None),
+        mapping=mapping,
         total_rows=len(dataset),
     )
     audit.record(
@@ -264,7 +294,7 @@ def import_run(job_id, *, progress: Callable[[ImportJob], None] | None = None) -
                             number=number,
                             action=outcome.action,
                             message=outcome.message,
-                            values=values if outcome.action == RowAction.ERROR else [],
+                            values=values,
                         )
                         for number, values, outcome in zip(
                             numbers, originals, outcomes, strict=True

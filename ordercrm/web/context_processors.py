@@ -13,6 +13,7 @@ def workspace(request):
         "company": company,
         "access": access,
         "unread_count": unread,
+        "can_import": access is not None and access.can(Perm.DATA_IMPORT),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)

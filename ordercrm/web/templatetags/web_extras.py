@@ -50,6 +50,10 @@ def price(value, currency):
 @register.filter
 def qty(value):
     """A quantity without trailing zeros (``2``, ``2.5``, ``1,000``)."""
+    if isinstance(value, int) and not isinstance(value, bool):  # counts of rows, of lines
+        from decimal import Decimal
+
+        value = Decimal(value)
     return "" if _blank(value) else _formatter().quantity(value)
 
 

@@ -65,6 +65,7 @@ class Command(BaseCommand):
                     kind=kind,
                     file_name=path.name,
                     content=path.read_bytes(),
+                    require_columns=not map,
                 )
                 mapping = dict(job.mapping)
                 for item in map:
