@@ -59,7 +59,7 @@ def read_table(data: bytes, file_name: str = "") -> tuple[tablib.Dataset, str]:
     """The table in ``data`` and the encoding it was read with (``xlsx`` for workbooks).
     Empty lines are dropped; every row is padded to the header's width."""
     suffix = file_name.lower().rpartition(".")[2] if "." in file_name else ""
-    if suffix and suffix not in TEXT_SUFFIXES + ("xlsx",):
+    if suffix and suffix not in (*TEXT_SUFFIXES, "xlsx"):
         raise UnreadableFile(details={"file": file_name[-100:]})
     if data.startswith(XLSX_MAGIC) or suffix == "xlsx":
         rows, encoding = _xlsx_rows(data), "xlsx"

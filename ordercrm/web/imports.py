@@ -84,23 +84,22 @@ def import_new(request):
         initial={"kind": request.GET.get("kind", "")},
     )
     errors: list[str] = []
-    if request.method == "POST":
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                job = services.import_upload(
-                    company=access.company,
-                    actor=request.user,
-                    kind=form.cleaned_data["kind"],
-                    file_name=upload.name or "",
-                    # one byte over the limit is enough for the service to refuse it
-                    content=upload.read(services.MAX_FILE_BYTES + 1),
-                )
-            except DomainError as error:
-                fields = (error.details or {}).get("fields") or {}
-                errors = [error.text, *(p for problems in fields.values() for p in problems)]
-            else:
-                return HttpResponseRedirect(reverse("import_detail", args=[job.pk]))
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.import_upload(
+                company=access.company,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                file_name=upload.name or "",
+                # one byte over the limit is enough for the service to refuse it
+                content=upload.read(services.MAX_FILE_BYTES + 1),
+            )
+        except DomainError as error:
+            fields = (error.details or {}).get("fields") or {}
+            errors = [error.text, *(p for problems in fields.values() for p in problems)]
+        else:
+            return HttpResponseRedirect(reverse("import_detail", args=[job.pk]))
     return render(
         request,
         "web/import_new.html",

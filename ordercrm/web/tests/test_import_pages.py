@@ -150,7 +150,11 @@ def test_who_may_import(client, make_user, company, admin, other_company):
 
 
 def test_pages_cost_a_fixed_number_of_queries(
-    client, admin, company, django_assert_max_num_queries, run_import
+    client,
+    admin,
+    company,
+    django_assert_max_num_queries,
+    run_import,  # noqa: F811
 ):
     for size in (3, 30):
         job = run_import(
