@@ -4,7 +4,7 @@ the django-import-export resource that writes each row through the domain servic
 
 A resource never saves a model itself: ``write`` calls the service of the use case
 (``customer_create``/``customer_update``, ``product_create``/``product_update``,
-``price_list_set_price``, ``stock_count``, ``order_create`` + ``order_submit``), so an
+``price_list_item_set``, ``stock_count``, ``order_create`` + ``order_submit``), so an
 imported row obeys every rule a row typed in the UI obeys. Each row runs in its own
 savepoint, rolled back when it fails, so an error row never half-writes.
 """
@@ -465,23 +465,35 @@ class PriceListItemResource(ServiceResource):
         except ValueError:
             return None
 
+    def _valid_from(self, row):
+        if not text_of(row.get("valid_from")):
+            return None
+        try:
+            return DateWidget().clean(row.get("valid_from"))
+        except ValueError:
+            return False
+
     def key_of(self, row):
+        """The natural key of ``price_list_item_set``: price list, product, minimum quantity
+        and valid-from."""
         quantity = self._quantity(row)
+        valid_from = self._valid_from(row)
         lists = self.fields["price_list"].widget.found
         products = self.fields["product"].widget.found
         price_list = lists.get(text_of(row.get("price_list")))
         product = products.get(text_of(row.get("sku")))
-        if quantity is None or price_list is None or product is None:
+        if quantity is None or valid_from is False or price_list is None or product is None:
             return None
-        return (price_list.pk, product.pk, quantity.normalize())
+        return (price_list.pk, product.pk, quantity.normalize(), valid_from)
 
     def load_existing(self, keys):
         items = self.get_queryset().filter(
-            price_list_id__in={k[0] for k in keys},
-            product_id__in={k[1] for k in keys},
-            valid_from=None,
+            price_list_id__in={k[0] for k in keys}, product_id__in={k[1] for k in keys}
         )
-        return {(i.price_list_id, i.product_id, i.min_quantity.normalize()): i for i in items}
+        return {
+            (i.price_list_id, i.product_id, i.min_quantity.normalize(), i.valid_from): i
+            for i in items
+        }
 
     def init_instance(self, row=None):
         return PriceListItem(company=self.company, min_quantity=Decimal(0))
@@ -492,7 +504,7 @@ class PriceListItemResource(ServiceResource):
         return {k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in values.items()}
 
     def write(self, instance, is_create, changes, row):
-        return catalog.price_list_set_price(
+        return catalog.price_list_item_set(
             price_list=instance.price_list,
             product=instance.product,
             unit_price=instance.unit_price,
@@ -501,10 +513,6 @@ class PriceListItemResource(ServiceResource):
             valid_to=instance.valid_to,
             actor=self.actor,
         )
-
-    def get_or_init_instance(self, instance_loader, row):
-        instance, new = super().get_or_init_instance(instance_loader, row)
-        return instance, new
 
 
 # ---------------------------------------------------------------- opening stock

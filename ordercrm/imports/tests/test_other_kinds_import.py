@@ -91,3 +91,25 @@ def test_ten_thousand_rows(company, run_import):
 
     assert job.counts == {"create": 10_000}
     assert job.rows.count() == 10_000
+
+
+def test_price_rows_go_through_price_list_item_set(company, admin, run_import, products):
+    from ordercrm.core.models import AuditEntry
+
+    price_list = catalog.price_list_create(
+        company=company, actor=admin, name="Dealers", currency="CNY"
+    )
+    header = ["价目表", "产品编码", "起订量", "单价", "生效日期"]
+    rows = [["Dealers", "P0", "5", "8", ""], ["Dealers", "P0", "5", "7", "2027-01-01"]]
+
+    job = run_import("price_list_items", csv_bytes(header, rows))
+
+    assert job.counts == {"create": 2}
+    entries = AuditEntry.objects.for_company(company).filter(
+        entity_id=str(price_list.pk), action="set_price", source="import"
+    )
+    labels = {label for entry in entries for label in entry.changes}
+    assert labels == {"P0@5", "P0@5/2027-01-01"}  # price_list_item_set's own entries
+    # the dated tier is part of the natural key: again, both rows are unchanged
+    assert run_import("price_list_items", csv_bytes(header, rows)).counts == {"unchanged": 2}
+    assert PriceListItem.objects.for_company(company).filter(price_list=price_list).count() == 2
