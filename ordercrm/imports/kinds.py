@@ -83,12 +83,14 @@ class Outcome:
 # ---------------------------------------------------------------- describing errors
 
 
-def describe(error: Exception, kind: Kind) -> str:
-    """An error of a row as one line in the active language, naming columns by their labels."""
+def describe(error: Exception, kind: Kind, columns: dict | None = None) -> str:
+    """An error of a row as one line in the active language, naming columns by their labels
+    (``columns`` maps a model field to the column that fills it, e.g. product → sku)."""
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             return "; ".join(
-                f"{kind.label_of(name)}: {' '.join(str(m) for m in messages)}"
+                f"{kind.label_of((columns or {}).get(name, name))}: "
+                f"{' '.join(str(m) for m in messages)}"
                 for name, messages in error.message_dict.items()
             )
         return " ".join(str(m) for m in error.messages)
@@ -240,6 +242,7 @@ class ServiceResource(resources.ModelResource):
     def run(self, dataset) -> list[Outcome]:
         """Import ``dataset`` (headers are the kind's column names) and say what each row did."""
         result = self.import_data(dataset, use_transactions=False, raise_errors=False)
+        columns = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
         outcomes = []
         for row_result in result.rows:
             if row_result.import_type == RowResult.IMPORT_TYPE_NEW:
@@ -250,11 +253,14 @@ class ServiceResource(resources.ModelResource):
                 outcomes.append(Outcome(RowAction.UNCHANGED))
             elif row_result.validation_error is not None:
                 outcomes.append(
-                    Outcome(RowAction.ERROR, describe(row_result.validation_error, self.kind))
+                    Outcome(
+                        RowAction.ERROR,
+                        describe(row_result.validation_error, self.kind, columns),
+                    )
                 )
             else:
                 error = row_result.errors[0].error if row_result.errors else Exception()
-                outcomes.append(Outcome(RowAction.ERROR, describe(error, self.kind)))
+                outcomes.append(Outcome(RowAction.ERROR, describe(error, self.kind, columns)))
         return outcomes
 
 
