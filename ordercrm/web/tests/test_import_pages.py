@@ -168,3 +168,33 @@ def test_pages_cost_a_fixed_number_of_queries(
         assert client.get(reverse("import_detail", args=[job.pk])).status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get(reverse("import_progress", args=[job.pk])).status_code == 200
+
+
+def test_hostile_input_on_the_import_pages(client, admin, company, run_import):  # noqa: F811
+    from ordercrm.web.tests.test_sweep import HOSTILE, _sweep
+
+    previewed = run_import("customers", csv_bytes(HEADER, ROWS), apply=False)
+    applied = run_import("customers", csv_bytes(HEADER, ROWS))
+    client.force_login(admin)
+    _upload(client, csv_bytes(HEADER, ROWS[:1]))  # one waiting for its columns
+    client.raise_request_exception = False
+    start = [reverse("import_list"), reverse("import_new")]
+    start += [
+        reverse("import_detail", args=[job.pk])
+        for job in ImportJob.objects.for_company(company).order_by("created_at")
+    ]
+    _pages, forms, _attempts, _results, failures = _sweep(client, start, budget=12)
+    for bad in (*HOSTILE, "nope", "00000000-0000-0000-0000-000000000000"):
+        for url, params in [
+            (f"/imports/{bad}/", None),
+            (f"/imports/{bad}/progress", None),
+            (f"/imports/{applied.pk}/failed.{bad}", None),
+            (reverse("import_detail", args=[applied.pk]), {"action": bad, "page": bad}),
+            (reverse("import_detail", args=[previewed.pk]), {"columns": bad}),
+            (reverse("import_list"), {"page": bad}),
+        ]:
+            response = client.get(url, params)
+            if response.status_code >= 500:
+                failures.append(("GET", url, repr(params)))
+    assert len(forms) >= 4
+    assert failures == []
