@@ -198,3 +198,25 @@ def test_hostile_input_on_the_import_pages(client, admin, company, run_import): 
                 failures.append(("GET", url, repr(params)))
     assert len(forms) >= 4
     assert failures == []
+
+
+def test_progress_bar_polls_while_running_and_reloads_when_done(client, admin, company):
+    client.force_login(admin)
+    _upload(client, csv_bytes(HEADER, ROWS))
+    job = ImportJob.objects.for_company(company).get()
+    ImportJob.objects.for_company(company).filter(pk=job.pk).update(
+        status=JobStatus.APPLYING, processed_rows=1
+    )
+
+    running = client.get(reverse("import_progress", args=[job.pk]))
+    page = client.get(reverse("import_detail", args=[job.pk])).content.decode()
+
+    assert 'hx-trigger="every 1s"' in running.content.decode()
+    assert 'value="33"' in running.content.decode()  # 1 of 3 rows
+    assert "HX-Refresh" not in running
+    assert 'id="import-bar"' in page
+    assert 'id="confirm"' not in page
+    ImportJob.objects.for_company(company).filter(pk=job.pk).update(status=JobStatus.APPLIED)
+    done = client.get(reverse("import_progress", args=[job.pk]))
+    assert done["HX-Refresh"] == "true"
+    assert "hx-trigger" not in done.content.decode()
