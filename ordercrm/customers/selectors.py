@@ -140,12 +140,24 @@ class DuplicateFinder:
     A merged duplicate is already resolved (it points at its survivor) and never matches.
     Also answers whether a customer code is taken (ignoring case)."""
 
-    def __init__(self, company: Company, candidates, codes=()):
+    def __init__(self, company: Company, candidates=(), codes=()):
+        self.company = company
+        self.taken: set[str] = set()
+        self.by_id: dict = {}
+        self.created: set = set()  # added by ``add``: made by this batch's caller
+        self.index: dict[tuple, set] = {}  # (what, key) → customer ids
+        self._undo: list[tuple] = []
+        self.load(candidates, codes)
+
+    def load(self, candidates, codes=()) -> None:
+        """Load the customers that could match more candidates (the next chunk of a run);
+        what was loaded or added before stays known."""
+        company = self.company
         candidates = list(candidates)
         names = {c.get("name", "").strip().casefold() for c in candidates} - {""}
         tax_ids = {c.get("tax_id", "").strip().upper() for c in candidates} - {""}
         phones = {c.get("phone", "").strip() for c in candidates} - {""}
-        self.codes = {str(c).strip().casefold() for c in codes} - {""}
+        codes = {str(c).strip().casefold() for c in codes} - {""}
         condition = Q(pk__in=[])
         if names:
             condition |= Q(name_key__in=names)
@@ -154,8 +166,10 @@ class DuplicateFinder:
         if phones:
             contacts = Contact.objects.for_company(company).filter(phone__in=phones)
             condition |= Q(phone__in=phones) | Q(pk__in=contacts.values("customer_id"))
-        if self.codes:
-            condition |= Q(code_key__in=self.codes)
+        if codes:
+            condition |= Q(code_key__in=codes)
+        if not (names or tax_ids or phones or codes):
+            return
         found = list(
             Customer.objects.for_company(company)
             .annotate(
@@ -164,21 +178,20 @@ class DuplicateFinder:
             .filter(condition)
             .order_by("code")
         )
-        self.taken = {c.code.casefold() for c in found}
-        self.by_id: dict = {}
-        self.index: dict[tuple, set] = {}  # (what, key) → customer ids
-        self._undo: list[tuple] = []
+        mark = self.mark()
+        self.taken |= {c.code.casefold() for c in found}
         for customer in found:
-            if customer.merged_into_id is None:
-                self.add(customer)
-        if phones and self.by_id:
+            if customer.merged_into_id is None and customer.pk not in self.by_id:
+                self._add(customer)
+        if phones and found:
             for customer_id, phone in (
                 Contact.objects.for_company(company)
-                .filter(customer_id__in=list(self.by_id), phone__in=phones)
+                .filter(customer_id__in=[c.pk for c in found], phone__in=phones)
                 .values_list("customer_id", "phone")
             ):
-                self.add_contact_phone(customer_id, phone)
-        self._undo.clear()
+                if customer_id in self.by_id:
+                    self.add_contact_phone(customer_id, phone)
+        del self._undo[mark:]  # what is in the database is never undone
 
     def _index(self, what: str, key: str, customer_id) -> None:
         if key and customer_id not in self.index.get((what, key), ()):
@@ -186,6 +199,11 @@ class DuplicateFinder:
             self._undo.append((what, key, customer_id))
 
     def add(self, customer: Customer) -> None:
+        """A customer the caller just created (visible to them; forgotten by ``restore``)."""
+        self._add(customer)
+        self.created.add(customer.pk)
+
+    def _add(self, customer: Customer) -> None:
         self.by_id[customer.pk] = customer
         self._index("code", customer.code.strip().casefold(), customer.pk)
         self._index("name", customer.name.strip().casefold(), customer.pk)
@@ -203,6 +221,9 @@ class DuplicateFinder:
         while len(self._undo) > mark:
             what, key, customer_id = self._undo.pop()
             self.index[(what, key)].discard(customer_id)
+            if what == "code":
+                self.by_id.pop(customer_id, None)
+                self.created.discard(customer_id)
 
     def code_taken(self, code: str) -> bool:
         code = code.strip().casefold()
@@ -247,6 +268,8 @@ def customer_possible_duplicates(
         )
     if not matches:
         return {"matches": [], "hidden": False}
+    own = [c for c in matches if finder is not None and c.pk in finder.created]
+    matches = [c for c in matches if c not in own]
     visible = (
         matches
         if access is None
@@ -259,7 +282,7 @@ def customer_possible_duplicates(
     return {
         "matches": [
             {"id": str(c.pk), "code": c.code, "name": c.name, "is_active": c.is_active}
-            for c in visible
+            for c in sorted([*own, *visible], key=lambda c: c.code)
         ],
         "hidden": len(visible) < len(matches),
     }

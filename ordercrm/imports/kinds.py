@@ -155,6 +155,8 @@ class ServiceResource(resources.ModelResource):
         self.company, self.actor = company, actor
         super().__init__()
         self._before: dict | None = None
+        self.seen: dict = {}  # natural key → the file row that wrote it, over the whole run
+        self.row_count = 0
         for resource_field in self.fields.values():
             if isinstance(resource_field.widget, LookupWidget):
                 resource_field.widget.company_id = company.pk
@@ -232,11 +234,27 @@ class ServiceResource(resources.ModelResource):
             }
         self.written = self.write(instance, is_create, changes, row)
 
+    def before_import_row(self, row, **kwargs):
+        key = self.key_of(row)
+        if key is not None and key in self.seen:
+            # the same record twice in one file: the later row is refused wherever it is
+            # (same chunk or not), so the preview and the apply say the same
+            raise ValidationError(
+                _("This row names the same record as row %(number)s of the file.")
+                % {"number": self.seen[key]}
+            )
+
     def import_row(self, row, instance_loader, **kwargs):
+        self.row_count += 1
+        number = self.row_count + 1  # as a spreadsheet numbers it: the header is row 1
         with transaction.atomic():  # the row's savepoint
             result = super().import_row(row, instance_loader, **kwargs)
             if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
                 transaction.set_rollback(True)
+            else:
+                key = self.key_of(row)
+                if key is not None:
+                    self.seen.setdefault(key, number)
         return result
 
     def run(self, dataset) -> list[Outcome]:
@@ -316,8 +334,11 @@ class CustomerResource(ServiceResource):
         tax ID, phone or code a row repeats (the duplicate check of ``customer_create``)."""
         super().prime(dataset)
         rows = [dict(zip(dataset.headers, r, strict=False)) for r in dataset]
-        self.finder = DuplicateFinder(
-            self.company,
+        # one finder for the whole run: the customers earlier chunks created stay known to it,
+        # also in the preview, whose chunks are rolled back, so it finds what the apply will
+        if getattr(self, "finder", None) is None:
+            self.finder = DuplicateFinder(self.company)
+        self.finder.load(
             [{n: text_of(row.get(n)) for n in ("name", "tax_id", "phone")} for row in rows],
             codes=[text_of(row.get("code")) for row in rows],
         )

@@ -281,7 +281,7 @@ def import_run(job_id, *, progress: Callable[[ImportJob], None] | None = None) -
         try:
             ImportRow.objects.for_company(job.company_id).filter(job=job).delete()
             importer = kind.importer(company=job.company, actor=actor)
-            for numbers, originals, chunk in mapped_chunks(job):
+            for numbers, originals, chunk in mapped_chunks(job, CHUNK_ROWS):
                 with transaction.atomic():
                     outcomes = importer.run(chunk)
                     if not apply:

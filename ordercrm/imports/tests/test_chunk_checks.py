@@ -52,3 +52,26 @@ def test_duplicates_inside_one_chunk_and_a_failed_row_forgotten(company, run_imp
     codes = set(Customer.objects.for_company(company).values_list("code", flat=True))
     assert {"N-1", "N-6"} <= codes
     assert not codes & {"N-2", "N-3", "N-4", "N-5", "n-1"}
+
+
+def test_preview_and_apply_agree_across_chunks(company, run_import, monkeypatch):
+    from ordercrm.imports import services
+
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    rows = [
+        ["X-1", "Xi", "", "", "", ""],
+        ["X-2", "Omicron", "0571-9", "", "", ""],
+        ["x-1", "Xi again", "", "", "", ""],  # chunk 2: the code of row 2
+        ["", "omicron", "", "", "", ""],  # chunk 2: the name of row 3 (no code: numbered)
+        ["X-5", "Pi", "0571-9", "", "", ""],  # chunk 3: the phone of row 3
+    ]
+    expected = ["create", "create", "error", "error", "error"]
+
+    preview = run_import("customers", csv_bytes(HEADER, rows), apply=False)
+    assert [a for _n, a, _m in outcomes(preview)] == expected
+    assert "row 2" in outcomes(preview)[2][2]
+    assert "X-2" in outcomes(preview)[3][2]  # named: the uploader's own, though rolled back
+
+    applied = run_import("customers", csv_bytes(HEADER, rows))
+    assert [a for _n, a, _m in outcomes(applied)] == expected
+    assert Customer.objects.for_company(company).filter(code__istartswith="X-").count() == 2
