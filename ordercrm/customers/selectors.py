@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Trim, Upper
 from django.utils.translation import gettext_lazy
@@ -131,6 +133,15 @@ def customer_addresses(customer: Customer, *, include_inactive: bool = False) ->
     return addresses if include_inactive else addresses.filter(is_active=True)
 
 
+class _Known(NamedTuple):
+    pk: object
+    code: str
+    name: str
+    tax_id: str
+    phone: str
+    is_active: bool
+
+
 class DuplicateFinder:
     """Who looks like the same party — same name (ignoring case and surrounding spaces), same
     tax ID (ignoring case), or the same phone on the customer or one of its contacts — for
@@ -199,8 +210,18 @@ class DuplicateFinder:
             self._undo.append((what, key, customer_id))
 
     def add(self, customer: Customer) -> None:
-        """A customer the caller just created (visible to them; forgotten by ``restore``)."""
-        self._add(customer)
+        """A customer the caller just created (visible to them; forgotten by ``restore``).
+        Kept as its few compared fields, so a run of 100,000 rows holds no model objects."""
+        self._add(
+            _Known(
+                customer.pk,
+                customer.code,
+                customer.name,
+                customer.tax_id,
+                customer.phone,
+                customer.is_active,
+            )
+        )
         self.created.add(customer.pk)
 
     def _add(self, customer: Customer) -> None:
