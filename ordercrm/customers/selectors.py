@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower, Trim, Upper
 from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import Access
@@ -130,24 +133,139 @@ def customer_addresses(customer: Customer, *, include_inactive: bool = False) ->
     return addresses if include_inactive else addresses.filter(is_active=True)
 
 
+class _Known(NamedTuple):
+    pk: object
+    code: str
+    name: str
+    tax_id: str
+    phone: str
+    is_active: bool
+
+
+class DuplicateFinder:
+    """Who looks like the same party — same name (ignoring case and surrounding spaces), same
+    tax ID (ignoring case), or the same phone on the customer or one of its contacts — for
+    many candidates at once: the customers that could match any of them are loaded in two
+    queries, then each candidate is answered from memory. ``add`` puts a customer created
+    meanwhile in the picture, so the later rows of an import chunk see the earlier ones.
+    A merged duplicate is already resolved (it points at its survivor) and never matches.
+    Also answers whether a customer code is taken (ignoring case)."""
+
+    def __init__(self, company: Company, candidates=(), codes=()):
+        self.company = company
+        self.taken: set[str] = set()
+        self.by_id: dict = {}
+        self.created: set = set()  # added by ``add``: made by this batch's caller
+        self.index: dict[tuple, set] = {}  # (what, key) → customer ids
+        self._undo: list[tuple] = []
+        self.load(candidates, codes)
+
+    def load(self, candidates, codes=()) -> None:
+        """Load the customers that could match more candidates (the next chunk of a run);
+        what was loaded or added before stays known."""
+        company = self.company
+        candidates = list(candidates)
+        names = {c.get("name", "").strip().casefold() for c in candidates} - {""}
+        tax_ids = {c.get("tax_id", "").strip().upper() for c in candidates} - {""}
+        phones = {c.get("phone", "").strip() for c in candidates} - {""}
+        codes = {str(c).strip().casefold() for c in codes} - {""}
+        condition = Q(pk__in=[])
+        if names:
+            condition |= Q(name_key__in=names)
+        if tax_ids:
+            condition |= Q(tax_key__in=tax_ids)
+        if phones:
+            contacts = Contact.objects.for_company(company).filter(phone__in=phones)
+            condition |= Q(phone__in=phones) | Q(pk__in=contacts.values("customer_id"))
+        if codes:
+            condition |= Q(code_key__in=codes)
+        if not (names or tax_ids or phones or codes):
+            return
+        found = list(
+            Customer.objects.for_company(company)
+            .annotate(
+                name_key=Lower(Trim("name")), tax_key=Upper(Trim("tax_id")), code_key=Lower("code")
+            )
+            .filter(condition)
+            .order_by("code")
+        )
+        mark = self.mark()
+        self.taken |= {c.code.casefold() for c in found}
+        for customer in found:
+            if customer.merged_into_id is None and customer.pk not in self.by_id:
+                self._add(customer)
+        if phones and found:
+            for customer_id, phone in (
+                Contact.objects.for_company(company)
+                .filter(customer_id__in=[c.pk for c in found], phone__in=phones)
+                .values_list("customer_id", "phone")
+            ):
+                if customer_id in self.by_id:
+                    self.add_contact_phone(customer_id, phone)
+        del self._undo[mark:]  # what is in the database is never undone
+
+    def _index(self, what: str, key: str, customer_id) -> None:
+        if key and customer_id not in self.index.get((what, key), ()):
+            self.index.setdefault((what, key), set()).add(customer_id)
+            self._undo.append((what, key, customer_id))
+
+    def add(self, customer: Customer) -> None:
+        """A customer the caller just created (visible to them; forgotten by ``restore``).
+        Kept as its few compared fields, so a run of 100,000 rows holds no model objects."""
+        self._add(
+            _Known(
+                customer.pk,
+                customer.code,
+                customer.name,
+                customer.tax_id,
+                customer.phone,
+                customer.is_active,
+            )
+        )
+        self.created.add(customer.pk)
+
+    def _add(self, customer: Customer) -> None:
+        self.by_id[customer.pk] = customer
+        self._index("code", customer.code.strip().casefold(), customer.pk)
+        self._index("name", customer.name.strip().casefold(), customer.pk)
+        self._index("tax", customer.tax_id.strip().casefold(), customer.pk)
+        self._index("phone", customer.phone.strip(), customer.pk)
+
+    def add_contact_phone(self, customer_id, phone: str) -> None:
+        self._index("phone", phone.strip(), customer_id)
+
+    def mark(self) -> int:
+        """A point to go back to when the writes since are rolled back (a failed row)."""
+        return len(self._undo)
+
+    def restore(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            what, key, customer_id = self._undo.pop()
+            self.index[(what, key)].discard(customer_id)
+            if what == "code":
+                self.by_id.pop(customer_id, None)
+                self.created.discard(customer_id)
+
+    def code_taken(self, code: str) -> bool:
+        code = code.strip().casefold()
+        return code in self.taken or bool(self.index.get(("code", code)))
+
+    def find(self, *, name: str, tax_id: str = "", phone: str = "", exclude_id=None):
+        ids = set(self.index.get(("name", name.strip().casefold()), ()))
+        if tax_id.strip():
+            ids |= self.index.get(("tax", tax_id.strip().casefold()), set())
+        if phone.strip():
+            ids |= self.index.get(("phone", phone.strip()), set())
+        ids.discard(exclude_id)
+        return sorted((self.by_id[i] for i in ids), key=lambda c: c.code)[:10]
+
+
 def customer_find_duplicates(
     *, company: Company, name: str, tax_id: str = "", phone: str = "", exclude_id=None
 ) -> list[Customer]:
-    """Customers of ``company`` that look like the same party: same name (ignoring case and
-    surrounding spaces), same tax ID, or the same phone on the customer or one of its contacts."""
-    condition = Q(name__iexact=name.strip())
-    if tax_id.strip():
-        condition |= Q(tax_id__iexact=tax_id.strip())
-    if phone.strip():
-        phone_contacts = (
-            Contact.objects.for_company(company).filter(phone=phone.strip()).values("customer_id")
-        )
-        condition |= Q(phone=phone.strip()) | Q(pk__in=phone_contacts)
-    # a merged duplicate is already resolved; it points at its survivor instead
-    matches = Customer.objects.for_company(company).filter(condition, merged_into__isnull=True)
-    if exclude_id is not None:
-        matches = matches.exclude(pk=exclude_id)
-    return list(matches.order_by("code")[:10])
+    """Customers of ``company`` that look like the same party (:class:`DuplicateFinder`)."""
+    candidate = {"name": name, "tax_id": tax_id, "phone": phone}
+    return DuplicateFinder(company, [candidate]).find(**candidate, exclude_id=exclude_id)
 
 
 def customer_possible_duplicates(
@@ -158,13 +276,21 @@ def customer_possible_duplicates(
     tax_id: str = "",
     phone: str = "",
     exclude_id=None,
+    finder: DuplicateFinder | None = None,
 ) -> dict:
     """What the create form warns of: ``matches`` (id, code, name, active) the caller may see
     and ``hidden``, true when other matches exist outside their scope (never named). A
-    system caller (``access`` None) sees all."""
-    matches = customer_find_duplicates(
-        company=company, name=name, tax_id=tax_id, phone=phone, exclude_id=exclude_id
-    )
+    system caller (``access`` None) sees all. ``finder`` answers from a batch already loaded."""
+    if finder is not None:
+        matches = finder.find(name=name, tax_id=tax_id, phone=phone, exclude_id=exclude_id)
+    else:
+        matches = customer_find_duplicates(
+            company=company, name=name, tax_id=tax_id, phone=phone, exclude_id=exclude_id
+        )
+    if not matches:
+        return {"matches": [], "hidden": False}
+    own = [c for c in matches if finder is not None and c.pk in finder.created]
+    matches = [c for c in matches if c not in own]
     visible = (
         matches
         if access is None
@@ -177,7 +303,7 @@ def customer_possible_duplicates(
     return {
         "matches": [
             {"id": str(c.pk), "code": c.code, "name": c.name, "is_active": c.is_active}
-            for c in visible
+            for c in sorted([*own, *visible], key=lambda c: c.code)
         ],
         "hidden": len(visible) < len(matches),
     }

@@ -36,7 +36,7 @@ from ordercrm.customers.models import (
     CustomerTag,
     PaymentTerm,
 )
-from ordercrm.customers.selectors import customer_possible_duplicates
+from ordercrm.customers.selectors import DuplicateFinder, customer_possible_duplicates
 
 CUSTOMER_FIELDS = [
     "code",
@@ -188,6 +188,7 @@ def customer_create(
     actor,
     allow_duplicate: bool = False,
     tags: list[str] | None = None,
+    finder: DuplicateFinder | None = None,
     **values,
 ) -> Customer:
     """Create a customer.
@@ -197,7 +198,9 @@ def customer_create(
     and ``customers.possible_duplicate`` when another customer has the same name, tax ID or
     phone, unless ``allow_duplicate``: ``details["matches"]`` names only the matches the actor
     may see; if others exist, ``details["hidden"]`` is true and the message only says a
-    customer exists and to ask a manager.
+    customer exists and to ask a manager. ``finder`` (a ``selectors.DuplicateFinder`` loaded
+    for a batch, e.g. an import chunk) answers the code and duplicate checks from memory and
+    learns the new customer, so a batch costs a fixed number of lookups, not one per row.
     """
     access = access_for(actor, company) if actor is not None else None
     if access is not None:
@@ -226,13 +229,19 @@ def customer_create(
     errors = FieldErrors()
     _check(company, values, errors)
     code = (values.get("code") or "").strip()
-    if code and Customer.objects.for_company(company).filter(code__iexact=code).exists():
+    if code and (
+        finder.code_taken(code)
+        if finder is not None
+        else Customer.objects.for_company(company).filter(code__iexact=code).exists()
+    ):
         errors.add("code", _("A customer with this code already exists."))
     errors.raise_if_any()
     if not allow_duplicate:
-        _raise_duplicate(access, company, values)
+        _raise_duplicate(access, company, values, finder)
     values["code"] = code or f"C{next_value(company=company, key='CUS'):05d}"
     customer = Customer.objects.create(company=company, **values)
+    if finder is not None:
+        finder.add(customer)
     if tags:
         customer.tags.set(_tags(company, tags))
     audit.record(
@@ -247,7 +256,7 @@ def customer_create(
     return customer
 
 
-def _raise_duplicate(access, company: Company, values: dict) -> None:
+def _raise_duplicate(access, company: Company, values: dict, finder=None) -> None:
     """Name only the matches the caller may see; the others are only said to exist, in a
     generic message (``customer_possible_duplicates``, which the form's live check uses too)."""
     found = customer_possible_duplicates(
@@ -256,6 +265,7 @@ def _raise_duplicate(access, company: Company, values: dict) -> None:
         name=values["name"],
         tax_id=values.get("tax_id", ""),
         phone=values.get("phone", ""),
+        finder=finder,
     )
     if not found["matches"] and not found["hidden"]:
         return

@@ -4,7 +4,7 @@ the django-import-export resource that writes each row through the domain servic
 
 A resource never saves a model itself: ``write`` calls the service of the use case
 (``customer_create``/``customer_update``, ``product_create``/``product_update``,
-``price_list_set_price``, ``stock_count``, ``order_create`` + ``order_submit``), so an
+``price_list_item_set``, ``stock_count``, ``order_create`` + ``order_submit``), so an
 imported row obeys every rule a row typed in the UI obeys. Each row runs in its own
 savepoint, rolled back when it fails, so an error row never half-writes.
 """
@@ -30,6 +30,7 @@ from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import services as customers
 from ordercrm.customers.models import Address, AddressKind, Contact, Customer, PaymentTerm
+from ordercrm.customers.selectors import DuplicateFinder
 from ordercrm.imports.models import RowAction
 from ordercrm.imports.widgets import (
     BooleanWidget,
@@ -82,12 +83,14 @@ class Outcome:
 # ---------------------------------------------------------------- describing errors
 
 
-def describe(error: Exception, kind: Kind) -> str:
-    """An error of a row as one line in the active language, naming columns by their labels."""
+def describe(error: Exception, kind: Kind, columns: dict | None = None) -> str:
+    """An error of a row as one line in the active language, naming columns by their labels
+    (``columns`` maps a model field to the column that fills it, e.g. product → sku)."""
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             return "; ".join(
-                f"{kind.label_of(name)}: {' '.join(str(m) for m in messages)}"
+                f"{kind.label_of((columns or {}).get(name, name))}: "
+                f"{' '.join(str(m) for m in messages)}"
                 for name, messages in error.message_dict.items()
             )
         return " ".join(str(m) for m in error.messages)
@@ -152,6 +155,8 @@ class ServiceResource(resources.ModelResource):
         self.company, self.actor = company, actor
         super().__init__()
         self._before: dict | None = None
+        self.seen: dict = {}  # natural key → the file row that wrote it, over the whole run
+        self.row_count = 0
         for resource_field in self.fields.values():
             if isinstance(resource_field.widget, LookupWidget):
                 resource_field.widget.company_id = company.pk
@@ -229,16 +234,33 @@ class ServiceResource(resources.ModelResource):
             }
         self.written = self.write(instance, is_create, changes, row)
 
+    def before_import_row(self, row, **kwargs):
+        key = self.key_of(row)
+        if key is not None and key in self.seen:
+            # the same record twice in one file: the later row is refused wherever it is
+            # (same chunk or not), so the preview and the apply say the same
+            raise ValidationError(
+                _("This row names the same record as row %(number)s of the file.")
+                % {"number": self.seen[key]}
+            )
+
     def import_row(self, row, instance_loader, **kwargs):
+        self.row_count += 1
+        number = self.row_count + 1  # as a spreadsheet numbers it: the header is row 1
         with transaction.atomic():  # the row's savepoint
             result = super().import_row(row, instance_loader, **kwargs)
             if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
                 transaction.set_rollback(True)
+            else:
+                key = self.key_of(row)
+                if key is not None:
+                    self.seen.setdefault(key, number)
         return result
 
     def run(self, dataset) -> list[Outcome]:
         """Import ``dataset`` (headers are the kind's column names) and say what each row did."""
         result = self.import_data(dataset, use_transactions=False, raise_errors=False)
+        columns = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
         outcomes = []
         for row_result in result.rows:
             if row_result.import_type == RowResult.IMPORT_TYPE_NEW:
@@ -249,11 +271,14 @@ class ServiceResource(resources.ModelResource):
                 outcomes.append(Outcome(RowAction.UNCHANGED))
             elif row_result.validation_error is not None:
                 outcomes.append(
-                    Outcome(RowAction.ERROR, describe(row_result.validation_error, self.kind))
+                    Outcome(
+                        RowAction.ERROR,
+                        describe(row_result.validation_error, self.kind, columns),
+                    )
                 )
             else:
                 error = row_result.errors[0].error if row_result.errors else Exception()
-                outcomes.append(Outcome(RowAction.ERROR, describe(error, self.kind)))
+                outcomes.append(Outcome(RowAction.ERROR, describe(error, self.kind, columns)))
         return outcomes
 
 
@@ -304,9 +329,35 @@ class CustomerResource(ServiceResource):
     def key_of(self, row):
         return text_of(row.get("code")).lower() or None
 
+    def prime(self, dataset):
+        """One look-up per chunk for what each row's checks need: the customers whose name,
+        tax ID, phone or code a row repeats (the duplicate check of ``customer_create``)."""
+        super().prime(dataset)
+        rows = [dict(zip(dataset.headers, r, strict=False)) for r in dataset]
+        # one finder for the whole run: the customers earlier chunks created stay known to it,
+        # also in the preview, whose chunks are rolled back, so it finds what the apply will
+        if getattr(self, "finder", None) is None:
+            self.finder = DuplicateFinder(self.company)
+        self.finder.load(
+            [{n: text_of(row.get(n)) for n in ("name", "tax_id", "phone")} for row in rows],
+            codes=[text_of(row.get("code")) for row in rows],
+        )
+
     def load_existing(self, keys):
         # codes are unique ignoring case, as customer_create checks them
-        found = self.get_queryset().annotate(code_key=Lower("code")).filter(code_key__in=keys)
+        found = list(self.get_queryset().annotate(code_key=Lower("code")).filter(code_key__in=keys))
+        ids = [c.pk for c in found]
+        # what the existing customers already have, so a row only adds what is missing
+        self.contacts = set(
+            Contact.objects.for_company(self.company)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "name")
+        )
+        self.addresses = set(
+            Address.objects.for_company(self.company)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "kind", "line1", "city")
+        )
         return {c.code.lower(): c for c in found}
 
     def _contact(self, row) -> dict | None:
@@ -326,33 +377,31 @@ class CustomerResource(ServiceResource):
         return found
 
     def _missing_contact(self, customer, contact) -> bool:
-        return (
-            contact is not None
-            and not Contact.objects.for_company(self.company)
-            .filter(customer=customer, name=contact["name"])
-            .exists()
-        )
+        return contact is not None and (customer.pk, contact["name"]) not in self.contacts
 
     def _missing_address(self, customer, address) -> bool:
-        return (
-            not Address.objects.for_company(self.company)
-            .filter(
-                customer=customer,
-                kind=address["kind"],
-                line1=address["line1"],
-                city=address["city"],
-            )
-            .exists()
-        )
+        key = (customer.pk, address["kind"], address["line1"], address["city"])
+        return key not in self.addresses
 
     def extra_changes(self, instance, row):
         return self._missing_contact(instance, self._contact(row)) or any(
             self._missing_address(instance, a) for a in self._addresses(row)
         )
 
+    def import_row(self, row, instance_loader, **kwargs):
+        mark = self.finder.mark(), set(self.contacts), set(self.addresses)
+        result = super().import_row(row, instance_loader, **kwargs)
+        if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
+            # the row's savepoint was rolled back: so is what the checks learnt from it
+            self.finder.restore(mark[0])
+            self.contacts, self.addresses = mark[1], mark[2]
+        return result
+
     def write(self, instance, is_create, changes, row):
         if is_create:
-            customer = customers.customer_create(company=self.company, actor=self.actor, **changes)
+            customer = customers.customer_create(
+                company=self.company, actor=self.actor, finder=self.finder, **changes
+            )
         elif changes:
             customer = customers.customer_update(customer=instance, actor=self.actor, **changes)
         else:
@@ -360,9 +409,14 @@ class CustomerResource(ServiceResource):
         contact = self._contact(row)
         if self._missing_contact(customer, contact):
             customers.contact_add(customer=customer, actor=self.actor, **contact)
+            self.contacts.add((customer.pk, contact["name"]))
+            self.finder.add_contact_phone(customer.pk, contact["phone"])
         for address in self._addresses(row):
             if self._missing_address(customer, address):
                 customers.address_add(customer=customer, actor=self.actor, **address)
+                self.addresses.add(
+                    (customer.pk, address["kind"], address["line1"], address["city"])
+                )
         return customer
 
 
@@ -438,23 +492,35 @@ class PriceListItemResource(ServiceResource):
         except ValueError:
             return None
 
+    def _valid_from(self, row):
+        if not text_of(row.get("valid_from")):
+            return None
+        try:
+            return DateWidget().clean(row.get("valid_from"))
+        except ValueError:
+            return False
+
     def key_of(self, row):
+        """The natural key of ``price_list_item_set``: price list, product, minimum quantity
+        and valid-from."""
         quantity = self._quantity(row)
+        valid_from = self._valid_from(row)
         lists = self.fields["price_list"].widget.found
         products = self.fields["product"].widget.found
         price_list = lists.get(text_of(row.get("price_list")))
         product = products.get(text_of(row.get("sku")))
-        if quantity is None or price_list is None or product is None:
+        if quantity is None or valid_from is False or price_list is None or product is None:
             return None
-        return (price_list.pk, product.pk, quantity.normalize())
+        return (price_list.pk, product.pk, quantity.normalize(), valid_from)
 
     def load_existing(self, keys):
         items = self.get_queryset().filter(
-            price_list_id__in={k[0] for k in keys},
-            product_id__in={k[1] for k in keys},
-            valid_from=None,
+            price_list_id__in={k[0] for k in keys}, product_id__in={k[1] for k in keys}
         )
-        return {(i.price_list_id, i.product_id, i.min_quantity.normalize()): i for i in items}
+        return {
+            (i.price_list_id, i.product_id, i.min_quantity.normalize(), i.valid_from): i
+            for i in items
+        }
 
     def init_instance(self, row=None):
         return PriceListItem(company=self.company, min_quantity=Decimal(0))
@@ -465,7 +531,7 @@ class PriceListItemResource(ServiceResource):
         return {k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in values.items()}
 
     def write(self, instance, is_create, changes, row):
-        return catalog.price_list_set_price(
+        return catalog.price_list_item_set(
             price_list=instance.price_list,
             product=instance.product,
             unit_price=instance.unit_price,
@@ -474,10 +540,6 @@ class PriceListItemResource(ServiceResource):
             valid_to=instance.valid_to,
             actor=self.actor,
         )
-
-    def get_or_init_instance(self, instance_loader, row):
-        instance, new = super().get_or_init_instance(instance_loader, row)
-        return instance, new
 
 
 # ---------------------------------------------------------------- opening stock

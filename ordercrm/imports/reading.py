@@ -19,6 +19,7 @@ from ordercrm.core.spreadsheets import read_xlsx_rows
 
 MAX_ROWS = 200_000
 XLSX_MAGIC = b"PK\x03\x04"
+TEXT_SUFFIXES = ("csv", "txt", "tsv")
 # GBK and GB2312 are subsets of GB18030: decoding with the superset never loses a character.
 CHINESE_LEGACY = {"gbk", "gb2312", "gb18030", "cp936", "hz"}
 
@@ -57,8 +58,13 @@ def _clean_header(values) -> list[str]:
 def read_table(data: bytes, file_name: str = "") -> tuple[tablib.Dataset, str]:
     """The table in ``data`` and the encoding it was read with (``xlsx`` for workbooks).
     Empty lines are dropped; every row is padded to the header's width."""
-    if data.startswith(XLSX_MAGIC) or file_name.lower().endswith(".xlsx"):
+    suffix = file_name.lower().rpartition(".")[2] if "." in file_name else ""
+    if suffix and suffix not in (*TEXT_SUFFIXES, "xlsx"):
+        raise UnreadableFile(details={"file": file_name[-100:]})
+    if data.startswith(XLSX_MAGIC) or suffix == "xlsx":
         rows, encoding = _xlsx_rows(data), "xlsx"
+    elif b"\x00" in data[:65536]:  # a binary file (an image, an old .xls) is no CSV
+        raise UnreadableFile()
     else:
         encoding = detect_encoding(data)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from ordercrm.core.exceptions import NotFound
+from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
 from ordercrm.imports.models import ImportJob, ImportRow
 
@@ -20,7 +21,7 @@ def job_list(access) -> QuerySet[ImportJob]:
 
 
 def job_get(access, job_id) -> ImportJob:
-    job = job_list(access).filter(pk=job_id).first()
+    job = job_list(access).filter(pk=parse_id(job_id)).first()
     if job is None:
         raise NotFound()
     return job

@@ -32,6 +32,7 @@ from ordercrm.core.context import change_source
 from ordercrm.core.exceptions import Conflict, NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
+from ordercrm.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from ordercrm.imports.kinds import KINDS, Kind
 from ordercrm.imports.models import ImportJob, ImportMapping, ImportRow, JobStatus, RowAction
 from ordercrm.imports.reading import read_table
@@ -43,6 +44,25 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 class UnknownKind(NotFound):
     code = "imports.unknown_kind"
     message = gettext_lazy("There is no import of this kind.")
+
+
+class WrongColumns(ValidationFailed):
+    code = "imports.wrong_columns"
+    message = gettext_lazy(
+        "None of the file's columns is one this import knows. Its first row must name the "
+        "columns, for example: %(columns)s."
+    )
+
+    def __init__(self, kind: Kind, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    @property
+    def text(self) -> str:
+        names = ", ".join(str(c.label) for c in self.kind.columns if c.required) or ", ".join(
+            str(c.label) for c in self.kind.columns[:3]
+        )
+        return str(self.message) % {"columns": names}
 
 
 class JobBusy(Conflict):
@@ -99,10 +119,18 @@ def suggest_mapping(kind: Kind, headers: list[str], remembered: dict | None = No
 
 @transaction.atomic
 def import_upload(
-    *, company: Company, actor, kind: str, file_name: str, content: bytes
+    *,
+    company: Company,
+    actor,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    require_columns: bool = True,
 ) -> ImportJob:
     """Keep an uploaded file as a new job with a suggested mapping. Raises
-    ``imports.unreadable_file`` / ``imports.too_many_rows`` for a file it cannot take."""
+    ``imports.unreadable_file`` (not CSV/XLSX, empty, undecodable), ``imports.too_many_rows``,
+    ``core.validation_failed`` (larger than 20 MB) and, with ``require_columns``,
+    ``imports.wrong_columns`` when no header names a column of the kind; nothing is kept."""
     chosen = _kind(kind)
     require_import(actor, company, chosen)
     if len(content) > MAX_FILE_BYTES:
@@ -110,6 +138,9 @@ def import_upload(
     dataset, encoding = read_table(content, file_name)
     headers = list(dataset.headers or [])
     remembered = ImportMapping.objects.for_company(company).filter(kind=kind).first()
+    mapping = suggest_mapping(chosen, headers, remembered.mapping if remembered else None)
+    if require_columns and not mapping:
+        raise WrongColumns(chosen, details={"headers": headers[:50]})
     job = ImportJob.objects.create(
         company=company,
         kind=kind,
@@ -119,7 +150,7 @@ def import_upload(
         content=content,
         encoding=encoding,
         headers=headers,
-        mapping=suggest_mapping(chosen, headers, remembered.mapping if remembered else None),
+        mapping=mapping,
         total_rows=len(dataset),
     )
     audit.record(
@@ -170,7 +201,7 @@ def import_mapping_set(*, job: ImportJob, actor, mapping: dict[str, str]) -> Imp
     return job
 
 
-def _start(job: ImportJob, actor, *, apply: bool) -> ImportJob:
+def _start(job: ImportJob, actor, *, apply: bool, enqueue: bool = True) -> ImportJob:
     kind = _kind(job.kind)
     require_import(actor, job.company, kind)
     job = _lock(job)
@@ -184,22 +215,26 @@ def _start(job: ImportJob, actor, *, apply: bool) -> ImportJob:
     if apply:
         job.applied_by, job.applied_at = actor, timezone.now()
     job.save()
-    from ordercrm.imports import tasks
+    if enqueue:
+        from ordercrm.imports import tasks
 
-    transaction.on_commit(lambda: tasks.run_import.enqueue(job_id=str(job.pk)))
+        transaction.on_commit(lambda: tasks.run_import.enqueue(job_id=str(job.pk)))
     return job
 
 
 @transaction.atomic
-def import_preview(*, job: ImportJob, actor) -> ImportJob:
-    """Queue the check of every row; nothing is written."""
-    return _start(job, actor, apply=False)
+def import_preview(*, job: ImportJob, actor, enqueue: bool = True) -> ImportJob:
+    """Queue the check of every row; nothing is written. With ``enqueue=False`` the caller
+    runs :func:`import_run` itself (the console command, synchronously)."""
+    return _start(job, actor, apply=False, enqueue=enqueue)
 
 
 @transaction.atomic
-def import_apply(*, job: ImportJob, actor) -> ImportJob:
-    """Queue the import of a checked job (the user confirmed its preview)."""
-    return _start(job, actor, apply=True)
+def import_apply(*, job: ImportJob, actor, enqueue: bool = True) -> ImportJob:
+    """Queue the import of a checked job (the user confirmed its preview). Only a job whose
+    preview is done can start: a second confirm (double click, two tabs) finds it importing
+    or imported and raises ``imports.job_state``, so nothing is applied twice."""
+    return _start(job, actor, apply=True, enqueue=enqueue)
 
 
 def _json_cell(value):
@@ -246,7 +281,7 @@ def import_run(job_id, *, progress: Callable[[ImportJob], None] | None = None) -
         try:
             ImportRow.objects.for_company(job.company_id).filter(job=job).delete()
             importer = kind.importer(company=job.company, actor=actor)
-            for numbers, originals, chunk in mapped_chunks(job):
+            for numbers, originals, chunk in mapped_chunks(job, CHUNK_ROWS):
                 with transaction.atomic():
                     outcomes = importer.run(chunk)
                     if not apply:
@@ -259,7 +294,7 @@ def import_run(job_id, *, progress: Callable[[ImportJob], None] | None = None) -
                             number=number,
                             action=outcome.action,
                             message=outcome.message,
-                            values=values if outcome.action == RowAction.ERROR else [],
+                            values=values,
                         )
                         for number, values, outcome in zip(
                             numbers, originals, outcomes, strict=True
@@ -312,6 +347,31 @@ def _finish(job, actor, status, counts, processed, failure) -> ImportJob:
         },
     )
     return job
+
+
+def _cell(value):
+    """A failed cell as it was read: text that is exactly a number goes back as a number, so
+    the CSV of failed rows does not quote ``-3`` as a would-be formula."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            return value
+        return number if number.is_finite() and str(number) == value else value
+    return value
+
+
+FAILED_FORMATS = ("csv", "xlsx")
+
+
+def failed_rows_file(job: ImportJob, fmt: str = "csv") -> tuple[bytes, str, str]:
+    """The failed rows as a CSV or XLSX file: ``(content, content type, file name)``."""
+    header, rows = failed_rows(job)
+    rows = [[_cell(v) for v in row] for row in rows]
+    stem = (job.file_name.rsplit(".", 1)[0] or "import")[:80]
+    if fmt == "xlsx":
+        return write_xlsx(header, rows), XLSX_CONTENT_TYPE, f"{stem}-failed.xlsx"
+    return write_csv(header, rows), CSV_CONTENT_TYPE, f"{stem}-failed.csv"
 
 
 def failed_rows(job: ImportJob) -> tuple[list[str], list[list]]:

@@ -14,6 +14,7 @@ def workspace(request):
         "access": access,
         "unread_count": unread,
         "can_reports": access is not None and access.can(Perm.REPORT_VIEW),
+        "can_import": access is not None and access.can(Perm.DATA_IMPORT),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)
