@@ -42,7 +42,7 @@ FORMATS = ("csv", "xlsx")
 CHUNK_ROWS = 2000
 
 TEXT, MONEY, QUANTITY, RATE, DATE = "text", "money", "quantity", "rate", "date"
-# Excel number formats by column kind (dates get openpyxl's yyyy-mm-dd by themselves).
+# Excel number formats by column kind (date cells get yyyy-mm-dd from the writer).
 NUMBER_FORMATS = {MONEY: "#,##0.00", QUANTITY: "#,##0.####", RATE: "0.000000"}
 
 

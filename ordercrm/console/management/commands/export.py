@@ -90,10 +90,12 @@ class Command(BaseCommand):
         with bar:
             if output == "-":
                 target = getattr(self.stdout, "_out", sys.stdout)
-                target = getattr(target, "buffer", target)
+                binary = getattr(target, "buffer", None)
                 for chunk in found.chunks(bar):
-                    target.write(chunk)
-                target.flush()
+                    # a text stream (call_command's StringIO) takes CSV text: chunks end on
+                    # whole characters
+                    binary.write(chunk) if binary else target.write(chunk.decode())
+                (binary or target).flush()
                 return
             folder = os.path.dirname(os.path.abspath(output))
             handle, partial = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".part")
