@@ -249,9 +249,7 @@ def test_payments_scope_date_filter_injection(world, company, rep, access_of):
     assert cells["Payment date"].is_date and cells["Payment date"].value.date() == day
 
 
-def test_refusals_before_anything_is_read(
-    world, company, other_company, rep, make_user, access_of
-):
+def test_refusals_before_anything_is_read(world, company, other_company, rep, make_user, access_of):
     from ordercrm.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 
     access = access_of(rep, company)
@@ -385,3 +383,23 @@ def test_the_command_writes_the_file_with_a_progress_bar(world, tmp_path, rep):
     with pytest.raises(CommandError, match="no active user"):
         call_command("export", "orders", "--user", "nobody")
     assert list(tmp_path.iterdir()) == [target]  # no partial file left behind
+
+
+def test_the_api_export_takes_the_lists_field_names(world, client, rep):
+    from ordercrm.accounts.tokens import token_create
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=rep, name='t')[1]}"}
+    response = client.get("/api/v1/exports/orders?status=confirmed&format=xlsx", **auth)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="orders.xlsx"'
+    [_header, row] = read_xlsx(b"".join(response.streaming_content))
+    assert row[0].value == world["order"].number  # the rep's order only
+    assert_inert(row[1])
+    day = world["payment"].received_on.isoformat()
+    response = client.get(f"/api/v1/exports/payments?date_from={day}&language=zh-hans", **auth)
+    header, row = read_csv(b"".join(response.streaming_content))
+    assert header[0] == "编号" and row[0] == world["payment"].number
+    refused = client.get("/api/v1/exports/orders?date_from=soon", **auth)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["fields"] == {"date_from": ["YYYY-MM-DD"]}
+    assert client.get("/api/v1/exports/secrets", **auth).status_code == 422

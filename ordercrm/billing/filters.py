@@ -42,11 +42,13 @@ class PaymentListFilter(ListFilter):
     """Payments by customer and payment-date range (inclusive)."""
 
     customer_id: uuid.UUID | None = None
-    start: datetime.date | None = None
-    end: datetime.date | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
 
-    PARSERS = {"customer_id": id_value, "start": date_value, "end": date_value}
+    PARSERS = {"customer_id": id_value, "date_from": date_value, "date_to": date_value}
 
     def payments(self, access: Access) -> QuerySet[Payment]:
         """The payments ``access`` may see that pass this filter, newest first."""
-        return selectors.payment_list(access, **self.as_kwargs())
+        return selectors.payment_list(
+            access, customer_id=self.customer_id, start=self.date_from, end=self.date_to
+        )

@@ -250,7 +250,7 @@ PAYMENTS = ExportKind(
     name="payments",
     title=_("Payments"),
     filter=PaymentListFilter,
-    params={"customer": "customer_id", "from": "start", "to": "end"},
+    params={"customer": "customer_id", "from": "date_from", "to": "date_to"},
     query=lambda access, filters: filters.payments(access),
     columns=(
         Column(_("Number"), lambda p: p.number),
@@ -345,9 +345,23 @@ class Export:
                 yield from spreadsheets.stream_csv(header, rows)
 
 
-def export(access: Access, kind: str, raw: Mapping[str, Any], fmt: str = "csv") -> Export:
+def field_names(kind: str) -> dict[str, str]:
+    """A list's filters under their own field names (``date_from``, ``customer_id``): the
+    API's names, as its list endpoints spell them."""
+    return {f.name: f.name for f in dataclasses.fields(KINDS[kind].filter)}
+
+
+def export(
+    access: Access,
+    kind: str,
+    raw: Mapping[str, Any],
+    fmt: str = "csv",
+    *,
+    names: Mapping[str, str] | None = None,
+) -> Export:
     """The export of list ``kind`` (a name of :data:`KINDS`) with the filters in ``raw``
-    (the list page's query-string names), as ``fmt`` (``csv`` or ``xlsx``), for ``access``.
+    (under the list page's query-string names, or ``names``: parameter → filter field), as
+    ``fmt`` (``csv`` or ``xlsx``), for ``access``.
 
     Raises ``core.not_found`` for an unknown kind, ``ValidationFailed`` for an unknown format
     or an unreadable filter (naming the parameter), ``PermissionDenied`` when the viewer may
@@ -357,7 +371,7 @@ def export(access: Access, kind: str, raw: Mapping[str, Any], fmt: str = "csv") 
         raise NotFound(details={"kind": kind, "choices": list(KINDS)})
     if fmt not in FORMATS:
         raise ValidationFailed(details={"fields": {"format": [" | ".join(FORMATS)]}})
-    filters = found.filter.parse(raw, found.params)
+    filters = found.filter.parse(raw, found.params if names is None else names)
     # Building the querysets runs the selectors' permission checks; nothing is read yet.
     return Export(
         kind=found,

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from ordercrm.accounts.models import Membership, User
 from ordercrm.catalog.models import PriceListItem, Product
@@ -126,6 +127,14 @@ def test_demo_shows_eighteen_months_of_the_whole_product():
     assert Invoice.objects.unscoped().filter(kind="credit_note").exists()
     assert OrderTemplate.objects.unscoped().exists()
     assert PriceListItem.objects.unscoped().filter(min_quantity__gt=1).exists()
+    # Both warehouses have a past: months of shipments, each after its opening receipt.
+    from ordercrm.inventory.models import StockMove
+
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    for code in ("main", "gz"):
+        moves = StockMove.objects.unscoped().filter(warehouse__code=code).order_by("created_at")
+        assert moves.first().kind == "receipt", code
+        assert moves.filter(kind="shipment", created_at__lt=month_ago).count() >= 20, code
     before = counts()
     call_command("demo")
     assert counts() == before
