@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import uuid
 
 from django.db.models import QuerySet
@@ -11,7 +12,7 @@ from django.db.models import QuerySet
 from ordercrm.accounts.access import Access
 from ordercrm.billing import selectors
 from ordercrm.billing.models import Invoice, InvoiceKind, InvoiceStatus, Payment
-from ordercrm.core.filters import ListFilter, choice, id_value, text_value
+from ordercrm.core.filters import ListFilter, choice, date_value, id_value, text_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +39,16 @@ class InvoiceListFilter(ListFilter):
 
 @dataclasses.dataclass(frozen=True)
 class PaymentListFilter(ListFilter):
-    """Payments by customer."""
+    """Payments by customer and payment-date range (inclusive)."""
 
     customer_id: uuid.UUID | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
 
-    PARSERS = {"customer_id": id_value}
+    PARSERS = {"customer_id": id_value, "date_from": date_value, "date_to": date_value}
 
     def payments(self, access: Access) -> QuerySet[Payment]:
         """The payments ``access`` may see that pass this filter, newest first."""
-        return selectors.payment_list(access, **self.as_kwargs())
+        return selectors.payment_list(
+            access, customer_id=self.customer_id, start=self.date_from, end=self.date_to
+        )

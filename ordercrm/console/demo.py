@@ -20,7 +20,7 @@ from ordercrm.core.services import company_create
 from ordercrm.customers import services as customers
 from ordercrm.customers.models import AddressKind, CustomerKind
 
-from .demo_history import HISTORY_CUSTOMERS, HISTORY_MONTHS, build_history
+from .demo_history import HISTORY_CUSTOMERS, HISTORY_MONTHS, build_history, south_warehouse
 
 DEMO_CODE = "demo"
 DEMO_PASSWORD = "ordercrm-demo"  # noqa: S105 - printed for the newcomer; demo data only
@@ -403,14 +403,7 @@ def _stock(company: Company, users: dict[str, User], products: list, rng: random
     Warehouse.objects.for_company(company).filter(pk=main.pk).update(
         name="上海主仓 Shanghai main", address="上海市浦东新区张江路 88 号"
     )
-    south = inventory.warehouse_create(
-        company=company,
-        actor=users["admin"],
-        code="gz",
-        name="广州仓 Guangzhou",
-        address="广州市黄埔区开发大道 200 号",
-        sequence=20,
-    )
+    south = south_warehouse(company, users)
     for warehouse, share in ((main, 1.0), (south, 0.4)):
         inventory.stock_receive(
             company=company,

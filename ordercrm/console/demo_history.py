@@ -76,6 +76,23 @@ class DemoClock:
         self._set_defaults(self._original)
 
 
+def south_warehouse(company, users: dict):
+    """The demo's second warehouse (Guangzhou), made once: the history ships from it before
+    today's stock is counted into it."""
+    from ordercrm.inventory import services as inventory
+    from ordercrm.inventory.models import Warehouse
+
+    found = Warehouse.objects.for_company(company).filter(code="gz").first()
+    return found or inventory.warehouse_create(
+        company=company,
+        actor=users["admin"],
+        code="gz",
+        name="广州仓 Guangzhou",
+        address="广州市黄埔区开发大道 200 号",
+        sequence=20,
+    )
+
+
 def build_history(company, users: dict, customers: list, products: list, rng: random.Random):
     """Orders of the last 18 months for ten customers, each with its own rhythm (an interval
     of 4–9 weeks and a usual basket), two who stopped ordering, seasonality, approvals
@@ -100,6 +117,7 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
 
     stocked = [p for index, p in enumerate(products) if index % 9 != 4]
     main = Warehouse.objects.for_company(company).get(code="main")
+    south = south_warehouse(company, users)
     plans = []
     for index, customer in enumerate(customers[:HISTORY_CUSTOMERS]):
         interval = rng.randint(28, 63)
@@ -122,7 +140,8 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
     while day < today:
         if (day.year, day.month) not in months:
             months.add((day.year, day.month))
-            plans.append((day.replace(day=12), 0, customers[0], *plans[0][3:]))
+            # never before the opening stock arrives (the first month starts mid-month)
+            plans.append((max(day.replace(day=12), start), 0, customers[0], *plans[0][3:]))
         day += datetime.timedelta(days=28)
     unpaid_buckets: set[int] = set()
     plans.sort(key=lambda plan: (plan[0], plan[1]))
@@ -135,7 +154,15 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
             reference="PO-DEMO-000",
             lines=[{"product": p, "quantity": 20000} for p in stocked],
         )
-        for number, (day, _index, customer, basket, quantities) in enumerate(plans):
+        # The southern customers are served from Guangzhou, so both warehouses have a past.
+        inventory.stock_receive(
+            company=company,
+            actor=users["warehouse"],
+            warehouse=south,
+            reference="PO-DEMO-000-GZ",
+            lines=[{"product": p, "quantity": 8000} for p in stocked],
+        )
+        for number, (day, index, customer, basket, quantities) in enumerate(plans):
             clock.now = moment(day, 9 + number % 8)
             actor = customer.owner
             lines = [
@@ -154,6 +181,7 @@ def build_history(company, users: dict, customers: list, products: list, rng: ra
                 customer=customer,
                 lines=lines,
                 customer_reference=f"PO-{day:%Y%m}-{number:04d}",
+                warehouse=south if index % 3 == 1 else None,
             )
             if age < 20 and number % 5 == 0:
                 continue  # a quotation still being worked on

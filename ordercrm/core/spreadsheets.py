@@ -21,7 +21,8 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,21 +46,98 @@ def csv_cell(value):
         return str(value)
     if isinstance(value, _NUMBERS):
         return value
-    if isinstance(value, datetime.date):  # datetime too
+    if isinstance(value, datetime.datetime):
+        return _plain_datetime(value).isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, datetime.date):
         return value.isoformat()
     text = str(value)
     return "'" + text if is_formula_like(text) else text
 
 
-def write_csv(header: Sequence, rows: Iterable[Sequence]) -> bytes:
+CHUNK_BYTES = 64 * 1024
+XLSX_MAX_ROWS = 1_048_576  # a sheet's last row; a longer export is cut there (header included)
+
+
+def _plain_datetime(value: datetime.datetime) -> datetime.datetime:
+    """An aware datetime as the wall-clock time of the current time zone, without a zone
+    (spreadsheets have none; openpyxl refuses aware values)."""
+    if value.tzinfo is None:
+        return value
+    from django.utils import timezone
+
+    return timezone.localtime(value).replace(tzinfo=None)
+
+
+def stream_csv(header: Sequence, rows: Iterable[Sequence]) -> Iterator[bytes]:
     """UTF-8 CSV with a byte-order mark (so spreadsheet programs read Chinese names), every
-    cell through :func:`csv_cell`."""
+    cell through :func:`csv_cell`, as chunks of about 64 KB: memory does not grow with rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    buffer.write("\ufeff")
     writer.writerow([csv_cell(v) for v in header])
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode()
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def write_csv(header: Sequence, rows: Iterable[Sequence]) -> bytes:
+    """:func:`stream_csv` as one ``bytes``."""
+    return b"".join(stream_csv(header, rows))
+
+
+def stream_xlsx(
+    header: Sequence,
+    rows: Iterable[Sequence],
+    *,
+    title: str = "",
+    number_formats: dict[int, str] | None = None,
+) -> Iterator[bytes]:
+    """An XLSX workbook of one sheet: a header row, then ``rows``, as chunks. Text is always
+    a string cell (never a formula); numbers are numeric cells (``Decimal`` stays exact), with
+    ``number_formats`` (0-based column → Excel format) applied to the numbers of a column;
+    dates and datetimes are date cells. openpyxl's write-only mode writes each row to a
+    temporary file as it comes (inline strings, no shared-string table), so memory does not
+    grow with rows; the finished file is then read back in chunks."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31] or "Sheet")
+    sheet.freeze_panes = "A2"
+    formats = number_formats or {}
+
+    def cell(value, column: int | None):
+        if isinstance(value, datetime.datetime):
+            value = _plain_datetime(value)
+        if value is None or isinstance(value, (bool, datetime.date, *_NUMBERS)):
+            made = WriteOnlyCell(sheet, value=value)
+            if column in formats and isinstance(value, _NUMBERS) and not isinstance(value, bool):
+                made.number_format = formats[column]
+            return made
+        # Control characters XLSX cannot hold would make openpyxl refuse the whole file.
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        made = WriteOnlyCell(sheet, value=text)
+        # Assigning text that starts with "=" makes openpyxl write a formula: force a string.
+        made.data_type = "s"
+        if is_formula_like(text):
+            made.quotePrefix = True
+        return made
+
+    sheet.append([cell(v, None) for v in header])
+    for count, row in enumerate(rows, start=2):
+        if count > XLSX_MAX_ROWS:
+            break
+        sheet.append([cell(v, i) for i, v in enumerate(row)])
+    with tempfile.TemporaryFile() as file:
+        book.save(file)
+        file.seek(0)
+        while chunk := file.read(CHUNK_BYTES):
+            yield chunk
 
 
 def write_xlsx(
@@ -69,39 +147,8 @@ def write_xlsx(
     title: str = "",
     number_formats: dict[int, str] | None = None,
 ) -> bytes:
-    """An XLSX workbook of one sheet: a header row, then ``rows``. Text is always a string
-    cell (never a formula); numbers are numeric cells (``Decimal`` stays exact), with
-    ``number_formats`` (0-based column → Excel format) applied to the numbers of a column."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-
-    book = Workbook()
-    sheet = book.active
-    if title:
-        sheet.title = title
-    formats = number_formats or {}
-
-    def cell(value, column: int | None):
-        if value is None or isinstance(value, (bool, datetime.date, *_NUMBERS)):
-            made = Cell(sheet, value=value)
-            if column in formats and isinstance(value, _NUMBERS) and not isinstance(value, bool):
-                made.number_format = formats[column]
-            return made
-        # Control characters XLSX cannot hold would make openpyxl refuse the whole file.
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        made = Cell(sheet, value=text)
-        # Assigning text that starts with "=" makes openpyxl write a formula: force a string.
-        made.data_type = "s"
-        if is_formula_like(text):
-            made.quotePrefix = True
-        return made
-
-    sheet.append([cell(v, None) for v in header])
-    for row in rows:
-        sheet.append([cell(v, i) for i, v in enumerate(row)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    """:func:`stream_xlsx` as one ``bytes``."""
+    return b"".join(stream_xlsx(header, rows, title=title, number_formats=number_formats))
 
 
 def read_xlsx_rows(data: bytes):

@@ -14,13 +14,14 @@ from django.views.decorators.http import require_POST
 
 from ordercrm.billing import selectors as billing_selectors
 from ordercrm.billing import services as billing
-from ordercrm.billing.filters import InvoiceListFilter
+from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
+from ordercrm.imports import exports
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
@@ -34,7 +35,7 @@ AGING_LABELS = {
 
 
 # The invoice list's query-string names → fields of the one invoice filter (billing.filters).
-INVOICE_FILTERS = {"q": "search", "status": "status", "kind": "kind", "customer": "customer_id"}
+INVOICE_FILTERS = exports.INVOICES.params  # the same names as its export
 
 
 @member_view
@@ -149,9 +150,30 @@ def invoice_pdf(request, invoice_id):
 
 @member_view
 def payment_list(request):
-    payments = billing_selectors.payment_list(request.access)
+    """Payments, by payment-date range (and customer, from the customer page); a date that
+    cannot be read is said on the page (422)."""
+    error = None
+    try:
+        payments = PaymentListFilter.parse(request.GET, exports.PAYMENTS.params).payments(
+            request.access
+        )
+    except ValidationFailed as exc:
+        error = exc
+        payments = billing_selectors.payment_list(request.access).none()
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/payment_list.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/payment_list.html",
+        {
+            "page": page,
+            "filters": {name: request.GET.get(name, "") for name in exports.PAYMENTS.params},
+            "query": query.urlencode(),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
 
 
 @member_view

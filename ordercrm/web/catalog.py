@@ -377,6 +377,7 @@ def _price_list_page(request, price_list, *, editing=None, status=200):
         "edit_key": edit_key if can_edit else None,
         "add_form": PriceListItemForm(),
         "add_errors": [],
+        "export_query": f"price_list={price_list.pk}",
     }
     if editing:
         key, form, errors = editing

@@ -21,12 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from ordercrm.core import spreadsheets
 from ordercrm.core.dates import company_today
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
+from ordercrm.imports import exports
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
 from ordercrm.sales import workflow
@@ -55,18 +55,9 @@ PROGRESS_LABELS = {
 # ---------------------------------------------------------------- list and export
 
 
-# The list's query-string names → fields of the one order filter (sales.filters).
-ORDER_FILTERS = {
-    "q": "search",
-    "status": "status",
-    "fulfilment": "fulfilment",
-    "invoicing": "invoicing",
-    "payment": "payment",
-    "salesperson": "salesperson_id",
-    "customer": "customer_id",
-    "from": "date_from",
-    "to": "date_to",
-}
+# The list's query-string names → fields of the one order filter (sales.filters), the same
+# names its export reads.
+ORDER_FILTERS = exports.ORDERS.params
 
 
 def _filtered(request):
@@ -160,39 +151,6 @@ def saved_filter(request):
         except DomainError as exc:
             messages.error(request, exc.text)
     return HttpResponseRedirect(reverse("order_list") + "?" + request.POST.get("query", ""))
-
-
-@member_view
-def order_export(request, fmt: str):
-    request.access.require(Perm.ORDER_VIEW)
-    try:
-        orders, _values = _filtered(request)
-    except DomainError:
-        return order_list(request)  # the list with the filter's error inline (422)
-    header = [_("Number"), _("Customer"), _("Status"), _("Order date"), _("Currency"), _("Total")]
-    rows = [
-        [
-            o.number,
-            o.customer.name,
-            o.get_status_display(),
-            o.order_date.isoformat(),
-            o.currency,
-            o.gross_total,
-        ]
-        for o in orders[:10000]
-    ]
-    if fmt == "xlsx":
-        response = HttpResponse(
-            spreadsheets.write_xlsx(header, rows, title="orders"),
-            content_type=spreadsheets.XLSX_CONTENT_TYPE,
-        )
-    else:
-        response = HttpResponse(
-            spreadsheets.write_csv(header, rows), content_type=spreadsheets.CSV_CONTENT_TYPE
-        )
-        fmt = "csv"
-    response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'
-    return response
 
 
 # ---------------------------------------------------------------- entry

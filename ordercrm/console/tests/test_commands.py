@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from ordercrm.accounts.models import Membership, User
 from ordercrm.catalog.models import PriceListItem, Product
@@ -34,6 +35,7 @@ def test_demo_builds_a_realistic_company_once(capsys):
     _realistic_company(capsys)
     _eighteen_months_of_the_whole_product()
     _default_rules_and_rates()
+    _both_warehouses_have_a_past()
     first = counts()
     call_command("demo")
     assert counts() == first
@@ -132,6 +134,19 @@ def _default_rules_and_rates():
     assert recent.count() == 4
     assert usd.count() > 4
     assert not Customer.objects.for_company(demo).filter(credit_limit__isnull=True).exists()
+
+
+def _both_warehouses_have_a_past():
+    """Months of shipments from each warehouse, each after its opening receipt."""
+    import datetime
+
+    from ordercrm.inventory.models import StockMove
+
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    for code in ("main", "gz"):
+        moves = StockMove.objects.unscoped().filter(warehouse__code=code).order_by("created_at")
+        assert moves.first().kind == "receipt", code
+        assert moves.filter(kind="shipment", created_at__lt=month_ago).count() >= 20, code
 
 
 @pytest.mark.django_db

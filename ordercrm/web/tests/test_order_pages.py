@@ -141,9 +141,9 @@ def test_list_filters_export_and_bounded_queries(client, company, rep, customer,
     client.force_login(rep)
     assert client.get(reverse("order_list"), {"status": "draft"}).status_code == 200
     csv = client.get(reverse("order_export", args=["csv"]))
-    assert csv.content.decode("utf-8-sig").count("SO-") == 3
+    assert b"".join(csv.streaming_content).decode("utf-8-sig").count("SO-") == 3
     xlsx = client.get(reverse("order_export", args=["xlsx"]))
-    assert xlsx.content[:2] == b"PK"
+    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("order_list"))
     for _ in range(20):
