@@ -50,6 +50,10 @@ class EmailKind(models.TextChoices):
     SHIPPING_NOTICE = "shipping_notice", _("Shipping notice")
     INVOICE = "invoice", _("Invoice")
     PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+    CASE_RECEIVED = "case_received", _("Case received")
+    CASE_REPLY = "case_reply", _("Reply from support")
+    CASE_RESOLVED = "case_resolved", _("Case resolved")
+    CASE_ESCALATION = "case_escalation", _("SLA breach escalation")
 
 
 class EmailTemplate(CompanyOwned):
