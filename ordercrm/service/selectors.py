@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Case as When_, F, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ordercrm.accounts.access import Access
 from ordercrm.core.exceptions import NotFound
@@ -266,13 +267,51 @@ def attachment_get(access: Access, case: Case, attachment_id) -> CaseAttachment:
     return found
 
 
-def case_timeline(case: Case) -> list[AuditEntry]:
-    return list(
+TIMELINE_TITLES = {
+    "create": _("Case opened"),
+    "update": _("Case changed"),
+    "comment": _("Message added"),
+    "attach": _("Files attached"),
+    "sla_warning": _("SLA due soon"),
+    "sla_breached": _("SLA breached"),
+    **{row.name: row.done_title for row in workflow.TABLE},
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    actor: object
+    title: str
+    change: str  # "New → In progress", or the SLA clock
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """The case's audit entries, newest first, worded in the reader's language."""
+    labels = dict(workflow.CaseStatus.choices)
+    clocks = {"first_response": _("first response"), "resolution": _("resolution")}
+    entries = []
+    for entry in (
         AuditEntry.objects.for_company(case.company_id)
         .filter(entity_type="service.case", entity_id=str(case.pk))
         .select_related("actor")
         .order_by("-created_at", "-id")[:200]
-    )
+    ):
+        change = ""
+        status = entry.changes.get("status") if isinstance(entry.changes, dict) else None
+        if isinstance(status, list) and len(status) == 2 and status[0]:
+            change = f"{labels.get(status[0], status[0])} → {labels.get(status[1], status[1])}"
+        elif isinstance(entry.changes, dict) and entry.changes.get("clock"):
+            change = str(clocks.get(entry.changes["clock"], ""))
+        entries.append(
+            TimelineEntry(
+                at=entry.created_at,
+                actor=entry.actor,
+                title=str(TIMELINE_TITLES.get(entry.action, entry.action)),
+                change=change,
+            )
+        )
+    return entries
 
 
 def may_edit(access: Access) -> bool:
