@@ -17,7 +17,13 @@ from .demo_history import DemoClock
 
 CASES = [
     # subject, type, priority, days ago, what happens
-    ("外包装破损，两件产品有划痕 Damaged packaging, two units scratched", "complaint", "high", 0, "wait"),
+    (
+        "外包装破损，两件产品有划痕 Damaged packaging, two units scratched",
+        "complaint",
+        "high",
+        0,
+        "wait",
+    ),
     ("保修期内无法开机 Does not power on (warranty)", "warranty_claim", "normal", 1, "reply"),
     ("发票抬头需要更改 Invoice title needs changing", "question", "low", 0, "new"),
     ("数量少发一件 One unit short in the delivery", "complaint", "urgent", 4, "new"),
@@ -75,7 +81,10 @@ def build_cases(company, users: dict) -> int:
         if step == "resolve":
             with DemoClock(moment + datetime.timedelta(days=1)):
                 services.case_action(
-                    case=case, actor=agent, action="resolve", note="已安排换货 Replacement arranged."
+                    case=case,
+                    actor=agent,
+                    action="resolve",
+                    note="已安排换货 Replacement arranged.",
                 )
         made += 1
     sla.sla_check()

@@ -245,13 +245,19 @@ def _case_notifications(event: Event) -> list[NotificationSpec]:
         if case.assignee:
             people.append((case.assignee, "case_sla_warning"))
     elif event.type in ("case.created", "case.updated"):
-        if case.assignee and case.assignee_id != event.actor_id and (
-            event.type == "case.created" or "assignee" in event.payload.get("fields", [])
+        if (
+            case.assignee
+            and case.assignee_id != event.actor_id
+            and (event.type == "case.created" or "assignee" in event.payload.get("fields", []))
         ):
             people.append((case.assignee, "case_assigned"))
-    elif event.type == "case.commented" and event.payload.get("kind") == "customer":
-        if case.assignee and case.assignee_id != event.actor_id:
-            people.append((case.assignee, "case_customer_answered"))
+    elif (
+        event.type == "case.commented"
+        and event.payload.get("kind") == "customer"
+        and case.assignee
+        and case.assignee_id != event.actor_id
+    ):
+        people.append((case.assignee, "case_customer_answered"))
     kept, seen = [], set()
     for user, message in people:
         if user.pk in seen or not user.is_active:

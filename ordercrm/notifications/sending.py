@@ -156,7 +156,7 @@ def _translated_defaults() -> dict:
             _("We received your request {{ case.number }}"),
             _(
                 "Dear {{ customer.name }},\n\nThank you for contacting us. Your request "
-                "\"{{ case.subject }}\" is registered as case {{ case.number }}"
+                '"{{ case.subject }}" is registered as case {{ case.number }}'
                 "{% if order.number %} (order {{ order.number }}){% endif %}. We will answer "
                 "by {{ case.first_response_due }}.\n\nKind regards,\n{{ company.name }}"
             ),
@@ -172,7 +172,7 @@ def _translated_defaults() -> dict:
             _("Case {{ case.number }} is resolved"),
             _(
                 "Dear {{ customer.name }},\n\nYour case {{ case.number }} "
-                "(\"{{ case.subject }}\") is resolved:\n\n{{ case.resolution }}\n\nIf "
+                '("{{ case.subject }}") is resolved:\n\n{{ case.resolution }}\n\nIf '
                 "anything is still wrong, just reply and we will reopen it.\n\nKind "
                 "regards,\n{{ company.name }}"
             ),
@@ -180,7 +180,7 @@ def _translated_defaults() -> dict:
         EmailKind.CASE_ESCALATION: (
             _("SLA breached: case {{ case.number }}"),
             _(
-                "Case {{ case.number }} (\"{{ case.subject }}\", {{ customer.name }}, "
+                'Case {{ case.number }} ("{{ case.subject }}", {{ customer.name }}, '
                 "priority {{ case.priority_label }}) has breached its SLA.\nFirst response "
                 "due: {{ case.first_response_due }}\nResolution due: "
                 "{{ case.resolution_due }}\nAssignee: {{ case.assignee }}\n\n{{ company.name }}"

@@ -392,7 +392,6 @@ def heartbeat_forever(
     own connection, so a pump waiting on a slow receiver still beats. Every ``STALE_S`` it also
     hands back background tasks of workers that died (see ``taskworker``)."""
     from ordercrm.notifications import taskworker
-
     from ordercrm.service import sla
 
     last_sweep, last_sla, healthy_since = 0.0, 0.0, None

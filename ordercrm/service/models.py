@@ -135,9 +135,7 @@ class Case(CompanyOwned):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="case_number_unique"),
-            models.CheckConstraint(
-                condition=Q(version__gte=1), name="case_version_positive"
-            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
         ]
         indexes = [
             models.Index(fields=["company", "status", "next_due"]),

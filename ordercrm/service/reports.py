@@ -62,7 +62,9 @@ class Period:
             last = datetime.date.fromisoformat(end) if end else default.end
         except ValueError:
             raise ValidationFailed(
-                details={"fields": {"from": [_("Enter a valid date.")], "to": [_("Enter a valid date.")]}}
+                details={
+                    "fields": {"from": [_("Enter a valid date.")], "to": [_("Enter a valid date.")]}
+                }
             ) from None
         if last < first:
             raise ValidationFailed(details={"fields": {"to": [_("The end is before the start.")]}})
@@ -73,7 +75,9 @@ class Period:
 
         zone = zoneinfo.ZoneInfo(company.timezone)
         begin = datetime.datetime.combine(self.start, datetime.time.min, zone)
-        end = datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, zone)
+        end = datetime.datetime.combine(
+            self.end + datetime.timedelta(days=1), datetime.time.min, zone
+        )
         return begin, end
 
 
@@ -88,11 +92,17 @@ class RateRow:
 
     @property
     def complaint_rate(self) -> Decimal | None:
-        return (self.complained * 100 / self.shipped).quantize(Decimal("0.01")) if self.shipped else None
+        return (
+            (self.complained * 100 / self.shipped).quantize(Decimal("0.01"))
+            if self.shipped
+            else None
+        )
 
     @property
     def return_rate(self) -> Decimal | None:
-        return (self.returned * 100 / self.shipped).quantize(Decimal("0.01")) if self.shipped else None
+        return (
+            (self.returned * 100 / self.shipped).quantize(Decimal("0.01")) if self.shipped else None
+        )
 
 
 GROUPS = {
@@ -107,11 +117,16 @@ def _labels(company, by: str, keys) -> dict:
     if by == "product":
         from ordercrm.catalog.models import Product
 
-        return {p.pk: f"{p.sku} {p.name}" for p in Product.objects.for_company(company).filter(pk__in=keys)}
+        return {
+            p.pk: f"{p.sku} {p.name}"
+            for p in Product.objects.for_company(company).filter(pk__in=keys)
+        }
     if by == "category":
         from ordercrm.catalog.models import Category
 
-        return dict(Category.objects.for_company(company).filter(pk__in=keys).values_list("pk", "name"))
+        return dict(
+            Category.objects.for_company(company).filter(pk__in=keys).values_list("pk", "name")
+        )
     from ordercrm.customers.models import Customer
 
     return dict(Customer.objects.for_company(company).filter(pk__in=keys).values_list("pk", "name"))
@@ -133,8 +148,10 @@ def complaint_rates(access: Access, period: Period, by: str) -> list[RateRow]:
         .annotate(shipped=Sum("qty_shipped"), returned=Sum("qty_returned"))
     }
     begin, end = period.moments(company)
-    cases = case_list(access).filter(created_at__gte=begin, created_at__lt=end).exclude(
-        case_type=CaseType.QUESTION
+    cases = (
+        case_list(access)
+        .filter(created_at__gte=begin, created_at__lt=end)
+        .exclude(case_type=CaseType.QUESTION)
     )
     complained = {
         row[case_key]: row
@@ -175,11 +192,15 @@ class TimeRow:
 
     @property
     def response_met_pct(self):
-        return round(Decimal(self.response_met * 100) / self.responded, 1) if self.responded else None
+        return (
+            round(Decimal(self.response_met * 100) / self.responded, 1) if self.responded else None
+        )
 
     @property
     def resolution_met_pct(self):
-        return round(Decimal(self.resolution_met * 100) / self.resolved, 1) if self.resolved else None
+        return (
+            round(Decimal(self.resolution_met * 100) / self.resolved, 1) if self.resolved else None
+        )
 
 
 def _hours(minutes: list[int]) -> Decimal | None:
@@ -195,18 +216,24 @@ def response_times(access: Access, period: Period) -> list[TimeRow]:
     company = access.company
     calendar = sla.calendar_for(company)
     begin, end = period.moments(company)
-    rows = case_list(access).filter(created_at__gte=begin, created_at__lt=end).values_list(
-        "priority",
-        "created_at",
-        "first_response_at",
-        "first_response_due",
-        "resolved_at",
-        "resolution_due",
-        "paused_minutes",
-        "response_breached",
-        "resolution_breached",
+    rows = (
+        case_list(access)
+        .filter(created_at__gte=begin, created_at__lt=end)
+        .values_list(
+            "priority",
+            "created_at",
+            "first_response_at",
+            "first_response_due",
+            "resolved_at",
+            "resolution_due",
+            "paused_minutes",
+            "response_breached",
+            "resolution_breached",
+        )
     )
-    stats: dict[str, dict] = {p: {"n": 0, "r": [], "rm": 0, "s": [], "sm": 0} for p in CasePriority.values}
+    stats: dict[str, dict] = {
+        p: {"n": 0, "r": [], "rm": 0, "s": [], "sm": 0} for p in CasePriority.values
+    }
     for priority, created, responded, _rdue, resolved, _sdue, paused, r_breach, s_breach in rows:
         bucket = stats.setdefault(priority, {"n": 0, "r": [], "rm": 0, "s": [], "sm": 0})
         bucket["n"] += 1

@@ -8,7 +8,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case as When_, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.db.models import F, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,7 +92,12 @@ def case_list(
 
 def case_get(access: Access, case_id) -> Case:
     """One visible case; ``core.not_found`` when missing or out of scope."""
-    case = case_list(access).filter(pk=parse_id(case_id)).select_related("contact", "created_by").first()
+    case = (
+        case_list(access)
+        .filter(pk=parse_id(case_id))
+        .select_related("contact", "created_by")
+        .first()
+    )
     if case is None:
         raise NotFound(details={"case_id": str(case_id)})
     return case
@@ -104,9 +110,7 @@ def open_case_count(access: Access, *, customer_id=None, order_id=None) -> int:
 def case_actions(access: Access, case: Case) -> list[workflow.CaseAction]:
     """The actions the caller may take on the case now (the buttons), by the service's rule."""
     return [
-        row
-        for row in workflow.TABLE
-        if row.allowed(case.status) and access.can(row.permission)
+        row for row in workflow.TABLE if row.allowed(case.status) and access.can(row.permission)
     ]
 
 
@@ -152,7 +156,7 @@ def warranty_months(company, products) -> dict:
             result[product.pk] = by_product[product.pk]
             continue
         category = product.category_id
-        for _ in range(32):
+        for _level in range(32):
             if category is None:
                 break
             if category in by_category:
@@ -167,7 +171,7 @@ def _category_parents(company, category_ids) -> dict:
 
     parents: dict = {}
     todo = set(category_ids)
-    for _ in range(32):
+    for _level in range(32):
         todo -= parents.keys()
         if not todo:
             break

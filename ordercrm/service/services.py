@@ -66,8 +66,8 @@ from ordercrm.service.models import (
     WarrantyTerm,
     WorkingHours,
 )
-from ordercrm.service.working_time import DEFAULT_WEEK
 from ordercrm.service.workflow import CaseEvent, CaseStatus
+from ordercrm.service.working_time import DEFAULT_WEEK
 
 EDITABLE_FIELDS = ("subject", "description", "case_type", "priority", "channel")
 
@@ -170,7 +170,9 @@ def _check_version(case: Case, version) -> None:
         raise StaleVersion(details={"version": case.version})
 
 
-def _case_lines(order, raw_lines, errors_key: str = "lines") -> list[tuple[SalesOrderLine, Decimal]]:
+def _case_lines(
+    order, raw_lines, errors_key: str = "lines"
+) -> list[tuple[SalesOrderLine, Decimal]]:
     """``[{order_line_id, quantity}]`` → checked (line, quantity) pairs."""
     raw_lines = list(raw_lines or [])
     if not raw_lines:
@@ -208,7 +210,8 @@ def _case_lines(order, raw_lines, errors_key: str = "lines") -> list[tuple[Sales
             rows.add(
                 index,
                 "quantity",
-                _("At most the ordered quantity (%(quantity)s).") % {"quantity": plain(line.quantity)},
+                _("At most the ordered quantity (%(quantity)s).")
+                % {"quantity": plain(line.quantity)},
             )
         else:
             picked.append((line, quantity))
@@ -279,9 +282,7 @@ def case_create(
     now = timezone.now()
     case = Case(
         company=company,
-        number=next_number(
-            company=company, prefix="CS", year=timezone.localtime(now).year
-        ),
+        number=next_number(company=company, prefix="CS", year=timezone.localtime(now).year),
         customer=customer,
         contact=contact,
         order=order,
@@ -375,7 +376,9 @@ def case_update(*, case: Case, actor, version: int | None = None, **values) -> C
         sla.retarget(locked)
     locked.version += 1
     locked.save()
-    recorded = {k: [str(v[0]) if v[0] else v[0], str(v[1]) if v[1] else v[1]] for k, v in changes.items()}
+    recorded = {
+        k: [str(v[0]) if v[0] else v[0], str(v[1]) if v[1] else v[1]] for k, v in changes.items()
+    }
     audit.record(actor=actor, entity=locked, action="update", changes=recorded)
     _emit(locked, CaseEvent.UPDATED, actor, fields=sorted(changes))
     return locked
@@ -584,7 +587,9 @@ def sla_policy_set(
     case_type = _choice(errors, "case_type", case_type, CaseType)
     priority = _choice(errors, "priority", priority, CasePriority)
     column = SlaPolicy._meta.get_field("response_hours")
-    response = errors.decimal("response_hours", response_hours, minimum=Decimal("0.01"), column=column)
+    response = errors.decimal(
+        "response_hours", response_hours, minimum=Decimal("0.01"), column=column
+    )
     resolution = errors.decimal(
         "resolution_hours", resolution_hours, minimum=Decimal("0.01"), column=column
     )
@@ -604,7 +609,10 @@ def sla_policy_set(
         entity=policy,
         action="create" if created else "update",
         label=f"{case_type}/{priority}",
-        changes={"response_hours": [None, plain(response)], "resolution_hours": [None, plain(resolution)]},
+        changes={
+            "response_hours": [None, plain(response)],
+            "resolution_hours": [None, plain(resolution)],
+        },
     )
     return policy
 
@@ -687,7 +695,11 @@ def service_settings_update(*, company, actor, **values) -> ServiceSettings:
                 if not low <= number <= high:
                     raise ValueError
             except (TypeError, ValueError):
-                errors.add(field, _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
+                errors.add(
+                    field,
+                    _("Enter a whole number from %(low)s to %(high)s.")
+                    % {"low": low, "high": high},
+                )
                 continue
             if number != getattr(row, field):
                 changes[field] = [getattr(row, field), number]

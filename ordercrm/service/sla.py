@@ -35,8 +35,8 @@ from ordercrm.service.models import (
     SlaState,
     WorkingHours,
 )
-from ordercrm.service.working_time import NoWorkingTime, WorkingCalendar
 from ordercrm.service.workflow import CaseEvent
+from ordercrm.service.working_time import NoWorkingTime, WorkingCalendar
 
 # (first response, resolution) in working hours, when the company has no policy row
 DEFAULT_HOURS: dict[str, tuple[int, int]] = {
@@ -70,7 +70,9 @@ def calendar_for(company: Company) -> WorkingCalendar:
 def targets(company, case_type: str, priority: str) -> tuple[int, int]:
     """(first response, resolution) in working minutes."""
     policy = (
-        SlaPolicy.objects.for_company(company).filter(case_type=case_type, priority=priority).first()
+        SlaPolicy.objects.for_company(company)
+        .filter(case_type=case_type, priority=priority)
+        .first()
     )
     if policy is not None:
         hours = (policy.response_hours, policy.resolution_hours)
@@ -116,8 +118,8 @@ def refresh_state(case: Case, now=None) -> None:
         case.sla_state = SlaState.MET if met else SlaState.BREACHED
         return
     if case.status in workflow.PAUSED:
-        case.next_due = None if case.first_response_at or case.response_breached else (
-            case.first_response_due
+        case.next_due = (
+            None if case.first_response_at or case.response_breached else (case.first_response_due)
         )
         case.sla_state = SlaState.BREACHED if case.breached else SlaState.PAUSED
         return

@@ -83,7 +83,9 @@ class WorkingCalendar:
     def is_working_day(self, date: datetime.date) -> bool:
         return bool(self.intervals(date))
 
-    def _spans(self, start: datetime.datetime) -> Iterable[tuple[datetime.datetime, datetime.datetime]]:
+    def _spans(
+        self, start: datetime.datetime
+    ) -> Iterable[tuple[datetime.datetime, datetime.datetime]]:
         """Working spans from ``start`` on, in order, clipped to begin at ``start``."""
         local = start.astimezone(self.zone)
         day = local.date()

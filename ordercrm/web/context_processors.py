@@ -13,8 +13,7 @@ def workspace(request):
         "company": company,
         "access": access,
         "unread_count": unread,
-        "can_service": access is not None
-        and access.can(Perm.TICKET_EDIT),
+        "can_service": access is not None and access.can(Perm.TICKET_EDIT),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)

@@ -189,14 +189,20 @@ def case_new(request):
     except DomainError as exc:
         # line errors are keyed by the position among the lines that had a quantity
         keyed = {}
-        given = [ln for ln in selectors.order_lines_for_case(order) if post.get(f"qty_{ln.pk}", "").strip()] if order else []
+        given = (
+            [
+                ln
+                for ln in selectors.order_lines_for_case(order)
+                if post.get(f"qty_{ln.pk}", "").strip()
+            ]
+            if order
+            else []
+        )
         for index, fields in (exc.details.get("lines") or {}).items():
             if index.isdigit() and int(index) < len(given):
                 all_lines = selectors.order_lines_for_case(order)
                 keyed[str(all_lines.index(given[int(index)]))] = fields
-        context = _new_form_context(
-            request, order, customer, post, error_lines(exc), keyed
-        )
+        context = _new_form_context(request, order, customer, post, error_lines(exc), keyed)
         return render(request, "web/service_case_new.html", context, status=422)
     messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
     return HttpResponseRedirect(reverse("case_detail", args=[case.pk]))
@@ -217,7 +223,9 @@ def _case_page(request, case, errors=(), status=200, values=None):
             "can_edit": selectors.may_edit(access),
             "comment_kinds": CommentKind.choices,
             "priorities": CasePriority.choices,
-            "members": account_selectors.member_list(access.company) if selectors.may_edit(access) else [],
+            "members": account_selectors.member_list(access.company)
+            if selectors.may_edit(access)
+            else [],
             "errors": errors,
             "values": values or {},
             "open": case.status in workflow.OPEN,
@@ -248,7 +256,10 @@ def case_action(request, case_id, action):
         )
     except DomainError as exc:
         return _case_page(
-            request, selectors.case_get(request.access, case_id), error_lines(exc), status=422 if exc.http_status < 409 else 409
+            request,
+            selectors.case_get(request.access, case_id),
+            error_lines(exc),
+            status=422 if exc.http_status < 409 else 409,
         )
     messages.success(request, row.message % {"number": case.number})
     return HttpResponseRedirect(reverse("case_detail", args=[case.pk]))
@@ -268,7 +279,9 @@ def case_comment(request, case_id):
         )
     except DomainError as exc:
         return _case_page(request, case, error_lines(exc), status=422, values=request.POST)
-    messages.success(request, _("Your message was added to case %(number)s.") % {"number": case.number})
+    messages.success(
+        request, _("Your message was added to case %(number)s.") % {"number": case.number}
+    )
     return HttpResponseRedirect(reverse("case_detail", args=[case.pk]) + "#comments")
 
 
@@ -287,7 +300,9 @@ def case_edit(request, case_id):
             case=case, actor=request.user, version=request.POST.get("version") or None, **values
         )
     except DomainError as exc:
-        return _case_page(request, case, error_lines(exc), status=409 if exc.http_status == 409 else 422)
+        return _case_page(
+            request, case, error_lines(exc), status=409 if exc.http_status == 409 else 422
+        )
     messages.success(request, _("Case %(number)s saved.") % {"number": case.number})
     return HttpResponseRedirect(reverse("case_detail", args=[case.pk]))
 
@@ -310,7 +325,9 @@ def case_attachment(request, case_id, attachment_id):
 def service_reports(request):
     request.access.require(Perm.REPORT_VIEW)
     try:
-        period = reports.Period.parse(request.GET.get("from", ""), request.GET.get("to", ""), request.access.company)
+        period = reports.Period.parse(
+            request.GET.get("from", ""), request.GET.get("to", ""), request.access.company
+        )
         error = None
     except DomainError as exc:
         period = reports.Period.default(request.access.company)

@@ -109,9 +109,7 @@ urlpatterns = [
         service.case_attachment,
         name="case_attachment",
     ),
-    path(
-        "service/cases/<str:case_id>/<str:action>/", service.case_action, name="case_action"
-    ),
+    path("service/cases/<str:case_id>/<str:action>/", service.case_action, name="case_action"),
     path("shipments/", shipping.shipment_list, name="shipment_list"),
     path("shipments/to-ship/", shipping.shipment_queue, name="shipment_queue"),
     path("shipments/<str:shipment_id>/", shipping.shipment_detail, name="shipment_detail"),

@@ -57,20 +57,24 @@ def test_create_read_act_and_comment(call, agent, order, django_assert_max_num_q
     created = call(agent, "post", "/cases", body_for(order), **{"Idempotency-Key": "k1"})
     assert created.status_code == 201, created.content
     case = created.json()
-    assert case["number"].startswith("CS-") and case["status"] == "new"
+    assert case["number"].startswith("CS-")
+    assert case["status"] == "new"
     assert case["lines"][0]["quantity"] == "1"
     assert created["ETag"] == '"1"'
     replay = call(agent, "post", "/cases", body_for(order), **{"Idempotency-Key": "k1"})
-    assert replay.status_code == 201 and replay.json()["id"] == case["id"]
+    assert replay.status_code == 201
+    assert replay.json()["id"] == case["id"]
     clash = call(agent, "post", "/cases", body_for(order, "2"), **{"Idempotency-Key": "k1"})
     assert clash.status_code == 409
     assert Case.objects.for_company(agent.memberships.get().company).count() == 1
 
     with django_assert_max_num_queries(12):
         got = call(agent, "get", f"/cases/{case['id']}")
-    assert got.status_code == 200 and got["ETag"] == '"1"'
+    assert got.status_code == 200
+    assert got["ETag"] == '"1"'
     started = call(agent, "post", f"/cases/{case['id']}/start", {}, **{"If-Match": '"1"'})
-    assert started.status_code == 200 and started.json()["status"] == "in_progress"
+    assert started.status_code == 200
+    assert started.json()["status"] == "in_progress"
     stale = call(agent, "post", f"/cases/{case['id']}/wait", {}, **{"If-Match": '"1"'})
     assert stale.status_code == 412
     assert stale.json()["error"]["code"] == "service.stale_version"
@@ -78,7 +82,8 @@ def test_create_read_act_and_comment(call, agent, order, django_assert_max_num_q
     assert bad.status_code == 409
     assert bad.json()["error"]["code"] == "service.invalid_transition"
     reply = call(agent, "post", f"/cases/{case['id']}/comments", {"body": "On its way."})
-    assert reply.status_code == 201 and reply.json()["kind"] == "reply"
+    assert reply.status_code == 201
+    assert reply.json()["kind"] == "reply"
     listed = call(agent, "get", f"/cases/{case['id']}/comments")
     assert [c["body"] for c in listed.json()] == ["On its way."]
     patched = call(agent, "patch", f"/cases/{case['id']}", {"priority": "urgent", "version": 3})

@@ -144,9 +144,7 @@ def cases_comments(request, case_id: str):
     return selectors.case_comments(_case_of(request, case_id))
 
 
-@router.post(
-    "/cases/{case_id}/comments", response=with_errors({201: s.CommentOut}), tags=["cases"]
-)
+@router.post("/cases/{case_id}/comments", response=with_errors({201: s.CommentOut}), tags=["cases"])
 def cases_comment_add(request, case_id: str, body: s.CommentIn):
     """A reply to the customer (emailed to them; the first is the first response), an
     internal note, or a message logged from the customer (resumes a waiting case)."""

@@ -15,11 +15,10 @@ def test_case_received_reply_and_resolved_in_the_customers_language(
     company, customer, make_user, team, smtp_server
 ):
     customer.language = "zh-hans"
+    customer.email = "buyer@mingda.example"
     customer.save()
     agent = make_user(Role.SUPPORT, company, username="agent", team=team)
-    case = services.case_create(
-        company=company, actor=agent, customer=customer, subject="外壳划伤"
-    )
+    case = services.case_create(company=company, actor=agent, customer=customer, subject="外壳划伤")
     services.case_comment_add(case=case, actor=agent, body="我们会寄出新的外壳。")
     services.case_comment_add(case=case, actor=agent, body="internal", kind="internal")
     services.case_action(case=case, actor=agent, action="resolve", note="已寄出新外壳。")
@@ -42,7 +41,9 @@ def test_a_breach_is_emailed_to_the_team_manager(company, customer, make_user, t
     team.manager = boss
     team.save()
     agent = make_user(Role.SUPPORT, company, username="agent", team=team)
-    monday = datetime.datetime(2026, 11, 9, 9, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    monday = datetime.datetime(
+        2026, 11, 9, 9, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+    )
     with time_machine.travel(monday, tick=False):
         case = services.case_create(
             company=company, actor=agent, customer=customer, subject="No answer", priority="urgent"
@@ -52,4 +53,8 @@ def test_a_breach_is_emailed_to_the_team_manager(company, customer, make_user, t
         worker.run_once()
     [mail] = [m["message"] for m in smtp_server if "lead@acme.example" in m["to"]]
     assert mail["Subject"] == f"SLA breached: case {case.number}"
-    assert Notification.objects.for_company(company).filter(user=boss, message="case_escalated").exists()
+    assert (
+        Notification.objects.for_company(company)
+        .filter(user=boss, message="case_escalated")
+        .exists()
+    )

@@ -10,10 +10,20 @@ EXPECTED = {
     "start": {S.NEW: S.IN_PROGRESS, S.IN_PROGRESS: "noop"},
     "wait": {S.NEW: S.WAITING, S.IN_PROGRESS: S.WAITING, S.WAITING: "noop"},
     "resume": {S.WAITING: S.IN_PROGRESS, S.IN_PROGRESS: "noop"},
-    "resolve": {S.NEW: S.RESOLVED, S.IN_PROGRESS: S.RESOLVED, S.WAITING: S.RESOLVED, S.RESOLVED: "noop"},
+    "resolve": {
+        S.NEW: S.RESOLVED,
+        S.IN_PROGRESS: S.RESOLVED,
+        S.WAITING: S.RESOLVED,
+        S.RESOLVED: "noop",
+    },
     "close": {S.RESOLVED: S.CLOSED, S.CLOSED: "noop"},
     "reopen": {S.RESOLVED: S.IN_PROGRESS, S.CLOSED: S.IN_PROGRESS},
-    "cancel": {S.NEW: S.CANCELLED, S.IN_PROGRESS: S.CANCELLED, S.WAITING: S.CANCELLED, S.CANCELLED: "noop"},
+    "cancel": {
+        S.NEW: S.CANCELLED,
+        S.IN_PROGRESS: S.CANCELLED,
+        S.WAITING: S.CANCELLED,
+        S.CANCELLED: "noop",
+    },
 }
 
 
@@ -39,6 +49,8 @@ def test_rows_are_complete_and_consistent():
         assert not (row.sources & row.done), row.name
         assert row.event == f"case.{row.event_word}"
         assert row.event in workflow.EVENT_TYPES
-        assert str(row.title) and str(row.done_title) and "%(number)s" in str(row.message)
-    assert workflow.OPEN | workflow.FINISHED == set(S.values)
+        assert str(row.title)
+        assert str(row.done_title)
+        assert "%(number)s" in str(row.message)
+    assert set(S.values) == workflow.OPEN | workflow.FINISHED
     assert workflow.RUNNING | workflow.PAUSED == workflow.OPEN
