@@ -166,7 +166,16 @@ def _team_of(company, user):
 
 
 def _check_version(case: Case, version) -> None:
-    if version is not None and int(version) != case.version:
+    """A ``version`` given (web form, API body or If-Match) must be the case's current one."""
+    if version in (None, ""):
+        return
+    try:
+        number = int(str(version))
+    except ValueError:
+        raise ValidationFailed(
+            details={"fields": {"version": [_("Reload the page and try again.")]}}
+        ) from None
+    if number != case.version:
         raise StaleVersion(details={"version": case.version})
 
 
