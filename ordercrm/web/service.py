@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordercrm.accounts import selectors as account_selectors
@@ -33,10 +34,10 @@ from ordercrm.web.errors import error_lines
 PAGE_SIZE = 50
 SAVED_PAGE = "cases"
 QUEUE_LABELS = (
-    ("mine", _("My cases")),
-    ("team", _("Team queue")),
-    ("unassigned", _("Unassigned")),
-    ("all", _("All cases")),
+    ("mine", gettext_lazy("My cases")),
+    ("team", gettext_lazy("Team queue")),
+    ("unassigned", gettext_lazy("Unassigned")),
+    ("all", gettext_lazy("All cases")),
 )
 
 
