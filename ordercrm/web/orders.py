@@ -560,7 +560,9 @@ def _order_context(request, order):
 
     return {
         "order": order,
-        "order_cases": list(service_selectors.case_list(access, order_id=order.pk)[:20]),
+        "order_cases": list(service_selectors.case_list(access, order_id=order.pk)[:20])
+        if access.can(Perm.CUSTOMER_VIEW)
+        else [],
         "can_open_case": access.can(Perm.TICKET_EDIT) and order.status not in workflow.QUOTATION,
         "before_confirmation": before_confirmation,
         "figures": {f.line.pk: f for f in figures},
