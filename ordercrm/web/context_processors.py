@@ -14,6 +14,7 @@ def workspace(request):
         "access": access,
         "unread_count": unread,
         "can_service": access is not None and access.can(Perm.TICKET_EDIT),
+        "can_service_settings": access is not None and access.can(Perm.SERVICE_SETTINGS),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)

@@ -347,3 +347,109 @@ def service_reports(request):
         },
         status=422 if error else 200,
     )
+
+
+@member_view
+def service_settings(request):
+    """Service levels (``service_settings``): the SLA policy of each type × priority, the
+    company's calendar days over the weekly hours and China's calendar, the reopen window
+    and warning share, and warranty terms. Each form posts to one service."""
+    from ordercrm.catalog.models import Category, Product
+    from ordercrm.service import sla
+    from ordercrm.service.models import CalendarDay, SlaPolicy, WarrantyTerm
+
+    access = request.access
+    access.require(Perm.SERVICE_SETTINGS)
+    company = access.company
+    errors: list = []
+    status = 200
+    if request.method == "POST":
+        post = request.POST
+        form = post.get("form", "")
+        try:
+            if form == "policy":
+                services.sla_policy_set(
+                    company=company,
+                    actor=request.user,
+                    case_type=post.get("case_type", ""),
+                    priority=post.get("priority", ""),
+                    response_hours=post.get("response_hours", ""),
+                    resolution_hours=post.get("resolution_hours", ""),
+                )
+            elif form == "day":
+                services.calendar_day_set(
+                    company=company,
+                    actor=request.user,
+                    date=post.get("date", ""),
+                    is_working=post.get("is_working") == "1",
+                    name=post.get("name", ""),
+                )
+            elif form == "day_remove":
+                import datetime
+
+                try:
+                    day = datetime.date.fromisoformat(post.get("date", ""))
+                except ValueError:
+                    day = None
+                if day is not None:
+                    services.calendar_day_remove(company=company, actor=request.user, date=day)
+            elif form == "settings":
+                services.service_settings_update(
+                    company=company,
+                    actor=request.user,
+                    reopen_days=post.get("reopen_days", ""),
+                    warning_percent=post.get("warning_percent", ""),
+                    use_china_calendar=post.get("use_china_calendar") == "1",
+                )
+            elif form == "warranty":
+                code = post.get("target", "").strip()[:200]
+                product = Product.objects.for_company(company).filter(sku=code).first()
+                category = (
+                    None
+                    if product
+                    else Category.objects.for_company(company).filter(name=code).first()
+                )
+                services.warranty_term_set(
+                    company=company,
+                    actor=request.user,
+                    months=post.get("months", ""),
+                    product=product,
+                    category=category,
+                )
+            else:
+                raise DomainError(_("Unknown action."))
+        except DomainError as exc:
+            errors, status = error_lines(exc), 422
+        else:
+            messages.success(request, _("Saved."))
+            return HttpResponseRedirect(reverse("service_settings"))
+    policies = {(p.case_type, p.priority): p for p in SlaPolicy.objects.for_company(company)}
+    rows = []
+    for case_type, type_label in CaseType.choices:
+        for priority, priority_label in CasePriority.choices:
+            policy = policies.get((case_type, priority))
+            default = sla.DEFAULT_HOURS[priority]
+            rows.append(
+                {
+                    "case_type": case_type,
+                    "type_label": type_label,
+                    "priority": priority,
+                    "priority_label": priority_label,
+                    "response": policy.response_hours if policy else default[0],
+                    "resolution": policy.resolution_hours if policy else default[1],
+                }
+            )
+    return render(
+        request,
+        "web/service_settings.html",
+        {
+            "rows": rows,
+            "days": CalendarDay.objects.for_company(company).order_by("-date")[:100],
+            "settings_row": sla.settings_for(company),
+            "terms": WarrantyTerm.objects.for_company(company)
+            .select_related("product", "category")
+            .order_by("product__sku", "category__name")[:200],
+            "errors": errors,
+        },
+        status=status,
+    )

@@ -100,6 +100,7 @@ urlpatterns = [
     path("service/", service.desk, name="service_desk"),
     path("service/filters/", service.desk_filter, name="service_desk_filter"),
     path("service/reports/", service.service_reports, name="service_reports"),
+    path("service/settings/", service.service_settings, name="service_settings"),
     path("service/cases/new/", service.case_new, name="case_new"),
     path("service/cases/<str:case_id>/", service.case_detail, name="case_detail"),
     path("service/cases/<str:case_id>/reply/", service.case_comment, name="case_comment"),

@@ -48,10 +48,12 @@ def open_case(company, agent, order, n_lines=2):
     )
 
 
-def test_no_service_input_answers_a_server_error(client, company, agent, order, settings, tmp_path):
+def test_no_service_input_answers_a_server_error(
+    client, company, agent, admin, order, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     case = open_case(company, agent, order)
-    client.force_login(agent)
+    client.force_login(admin)  # the admin also reaches the service-level settings
     client.raise_request_exception = False
     start = [
         reverse("service_desk"),
@@ -59,8 +61,9 @@ def test_no_service_input_answers_a_server_error(client, company, agent, order, 
         reverse("case_detail", args=[case.pk]),
         reverse("case_new") + f"?order={order.pk}",
         reverse("case_new") + f"?customer={order.customer_id}",
+        reverse("service_settings"),
     ]
-    pages, forms, attempts, results, failures = _sweep(client, start, budget=6)
+    pages, forms, attempts, _results, failures = _sweep(client, start, budget=7)
     for bad in ("nope", "00000000-0000-0000-0000-000000000000", "%00", "1e30"):
         for url in (
             f"/service/cases/{bad}/",
@@ -120,3 +123,46 @@ def test_pages_cost_a_bounded_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse("case_detail", args=[many.pk])).status_code == 200
     assert Decimal(1) == few.lines.get().quantity
+
+
+def test_service_levels_settings(client, company, admin, agent, products):
+    import datetime
+
+    from ordercrm.service.models import CalendarDay, SlaPolicy, WarrantyTerm
+
+    client.force_login(agent)
+    assert client.get(reverse("service_settings")).status_code == 403
+    client.force_login(admin)
+    assert client.get(reverse("service_settings")).status_code == 200
+    url = reverse("service_settings")
+    ok = client.post(
+        url,
+        {
+            "form": "policy",
+            "case_type": "repair",
+            "priority": "high",
+            "response_hours": "3",
+            "resolution_hours": "12",
+        },
+    )
+    assert ok.status_code == 302
+    policy = SlaPolicy.objects.for_company(company).get(case_type="repair", priority="high")
+    assert (policy.response_hours, policy.resolution_hours) == (Decimal("3"), Decimal("12"))
+    bad = client.post(
+        url,
+        {
+            "form": "policy",
+            "case_type": "repair",
+            "priority": "high",
+            "response_hours": "5",
+            "resolution_hours": "1",
+        },
+    )
+    assert bad.status_code == 422
+    assert "At least the first-response time." in bad.content.decode()
+    client.post(url, {"form": "day", "date": "2026-11-09", "is_working": "0", "name": "Stocktake"})
+    assert CalendarDay.objects.for_company(company).get().date == datetime.date(2026, 11, 9)
+    client.post(url, {"form": "warranty", "target": products[0].sku, "months": "24"})
+    assert WarrantyTerm.objects.for_company(company).get().months == 24
+    client.post(url, {"form": "day_remove", "date": "2026-11-09"})
+    assert not CalendarDay.objects.for_company(company).exists()
