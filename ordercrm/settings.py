@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ordercrm.sales",
     "ordercrm.fulfilment",
     "ordercrm.billing",
+    "ordercrm.service",
     "ordercrm.notifications",
     "ordercrm.analytics",
     "ordercrm.imports",
@@ -176,6 +177,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Uploaded files (case attachments) through the default storage; never served as static
+# files: the case page streams them to members who may see the case.
+MEDIA_ROOT = env.path("ORDERCRM_MEDIA_ROOT", DATA_DIR / "media")
+SERVICE_ATTACHMENT_MAX_BYTES = env.int("ORDERCRM_ATTACHMENT_MAX_BYTES", 2_000_000)
 
 TASKS = {
     "default": {

@@ -10,11 +10,12 @@ from ordercrm.api.v1 import (
     exports,
     fulfilment,
     orders,
+    service,
     stock,
 )
 
 # v1 is one router per area, all at the API's root (paths are the areas' own).
-for area in (customers, catalog, stock, orders, fulfilment, billing, events, exports):
+for area in (customers, catalog, stock, orders, fulfilment, billing, service, events, exports):
     api.add_router("", area.router)
 
 urlpatterns = [

@@ -21,6 +21,7 @@ from ordercrm.customers import services as customers
 from ordercrm.customers.models import AddressKind, CustomerKind
 
 from .demo_history import HISTORY_CUSTOMERS, HISTORY_MONTHS, build_history, south_warehouse
+from .demo_service import build_cases
 
 DEMO_CODE = "demo"
 DEMO_PASSWORD = "ordercrm-demo"  # noqa: S105 - printed for the newcomer; demo data only
@@ -156,6 +157,7 @@ def build_demo(*, seed: int = 2026) -> Company:
     _stock(company, users, products, rng)
     _orders(company, users, demo_customers, products, rng)
     _payments(company, users, rng)
+    build_cases(company, users)
     return company
 
 

@@ -26,6 +26,10 @@ MESSAGES = {
     "held": gettext_noop("Order %(number)s was put on hold."),
     "backorder_filled": gettext_noop("Stock arrived for backordered lines of order %(number)s."),
     "payment_received": gettext_noop("A payment was received for order %(number)s."),
+    "case_escalated": gettext_noop("Case %(number)s breached its SLA."),
+    "case_sla_warning": gettext_noop("Case %(number)s is due soon."),
+    "case_assigned": gettext_noop("Case %(number)s was assigned to you."),
+    "case_customer_answered": gettext_noop("The customer answered on case %(number)s."),
 }
 
 

@@ -51,6 +51,10 @@ class EmailKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
     QUOTATION_EXPIRED = "quotation_expired", _("Quotation expired")
+    CASE_RECEIVED = "case_received", _("Case received")
+    CASE_REPLY = "case_reply", _("Reply from support")
+    CASE_RESOLVED = "case_resolved", _("Case resolved")
+    CASE_ESCALATION = "case_escalation", _("SLA breach escalation")
 
 
 class EmailTemplate(CompanyOwned):

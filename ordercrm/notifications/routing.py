@@ -31,6 +31,12 @@ EMAIL_FOR_EVENT = {
     # only when the company tells customers (the event's ``notify_customer``)
     OrderEvent.EXPIRED: EmailKind.QUOTATION_EXPIRED,
 }
+# After-sales case events the customer is written about (service.workflow.CaseEvent).
+CASE_EMAIL_FOR_EVENT = {
+    "case.created": EmailKind.CASE_RECEIVED,
+    "case.replied": EmailKind.CASE_REPLY,
+    "case.resolved": EmailKind.CASE_RESOLVED,
+}
 
 
 # Events after which an order may wait for approval: each action that may end there (the
@@ -95,7 +101,53 @@ def _customer_of(event: Event):
     return order.customer if order else None
 
 
+def _case_of(event: Event):
+    from ordercrm.service.models import Case
+
+    if event.entity_type != "service.case":
+        return None
+    return (
+        Case.objects.for_company(event.company_id)
+        .select_related("customer", "contact", "assignee", "team__manager")
+        .filter(pk=event.entity_id)
+        .first()
+    )
+
+
+def case_email(event: Event) -> DeliverySpec | None:
+    """The customer's email about their case (to the case's contact, else the customer), in
+    the customer's language."""
+    kind = CASE_EMAIL_FOR_EVENT.get(event.type)
+    case = _case_of(event) if kind else None
+    if case is None:
+        return None
+    address = (case.contact.email if case.contact else "") or case.customer.email
+    if not address:
+        return None
+    return DeliverySpec(
+        Channel.EMAIL, address, kind=kind, language=document_language(case.customer.language)
+    )
+
+
+def escalation_email(event: Event) -> DeliverySpec | None:
+    """A breached SLA is emailed to the manager of the case's team, in their language."""
+    if event.type != "case.escalated":
+        return None
+    case = _case_of(event)
+    manager = case.team.manager if case is not None and case.team else None
+    if manager is None or not manager.is_active or not manager.email:
+        return None
+    return DeliverySpec(
+        Channel.EMAIL,
+        manager.email,
+        kind=EmailKind.CASE_ESCALATION,
+        language=document_language(getattr(manager, "language", "") or ""),
+    )
+
+
 def customer_email(event: Event) -> DeliverySpec | None:
+    if event.type.startswith("case."):
+        return case_email(event) or escalation_email(event)
     kind = EMAIL_FOR_EVENT.get(event.type)
     if kind is None:
         return None
@@ -161,6 +213,8 @@ def _may_see_order(user, company, order_id) -> bool:
 def notifications(event: Event) -> list[NotificationSpec]:
     """In-app notifications of ``event``, each only to a member who may see the order it
     names now (an owner who lost the order to another team, or left, is not told of it)."""
+    if event.type.startswith("case."):
+        return _case_notifications(event)
     specs = (
         _payment_notifications(event)
         if event.type == "payment.received"
@@ -174,6 +228,48 @@ def notifications(event: Event) -> list[NotificationSpec]:
         if key not in seen:
             seen[key] = spec.user.is_active and _may_see_order(spec.user, company, spec.order_id)
         if seen[key]:
+            kept.append(spec)
+    return kept
+
+
+def _case_notifications(event: Event) -> list[NotificationSpec]:
+    """Escalation to the team's manager and the assignee, a warning to the assignee, a new
+    assignment to the assignee; each only to a member who may see the case now."""
+    from ordercrm.service.selectors import case_list
+
+    case = _case_of(event)
+    if case is None:
+        return []
+    url = f"/service/cases/{case.pk}/"
+    people: list[tuple[object, str]] = []
+    if event.type == "case.escalated":
+        manager = case.team.manager if case.team else None
+        people += [(u, "case_escalated") for u in (manager, case.assignee) if u is not None]
+    elif event.type == "case.sla_warning":
+        if case.assignee:
+            people.append((case.assignee, "case_sla_warning"))
+    elif event.type in ("case.created", "case.updated"):
+        if (
+            case.assignee
+            and case.assignee_id != event.actor_id
+            and (event.type == "case.created" or "assignee" in event.payload.get("fields", []))
+        ):
+            people.append((case.assignee, "case_assigned"))
+    elif (
+        event.type == "case.commented"
+        and event.payload.get("kind") == "customer"
+        and case.assignee
+        and case.assignee_id != event.actor_id
+    ):
+        people.append((case.assignee, "case_customer_answered"))
+    kept, seen = [], set()
+    for user, message in people:
+        if user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        access = access_for(user, event.company)
+        if access.is_member and case_list(access).filter(pk=case.pk).exists():
+            spec = _spec(user, message, message, url, None, number=case.number)
             kept.append(spec)
     return kept
 

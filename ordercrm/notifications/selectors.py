@@ -95,7 +95,14 @@ def _customers(access):
 
 # entity type → (permission to see that kind of record, the records the caller may see; None
 # when the kind has no owner or team, so the permission decides alone).
+def _cases(access: Access):
+    from ordercrm.service.selectors import case_list
+
+    return case_list(access)
+
+
 EVENT_ENTITIES: dict[str, tuple[str, Callable[[Access], QuerySet] | None]] = {
+    "service.case": (Perm.CUSTOMER_VIEW, _cases),
     "sales.salesorder": (Perm.ORDER_VIEW, _orders),
     "fulfilment.shipment": (Perm.ORDER_VIEW, _shipments),
     "fulfilment.returnreceipt": (Perm.ORDER_VIEW, _returns),

@@ -161,6 +161,40 @@ def _translated_defaults() -> dict:
                 "quotation.\n\nKind regards,\n{{ company.name }}"
             ),
         ),
+        EmailKind.CASE_RECEIVED: (
+            _("We received your request {{ case.number }}"),
+            _(
+                "Dear {{ customer.name }},\n\nThank you for contacting us. Your request "
+                '"{{ case.subject }}" is registered as case {{ case.number }}'
+                "{% if order.number %} (order {{ order.number }}){% endif %}. We will answer "
+                "by {{ case.first_response_due }}.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
+        EmailKind.CASE_REPLY: (
+            _("Re: {{ case.subject }} [{{ case.number }}]"),
+            _(
+                "Dear {{ customer.name }},\n\n{{ reply }}\n\nCase {{ case.number }}, "
+                "status: {{ case.status_label }}.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
+        EmailKind.CASE_RESOLVED: (
+            _("Case {{ case.number }} is resolved"),
+            _(
+                "Dear {{ customer.name }},\n\nYour case {{ case.number }} "
+                '("{{ case.subject }}") is resolved:\n\n{{ case.resolution }}\n\nIf '
+                "anything is still wrong, just reply and we will reopen it.\n\nKind "
+                "regards,\n{{ company.name }}"
+            ),
+        ),
+        EmailKind.CASE_ESCALATION: (
+            _("SLA breached: case {{ case.number }}"),
+            _(
+                'Case {{ case.number }} ("{{ case.subject }}", {{ customer.name }}, '
+                "priority {{ case.priority_label }}) has breached its SLA.\nFirst response "
+                "due: {{ case.first_response_due }}\nResolution due: "
+                "{{ case.resolution_due }}\nAssignee: {{ case.assignee }}\n\n{{ company.name }}"
+            ),
+        ),
         EmailKind.PAYMENT_RECEIPT: (
             _("Payment received: {{ payment.number }}"),
             _(
@@ -297,6 +331,56 @@ def _payment(payment, fmt: Formatter) -> Record:
     )
 
 
+def _case(case, fmt: Formatter) -> Record:
+    return Record(
+        case.number,
+        number=case.number,
+        subject=case.subject,
+        status=case.status,
+        status_label=str(case.get_status_display()),
+        type_label=str(case.get_case_type_display()),
+        priority_label=str(case.get_priority_display()),
+        resolution=case.resolution,
+        first_response_due=fmt.moment(case.first_response_due) if case.first_response_due else "",
+        resolution_due=fmt.moment(case.resolution_due) if case.resolution_due else "",
+        assignee=str(case.assignee) if case.assignee else "",
+    )
+
+
+CASE_KINDS = frozenset(
+    {
+        EmailKind.CASE_RECEIVED,
+        EmailKind.CASE_REPLY,
+        EmailKind.CASE_RESOLVED,
+        EmailKind.CASE_ESCALATION,
+    }
+)
+
+
+def _case_context(context: dict, delivery: Delivery, event: Event, fmt: Formatter) -> None:
+    from ordercrm.service.models import Case, CaseComment
+
+    case = (
+        Case.objects.for_company(event.company_id)
+        .select_related("customer", "contact", "order", "assignee")
+        .get(pk=event.entity_id)
+    )
+    context["case"] = _case(case, fmt)
+    context["customer"] = _customer(case.customer)
+    context["contact"] = _contact(case.contact)
+    context["order"] = Record(
+        case.order.number if case.order else "",
+        number=case.order.number if case.order else "",
+    )
+    if delivery.kind == EmailKind.CASE_REPLY:
+        comment = (
+            CaseComment.objects.for_company(event.company_id)
+            .filter(pk=event.payload.get("comment_id"))
+            .first()
+        )
+        context["reply"] = comment.body if comment else ""
+
+
 def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, bytes, str]]]:
     """The plain template context (see ``templating.FIELDS``) and attachments of one email."""
     from ordercrm.billing.models import Invoice, Payment
@@ -315,7 +399,9 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         context["customer"] = _customer(order.customer)
         context["contact"] = _contact(order.contact)
 
-    if delivery.kind == EmailKind.ORDER_CONFIRMATION:
+    if delivery.kind in CASE_KINDS:
+        _case_context(context, delivery, event, fmt)
+    elif delivery.kind == EmailKind.ORDER_CONFIRMATION:
         order = (
             SalesOrder.objects.for_company(company)
             .select_related("customer", "contact")

@@ -112,6 +112,9 @@ FIELDS: dict[str, object] = {
     "shipment.number / carrier / tracking_number / dispatched_on / lines[]": _("the shipment"),
     "invoice.number / issue_date / due_date / currency / total / amount_due": _("the invoice"),
     "payment.number / reference / method / received_on / currency / total": _("the payment"),
+    "case.number / subject / status_label / type_label / priority_label / resolution / "
+    "first_response_due / resolution_due / assignee": _("the after-sales case"),
+    "reply": _("the support reply (case reply emails)"),
     "total / due_date / received_on / valid_until": _(
         "shortcuts: the email's amount and date, formatted"
     ),

@@ -382,6 +382,9 @@ def run_forever(
     logger.info("outbox pump %s stopped", worker_id)
 
 
+SLA_CHECK_S = 60
+
+
 def heartbeat_forever(
     stop: threading.Event, status: WorkerStatus, every: float = HEARTBEAT_S
 ) -> None:
@@ -389,12 +392,18 @@ def heartbeat_forever(
     own connection, so a pump waiting on a slow receiver still beats. Every ``STALE_S`` it also
     hands back background tasks of workers that died (see ``taskworker``)."""
     from ordercrm.notifications import taskworker
+    from ordercrm.service import sla
 
-    last_sweep, healthy_since = 0.0, None
+    last_sweep, last_sla, healthy_since = 0.0, 0.0, None
     while not stop.is_set():
         try:
             close_old_connections()
             beat(status.worker_id, status)
+            # SLA warnings and breaches come due with time, not with an event: checked here,
+            # about once a minute (each case locked, so several workers mark it once).
+            if time.monotonic() - last_sla > SLA_CHECK_S:
+                sla.sla_check()
+                last_sla = time.monotonic()
             healthy_since = healthy_since or time.monotonic()
             # Judge others dead only after beating well for two rounds ourselves: just after
             # an outage every worker's heartbeat looks old until it has beaten again.

@@ -15,6 +15,8 @@ def workspace(request):
         "unread_count": unread,
         "can_reports": access is not None and access.can(Perm.REPORT_VIEW),
         "can_import": access is not None and access.can(Perm.DATA_IMPORT),
+        "can_service": access is not None and access.can(Perm.TICKET_EDIT),
+        "can_service_settings": access is not None and access.can(Perm.SERVICE_SETTINGS),
         "can_settings": access is not None
         and (
             access.can(Perm.SETTINGS_EDIT)

@@ -398,6 +398,19 @@ def customer_detail(request, customer_id):
     return _detail(request, customer)
 
 
+def _customer_cases(request, customer) -> dict:
+    """The customer 360's after-sales part: open cases and the way to open one."""
+    from ordercrm.service import selectors as service_selectors
+
+    access = request.access
+    return {
+        "open_cases": list(
+            service_selectors.case_list(access, open_only=True, customer_id=customer.pk)[:20]
+        ),
+        "can_open_case": access.can(Perm.TICKET_EDIT),
+    }
+
+
 def _detail(request, customer, *, errors=None, contact_form=None, address_form=None, status=200):
     access = request.access
     can_edit = access.can(Perm.CUSTOMER_EDIT)
@@ -423,6 +436,7 @@ def _detail(request, customer, *, errors=None, contact_form=None, address_form=N
         "can_pay": access.can(Perm.PAYMENT_EDIT),
         "can_view_orders": access.can(Perm.ORDER_VIEW),
         **_customer_360(request, customer),
+        **_customer_cases(request, customer),
     }
     return render(request, "web/customer_detail.html", context, status=status)
 

@@ -570,11 +570,17 @@ def _order_context(request, order):
     before_confirmation = order.status in workflow.QUOTATION
     figures = sales_selectors.order_line_figures(order, lines) if before_confirmation else []
     shortfall = [f for f in figures if f.shortfall]
+    from ordercrm.service import selectors as service_selectors
+
     return {
         "order": order,
         # a quotation's warning when a line asks for more than the free stock (the API's too)
         "stock_warning": sales_selectors.with_stock(order, lines) if before_confirmation else [],
         "order_discount": sales_selectors.order_discount_of(order, lines),
+        "order_cases": list(service_selectors.case_list(access, order_id=order.pk)[:20])
+        if access.can(Perm.CUSTOMER_VIEW)
+        else [],
+        "can_open_case": access.can(Perm.TICKET_EDIT) and order.status not in workflow.QUOTATION,
         "before_confirmation": before_confirmation,
         "figures": {f.line.pk: f for f in figures},
         "shortfall_lines": shortfall,

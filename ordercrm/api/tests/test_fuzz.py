@@ -67,7 +67,18 @@ def records(company, admin, rep, customer, products):
     shipment = fulfilment.shipment_create(order=order, actor=admin)
     fulfilment.shipment_dispatch(shipment=shipment, actor=admin)
     invoice = Invoice.objects.for_company(company).first()
+    from ordercrm.service.services import case_create
+
+    case = case_create(
+        company=company,
+        actor=admin,
+        customer=customer,
+        order=order,
+        subject="Fuzzed",
+        lines=[{"order_line_id": str(order.lines.first().pk), "quantity": "1"}],
+    )
     return {
+        "case_id": str(case.pk),
         "order_id": str(order.pk),
         "customer_id": str(customer.pk),
         "shipment_id": str(shipment.pk),

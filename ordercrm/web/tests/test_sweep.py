@@ -42,6 +42,8 @@ HOSTILE = [
 
 PAGES = [
     "home",
+    "service_desk",
+    "service_reports",
     "customer_list",
     "product_list",
     "price_lists",
