@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ordercrm.sales",
     "ordercrm.fulfilment",
     "ordercrm.billing",
+    "ordercrm.returns",
     "ordercrm.notifications",
     "ordercrm.imports",
     "ordercrm.web",
