@@ -27,7 +27,7 @@ from ordercrm.billing import services as billing
 from ordercrm.billing.models import InvoiceKind, InvoiceLine, InvoiceStatus
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import ValidationFailed
-from ordercrm.core.money import ZERO
+from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import InvalidValue, RowErrors, clean_text, reason
@@ -122,7 +122,7 @@ def _parse_lines(order: SalesOrder, order_lines, raw_lines, *, exclude=None):
             over.add(
                 index,
                 "quantity",
-                _("At most %(quantity)s can still be returned.") % {"quantity": room},
+                _("At most %(quantity)s can still be returned.") % {"quantity": plain(room)},
             )
             continue
         held[line.pk] = held.get(line.pk, ZERO) + quantity
@@ -133,7 +133,7 @@ def _parse_lines(order: SalesOrder, order_lines, raw_lines, *, exclude=None):
                     index,
                     "decision",
                     _("At most %(quantity)s invoiced can be refunded.")
-                    % {"quantity": max(creditable, ZERO)},
+                    % {"quantity": plain(max(creditable, ZERO))},
                 )
                 continue
             refunds[line.pk] = refunds.get(line.pk, ZERO) + quantity
@@ -394,7 +394,7 @@ def _parse_amounts(lines, raw, left_of, key: str) -> dict:
             errors.add(
                 index,
                 "quantity",
-                _("At most %(quantity)s is waiting.") % {"quantity": left[line.pk]},
+                _("At most %(quantity)s is waiting.") % {"quantity": plain(left[line.pk])},
             )
             continue
         wanted[line] = wanted.get(line, ZERO) + quantity
