@@ -154,7 +154,9 @@ def test_the_whole_road_refund_and_replacement(
     rma = services.rma_replace(rma=rma, actor=keeper)
     assert rma.status == Status.CLOSED
     first, second = lines_of(order)
-    assert second.qty_replaced == 1 and second.qty_reserved == 1 and second.open_quantity == 1
+    assert second.qty_replaced == 1
+    assert second.qty_reserved == 1
+    assert second.open_quantity == 1
     replacement = RmaSettlement.objects.for_company(company).get(kind="shipment").shipment
     assert replacement.status == ShipmentStatus.DRAFT
     fulfilment.shipment_dispatch(shipment=replacement, actor=keeper)

@@ -30,7 +30,10 @@ def test_every_state_by_every_action(status, action):
 def test_every_action_has_words_event_and_permission():
     for row in workflow.TABLE:
         assert row.event == f"rma.{row.event_word}"
-        assert str(row.title) and str(row.message) and row.permission and row.path
+        assert str(row.title)
+        assert str(row.message)
+        assert row.permission
+        assert row.path
 
 
 def line(decision, quantity, received=0, settled=0):
