@@ -2,10 +2,19 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from ordercrm.api.base import api
-from ordercrm.api.v1 import billing, catalog, customers, events, fulfilment, orders, stock
+from ordercrm.api.v1 import (
+    billing,
+    catalog,
+    customers,
+    events,
+    fulfilment,
+    orders,
+    returns,
+    stock,
+)
 
 # v1 is one router per area, all at the API's root (paths are the areas' own).
-for area in (customers, catalog, stock, orders, fulfilment, billing, events):
+for area in (customers, catalog, stock, orders, fulfilment, billing, returns, events):
     api.add_router("", area.router)
 
 urlpatterns = [
