@@ -4,7 +4,6 @@ idempotency, ETag and error conventions; scope; bounded queries."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 
@@ -157,7 +156,7 @@ def test_refusals_have_the_error_shape_and_change_nothing(
     assert status == 404
     status, page, _ = call("get", "/returns", other)
     assert page["items"] == []
-    status, mine, _ = call("get", f"/returns/{rma['id']}", bearer(rep))
+    status, _mine, _ = call("get", f"/returns/{rma['id']}", bearer(rep))
     assert status == 200
 
 
