@@ -50,6 +50,10 @@ class EmailKind(models.TextChoices):
     SHIPPING_NOTICE = "shipping_notice", _("Shipping notice")
     INVOICE = "invoice", _("Invoice")
     PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+    RMA_APPROVED = "rma_approved", _("Return approved")
+    RMA_RECEIVED = "rma_received", _("Returned goods received")
+    RMA_REFUNDED = "rma_refunded", _("Refund issued")
+    RMA_REPLACED = "rma_replaced", _("Replacement on its way")
 
 
 class EmailTemplate(CompanyOwned):

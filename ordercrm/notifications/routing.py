@@ -28,6 +28,11 @@ EMAIL_FOR_EVENT = {
     "shipment.dispatched": EmailKind.SHIPPING_NOTICE,
     "invoice.issued": EmailKind.INVOICE,
     "payment.received": EmailKind.PAYMENT_RECEIPT,
+    # returns (RMA): the customer hears at each step that concerns them
+    "rma.approved": EmailKind.RMA_APPROVED,
+    "rma.received": EmailKind.RMA_RECEIVED,
+    "rma.credited": EmailKind.RMA_REFUNDED,
+    "rma.replaced": EmailKind.RMA_REPLACED,
 }
 
 

@@ -112,5 +112,7 @@ FIELDS: dict[str, object] = {
     "shipment.number / carrier / tracking_number / dispatched_on / lines[]": _("the shipment"),
     "invoice.number / issue_date / due_date / currency / total / amount_due": _("the invoice"),
     "payment.number / reference / method / received_on / currency / total": _("the payment"),
+    "rma.number / status_label / return_instructions / documents / lines[].position / sku / "
+    "description / quantity / decision": _("the return authorisation (RMA) and its lines"),
     "total / due_date / received_on": _("shortcuts: the email's amount and date, formatted"),
 }
