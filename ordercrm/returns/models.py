@@ -78,7 +78,9 @@ class ReturnAuthorizationLine(CompanyOwned):
     order_line = models.ForeignKey(
         "sales.SalesOrderLine",
         verbose_name=_("order line"),
-        on_delete=models.PROTECT,
+        # The database foreign key protects returned lines; DO_NOTHING keeps deleting a
+        # draft's lines one statement (PROTECT would make Django query this table first).
+        on_delete=models.DO_NOTHING,
         related_name="+",
     )
     product = models.ForeignKey(
