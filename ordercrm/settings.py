@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ordercrm.fulfilment",
     "ordercrm.billing",
     "ordercrm.service",
+    "ordercrm.returns",
     "ordercrm.notifications",
     "ordercrm.analytics",
     "ordercrm.imports",

@@ -19,10 +19,26 @@ import pytest
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent / "ordercrm"
-CHECKED_APPS = ("billing", "fulfilment", "inventory", "notifications", "api", "web", "console")
+CHECKED_APPS = (
+    "billing",
+    "fulfilment",
+    "inventory",
+    "returns",
+    "notifications",
+    "api",
+    "web",
+    "console",
+)
 
 # Fields only sales models have: writing one on any object outside sales is a sales write.
-SALES_ONLY_FIELDS = {"qty_reserved", "qty_shipped", "qty_invoiced", "qty_closed", "amount_invoiced"}
+SALES_ONLY_FIELDS = {
+    "qty_reserved",
+    "qty_shipped",
+    "qty_invoiced",
+    "qty_closed",
+    "qty_replaced",
+    "amount_invoiced",
+}
 # Fields other models share (invoice lines are credited, shipment lines returned, invoices
 # paid, documents versioned): a sales write when the object is named as an order or its line.
 SHARED_FIELDS = {"qty_returned", "qty_credited", "amount_paid", "version", "status"}

@@ -10,12 +10,24 @@ from ordercrm.api.v1 import (
     exports,
     fulfilment,
     orders,
+    returns,
     service,
     stock,
 )
 
 # v1 is one router per area, all at the API's root (paths are the areas' own).
-for area in (customers, catalog, stock, orders, fulfilment, billing, service, events, exports):
+for area in (
+    customers,
+    catalog,
+    stock,
+    orders,
+    fulfilment,
+    billing,
+    returns,
+    service,
+    events,
+    exports,
+):
     api.add_router("", area.router)
 
 urlpatterns = [

@@ -61,7 +61,8 @@ def shipment_lines(shipment: Shipment) -> list[ShipmentLine]:
 def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
     """Confirmed orders with something left to ship, oldest requested date first."""
     open_lines = SalesOrderLine.objects.for_company(access.company).filter(
-        kind=LineKind.PRODUCT, qty_shipped__lt=F("quantity") - F("qty_closed")
+        kind=LineKind.PRODUCT,
+        qty_shipped__lt=F("quantity") - F("qty_closed") + F("qty_replaced"),
     )
     return (
         sales_selectors.order_list(access)

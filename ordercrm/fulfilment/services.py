@@ -246,7 +246,8 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
     over = [
         str(line_id)
         for line_id, q in quantities.items()
-        if by_id[line_id].qty_shipped + q > by_id[line_id].quantity - by_id[line_id].qty_closed
+        if by_id[line_id].qty_shipped + q
+        > by_id[line_id].quantity - by_id[line_id].qty_closed + by_id[line_id].qty_replaced
     ]
     if over:
         raise OverShipment(details={"order_line_ids": over})
@@ -403,7 +404,7 @@ def return_receive(
     """Receive goods sent back against a dispatched shipment's lines
     (``[{"shipment_line_id", "quantity"}]``): returned ≤ shipped on each line; stock comes
     back into ``warehouse`` (default: the shipment's or the first active one)."""
-    locked, order = _lock_shipment(shipment, actor, Perm.STOCK_EDIT)
+    locked, order = _lock_shipment(shipment, actor, Perm.RETURN_EDIT)
     if locked.status != ShipmentStatus.DISPATCHED:
         raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
     shipment_lines = {

@@ -31,6 +31,14 @@ class Warehouse(CompanyOwned):
         help_text=_("Orders without a warehouse reserve from warehouses in this order."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # A quarantine or scrap store: returned goods booked into it are on hand but never free
+    # to promise — orders do not reserve from it and availability leaves it out; moving
+    # inspected goods to a saleable warehouse (a transfer) frees them.
+    is_saleable = models.BooleanField(
+        _("saleable stock"),
+        default=True,
+        help_text=_("Off for quarantine or scrap: its stock is never reserved for orders."),
+    )
 
     class Meta:
         verbose_name = _("warehouse")

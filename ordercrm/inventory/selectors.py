@@ -35,12 +35,15 @@ def warehouse_list(company: Company, *, active_only: bool = True) -> QuerySet[Wa
 def availability(
     company: Company, product_ids: Iterable[UUID], warehouse_ids: Iterable[UUID] | None = None
 ) -> dict[UUID, Availability]:
-    """Per product, summed over the given warehouses (all when ``None``); one query.
+    """Per product, summed over the given warehouses (all saleable ones when ``None``: stock
+    in quarantine or scrap is on hand but not available); one query.
 
     Products never received are absent: treat them as ``Availability()``."""
     levels = StockLevel.objects.for_company(company).filter(product_id__in=list(product_ids))
     if warehouse_ids is not None:
         levels = levels.filter(warehouse_id__in=list(warehouse_ids))
+    else:
+        levels = levels.filter(warehouse__is_saleable=True)
     rows = levels.values("product_id").annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
     return {
         row["product_id"]: Availability(row["on_hand"] or ZERO, row["reserved"] or ZERO)

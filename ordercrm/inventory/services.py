@@ -54,8 +54,16 @@ def on_company_created(sender, company: Company, **kwargs) -> None:
 
 @transaction.atomic
 def warehouse_create(
-    *, company: Company, actor, code: str, name: str, address: str = "", sequence: int = 10
+    *,
+    company: Company,
+    actor,
+    code: str,
+    name: str,
+    address: str = "",
+    sequence: int = 10,
+    is_saleable: bool = True,
 ) -> Warehouse:
+    """A new warehouse; ``is_saleable=False`` makes a quarantine or scrap store."""
     access_for(actor, company).require(Perm.SETTINGS_EDIT)
     errors = FieldErrors()
     errors.required("code", code)
@@ -64,19 +72,25 @@ def warehouse_create(
         errors.add("code", _("A warehouse with this code exists."))
     errors.raise_if_any()
     warehouse = Warehouse.objects.create(
-        company=company, code=code.strip(), name=name.strip(), address=address, sequence=sequence
+        company=company,
+        code=code.strip(),
+        name=name.strip(),
+        address=address,
+        sequence=sequence,
+        is_saleable=is_saleable,
     )
     audit.record(actor=actor, entity=warehouse, action="create")
     return warehouse
 
 
 def warehouses_in_order(company: Company, warehouse_id: UUID | None = None) -> list[UUID]:
-    """The warehouses an order draws from: its own, or all active ones by allocation order."""
+    """The warehouses an order draws from: its own, or all active saleable ones by allocation
+    order (quarantine and scrap stock is never promised)."""
     if warehouse_id is not None:
         return [warehouse_id]
     return list(
         Warehouse.objects.for_company(company)
-        .filter(is_active=True)
+        .filter(is_active=True, is_saleable=True)
         .order_by("sequence", "code")
         .values_list("pk", flat=True)
     )

@@ -55,6 +55,10 @@ class EmailKind(models.TextChoices):
     CASE_REPLY = "case_reply", _("Reply from support")
     CASE_RESOLVED = "case_resolved", _("Case resolved")
     CASE_ESCALATION = "case_escalation", _("SLA breach escalation")
+    RMA_APPROVED = "rma_approved", _("Return approved")
+    RMA_RECEIVED = "rma_received", _("Returned goods received")
+    RMA_REFUNDED = "rma_refunded", _("Refund issued")
+    RMA_REPLACED = "rma_replaced", _("Replacement on its way")
 
 
 class EmailTemplate(CompanyOwned):

@@ -30,6 +30,11 @@ EMAIL_FOR_EVENT = {
     "payment.received": EmailKind.PAYMENT_RECEIPT,
     # only when the company tells customers (the event's ``notify_customer``)
     OrderEvent.EXPIRED: EmailKind.QUOTATION_EXPIRED,
+    # returns (RMA): the customer hears at each step that concerns them
+    "rma.approved": EmailKind.RMA_APPROVED,
+    "rma.received": EmailKind.RMA_RECEIVED,
+    "rma.credited": EmailKind.RMA_REFUNDED,
+    "rma.replaced": EmailKind.RMA_REPLACED,
 }
 # After-sales case events the customer is written about (service.workflow.CaseEvent).
 CASE_EMAIL_FOR_EVENT = {

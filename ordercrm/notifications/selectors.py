@@ -75,6 +75,14 @@ def _returns(access):
     )
 
 
+def _rmas(access):
+    from ordercrm.returns.models import ReturnAuthorization
+
+    return ReturnAuthorization.objects.for_company(access.company).filter(
+        order_id__in=_orders(access).order_by().values("pk")
+    )
+
+
 def _invoices(access):
     from ordercrm.billing.selectors import invoice_list
 
@@ -106,6 +114,7 @@ EVENT_ENTITIES: dict[str, tuple[str, Callable[[Access], QuerySet] | None]] = {
     "sales.salesorder": (Perm.ORDER_VIEW, _orders),
     "fulfilment.shipment": (Perm.ORDER_VIEW, _shipments),
     "fulfilment.returnreceipt": (Perm.ORDER_VIEW, _returns),
+    "returns.returnauthorization": (Perm.ORDER_VIEW, _rmas),
     "billing.invoice": (Perm.ORDER_VIEW, _invoices),
     "billing.payment": (Perm.CUSTOMER_VIEW, _payments),
     "customers.customer": (Perm.CUSTOMER_VIEW, _customers),

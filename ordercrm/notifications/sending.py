@@ -203,6 +203,40 @@ def _translated_defaults() -> dict:
                 "regards,\n{{ company.name }}"
             ),
         ),
+        EmailKind.RMA_APPROVED: (
+            _("Return {{ rma.number }} approved"),
+            _(
+                "Dear {{ customer.name }},\n\nYour return {{ rma.number }} for order "
+                "{{ order.number }} is approved.\n{% for line in rma.lines %}{{ line.quantity }} "
+                "{{ line.sku }} {{ line.description }} ({{ line.decision }})\n{% endfor %}\n"
+                "How to send the goods back: {{ rma.return_instructions }}\nPlease write "
+                "{{ rma.number }} on the parcel.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
+        EmailKind.RMA_RECEIVED: (
+            _("Return {{ rma.number }}: goods received"),
+            _(
+                "Dear {{ customer.name }},\n\nWe have received the goods you sent back for "
+                "return {{ rma.number }} (order {{ order.number }}). We will settle it "
+                "shortly.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
+        EmailKind.RMA_REFUNDED: (
+            _("Return {{ rma.number }}: refund issued"),
+            _(
+                "Dear {{ customer.name }},\n\nFor return {{ rma.number }} we have issued "
+                "credit note {{ rma.documents }} of {{ total }}.\n\nKind regards,\n"
+                "{{ company.name }}"
+            ),
+        ),
+        EmailKind.RMA_REPLACED: (
+            _("Return {{ rma.number }}: replacement on its way"),
+            _(
+                "Dear {{ customer.name }},\n\nFor return {{ rma.number }} we are sending "
+                "replacement goods free of charge ({{ rma.documents }}). You will receive "
+                "the shipping notice when they leave.\n\nKind regards,\n{{ company.name }}"
+            ),
+        ),
     }
 
 
@@ -357,6 +391,44 @@ CASE_KINDS = frozenset(
 )
 
 
+def _rma(rma, fmt: Formatter, documents: list[str]) -> Record:
+    from ordercrm.returns.models import ReturnAuthorizationLine
+
+    lines = (
+        ReturnAuthorizationLine.objects.for_company(rma.company_id)
+        .filter(rma=rma)
+        .select_related("product")
+        .order_by("position")
+    )
+    return Record(
+        rma.number,
+        number=rma.number,
+        status_label=str(rma.get_status_display()),
+        return_instructions=rma.return_instructions,
+        documents=", ".join(documents),
+        lines=[
+            {
+                "position": line.position,
+                "sku": line.product.sku if line.product else "",
+                "description": line.description,
+                "quantity": _quantity(fmt, line.quantity),
+                "decision": str(line.get_decision_display()),
+            }
+            for line in lines
+        ],
+    )
+
+
+RMA_EMAILS = frozenset(
+    {
+        EmailKind.RMA_APPROVED,
+        EmailKind.RMA_RECEIVED,
+        EmailKind.RMA_REFUNDED,
+        EmailKind.RMA_REPLACED,
+    }
+)
+
+
 def _case_context(context: dict, delivery: Delivery, event: Event, fmt: Formatter) -> None:
     from ordercrm.service.models import Case, CaseComment
 
@@ -455,6 +527,22 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         context["payment"] = _payment(payment, fmt)
         context["total"] = fmt.money(payment.amount, payment.currency)
         context["received_on"] = fmt.date(payment.received_on)
+    elif delivery.kind in RMA_EMAILS:
+        from ordercrm.returns.models import ReturnAuthorization
+
+        rma = (
+            ReturnAuthorization.objects.for_company(company)
+            .select_related("order__customer", "order__contact")
+            .get(pk=event.entity_id)
+        )
+        add_order(rma.order)
+        payload = event.payload or {}
+        documents = payload.get("credit_notes") or [payload.get("shipment") or ""]
+        context["rma"] = _rma(rma, fmt, [d for d in documents if d])
+        if payload.get("gross_total") is not None:
+            context["total"] = fmt.money(
+                Decimal(str(payload["gross_total"])), payload.get("currency") or rma.order.currency
+            )
     return context, attachments
 
 

@@ -115,6 +115,8 @@ FIELDS: dict[str, object] = {
     "case.number / subject / status_label / type_label / priority_label / resolution / "
     "first_response_due / resolution_due / assignee": _("the after-sales case"),
     "reply": _("the support reply (case reply emails)"),
+    "rma.number / status_label / return_instructions / documents / lines[].position / sku / "
+    "description / quantity / decision": _("the return authorisation (RMA) and its lines"),
     "total / due_date / received_on / valid_until": _(
         "shortcuts: the email's amount and date, formatted"
     ),

@@ -75,6 +75,18 @@ def order_lines_return(
     _add(order, quantities, lines, "qty_returned")
 
 
+def order_lines_replace(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """Returned units are owed again (a replacement, or the repaired item going back):
+    ``qty_replaced`` rises, so they are open to ship and reserve again, and not billed again.
+    The caller (returns) checks replaced ≤ returned; the order's version moves on."""
+    _add(order, quantities, lines, "qty_replaced")
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        version=order.version + 1, updated_at=timezone.now()
+    )
+
+
 def order_lines_invoice(
     order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
 ) -> None:

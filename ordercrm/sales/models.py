@@ -302,6 +302,11 @@ class SalesOrderLine(CompanyOwned):
     qty_invoiced = models.DecimalField(_("invoiced"), **QUANTITY_FIELD, default=ZERO)
     qty_credited = models.DecimalField(_("credited"), **QUANTITY_FIELD, default=ZERO)
     qty_closed = models.DecimalField(_("short-closed"), **QUANTITY_FIELD, default=ZERO)
+    # Units that came back on a return to be sent again (a replacement, or the repaired item):
+    # the line owes them once more, so they count as open to ship (``open_quantity``) and
+    # are never billed again (``progress.line_invoiceable``). Written by ``counters.
+    # order_lines_replace``; net shipped = shipped − replaced.
+    qty_replaced = models.DecimalField(_("to send again"), **QUANTITY_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("order line")
@@ -329,11 +334,17 @@ class SalesOrderLine(CompanyOwned):
                 & Q(qty_returned__gte=0)
                 & Q(qty_invoiced__gte=0)
                 & Q(qty_credited__gte=0)
-                & Q(qty_closed__gte=0),
+                & Q(qty_closed__gte=0)
+                & Q(qty_replaced__gte=0),
                 name="line_counters_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(qty_shipped__lte=F("quantity") - F("qty_closed") + QTY_TOLERANCE),
+                condition=Q(
+                    qty_shipped__lte=F("quantity")
+                    - F("qty_closed")
+                    + F("qty_replaced")
+                    + QTY_TOLERANCE
+                ),
                 name="line_shipped_within_ordered",
             ),
             models.CheckConstraint(
@@ -341,12 +352,17 @@ class SalesOrderLine(CompanyOwned):
                     qty_reserved__lte=F("quantity")
                     - F("qty_shipped")
                     - F("qty_closed")
+                    + F("qty_replaced")
                     + QTY_TOLERANCE
                 ),
                 name="line_reserved_within_open",
             ),
             models.CheckConstraint(
                 condition=Q(qty_returned__lte=F("qty_shipped")), name="line_returned_within_shipped"
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_replaced__lte=F("qty_returned")),
+                name="line_replaced_within_returned",
             ),
             models.CheckConstraint(
                 condition=Q(qty_credited__lte=F("qty_invoiced")),
@@ -362,8 +378,14 @@ class SalesOrderLine(CompanyOwned):
 
     @property
     def open_quantity(self) -> Decimal:
-        """What is still to ship: ordered − shipped − short-closed."""
-        return self.quantity - self.qty_shipped - self.qty_closed
+        """What is still to ship: ordered − short-closed − net shipped (shipped − what came
+        back to be sent again)."""
+        return self.quantity - self.qty_closed - self.net_shipped
+
+    @property
+    def net_shipped(self) -> Decimal:
+        """Shipped, less the returned units the line owes again (replacement, repair)."""
+        return self.qty_shipped - self.qty_replaced
 
     @property
     def backordered(self) -> Decimal:

@@ -53,7 +53,7 @@ def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any 
     ]
     due = [line.quantity - line.qty_closed for line in goods]
     fulfilment = _axis(
-        [line.qty_shipped >= d for line, d in zip(goods, due, strict=True)],
+        [line.net_shipped >= d for line, d in zip(goods, due, strict=True)],
         [line.qty_shipped > 0 for line in goods],
         ("not_shipped", "partially_shipped", "shipped"),
     )
@@ -78,11 +78,12 @@ def payment_axis(order: SalesOrder, paid, invoicing: str) -> str:
 
 def line_invoiceable(order: SalesOrder, line: SalesOrderLine):
     """What an order line may be billed for by its order's invoicing policy: what shipped
-    (``on_shipment``), or what was ordered and not short-closed (``on_order``, ``manual``)."""
+    (``on_shipment``; a replacement sent for a returned unit is not billed again, so net of
+    ``qty_replaced``), or what was ordered and not short-closed (``on_order``, ``manual``)."""
     if line.kind != LineKind.PRODUCT:
         return ZERO
     if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
-        return line.qty_shipped
+        return line.net_shipped
     return line.quantity - line.qty_closed
 
 
@@ -100,7 +101,7 @@ class OrderState:
 
     status: str
     progress: Progress
-    to_ship: dict  # line id → open quantity (ordered − shipped − closed), goods only
+    to_ship: dict  # line id → open quantity (ordered − closed − net shipped), goods only
     to_invoice: dict  # line id → invoiceable − invoiced, goods only
 
     @property

@@ -79,7 +79,7 @@ def order_list(
 # when it is goods with something left to deliver; per axis, what it has progressed by.
 _GOODS = {"kind": LineKind.PRODUCT, "quantity__gt": F("qty_closed")}
 _PROGRESSED = {
-    "fulfilment": F("qty_shipped"),
+    "fulfilment": F("qty_shipped") - F("qty_replaced"),
     # credited quantities count as invoiced: they are settled, never billed again
     "invoicing": F("qty_invoiced"),
 }

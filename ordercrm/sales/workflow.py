@@ -240,6 +240,18 @@ EXPIRE = OrderAction(
     event_word="expired",
     done_title=_("Expired (validity date passed)"),
 )
+# Run by the system when returned goods are owed again (a replacement or a repaired item,
+# ``returns``): a completed order is no longer fully shipped, so it is confirmed again and
+# ships like any other. No button, no endpoint.
+REACTIVATE = OrderAction(
+    name="reactivate",
+    sources=frozenset({S.COMPLETED}),
+    target=S.CONFIRMED,
+    done=frozenset({S.CONFIRMED}),
+    permission=None,
+    event_word="reactivated",
+    done_title=_("Confirmed again for a replacement"),
+)
 # A confirmed order changed as a new revision; it stays where it is unless the rules fire.
 # Offered by its own form and endpoint (it takes line changes), not as a plain button.
 AMEND = OrderAction(
@@ -269,6 +281,7 @@ TABLE: tuple[OrderAction, ...] = (
     RESUME,
     COMPLETE,
     EXPIRE,
+    REACTIVATE,
     AMEND,
 )
 BY_NAME: dict[str, OrderAction] = {row.name: row for row in TABLE}
@@ -312,6 +325,7 @@ class OrderEvent:
     RESUMED = RESUME.event
     COMPLETED = COMPLETE.event
     EXPIRED = EXPIRE.event
+    REACTIVATED = REACTIVATE.event
     AMENDED = AMEND.event
 
 

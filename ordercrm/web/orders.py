@@ -616,6 +616,20 @@ def _order_context(request, order):
         "can_ship": "ship" in available,
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
+        **_returns_context(access, order, lines),
+    }
+
+
+def _returns_context(access, order, lines) -> dict:
+    """The order's returns and whether a new one can be started (``returns`` decides)."""
+    from ordercrm.returns import selectors as returns_selectors
+
+    room = returns_selectors.returnable(order, lines)
+    return {
+        "rmas": returns_selectors.order_rma_summary(access, order),
+        "can_return": access.can(Perm.RETURN_EDIT)
+        and order.status in returns_selectors.RETURNABLE_ORDERS
+        and any(q > 0 for q in room.values()),
     }
 
 

@@ -170,6 +170,14 @@ class WarehouseForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     address = forms.CharField(label=gettext_lazy("Address"), required=False)
     sequence = forms.IntegerField(label=gettext_lazy("Priority"), initial=10, min_value=0)
+    is_saleable = forms.BooleanField(
+        label=gettext_lazy("Saleable stock"),
+        initial=True,
+        required=False,
+        help_text=gettext_lazy(
+            "Off for quarantine or scrap: its stock is never reserved for orders."
+        ),
+    )
 
 
 class NumberingForm(forms.Form):
@@ -575,7 +583,19 @@ def _warehouses(request, company, post, bound=None):
     form = WarehouseForm(post or bound)
     extra = {
         "rows": [
-            (w.code, w.name, w.sequence, "" if w.is_active else _("Inactive"))
+            (
+                w.code,
+                w.name,
+                w.sequence,
+                " · ".join(
+                    str(word)
+                    for word in (
+                        "" if w.is_active else _("Inactive"),
+                        "" if w.is_saleable else _("Quarantine or scrap"),
+                    )
+                    if word
+                ),
+            )
             for w in Warehouse.objects.for_company(company)
         ]
     }

@@ -25,12 +25,14 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
+from ordercrm.accounts.access import access_for
 from ordercrm.accounts.roles import Role
 from ordercrm.accounts.tokens import token_create
 from ordercrm.billing.models import Invoice
 from ordercrm.fulfilment import services as fulfilment
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
+from ordercrm.returns import services as returns
 from ordercrm.sales import services as sales
 
 EXAMPLES = 4  # per operation, mode and role; the sweep's size is printed
@@ -77,7 +79,22 @@ def records(company, admin, rep, customer, products):
         subject="Fuzzed",
         lines=[{"order_line_id": str(order.lines.first().pk), "quantity": "1"}],
     )
+    first_line = order.lines.order_by("position").first()
+    rma = returns.rma_create(
+        access_for(admin, company),
+        order,
+        [{"order_line_id": str(first_line.pk), "quantity": "2", "decision": "refund"}],
+    )
+    rma = returns.rma_approve(rma=rma, actor=admin)
+    rma = returns.rma_receive(
+        rma=rma,
+        actor=admin,
+        warehouse=warehouse,
+        lines=[{"rma_line_id": str(rma.lines.get().pk), "quantity": "1"}],
+    )
     return {
+        "rma_id": str(rma.pk),
+        "receipt_id": str(rma.receipts.get().receipt_id),
         "case_id": str(case.pk),
         "order_id": str(order.pk),
         "customer_id": str(customer.pk),

@@ -63,7 +63,7 @@ def order_amend(
         if line is None:
             errors.add(index, "line_id", _("Unknown line."))
             continue
-        floor = max(line.qty_shipped, line.qty_invoiced - line.qty_credited, ZERO)
+        floor = max(line.net_shipped, line.qty_invoiced - line.qty_credited, ZERO)
         if change.get("remove"):
             if floor > 0:
                 raise AmendBelowProgress(details={"line_id": str(line.pk), "minimum": str(floor)})

@@ -16,6 +16,7 @@ from ordercrm.sales.exceptions import (
     CancelAfterShipment,
     CreditHoldRelease,
     EmptyOrder,
+    InvalidTransition,
     ReasonRequired,
 )
 from ordercrm.sales.models import (
@@ -216,7 +217,7 @@ def order_close(
         return locked
     _release_all(locked)
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
-        qty_closed=F("quantity") - F("qty_shipped")
+        qty_closed=F("quantity") - F("qty_shipped") + F("qty_replaced")
     )
     locked.status_reason = reason.strip()
     _move(
@@ -229,6 +230,24 @@ def order_close(
 
 
 @transaction.atomic
+@transaction.atomic
+def order_reactivate(*, order: SalesOrder, actor=None) -> SalesOrder:
+    """A completed order owes goods again (``returns``: a replacement or a repaired item):
+    it is confirmed again, so it reserves and ships like any other. A confirmed order is left
+    as it is; other statuses refuse (``sales.invalid_transition``). Run by the system under
+    the caller's authority (the return's), so no permission is checked here."""
+    locked = locks.lock_order(order)
+    if workflow.REACTIVATE.already_done(locked.status):
+        return locked
+    if not workflow.REACTIVATE.allowed(locked.status):
+        raise InvalidTransition(
+            params={"status": Status(locked.status).label},
+            details={"status": locked.status, "action": workflow.REACTIVATE.name},
+        )
+    _move(locked, actor, workflow.REACTIVATE)
+    return locked
+
+
 def order_complete_if_done(*, order: SalesOrder, actor=None) -> bool:
     """Complete a confirmed order once it is fully shipped, fully invoiced and paid.
 

@@ -6,8 +6,8 @@ from ordercrm.sales.exceptions import InvalidTransition
 from ordercrm.sales.models import SalesOrder
 from ordercrm.sales.workflow import Status
 
-# Every action a person takes (the table's buttons and amend); ``complete`` is the system's
-# and has its own tests.
+# Every action a person takes (the table's buttons and amend); ``complete``, ``expire``
+# and ``reactivate`` are the system's and have their own tests.
 ACTIONS = [row.name for row in workflow.TABLE if row.permission is not None]
 # The rep's own actions on the rep's order; the manager takes every other.
 BY_REP = {"submit", "reopen"}
@@ -46,6 +46,24 @@ def test_transition_matrix(status, action, order_in, rep, manager, company):
         after = SalesOrder.objects.for_company(company).get(pk=order.pk)
         assert (after.status, after.version) == (before.status, before.version)
         assert AuditEntry.objects.for_company(company).count() == audit_count
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_reactivate_by_status(status, order_in, company):
+    """The system confirms a completed order again (returns owe goods); confirmed is left
+    as it is; any other status refuses and nothing changes."""
+    order = order_in(status)
+    before = SalesOrder.objects.for_company(company).get(pk=order.pk)
+    if status == Status.COMPLETED:
+        assert services.order_reactivate(order=order).status == Status.CONFIRMED
+        assert Event.objects.for_company(company).filter(type="order.reactivated").count() == 1
+    elif status == Status.CONFIRMED:
+        assert services.order_reactivate(order=order).version == before.version
+    else:
+        with pytest.raises(InvalidTransition):
+            services.order_reactivate(order=order)
+        after = SalesOrder.objects.for_company(company).get(pk=order.pk)
+        assert (after.status, after.version) == (before.status, before.version)
 
 
 def test_submit_twice_has_no_second_effect(make_order, rep, company):

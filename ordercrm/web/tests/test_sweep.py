@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from ordercrm.accounts.access import access_for
 from ordercrm.accounts.roles import Role
 from ordercrm.billing.models import Invoice
 from ordercrm.fulfilment import services as fulfilment
+from ordercrm.returns import services as returns
 from ordercrm.sales import services as sales
 
 HOSTILE = [
@@ -66,6 +68,7 @@ PAGES = [
     "reports_targets",
     "reports_leaderboard",
     "my_performance",
+    "rma_list",
 ]
 SKIP_ACTIONS = ("/logout/", "/language/", "/company/")
 
@@ -136,7 +139,20 @@ def world(company, admin, rep, manager, customer, stocked, staff):
         lines=[{"product": stocked[0], "quantity": 1}],
     )
     invoice = Invoice.objects.for_company(company).first()
-    return {"order": order, "draft": draft, "shipment": shipment, "invoice": invoice}
+    first = order.lines.order_by("position").first()
+    rma = returns.rma_create(
+        access_for(admin, company),
+        order,
+        [{"order_line_id": str(first.pk), "quantity": "1", "decision": "replace"}],
+    )
+    rma = returns.rma_approve(rma=rma, actor=admin)
+    return {
+        "order": order,
+        "draft": draft,
+        "shipment": shipment,
+        "invoice": invoice,
+        "rma": rma,
+    }
 
 
 def _submit(client, form, values):
@@ -256,8 +272,18 @@ def _hostile_urls(world):
             f"/price-lists/{bad}/",
             f"/settings/{bad}/",
             f"/orders/export.{bad}",
+            f"/returns/{bad}/",
+            f"/returns/{world['rma'].pk}/{bad}",
+            f"/orders/{bad}/returns/new",
         ]
-    for name in ("order_list", "invoice_list", "payment_list", "stock_moves", "customer_list"):
+    for name in (
+        "order_list",
+        "invoice_list",
+        "payment_list",
+        "stock_moves",
+        "customer_list",
+        "rma_list",
+    ):
         for param in ("q", "from", "to", "status", "page", "customer", "salesperson", "search"):
             for bad in HOSTILE:
                 urls.append((reverse(name), {param: bad}))
@@ -280,6 +306,8 @@ def test_no_web_input_answers_a_server_error(client, world, make_user, company, 
         reverse("shipment_detail", args=[world["shipment"].pk]),
         reverse("invoice_detail", args=[world["invoice"].pk]),
         reverse("customer_detail", args=[world["order"].customer_id]),
+        reverse("rma_detail", args=[world["rma"].pk]),
+        reverse("rma_new", args=[world["order"].pk]),
     ]
     start += [reverse("settings_section", args=[s]) for s in _settings_sections()]
     start += [f"/stock/{kind}/" for kind in ("receipt", "adjustment")]
