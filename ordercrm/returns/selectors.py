@@ -31,9 +31,9 @@ HOLDING = frozenset({Status.REQUESTED, Status.APPROVED, Status.RECEIVED})
 
 
 def rma_list(
-    access: Access, *, status: str | None = None, order_id=None, search: str = ""
+    access: Access, *, status: str | None = None, order_id=None, case_id=None, search: str = ""
 ) -> QuerySet[ReturnAuthorization]:
-    """RMAs of orders the caller may see, newest first."""
+    """RMAs of orders the caller may see, newest first; ``case_id``: those of one case."""
     access.require(Perm.ORDER_VIEW)
     visible = sales_selectors.order_list(access).values("pk")
     rmas = (
@@ -45,6 +45,8 @@ def rma_list(
         rmas = rmas.filter(status=status)
     if order_id:
         rmas = rmas.filter(order_id=parse_id(order_id))
+    if case_id:
+        rmas = rmas.filter(case_id=parse_id(case_id))
     if search:
         rmas = rmas.filter(number__icontains=search) | rmas.filter(customer__name__icontains=search)
     return rmas.order_by("-created_at", "-id")

@@ -33,3 +33,8 @@ class OrderOfAnotherCustomer(ValidationFailed):
 class AttachmentRefused(ValidationFailed):
     code = "service.attachment_refused"
     message = _("The file cannot be attached: %(reason)s")
+
+
+class CaseWithoutOrder(ValidationFailed):
+    code = "service.case_without_order"
+    message = _("This case is not linked to an order, so nothing can be returned from it.")

@@ -40,10 +40,12 @@ from ordercrm.core.validation import FieldErrors, RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import Contact
+from ordercrm.returns import services as returns_services
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales.models import SalesOrderLine
-from ordercrm.service import attachments, sla, workflow
+from ordercrm.service import attachments, selectors, sla, workflow
 from ordercrm.service.exceptions import (
+    CaseWithoutOrder,
     InvalidTransition,
     LineNotOnOrder,
     OrderOfAnotherCustomer,
@@ -723,3 +725,25 @@ def service_settings_update(*, company, actor, **values) -> ServiceSettings:
         row.save()
         audit.record(actor=actor, entity=row, action="update", label="service", changes=changes)
     return row
+
+
+def case_return_create(
+    access, case: Case, lines: list[dict[str, Any]], *, notes: str = "", return_instructions=""
+):
+    """A return authorisation (RMA) from a case: for lines of the case's own order, linked to
+    the case by ``case_id`` (returns sits below service and knows cases only by id). The case
+    must be visible to the caller and linked to an order (``service.case_without_order``);
+    everything else — what can still be returned, under the order's lock — is
+    ``returns.services.rma_create``'s rule."""
+    case = selectors.case_get(access, case.pk)
+    if case.order_id is None:
+        raise CaseWithoutOrder()
+    order = sales_selectors.order_get(access, case.order_id)
+    return returns_services.rma_create(
+        access,
+        order,
+        lines,
+        case_id=case.pk,
+        notes=notes,
+        return_instructions=return_instructions,
+    )

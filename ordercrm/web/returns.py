@@ -20,6 +20,8 @@ from ordercrm.returns.models import Condition
 from ordercrm.returns.workflow import Decision, Status
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales.models import LineKind
+from ordercrm.service import selectors as service_selectors
+from ordercrm.service import services as service_services
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
@@ -49,7 +51,7 @@ def rma_list(request):
     )
 
 
-def _new_page(request, order, errors=(), values=None, status=200):
+def _new_page(request, order, errors=(), values=None, status=200, case=None):
     lines = sales_selectors.order_lines(order)
     room = selectors.returnable(order, lines)
     rows = [
@@ -73,6 +75,7 @@ def _new_page(request, order, errors=(), values=None, status=200):
             "errors": errors,
             "notes": (values or {}).get("notes", ""),
             "instructions": (values or {}).get("return_instructions", ""),
+            "case": case,
         },
         status=status,
     )
@@ -82,8 +85,13 @@ def _new_page(request, order, errors=(), values=None, status=200):
 def rma_new(request, order_id):
     """The lines that can still be returned, a quantity, decision and reason for each."""
     order = sales_selectors.order_get(request.access, order_id)
+    # from a case's page (?case=…): the RMA is linked to that case, of this order
+    case_id = request.POST.get("case") or request.GET.get("case") or ""
+    case = service_selectors.case_get(request.access, case_id) if case_id else None
+    if case is not None and case.order_id != order.pk:
+        case = None
     if request.method != "POST":
-        return _new_page(request, order)
+        return _new_page(request, order, case=case)
     lines = []
     for line in sales_selectors.order_lines(order):
         quantity = request.POST.get(f"qty_{line.pk}", "").strip()
@@ -96,16 +104,17 @@ def rma_new(request, order_id):
                     "reason": request.POST.get(f"reason_{line.pk}", ""),
                 }
             )
+    texts = {
+        "notes": request.POST.get("notes", ""),
+        "return_instructions": request.POST.get("return_instructions", ""),
+    }
     try:
-        rma = services.rma_create(
-            request.access,
-            order,
-            lines,
-            notes=request.POST.get("notes", ""),
-            return_instructions=request.POST.get("return_instructions", ""),
-        )
+        if case is not None:
+            rma = service_services.case_return_create(request.access, case, lines, **texts)
+        else:
+            rma = services.rma_create(request.access, order, lines, **texts)
     except DomainError as error:
-        return _new_page(request, order, error_lines(error), request.POST, status=422)
+        return _new_page(request, order, error_lines(error), request.POST, status=422, case=case)
     messages.success(request, _("Return %(number)s was requested.") % {"number": rma.number})
     return HttpResponseRedirect(reverse("rma_detail", args=[rma.pk]))
 

@@ -18,6 +18,7 @@ from ordercrm.accounts import selectors as account_selectors
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
+from ordercrm.returns import selectors as returns_selectors
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.service import reports, selectors, services, workflow
 from ordercrm.service.models import (
@@ -230,6 +231,11 @@ def _case_page(request, case, errors=(), status=200, values=None):
             "errors": errors,
             "values": values or {},
             "open": case.status in workflow.OPEN,
+            # the case's return authorisations, and whether this user may request one
+            "rmas": list(returns_selectors.rma_list(access, case_id=case.pk)[:20])
+            if access.can(Perm.ORDER_VIEW)
+            else [],
+            "can_return": case.order_id is not None and access.can(Perm.RETURN_EDIT),
         },
         status=status,
     )
