@@ -151,7 +151,7 @@ def test_the_database_refuses_a_rate_out_of_bounds(company, finance, today):
 
 
 def test_an_order_takes_the_rate_of_its_date_fixed_at_confirmation(
-    company, finance, rep, usd_customer, products, today
+    company, finance, rep, manager, usd_customer, products, today
 ):
     catalog.exchange_rate_set(
         company=company,
@@ -166,7 +166,7 @@ def test_an_order_takes_the_rate_of_its_date_fixed_at_confirmation(
     lines = [{"product": products[0], "quantity": 2}]
     old = sales.order_create(
         company=company,
-        actor=rep,
+        actor=manager,  # back-dating needs order_backdate (managers, administrators)
         customer=usd_customer,
         lines=lines,
         order_date=today - datetime.timedelta(days=5),

@@ -58,7 +58,10 @@ PAGES = [
     "/settings/",
 ]
 # Links that are not pages to look at: files, downloads, and the session's own switches.
-NOT_PAGES = re.compile(r"(/pdf$|/export\.|^/(logout|language|company|api|static|admin)/)")
+NOT_PAGES = re.compile(
+    r"(/pdf$|/export\.|\.(csv|xlsx)$|/failed\.|/attachments/"
+    r"|^/(logout|language|company|api|static|admin|export)/)"
+)
 ID = re.compile(r"(?<=/outbox/).+|[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}|[0-9a-f]{32}")
 # Every same-site link on the page, as a path without query or fragment.
 LINKS = """() => [...document.querySelectorAll("a[href]")]

@@ -54,6 +54,10 @@ class RmaActionIn(In):
     version: int | None = None
     reason: Text(ReturnAuthorization, "status_reason") = ""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"version": 2, "reason": "Outside the return period"}]}
+    )
+
 
 class RmaApproveIn(In):
     version: int | None = None
@@ -61,6 +65,18 @@ class RmaApproveIn(In):
         None, description="A new decision per RMA line id (reject drops a line)."
     )
     return_instructions: Text(ReturnAuthorization, "return_instructions") | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "decisions": {"0190a0b2-0000-7000-8000-000000000001": "replace"},
+                    "return_instructions": "Send to Dock 4, Ningbo, with the RMA number.",
+                }
+            ]
+        }
+    )
 
 
 class ReceiveLineIn(In):

@@ -65,15 +65,27 @@ class CasePatch(In):
     team_id: ID | None = None
     version: int | None = Field(None, ge=1, le=2_147_483_647)
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"priority": "high", "version": 2}]})
+
 
 class CaseActionIn(In):
     note: Text(Case, "status_note") = ""
     version: int | None = Field(None, ge=1, le=2_147_483_647)
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Replacement sent", "version": 3}]}
+    )
+
 
 class CommentIn(In):
     body: Text(CaseComment, "body")
     kind: CommentKindIn = "reply"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"body": "We are sending new casings today.", "kind": "reply"}]
+        }
+    )
 
 
 class CaseLineOut(Schema):
