@@ -158,7 +158,10 @@ class CaseLine(CompanyOwned):
     order_line = models.ForeignKey(
         "sales.SalesOrderLine",
         verbose_name=_("order line"),
-        on_delete=models.PROTECT,
+        # The database foreign key protects a case's lines; DO_NOTHING keeps deleting a
+        # draft's lines one statement (PROTECT would make Django query this table first, in
+        # batches that grow with the line count).
+        on_delete=models.DO_NOTHING,
         related_name="+",
     )
     quantity = models.DecimalField(_("quantity"), **QUANTITY_FIELD)
