@@ -37,6 +37,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not IS_POSTGRES:
             item.add_marker(skip)
+        # whatever drives Chromium is a browser test (-m "not browser" leaves them out)
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ninja import Router, Status
 
 from ordercrm.accounts.models import Membership
@@ -25,7 +27,11 @@ def me(request):
 
 @router.get("/customers", response=with_errors({200: s.CustomerPage}), tags=["customers"])
 def customers_list(
-    request, search: str = "", status: str = "active", limit: int = 50, cursor: str | None = None
+    request,
+    search: str = "",
+    status: Literal["active", "inactive", "all"] = "active",
+    limit: int = 50,
+    cursor: str | None = None,
 ):
     """``status``: ``active`` (default), ``inactive`` or ``all``."""
     return page(
