@@ -70,8 +70,25 @@ class Kind:
         return next((c for c in self.columns if c.name == name), None)
 
     def label_of(self, name: str) -> str:
+        """The words a person reads for a column or a model field named in an error (a
+        field the file fills through another column, e.g. product through the SKU, is named
+        in the reader's language too, never as the code's name)."""
         column = self.column(name)
-        return str(column.label) if column else name
+        if column:
+            return str(column.label)
+        label = self.labels.get(name) or FIELD_LABELS.get(name)
+        return str(label) if label else name
+
+
+# Model fields an error may name that are filled through a column of another name.
+FIELD_LABELS = {
+    "product": gettext_lazy("Product"),
+    "customer": gettext_lazy("Customer"),
+    "warehouse": gettext_lazy("Warehouse"),
+    "price_list": gettext_lazy("Price list"),
+    "contact": gettext_lazy("Contact"),
+    "address": gettext_lazy("Address"),
+}
 
 
 @dataclass

@@ -39,6 +39,10 @@ def test_price_list_items_by_list_sku_and_quantity(company, admin, run_import, p
     job = run_import("price_list_items", csv_bytes(header, rows))
 
     assert [a for _n, a, _m in outcomes(job)] == ["create", "create", "error"]
+    # the reason names the field in the reader's words, never the code's "product"
+    reason = outcomes(job)[-1][2]
+    assert "NOPE" in reason
+    assert not reason.startswith("product:")
     assert PriceListItem.objects.for_company(company).count() == 2
     assert run_import("price_list_items", csv_bytes(header, rows[:2])).counts == {"unchanged": 2}
     changed = run_import("price_list_items", csv_bytes(header, [["Dealers", "P0", "100", "7.5"]]))
