@@ -78,7 +78,9 @@ def stock_levels(
         levels = levels.filter(product__sku__icontains=search) | levels.filter(
             product__name__icontains=search
         )
-    return levels.order_by("product__sku", "warehouse__sequence")
+    # the warehouse's own ordering (sequence, then code), so equal sequences list the same way
+    # on every database
+    return levels.order_by("product__sku", "warehouse__sequence", "warehouse__code")
 
 
 def stock_moves(
