@@ -681,7 +681,10 @@ def price_list_item_set(
         item = PriceListItem.objects.create(
             company_id=locked.company_id, price_list=locked, product=product, **values
         )
-        item.refresh_from_db(fields=["min_quantity", "unit_price"])
+        # as the column stores them (10 → 10.0000), without reading the row back
+        for name in ("min_quantity", "unit_price"):
+            places = PriceListItem._meta.get_field(name).decimal_places
+            setattr(item, name, getattr(item, name).quantize(Decimal(1).scaleb(-places)))
         audit.record(
             actor=actor,
             entity=locked,

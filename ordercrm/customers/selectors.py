@@ -158,7 +158,15 @@ class DuplicateFinder:
         self.created: set = set()  # added by ``add``: made by this batch's caller
         self.index: dict[tuple, set] = {}  # (what, key) → customer ids
         self._undo: list[tuple] = []
+        self._remembered: dict = {}
         self.load(candidates, codes)
+
+    def remember(self, key, compute):
+        """``compute()``, once per batch: for answers that hold for the whole batch (the
+        company's default terms, the actor's team), so a row does not ask again."""
+        if key not in self._remembered:
+            self._remembered[key] = compute()
+        return self._remembered[key]
 
     def load(self, candidates, codes=()) -> None:
         """Load the customers that could match more candidates (the next chunk of a run);

@@ -139,7 +139,7 @@ def _check_email(values: dict, errors: FieldErrors) -> None:
         errors.add("email", _("Enter a valid email address."))
 
 
-def _check(company: Company, values: dict, errors: FieldErrors) -> None:
+def _check(company: Company, values: dict, errors: FieldErrors, remember=None) -> None:
     """Normalise and validate customer fields in place."""
     _check_email(values, errors)
     if "name" in values:
@@ -174,9 +174,9 @@ def _check(company: Company, values: dict, errors: FieldErrors) -> None:
     ):
         errors.add("price_list", _("The price list is in another currency."))
     owner = values.get("owner")
-    if (
-        owner is not None
-        and not Membership.objects.filter(user=owner, company=company, is_active=True).exists()
+    if owner is not None and not (remember or _compute)(
+        ("member", owner.pk),
+        lambda: Membership.objects.filter(user=owner, company=company, is_active=True).exists(),
     ):
         errors.add("owner", _("Not a member of this company."))
 
@@ -189,9 +189,13 @@ def customer_create(
     allow_duplicate: bool = False,
     tags: list[str] | None = None,
     finder: DuplicateFinder | None = None,
+    contacts: list[dict] | None = None,
+    addresses: list[dict] | None = None,
     **values,
 ) -> Customer:
-    """Create a customer.
+    """Create a customer, with its first ``contacts`` and ``addresses`` when given (the
+    first contact is the primary one, the first address of each kind its default; their
+    field errors are named ``contact_FIELD`` and ``KIND_FIELD``, e.g. ``shipping_city``).
 
     Defaults: the code from the ``CUS`` sequence, the company's language and currency, the
     actor as owner, the default payment terms. Raises ``core.validation_failed`` for bad fields
@@ -200,9 +204,11 @@ def customer_create(
     may see; if others exist, ``details["hidden"]`` is true and the message only says a
     customer exists and to ask a manager. ``finder`` (a ``selectors.DuplicateFinder`` loaded
     for a batch, e.g. an import chunk) answers the code and duplicate checks from memory and
-    learns the new customer, so a batch costs a fixed number of lookups, not one per row.
+    learns the new customer, so a batch costs a fixed number of lookups, not one per row; it
+    also remembers the company's default terms and the actor's team for the batch.
     """
     access = access_for(actor, company) if actor is not None else None
+    remember = finder.remember if finder is not None else _compute
     if access is not None:
         access.require(Perm.CUSTOMER_EDIT)
     unknown = set(values) - set(CUSTOMER_FIELDS)
@@ -213,7 +219,10 @@ def customer_create(
     values.setdefault("name", "")
     if "owner" not in values and actor is not None:
         values["owner"] = actor
-    default_terms = PaymentTerm.objects.for_company(company).filter(is_default=True).first()
+    default_terms = remember(
+        "default_terms",
+        lambda: PaymentTerm.objects.for_company(company).filter(is_default=True).first(),
+    )
     _refuse_credit_fields(
         access,
         [
@@ -224,10 +233,11 @@ def customer_create(
     )
     values.setdefault("payment_terms", default_terms)
     if "team" not in values and access is not None and values.get("owner") == actor:
-        membership = Membership.objects.filter(user=actor, company=company).only("team").first()
-        values["team"] = membership.team if membership else None
+        values["team"] = remember(("team", actor.pk), lambda: _team_of(actor, company))
     errors = FieldErrors()
-    _check(company, values, errors)
+    _check(company, values, errors, remember)
+    contacts = [_new_contact(values, errors) for values in contacts or ()]
+    addresses = [_new_address(values, errors) for values in addresses or ()]
     code = (values.get("code") or "").strip()
     if code and (
         finder.code_taken(code)
@@ -244,16 +254,97 @@ def customer_create(
         finder.add(customer)
     if tags:
         customer.tags.set(_tags(company, tags))
-    audit.record(
-        actor=actor,
-        entity=customer,
-        action="create",
-        changes=audit.diff({}, audit.snapshot(customer, CUSTOMER_FIELDS)),
-    )
+    changes = audit.diff({}, audit.snapshot(customer, CUSTOMER_FIELDS))
+    for contact in _first_contacts(customer, contacts):
+        changes[f"contact:{contact.name}"] = [None, audit.snapshot(contact, CONTACT_FIELDS)]
+        if finder is not None:
+            finder.add_contact_phone(customer.pk, contact.phone)
+    for address in _first_addresses(customer, addresses):
+        changes[f"address:{address.kind}"] = [None, str(address)]
+    audit.record(actor=actor, entity=customer, action="create", changes=changes)
     events.emit(
         type="customer.created", entity=customer, actor=actor, payload={"code": customer.code}
     )
     return customer
+
+
+def _compute(_key, compute):
+    return compute()
+
+
+def _team_of(actor, company: Company):
+    membership = Membership.objects.filter(user=actor, company=company).only("team").first()
+    return membership.team if membership else None
+
+
+def _new_contact(values: dict, errors: FieldErrors) -> dict:
+    """A contact given with a new customer, cleaned; its errors go to ``contact_FIELD``."""
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown contact fields: {sorted(unknown)}")
+    values = {**values, "name": values.get("name") or ""}
+    own = FieldErrors()
+    _clean_texts(Contact, values, own, ("name",))
+    _check_email(values, own)
+    for field, messages in own.fields.items():
+        for message in messages:
+            errors.add(f"contact_{field}", message)
+    return values
+
+
+def _new_address(values: dict, errors: FieldErrors) -> dict:
+    """An address given with a new customer, cleaned; its errors go to ``KIND_FIELD``."""
+    unknown = set(values) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown address fields: {sorted(unknown)}")
+    kind = values.get("kind")
+    own = FieldErrors()
+    if kind not in AddressKind.values:
+        own.add("kind", _("Choose billing or shipping."))
+    cleaned = {"line1": "", "city": "", **{k: v for k, v in values.items() if k != "kind"}}
+    _clean_texts(Address, cleaned, own, ("line1", "city"))
+    for field, messages in own.fields.items():
+        for message in messages:
+            errors.add(f"{kind if kind in AddressKind.values else 'address'}_{field}", message)
+    return {**cleaned, "kind": kind, "is_default": bool(values.get("is_default"))}
+
+
+def _first_contacts(customer: Customer, contacts: list[dict]) -> list[Contact]:
+    """The contacts of a customer that has none yet: one primary, the first unless another
+    is marked primary (as ``contact_add`` would leave them, without its look-ups)."""
+    if not contacts:
+        return []
+    primary = next((i for i, c in enumerate(contacts) if c.get("is_primary")), 0)
+    return Contact.objects.bulk_create(
+        [
+            Contact(
+                company_id=customer.company_id,
+                customer=customer,
+                **{**values, "is_primary": i == primary},
+            )
+            for i, values in enumerate(contacts)
+        ]
+    )
+
+
+def _first_addresses(customer: Customer, addresses: list[dict]) -> list[Address]:
+    """The addresses of a customer that has none yet: one default per kind, the first of the
+    kind unless another of it is marked default (as ``address_add`` would leave them)."""
+    chosen: dict[str, int] = {}
+    for i, values in enumerate(addresses):
+        marked = chosen.get(values["kind"])
+        if marked is None or (values["is_default"] and not addresses[marked]["is_default"]):
+            chosen[values["kind"]] = i
+    return Address.objects.bulk_create(
+        [
+            Address(
+                company_id=customer.company_id,
+                customer=customer,
+                **{**values, "is_default": chosen[values["kind"]] == i},
+            )
+            for i, values in enumerate(addresses)
+        ]
+    )
 
 
 def _raise_duplicate(access, company: Company, values: dict, finder=None) -> None:

@@ -406,33 +406,46 @@ class CustomerResource(ServiceResource):
         )
 
     def import_row(self, row, instance_loader, **kwargs):
-        mark = self.finder.mark(), set(self.contacts), set(self.addresses)
+        mark, self._learnt = self.finder.mark(), []
         result = super().import_row(row, instance_loader, **kwargs)
         if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
             # the row's savepoint was rolled back: so is what the checks learnt from it
-            self.finder.restore(mark[0])
-            self.contacts, self.addresses = mark[1], mark[2]
+            self.finder.restore(mark)
+            for known, key in self._learnt:
+                known.discard(key)
         return result
 
+    def _learn(self, known: set, key) -> None:
+        known.add(key)
+        self._learnt.append((known, key))
+
     def write(self, instance, is_create, changes, row):
-        if is_create:
-            customer = customers.customer_create(
-                company=self.company, actor=self.actor, finder=self.finder, **changes
-            )
-        elif changes:
-            customer = customers.customer_update(customer=instance, actor=self.actor, **changes)
-        else:
-            customer = instance
         contact = self._contact(row)
+        if is_create:
+            # one call makes the customer with its contact and addresses: no look-ups of
+            # what a new customer cannot have yet
+            customer = customers.customer_create(
+                company=self.company,
+                actor=self.actor,
+                finder=self.finder,
+                contacts=[contact] if contact else [],
+                addresses=self._addresses(row),
+                **changes,
+            )
+            return customer
+        customer = instance
+        if changes:
+            customer = customers.customer_update(customer=instance, actor=self.actor, **changes)
         if self._missing_contact(customer, contact):
             customers.contact_add(customer=customer, actor=self.actor, **contact)
-            self.contacts.add((customer.pk, contact["name"]))
+            self._learn(self.contacts, (customer.pk, contact["name"]))
             self.finder.add_contact_phone(customer.pk, contact["phone"])
         for address in self._addresses(row):
             if self._missing_address(customer, address):
                 customers.address_add(customer=customer, actor=self.actor, **address)
-                self.addresses.add(
-                    (customer.pk, address["kind"], address["line1"], address["city"])
+                self._learn(
+                    self.addresses,
+                    (customer.pk, address["kind"], address["line1"], address["city"]),
                 )
         return customer
 

@@ -75,3 +75,30 @@ def test_preview_and_apply_agree_across_chunks(company, run_import, monkeypatch)
     applied = run_import("customers", csv_bytes(HEADER, rows))
     assert [a for _n, a, _m in outcomes(applied)] == expected
     assert Customer.objects.for_company(company).filter(code__istartswith="X-").count() == 2
+
+
+ADDRESSED = [*HEADER, "shipping_line1", "shipping_city", "billing_line1", "billing_city"]
+
+
+@pytest.mark.parametrize("size", [10, 60])
+def test_a_new_customer_row_costs_its_inserts_only(company, run_import, size):
+    """A created row writes the customer, its contact, its two addresses (one insert each),
+    one audit entry and one event: no look-up or lock per row, however long the file."""
+    rows = [
+        [f"Z-{i}", f"Zeta {i}", "", f"Li {i}", "", "", f"Road {i}", "Wuxi", f"Lane {i}", "Wuxi"]
+        for i in range(size)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        job = run_import("customers", csv_bytes(ADDRESSED, rows))
+
+    assert job.counts == {"create": size}
+    # the preview and the apply each run every row
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 2 * 5 * size + 60
+    customer = Customer.objects.for_company(company).get(code="Z-3")
+    assert [c.is_primary for c in customer.contacts.all()] == [True]
+    assert sorted((a.kind, a.is_default) for a in customer.addresses.all()) == [
+        ("billing", True),
+        ("shipping", True),
+    ]
