@@ -1,4 +1,4 @@
-# OrderCRM: `make run` starts the demo, `make test` runs the whole suite.
+# OrderCRM: `make run` starts the demo, `make test` runs the suite (`make test SLOW=1`: all of it).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,8 +28,9 @@ run: install
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a demo login above."
 	$(BIN)/ordercrm serve --host $(HOST) --port $(PORT)
 
+# SLOW=1 also runs the slow suites (browser, fault, API/web sweeps, big imports), as CI does.
 test: install-test
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	ORDERCRM_SLOW_TESTS=$(SLOW) $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

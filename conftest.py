@@ -6,6 +6,7 @@ Data is made through the services, as users would make it, so fixtures obey ever
 from __future__ import annotations
 
 import itertools
+import os
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,18 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The suites that take most of the machine's time: Chromium, real worker processes under
+# faults, and the sweeps that send hostile input to every API operation and page. A whole-suite
+# run leaves them out unless ORDERCRM_SLOW_TESTS=1 (`make test SLOW=1`, which CI runs), so a
+# change is checked in minutes; naming files, directories or a -m expression runs what it names.
+SLOW_MARKERS = ("browser", "fault", "sweep", "slow")
+RUN_SLOW = os.environ.get("ORDERCRM_SLOW_TESTS", "") not in ("", "0")
+
+
+def _whole_suite_run(config) -> bool:
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr
+
+
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
     for item in items:
@@ -40,6 +53,22 @@ def pytest_collection_modifyitems(config, items):
         # whatever drives Chromium is a browser test (-m "not browser" leaves them out)
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if RUN_SLOW or not _whole_suite_run(config):
+        return
+    slow = [i for i in items if any(m in i.keywords for m in SLOW_MARKERS)]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if not any(m in i.keywords for m in SLOW_MARKERS)]
+        config._ordercrm_slow_left_out = len(slow)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left_out = getattr(config, "_ordercrm_slow_left_out", 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} tests of the slow suites ({', '.join(SLOW_MARKERS)}) were left out: "
+            "`make test SLOW=1` (ORDERCRM_SLOW_TESTS=1) runs them, as CI does."
+        )
 
 
 @pytest.fixture(autouse=True)

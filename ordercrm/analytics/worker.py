@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, OperationalError, close_old_connections, connection
 
 from ordercrm.analytics import refresh
 
@@ -24,12 +24,17 @@ def run_forever(stop: threading.Event, idle: float = 2.0) -> None:
             failures = 0
             if not applied:
                 stop.wait(idle)
-        except Exception:
+        except Exception as error:
             failures += 1
             try:
                 connection.close()
             except DatabaseError:
                 connection.connection = None
             delay = min(15.0, 0.5 * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
-            logger.exception("analytics round failed; retry in %.1f s", delay)
+            if isinstance(error, OperationalError) and "locked" in str(error):
+                # SQLite's one writer was busy past the timeout (a long task): a wait, not a
+                # fault, so one line instead of a traceback
+                logger.warning("analytics round waited for the database; retry in %.1f s", delay)
+            else:
+                logger.exception("analytics round failed; retry in %.1f s", delay)
             stop.wait(delay)

@@ -26,7 +26,7 @@ from import_export.results import RowResult
 
 from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
-from ordercrm.core.exceptions import DomainError
+from ordercrm.core.exceptions import DomainError, ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import services as customers
 from ordercrm.customers.models import Address, AddressKind, Contact, Customer, PaymentTerm
@@ -112,8 +112,12 @@ def describe(error: Exception, kind: Kind, columns: dict | None = None) -> str:
             )
         return " ".join(str(m) for m in error.messages)
     if isinstance(error, DomainError):
-        parts = [error.text]
         details = error.details or {}
+        # "some values are not valid" says nothing the named fields after it do not
+        generic = type(error) is ValidationFailed and (
+            details.get("fields") or details.get("lines")
+        )
+        parts = [] if generic else [error.text]
         for name, problems in (details.get("fields") or {}).items():
             parts.append(f"{kind.label_of(name)}: {' '.join(str(p) for p in problems)}")
         lines = details.get("lines")
@@ -268,10 +272,11 @@ class ServiceResource(resources.ModelResource):
             result = super().import_row(row, instance_loader, **kwargs)
             if result.import_type in (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID):
                 transaction.set_rollback(True)
-            else:
-                key = self.key_of(row)
-                if key is not None:
-                    self.seen.setdefault(key, number)
+        # the first row naming a record owns it, even when it failed: were a later row to
+        # write it instead, the same file uploaded again would let the first row update it
+        key = self.key_of(row)
+        if key is not None:
+            self.seen.setdefault(key, number)
         return result
 
     def run(self, dataset) -> list[Outcome]:

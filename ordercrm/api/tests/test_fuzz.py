@@ -35,6 +35,8 @@ from ordercrm.inventory.models import Warehouse
 from ordercrm.returns import services as returns
 from ordercrm.sales import services as sales
 
+pytestmark = pytest.mark.sweep  # a slow suite: ORDERCRM_SLOW_TESTS=1
+
 EXAMPLES = 4  # per operation, mode and role; the sweep's size is printed
 # Schemathesis' default checks, all on. A schema-valid request may still break a business rule
 # (unknown product, over the credit limit, stale version, a cursor not from us): those are

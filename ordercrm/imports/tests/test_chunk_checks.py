@@ -102,3 +102,22 @@ def test_a_new_customer_row_costs_its_inserts_only(company, run_import, size):
         ("billing", True),
         ("shipping", True),
     ]
+
+
+def test_a_file_repeating_a_code_after_a_failed_row_changes_nothing_the_second_time(
+    company, run_import, make_customer
+):
+    make_customer(company, name="Old Co", code="OLD-1", phone="021-777")
+    rows = [
+        ["R-1", "Old Co", "", "", "", ""],  # refused: the name of OLD-1
+        ["R-1", "Rho", "", "", "", ""],  # the same code again: the first row owns it
+        ["R-3", "Sigma", "", "", "", ""],
+    ]
+
+    first = run_import("customers", csv_bytes(HEADER, rows))
+    second = run_import("customers", csv_bytes(HEADER, rows))
+
+    assert [a for _n, a, _m in outcomes(first)] == ["error", "error", "create"]
+    assert "row 2" in outcomes(first)[1][2]
+    assert [a for _n, a, _m in outcomes(second)] == ["error", "error", "unchanged"]
+    assert not Customer.objects.for_company(company).filter(code="R-1").exists()

@@ -26,6 +26,8 @@ from ordercrm.fulfilment import services as fulfilment
 from ordercrm.returns import services as returns
 from ordercrm.sales import services as sales
 
+pytestmark = pytest.mark.sweep  # a slow suite: ORDERCRM_SLOW_TESTS=1
+
 HOSTILE = [
     "a\x00b",
     "1e20",
