@@ -60,12 +60,35 @@ def rma_get(access: Access, rma_id) -> ReturnAuthorization:
 
 
 def rma_lines(rma: ReturnAuthorization) -> list[ReturnAuthorizationLine]:
-    return list(
+    """The lines, in order; each knows its RMA (``repair_state`` reads its status)."""
+    lines = list(
         ReturnAuthorizationLine.objects.for_company(rma.company_id)
         .filter(rma=rma)
         .select_related("order_line", "order_line__unit", "product")
         .order_by("position")
     )
+    for line in lines:
+        line.rma = rma
+    return lines
+
+
+def repair_lines_of(rmas) -> dict:
+    """The repair lines of these RMAs, ``{rma id: [line, …]}``, each with its RMA set (the
+    case page shows where each repaired item is). One query."""
+    by_id = {rma.pk: rma for rma in rmas}
+    found: dict = {}
+    if not by_id:
+        return found
+    company_id = next(iter(by_id.values())).company_id
+    for line in (
+        ReturnAuthorizationLine.objects.for_company(company_id)
+        .filter(rma_id__in=list(by_id), decision=Decision.REPAIR)
+        .select_related("product")
+        .order_by("rma_id", "position")
+    ):
+        line.rma = by_id[line.rma_id]
+        found.setdefault(line.rma_id, []).append(line)
+    return found
 
 
 def rma_receipts(rma: ReturnAuthorization) -> list[RmaReceipt]:

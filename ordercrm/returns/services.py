@@ -16,6 +16,7 @@ racing for the same units cannot both pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -634,6 +635,7 @@ def rma_replace(
         kind=SettlementKind.SHIPMENT,
         shipment=shipment,
         number=shipment.number,
+        lines={str(line.pk): str(quantity) for line, quantity in wanted.items()},
     )
     for line, quantity in wanted.items():
         line.qty_settled += quantity
@@ -649,6 +651,67 @@ def rma_replace(
         changes={"shipment": shipment.number},
         payload={"shipment": shipment.number, "shipment_id": str(shipment.pk)},
     )
+
+
+def rma_shipment_dispatched(*, shipment, order, actor) -> bool:
+    """``sales.hooks.after_dispatch``: a no-charge shipment of an RMA left, so the replace
+    and repair lines it settled are on their way back (``qty_sent_back``; a repair line's
+    item is back with the customer once all of it left). Runs in the dispatching transaction
+    with the order locked; locks the RMA next (``returns.locks``), writes one audit entry and
+    ``rma.sent_back``. Moves no order counter (returns False)."""
+    settlement = (
+        RmaSettlement.objects.for_company(shipment.company_id)
+        .filter(shipment=shipment, kind=SettlementKind.SHIPMENT)
+        .first()
+    )
+    if settlement is None or not settlement.lines:
+        return False
+    rma = locks.lock_rma_of_locked_order(settlement.rma_id, company_id=shipment.company_id)
+    lines = locks.lock_rma_lines(rma)
+    by_id = {str(line.pk): line for line in lines}
+    moved = {}
+    for line_id, raw in settlement.lines.items():
+        line = by_id.get(line_id)
+        if line is None:
+            continue
+        quantity = min(Decimal(raw), line.qty_settled - line.qty_sent_back)
+        if quantity > 0:
+            line.qty_sent_back += quantity
+            moved[line_id] = quantity
+    if not moved:
+        return False
+    ReturnAuthorizationLine.objects.for_company(rma.company_id).bulk_update(
+        [by_id[k] for k in moved], ["qty_sent_back"]
+    )
+    rma.version += 1
+    rma.save(update_fields=["version", "updated_at"])
+    sent = {k: str(q) for k, q in moved.items()}
+    audit.record(
+        actor=actor,
+        entity=rma,
+        action="sent_back",
+        changes={"sent_back": sent, "shipment": shipment.number},
+    )
+    repairs = {
+        str(line.pk): line.repair_state for line in lines if line.decision == Decision.REPAIR
+    }
+    events.emit(
+        type=RmaEvent.SENT_BACK,
+        entity=rma,
+        actor=actor,
+        payload={
+            "number": rma.number,
+            "status": rma.status,
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "case_id": str(rma.case_id) if rma.case_id else None,
+            "shipment": shipment.number,
+            "shipment_id": str(shipment.pk),
+            "lines": sent,
+            "repair_states": repairs,
+        },
+    )
+    return False
 
 
 def rma_action(*, rma: ReturnAuthorization, actor, action: str, **values) -> ReturnAuthorization:
@@ -673,4 +736,5 @@ __all__ = [
     "rma_receive",
     "rma_reject",
     "rma_replace",
+    "rma_shipment_dispatched",
 ]

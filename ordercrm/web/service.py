@@ -212,6 +212,11 @@ def case_new(request):
 
 def _case_page(request, case, errors=(), status=200, values=None):
     access = request.access
+    rmas = (
+        list(returns_selectors.rma_list(access, case_id=case.pk)[:20])
+        if access.can(Perm.ORDER_VIEW)
+        else []
+    )
     return render(
         request,
         "web/service_case.html",
@@ -231,10 +236,10 @@ def _case_page(request, case, errors=(), status=200, values=None):
             "errors": errors,
             "values": values or {},
             "open": case.status in workflow.OPEN,
-            # the case's return authorisations, and whether this user may request one
-            "rmas": list(returns_selectors.rma_list(access, case_id=case.pk)[:20])
-            if access.can(Perm.ORDER_VIEW)
-            else [],
+            # the case's return authorisations (with where each repaired item is), and
+            # whether this user may request one
+            "rmas": rmas,
+            "repair_lines": returns_selectors.repair_lines_of(rmas),
             "can_return": case.order_id is not None and access.can(Perm.RETURN_EDIT),
         },
         status=status,
