@@ -410,6 +410,11 @@ def service_settings(request):
                     actor=request.user,
                     reopen_days=post.get("reopen_days", ""),
                     warning_percent=post.get("warning_percent", ""),
+                    **(
+                        {"close_after_days": post["close_after_days"]}
+                        if "close_after_days" in post
+                        else {}
+                    ),
                     use_china_calendar=post.get("use_china_calendar") == "1",
                 )
             elif form == "warranty":
