@@ -255,6 +255,11 @@ def test_complaint_to_rma_credit_replacement_and_resolved_case(
     context, page = as_role(browser, live_server, people["finance"], language)
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
     assert "71.19" in page.inner_text("#receivable-balance")
+    # its return history lists the RMA with both lines
+    history = page.inner_text("#customer-returns")
+    assert rma.number in history
+    assert "P0 × 2" in history
+    assert "P1 × 1" in history
     context.close()
 
     # the figures
