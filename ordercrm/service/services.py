@@ -691,30 +691,55 @@ def sla_policy_set(
     return policy
 
 
+MAX_CALENDAR_RANGE_DAYS = 366
+
+
+def _date(errors: FieldErrors, field: str, value) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        errors.add(field, _("Enter a valid date."))
+        return None
+
+
 @transaction.atomic
-def calendar_day_set(*, company, actor, date, is_working: bool, name: str = "") -> CalendarDay:
+def calendar_day_set(
+    *, company, actor, date, is_working: bool, name: str = "", until=None
+) -> CalendarDay:
     """The company's word on one date (a holiday, or a working day), over the weekly hours
-    and China's calendar. Open cases keep their stored due times."""
+    and China's calendar — or on every date from ``date`` to ``until`` (a company holiday
+    week; at most 366 days, ``until`` not before ``date``). Returns the first day. Open
+    cases keep their stored due times."""
     _access(company, actor, Perm.SERVICE_SETTINGS)
     errors = FieldErrors()
     name = errors.text("name", name, CalendarDay._meta.get_field("name")) or ""
-    if not isinstance(date, datetime.date):
-        try:
-            date = datetime.date.fromisoformat(str(date))
-        except ValueError:
-            errors.add("date", _("Enter a valid date."))
+    date = _date(errors, "date", date)
+    last = date if until in (None, "") else _date(errors, "until", until)
+    if date and last:
+        if last < date:
+            errors.add("until", _("Not before the first date."))
+        elif (last - date).days >= MAX_CALENDAR_RANGE_DAYS:
+            errors.add(
+                "until", _("At most %(days)s days at a time.") % {"days": MAX_CALENDAR_RANGE_DAYS}
+            )
     errors.raise_if_any()
-    day, created = CalendarDay.objects.for_company(company).update_or_create(
-        company=company, date=date, defaults={"is_working": bool(is_working), "name": name}
-    )
-    audit.record(
-        actor=actor,
-        entity=day,
-        action="create" if created else "update",
-        label=date.isoformat(),
-        changes={"is_working": [None, bool(is_working)], "name": [None, name]},
-    )
-    return day
+    first = None
+    for offset in range((last - date).days + 1):
+        day_date = date + datetime.timedelta(days=offset)
+        day, created = CalendarDay.objects.for_company(company).update_or_create(
+            company=company, date=day_date, defaults={"is_working": bool(is_working), "name": name}
+        )
+        audit.record(
+            actor=actor,
+            entity=day,
+            action="create" if created else "update",
+            label=day_date.isoformat(),
+            changes={"is_working": [None, bool(is_working)], "name": [None, name]},
+        )
+        first = first or day
+    return first
 
 
 @transaction.atomic
