@@ -163,6 +163,7 @@ class RmaReceipt(CompanyOwned):
 class SettlementKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", _("Credit note")
     SHIPMENT = "shipment", _("Replacement shipment")
+    ADVANCE_REFUND = "advance_refund", _("Refund of an advance")
 
 
 class RmaSettlement(CompanyOwned):
@@ -171,12 +172,15 @@ class RmaSettlement(CompanyOwned):
     rma = models.ForeignKey(
         ReturnAuthorization, on_delete=models.CASCADE, related_name="settlements"
     )
-    kind = models.CharField(max_length=12, choices=SettlementKind.choices)
+    kind = models.CharField(max_length=16, choices=SettlementKind.choices)
     invoice = models.ForeignKey(
         "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     shipment = models.ForeignKey(
         "fulfilment.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refund = models.ForeignKey(
+        "billing.PaymentRefund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     number = models.CharField(max_length=32)
     # what it settled: {rma line id: quantity}; a shipment's dispatch moves those lines'
@@ -188,7 +192,8 @@ class RmaSettlement(CompanyOwned):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="credit_note") & Q(invoice__isnull=False))
-                | (Q(kind="shipment") & Q(shipment__isnull=False)),
+                | (Q(kind="shipment") & Q(shipment__isnull=False))
+                | (Q(kind="advance_refund") & Q(refund__isnull=False)),
                 name="rma_settlement_has_document",
             )
         ]

@@ -116,7 +116,7 @@ def rma_settlements(rma: ReturnAuthorization) -> list[RmaSettlement]:
     return list(
         RmaSettlement.objects.for_company(rma.company_id)
         .filter(rma=rma)
-        .select_related("invoice", "shipment")
+        .select_related("invoice", "shipment", "refund", "refund__payment")
     )
 
 
@@ -210,3 +210,21 @@ def rma_actions(access: Access, rma: ReturnAuthorization, lines=None) -> list[st
 def order_rma_summary(access: Access, order: SalesOrder) -> list[ReturnAuthorization]:
     """The RMAs of one visible order (for the order page)."""
     return list(rma_list(access, order_id=order.pk))
+
+
+def advance_payments(order: SalesOrder):
+    """The order's payments (advances) with credit neither allocated nor refunded, in the
+    order's currency, oldest first: what a refund of uninvoiced returned units is paid
+    back from."""
+    from ordercrm.billing.models import Payment
+
+    return (
+        Payment.objects.for_company(order.company_id)
+        .filter(
+            order=order,
+            currency=order.currency,
+            voided_at__isnull=True,
+            amount__gt=F("amount_allocated") + F("amount_refunded"),
+        )
+        .order_by("received_on", "number")
+    )

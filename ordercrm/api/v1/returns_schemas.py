@@ -144,6 +144,9 @@ class SettlementOut(Schema):
     number: str
     invoice_id: Id | None = None
     shipment_id: Id | None = None
+    refund_id: Id | None = Field(
+        None, description="A refund of the order's advance (kind advance_refund)."
+    )
 
 
 class RmaOut(Schema):
