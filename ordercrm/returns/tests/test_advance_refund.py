@@ -82,7 +82,7 @@ def refund_two(access, order):
 
 
 def test_uninvoiced_units_are_refunded_from_the_advance(
-    company, access_of, support, manager, keeper, finance, prepaid, main_warehouse
+    client, company, access_of, support, manager, keeper, finance, prepaid, main_warehouse
 ):
     order = prepaid()
     assert order.gross_total == D("81.36")
@@ -108,6 +108,13 @@ def test_uninvoiced_units_are_refunded_from_the_advance(
     assert (first.qty_invoiced, first.qty_credited) == (D(0), D(0))
     customer.refresh_from_db()
     assert customer.advance_balance == D("58.76")
+    # the RMA page and the order page say so
+    client.force_login(finance)
+    page = client.get(f"/returns/{rma.pk}/").content.decode()
+    assert refund.number in page
+    assert "Refund of an advance" in page
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "refunded from advance" in page
     event = Event.objects.for_company(company).get(type="rma.credited")
     assert event.payload["advance_refunds"] == [refund.number]
     assert event.payload["advance_refunded"] == "22.60"
