@@ -168,3 +168,51 @@ def test_an_advance_spent_in_the_meantime_refuses_the_credit_and_changes_nothing
     assert payment.amount_refunded == D("70.00")
     assert PaymentRefund.objects.for_company(company).count() == 1
     assert ReturnAuthorization.objects.for_company(company).get(pk=rma.pk).status == "received"
+
+
+def test_the_api_settles_against_the_advance(
+    client, company, support, manager, keeper, finance, prepaid, main_warehouse
+):
+    import json
+
+    from ordercrm.accounts.tokens import token_create
+
+    order = prepaid()
+    first = lines_of(order)[0]
+
+    def call(user, path, body=None):
+        token = token_create(user=user, name="t")[1]
+        response = client.post(
+            f"/api/v1{path}",
+            data=json.dumps(body or {}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        return response.status_code, response.json()
+
+    status, rma = call(
+        support,
+        f"/orders/{order.pk}/returns",
+        {"lines": [{"order_line_id": str(first.pk), "quantity": "2", "decision": "refund"}]},
+    )
+    assert status == 201, rma
+    assert call(manager, f"/returns/{rma['id']}/approve")[0] == 200
+    status, rma = call(
+        keeper,
+        f"/returns/{rma['id']}/receive",
+        {"warehouse_id": str(main_warehouse.pk), "condition": "saleable"},
+    )
+    assert status == 200, rma
+    status, rma = call(finance, f"/returns/{rma['id']}/credit")
+    assert status == 200, rma
+    assert rma["status"] == "closed"
+    refund = PaymentRefund.objects.for_company(company).get()
+    assert rma["settlements"] == [
+        {
+            "kind": "advance_refund",
+            "number": refund.number,
+            "invoice_id": None,
+            "shipment_id": None,
+            "refund_id": str(refund.pk),
+        }
+    ]
