@@ -62,6 +62,10 @@ class RequestGuardMiddleware:
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             try:
+                # Read the body first (it is within the limit): parsing a multipart form from
+                # the stream would consume it, and the API's Idempotency-Key fingerprints
+                # request.body afterwards.
+                request.body  # noqa: B018
                 for name, values in request.POST.lists():
                     if NUL in name or any(NUL in v for v in values):
                         return self._nul(request, name.replace(NUL, ""))

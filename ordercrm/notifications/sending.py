@@ -224,9 +224,8 @@ def _translated_defaults() -> dict:
         EmailKind.RMA_REFUNDED: (
             _("Return {{ rma.number }}: refund issued"),
             _(
-                "Dear {{ customer.name }},\n\nFor return {{ rma.number }} we have issued "
-                "credit note {{ rma.documents }} of {{ total }}.\n\nKind regards,\n"
-                "{{ company.name }}"
+                "Dear {{ customer.name }},\n\nFor return {{ rma.number }} we have refunded "
+                "{{ total }} ({{ rma.documents }}).\n\nKind regards,\n{{ company.name }}"
             ),
         ),
         EmailKind.RMA_REPLACED: (
@@ -537,12 +536,14 @@ def _context(delivery: Delivery, event: Event) -> tuple[dict, list[tuple[str, by
         )
         add_order(rma.order)
         payload = event.payload or {}
-        documents = payload.get("credit_notes") or [payload.get("shipment") or ""]
+        # a refund is credit notes and / or refunds of the order's advance (RF-)
+        documents = [*(payload.get("credit_notes") or []), *(payload.get("advance_refunds") or [])]
+        documents = documents or [payload.get("shipment") or ""]
         context["rma"] = _rma(rma, fmt, [d for d in documents if d])
         if payload.get("gross_total") is not None:
-            context["total"] = fmt.money(
-                Decimal(str(payload["gross_total"])), payload.get("currency") or rma.order.currency
-            )
+            total = Decimal(str(payload["gross_total"]))
+            total += Decimal(str(payload.get("advance_refunded") or 0))
+            context["total"] = fmt.money(total, payload.get("currency") or rma.order.currency)
     return context, attachments
 
 

@@ -392,6 +392,7 @@ def heartbeat_forever(
     own connection, so a pump waiting on a slow receiver still beats. Every ``STALE_S`` it also
     hands back background tasks of workers that died (see ``taskworker``)."""
     from ordercrm.notifications import taskworker
+    from ordercrm.service import services as service_services
     from ordercrm.service import sla
 
     last_sweep, last_sla, healthy_since = 0.0, 0.0, None
@@ -403,6 +404,8 @@ def heartbeat_forever(
             # about once a minute (each case locked, so several workers mark it once).
             if time.monotonic() - last_sla > SLA_CHECK_S:
                 sla.sla_check()
+                # resolved cases past their company's window close by themselves
+                service_services.cases_auto_close()
                 last_sla = time.monotonic()
             healthy_since = healthy_since or time.monotonic()
             # Judge others dead only after beating well for two rounds ourselves: just after

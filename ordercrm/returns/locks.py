@@ -40,3 +40,13 @@ def lock_rma_lines(rma) -> list[ReturnAuthorizationLine]:
         .select_related("order_line", "order_line__product", "product")
         .order_by("position")
     )
+
+
+def lock_rma_of_locked_order(rma_id, *, company_id) -> ReturnAuthorization:
+    """Lock an RMA whose order the caller already holds locked (the dispatch hook, run inside
+    fulfilment's dispatch with the order locked first)."""
+    return (
+        ReturnAuthorization.objects.for_company(company_id)
+        .select_for_update(of=("self",))
+        .get(pk=rma_id)
+    )

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.models import CompanyOwned
 from ordercrm.core.money import QUANTITY_FIELD
-from ordercrm.returns.workflow import Decision, LineState, Status
+from ordercrm.returns.workflow import Decision, LineState, RepairState, Status
+from ordercrm.returns.workflow import repair_state as _repair_state
 
 ZERO = Decimal("0")
 
@@ -92,6 +93,9 @@ class ReturnAuthorizationLine(CompanyOwned):
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
     qty_received = models.DecimalField(_("received"), **QUANTITY_FIELD, default=ZERO)
     qty_settled = models.DecimalField(_("settled"), **QUANTITY_FIELD, default=ZERO)
+    # replace / repair: settled units whose no-charge shipment has left (repair tracking:
+    # the item came in with qty_received and went back with this)
+    qty_sent_back = models.DecimalField(_("sent back"), **QUANTITY_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("return line")
@@ -108,6 +112,10 @@ class ReturnAuthorizationLine(CompanyOwned):
                 condition=Q(qty_settled__gte=0) & Q(qty_settled__lte=F("qty_received")),
                 name="rma_line_settled_within_received",
             ),
+            models.CheckConstraint(
+                condition=Q(qty_sent_back__gte=0) & Q(qty_sent_back__lte=F("qty_settled")),
+                name="rma_line_sent_back_within_settled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,7 +123,17 @@ class ReturnAuthorizationLine(CompanyOwned):
 
     @property
     def state(self) -> LineState:
-        return LineState(self.decision, self.quantity, self.qty_received, self.qty_settled)
+        return LineState(
+            self.decision, self.quantity, self.qty_received, self.qty_settled, self.qty_sent_back
+        )
+
+    @property
+    def repair_state(self) -> str | None:
+        return _repair_state(self.state, self.rma.status)
+
+    def get_repair_state_display(self) -> str:
+        state = self.repair_state
+        return RepairState(state).label if state else ""
 
 
 class Condition(models.TextChoices):
@@ -145,6 +163,7 @@ class RmaReceipt(CompanyOwned):
 class SettlementKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", _("Credit note")
     SHIPMENT = "shipment", _("Replacement shipment")
+    ADVANCE_REFUND = "advance_refund", _("Refund of an advance")
 
 
 class RmaSettlement(CompanyOwned):
@@ -153,21 +172,28 @@ class RmaSettlement(CompanyOwned):
     rma = models.ForeignKey(
         ReturnAuthorization, on_delete=models.CASCADE, related_name="settlements"
     )
-    kind = models.CharField(max_length=12, choices=SettlementKind.choices)
+    kind = models.CharField(max_length=16, choices=SettlementKind.choices)
     invoice = models.ForeignKey(
         "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     shipment = models.ForeignKey(
         "fulfilment.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    refund = models.ForeignKey(
+        "billing.PaymentRefund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     number = models.CharField(max_length=32)
+    # what it settled: {rma line id: quantity}; a shipment's dispatch moves those lines'
+    # qty_sent_back
+    lines = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="credit_note") & Q(invoice__isnull=False))
-                | (Q(kind="shipment") & Q(shipment__isnull=False)),
+                | (Q(kind="shipment") & Q(shipment__isnull=False))
+                | (Q(kind="advance_refund") & Q(refund__isnull=False)),
                 name="rma_settlement_has_document",
             )
         ]

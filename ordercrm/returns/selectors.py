@@ -31,9 +31,16 @@ HOLDING = frozenset({Status.REQUESTED, Status.APPROVED, Status.RECEIVED})
 
 
 def rma_list(
-    access: Access, *, status: str | None = None, order_id=None, case_id=None, search: str = ""
+    access: Access,
+    *,
+    status: str | None = None,
+    order_id=None,
+    case_id=None,
+    customer_id=None,
+    search: str = "",
 ) -> QuerySet[ReturnAuthorization]:
-    """RMAs of orders the caller may see, newest first; ``case_id``: those of one case."""
+    """RMAs of orders the caller may see, newest first; ``case_id``: those of one case;
+    ``customer_id``: one customer's (the customer 360's return history)."""
     access.require(Perm.ORDER_VIEW)
     visible = sales_selectors.order_list(access).values("pk")
     rmas = (
@@ -47,6 +54,8 @@ def rma_list(
         rmas = rmas.filter(order_id=parse_id(order_id))
     if case_id:
         rmas = rmas.filter(case_id=parse_id(case_id))
+    if customer_id:
+        rmas = rmas.filter(customer_id=parse_id(customer_id))
     if search:
         rmas = rmas.filter(number__icontains=search) | rmas.filter(customer__name__icontains=search)
     return rmas.order_by("-created_at", "-id")
@@ -60,12 +69,39 @@ def rma_get(access: Access, rma_id) -> ReturnAuthorization:
 
 
 def rma_lines(rma: ReturnAuthorization) -> list[ReturnAuthorizationLine]:
-    return list(
+    """The lines, in order; each knows its RMA (``repair_state`` reads its status)."""
+    lines = list(
         ReturnAuthorizationLine.objects.for_company(rma.company_id)
         .filter(rma=rma)
         .select_related("order_line", "order_line__unit", "product")
         .order_by("position")
     )
+    for line in lines:
+        line.rma = rma
+    return lines
+
+
+def repair_lines_of(rmas) -> dict:
+    """The repair lines of these RMAs, ``{rma id: [line, …]}``, each with its RMA set (the
+    case page shows where each repaired item is). One query."""
+    return lines_of(rmas, decision=Decision.REPAIR)
+
+
+def lines_of(rmas, *, decision: str | None = None) -> dict:
+    """The lines of these RMAs (of one decision), ``{rma id: [line, …]}`` in position order,
+    each with its RMA set. One query."""
+    by_id = {rma.pk: rma for rma in rmas}
+    found: dict = {}
+    if not by_id:
+        return found
+    company_id = next(iter(by_id.values())).company_id
+    rows = ReturnAuthorizationLine.objects.for_company(company_id).filter(rma_id__in=list(by_id))
+    if decision:
+        rows = rows.filter(decision=decision)
+    for line in rows.select_related("product").order_by("rma_id", "position"):
+        line.rma = by_id[line.rma_id]
+        found.setdefault(line.rma_id, []).append(line)
+    return found
 
 
 def rma_receipts(rma: ReturnAuthorization) -> list[RmaReceipt]:
@@ -80,7 +116,7 @@ def rma_settlements(rma: ReturnAuthorization) -> list[RmaSettlement]:
     return list(
         RmaSettlement.objects.for_company(rma.company_id)
         .filter(rma=rma)
-        .select_related("invoice", "shipment")
+        .select_related("invoice", "shipment", "refund", "refund__payment")
     )
 
 
@@ -174,3 +210,21 @@ def rma_actions(access: Access, rma: ReturnAuthorization, lines=None) -> list[st
 def order_rma_summary(access: Access, order: SalesOrder) -> list[ReturnAuthorization]:
     """The RMAs of one visible order (for the order page)."""
     return list(rma_list(access, order_id=order.pk))
+
+
+def advance_payments(order: SalesOrder):
+    """The order's payments (advances) with credit neither allocated nor refunded, in the
+    order's currency, oldest first: what a refund of uninvoiced returned units is paid
+    back from."""
+    from ordercrm.billing.models import Payment
+
+    return (
+        Payment.objects.for_company(order.company_id)
+        .filter(
+            order=order,
+            currency=order.currency,
+            voided_at__isnull=True,
+            amount__gt=F("amount_allocated") + F("amount_refunded"),
+        )
+        .order_by("received_on", "number")
+    )

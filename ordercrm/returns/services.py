@@ -16,6 +16,7 @@ racing for the same units cannot both pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -56,6 +57,7 @@ from ordercrm.returns.models import (
 from ordercrm.returns.workflow import Decision, RmaEvent, Status
 from ordercrm.sales import counters
 from ordercrm.sales import locks as sales_locks
+from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import LineKind, SalesOrder
 from ordercrm.sales.workflow import Status as OrderStatus
@@ -113,6 +115,8 @@ def _parse_lines(order: SalesOrder, order_lines, raw_lines, *, exclude=None):
     errors.raise_if_any()
     held = selectors.held_quantities(order, exclude=exclude)
     refunds = selectors.refund_held(order, exclude=exclude)
+    # without an invoice, a refund is paid back from the order's advance, if it has one
+    advance = any(True for _payment in selectors.advance_payments(order))
     over, not_invoiced = RowErrors(), RowErrors()
     for index, line, quantity, decision, _reason in rows:
         if decision == Decision.REJECT:
@@ -128,6 +132,8 @@ def _parse_lines(order: SalesOrder, order_lines, raw_lines, *, exclude=None):
         held[line.pk] = held.get(line.pk, ZERO) + quantity
         if decision == Decision.REFUND:
             creditable = line.qty_invoiced - line.qty_credited - refunds.get(line.pk, ZERO)
+            if advance:
+                creditable += sales_selectors.line_to_invoice(order, line)
             if quantity > creditable:
                 not_invoiced.add(
                     index,
@@ -522,10 +528,38 @@ def _invoice_parts(order: SalesOrder, wanted: dict) -> dict:
         if take > 0:
             parts[x.invoice].append((x, take))
             need[x.order_line_id] -= take
-    short = {str(k): str(q) for k, q in need.items() if q > 0}
-    if short:
-        raise RefundNotInvoiced(details={"order_lines": short})
-    return parts
+    return parts, {k: q for k, q in need.items() if q > 0}
+
+
+def _advance_refunds(order: SalesOrder, order_lines: dict, short: dict) -> tuple[list, dict]:
+    """Refund lines with no invoice left to credit, paid back from the order's advance:
+    each order line's uninvoiced room (``line_to_invoice``) takes them, valued at the line's
+    gross price per unit; the money comes off the order's payments with unallocated credit,
+    oldest first. ``([(payment, amount)], {order line id: quantity})``; more than the room or
+    than the advance holds → ``returns.refund_not_invoiced``."""
+    from ordercrm.core.money import round_money
+
+    amount = ZERO
+    for line_id, quantity in short.items():
+        line = order_lines[line_id]
+        if quantity > sales_selectors.line_to_invoice(order, line):
+            raise RefundNotInvoiced(details={"order_lines": {str(line_id): str(quantity)}})
+        amount += line.gross * quantity / line.quantity
+    amount = round_money(amount, order.currency)
+    parts, left = [], amount
+    for payment in selectors.advance_payments(order):
+        take = min(payment.unallocated, left)
+        if take > 0:
+            parts.append((payment, take))
+            left -= take
+    if left > 0:
+        raise RefundNotInvoiced(
+            details={
+                "order_lines": {str(k): str(q) for k, q in short.items()},
+                "advance_short": plain(left),
+            }
+        )
+    return parts, short
 
 
 @transaction.atomic
@@ -534,7 +568,10 @@ def rma_credit(
 ) -> ReturnAuthorization:
     """Settle the received refund lines: one credit note per invoice they were billed on
     (``CN-``), for the received quantity; the order line's credited counter and the
-    customer's receivables move with it (billing). Needs ``invoice_edit``."""
+    customer's receivables move with it (billing). Units never invoiced are paid back from
+    the order's advance instead (a refund ``RF-`` per payment, ``billing.payment_refund``;
+    the order line's ``qty_refunded`` rises, so they are never billed). Needs
+    ``invoice_edit`` (and ``payment_edit`` for an advance refund)."""
     locked, order, lines, done = _begin(rma, actor, workflow.CREDIT, version)
     if done:
         return locked
@@ -546,7 +583,22 @@ def rma_credit(
     if not wanted:
         raise NothingToDo()
     notes = []
-    for invoice, parts in _invoice_parts(order, wanted).items():
+    by_invoice, short = _invoice_parts(order, wanted)
+    refunds = []
+    if short:
+        order_lines = {line.pk: line for line in sales_locks.lock_order_lines(order)}
+        payments, refunded = _advance_refunds(order, order_lines, short)
+        counters.order_lines_refund(order, refunded, lines=order_lines.values())
+        for payment, amount in payments:
+            refunds.append(
+                billing.payment_refund(
+                    payment=payment,
+                    amount=amount,
+                    actor=actor,
+                    reason=_("Return %(number)s") % {"number": locked.number},
+                )
+            )
+    for invoice, parts in by_invoice.items():
         notes.append(
             billing.credit_note_create(
                 invoice=invoice,
@@ -566,6 +618,16 @@ def rma_credit(
             )
             for note in notes
         ]
+        + [
+            RmaSettlement(
+                company_id=locked.company_id,
+                rma=locked,
+                kind=SettlementKind.ADVANCE_REFUND,
+                refund=refund,
+                number=refund.number,
+            )
+            for refund in refunds
+        ]
     )
     for line, quantity in wanted.items():
         line.qty_settled += quantity
@@ -579,10 +641,15 @@ def rma_credit(
         lines,
         actor,
         workflow.CREDIT,
-        changes={"credit_notes": [n.number for n in notes]},
+        changes={
+            "credit_notes": [n.number for n in notes],
+            **({"advance_refunds": [r.number for r in refunds]} if refunds else {}),
+        },
         payload={
             "credit_notes": [n.number for n in notes],
             "gross_total": total,
+            "advance_refunds": [r.number for r in refunds],
+            "advance_refunded": sum((r.amount for r in refunds), ZERO),
             "currency": order.currency,
         },
     )
@@ -634,6 +701,7 @@ def rma_replace(
         kind=SettlementKind.SHIPMENT,
         shipment=shipment,
         number=shipment.number,
+        lines={str(line.pk): str(quantity) for line, quantity in wanted.items()},
     )
     for line, quantity in wanted.items():
         line.qty_settled += quantity
@@ -649,6 +717,67 @@ def rma_replace(
         changes={"shipment": shipment.number},
         payload={"shipment": shipment.number, "shipment_id": str(shipment.pk)},
     )
+
+
+def rma_shipment_dispatched(*, shipment, order, actor) -> bool:
+    """``sales.hooks.after_dispatch``: a no-charge shipment of an RMA left, so the replace
+    and repair lines it settled are on their way back (``qty_sent_back``; a repair line's
+    item is back with the customer once all of it left). Runs in the dispatching transaction
+    with the order locked; locks the RMA next (``returns.locks``), writes one audit entry and
+    ``rma.sent_back``. Moves no order counter (returns False)."""
+    settlement = (
+        RmaSettlement.objects.for_company(shipment.company_id)
+        .filter(shipment=shipment, kind=SettlementKind.SHIPMENT)
+        .first()
+    )
+    if settlement is None or not settlement.lines:
+        return False
+    rma = locks.lock_rma_of_locked_order(settlement.rma_id, company_id=shipment.company_id)
+    lines = locks.lock_rma_lines(rma)
+    by_id = {str(line.pk): line for line in lines}
+    moved = {}
+    for line_id, raw in settlement.lines.items():
+        line = by_id.get(line_id)
+        if line is None:
+            continue
+        quantity = min(Decimal(raw), line.qty_settled - line.qty_sent_back)
+        if quantity > 0:
+            line.qty_sent_back += quantity
+            moved[line_id] = quantity
+    if not moved:
+        return False
+    ReturnAuthorizationLine.objects.for_company(rma.company_id).bulk_update(
+        [by_id[k] for k in moved], ["qty_sent_back"]
+    )
+    rma.version += 1
+    rma.save(update_fields=["version", "updated_at"])
+    sent = {k: str(q) for k, q in moved.items()}
+    audit.record(
+        actor=actor,
+        entity=rma,
+        action="sent_back",
+        changes={"sent_back": sent, "shipment": shipment.number},
+    )
+    repairs = {
+        str(line.pk): line.repair_state for line in lines if line.decision == Decision.REPAIR
+    }
+    events.emit(
+        type=RmaEvent.SENT_BACK,
+        entity=rma,
+        actor=actor,
+        payload={
+            "number": rma.number,
+            "status": rma.status,
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "case_id": str(rma.case_id) if rma.case_id else None,
+            "shipment": shipment.number,
+            "shipment_id": str(shipment.pk),
+            "lines": sent,
+            "repair_states": repairs,
+        },
+    )
+    return False
 
 
 def rma_action(*, rma: ReturnAuthorization, actor, action: str, **values) -> ReturnAuthorization:
@@ -673,4 +802,5 @@ __all__ = [
     "rma_receive",
     "rma_reject",
     "rma_replace",
+    "rma_shipment_dispatched",
 ]

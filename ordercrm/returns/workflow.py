@@ -154,6 +154,8 @@ class RmaEvent:
     CREDITED = CREDIT.event
     REPLACED = REPLACE.event
     CLOSED = "rma.closed"
+    # a no-charge shipment of replace / repair lines left (the system, on dispatch)
+    SENT_BACK = "rma.sent_back"
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,36 @@ class LineState:
     quantity: Decimal
     received: Decimal
     settled: Decimal
+    # units of a replace / repair line on a no-charge shipment that has left
+    sent_back: Decimal = Decimal(0)
+
+
+class RepairState(models.TextChoices):
+    """Where the item of a repair line is: still with the customer, with us (received,
+    being repaired), on its way back (settled on a no-charge shipment not yet dispatched),
+    back with the customer (that shipment left). Rejected or cancelled: ``none``."""
+
+    AWAITING_ITEM = "awaiting_item", _("Waiting for the item")
+    IN_REPAIR = "in_repair", _("Received, in repair")
+    SENDING_BACK = "sending_back", _("Repaired, shipment prepared")
+    SENT_BACK = "sent_back", _("Sent back to the customer")
+
+
+def repair_state(line: LineState, rma_status: str) -> str | None:
+    """The repair line's stage, from its counters; the least advanced unit decides (two
+    items, one back already and one still in repair: in repair). ``None`` for other
+    decisions and for an RMA rejected or cancelled before the item came."""
+    if line.decision != Decision.REPAIR:
+        return None
+    if line.received < line.quantity:
+        if rma_status in (S.REJECTED, S.CANCELLED):
+            return None
+        return RepairState.AWAITING_ITEM
+    if line.settled < line.received:
+        return RepairState.IN_REPAIR
+    if line.sent_back < line.settled:
+        return RepairState.SENDING_BACK
+    return RepairState.SENT_BACK
 
 
 def status_after(status: str, lines: list[LineState]) -> str:

@@ -87,6 +87,18 @@ def order_lines_replace(
     )
 
 
+def order_lines_refund(
+    order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
+) -> None:
+    """Returned units that were never invoiced are paid back from an advance (returns):
+    ``qty_refunded`` rises, so they are settled and never billed. The caller checks
+    refunded ≤ returned − replaced and the uninvoiced room; the order's version moves on."""
+    _add(order, quantities, lines, "qty_refunded")
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        version=order.version + 1, updated_at=timezone.now()
+    )
+
+
 def order_lines_invoice(
     order: SalesOrder, quantities: Mapping, *, lines: Iterable[SalesOrderLine] | None = None
 ) -> None:

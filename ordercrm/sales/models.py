@@ -307,6 +307,11 @@ class SalesOrderLine(CompanyOwned):
     # are never billed again (``progress.line_invoiceable``). Written by ``counters.
     # order_lines_replace``; net shipped = shipped − replaced.
     qty_replaced = models.DecimalField(_("to send again"), **QUANTITY_FIELD, default=ZERO)
+    # Returned units never invoiced whose price was paid back from an advance (returns: a
+    # refund line settled against the advance): settled like a credited unit, so never
+    # billed (``progress.line_invoiceable``) and counted as done on the invoicing axis.
+    # Written by ``counters.order_lines_refund``.
+    qty_refunded = models.DecimalField(_("refunded from advance"), **QUANTITY_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("order line")
@@ -335,7 +340,8 @@ class SalesOrderLine(CompanyOwned):
                 & Q(qty_invoiced__gte=0)
                 & Q(qty_credited__gte=0)
                 & Q(qty_closed__gte=0)
-                & Q(qty_replaced__gte=0),
+                & Q(qty_replaced__gte=0)
+                & Q(qty_refunded__gte=0),
                 name="line_counters_not_negative",
             ),
             models.CheckConstraint(
@@ -367,6 +373,10 @@ class SalesOrderLine(CompanyOwned):
             models.CheckConstraint(
                 condition=Q(qty_credited__lte=F("qty_invoiced")),
                 name="line_credited_within_invoiced",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_refunded__lte=F("qty_returned") - F("qty_replaced")),
+                name="line_refunded_within_returned",
             ),
             models.CheckConstraint(
                 condition=Q(qty_closed__lte=F("quantity")), name="line_closed_within_ordered"

@@ -57,9 +57,10 @@ def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any 
         [line.qty_shipped > 0 for line in goods],
         ("not_shipped", "partially_shipped", "shipped"),
     )
+    # refunded-from-advance units are settled without an invoice: they count as invoiced
     invoicing = _axis(
-        [line.qty_invoiced >= d for line, d in zip(goods, due, strict=True)],
-        [line.qty_invoiced > 0 for line in goods],
+        [line.qty_invoiced + line.qty_refunded >= d for line, d in zip(goods, due, strict=True)],
+        [line.qty_invoiced + line.qty_refunded > 0 for line in goods],
         ("not_invoiced", "partially_invoiced", "invoiced"),
     )
     return Progress(fulfilment, invoicing, payment_axis(order, Decimal(paid or 0), invoicing))
@@ -79,12 +80,14 @@ def payment_axis(order: SalesOrder, paid, invoicing: str) -> str:
 def line_invoiceable(order: SalesOrder, line: SalesOrderLine):
     """What an order line may be billed for by its order's invoicing policy: what shipped
     (``on_shipment``; a replacement sent for a returned unit is not billed again, so net of
-    ``qty_replaced``), or what was ordered and not short-closed (``on_order``, ``manual``)."""
+    ``qty_replaced``), or what was ordered and not short-closed (``on_order``, ``manual``);
+    less the returned units paid back from an advance (``qty_refunded``)."""
     if line.kind != LineKind.PRODUCT:
         return ZERO
+    # returned units paid back from an advance are settled without an invoice
     if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
-        return line.net_shipped
-    return line.quantity - line.qty_closed
+        return line.net_shipped - line.qty_refunded
+    return line.quantity - line.qty_closed - line.qty_refunded
 
 
 def line_to_invoice(order: SalesOrder, line: SalesOrderLine):

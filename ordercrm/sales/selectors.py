@@ -81,7 +81,8 @@ _GOODS = {"kind": LineKind.PRODUCT, "quantity__gt": F("qty_closed")}
 _PROGRESSED = {
     "fulfilment": F("qty_shipped") - F("qty_replaced"),
     # credited quantities count as invoiced: they are settled, never billed again
-    "invoicing": F("qty_invoiced"),
+    # and so do returned units paid back from an advance (qty_refunded)
+    "invoicing": F("qty_invoiced") + F("qty_refunded"),
 }
 
 

@@ -252,6 +252,10 @@ class ServiceSettings(CompanyOwned):
     warning_percent = models.PositiveIntegerField(
         _("warn when this share of the SLA time is used (%)"), default=80
     )
+    # a resolved case the customer did not come back on closes by itself (0 = never)
+    close_after_days = models.PositiveIntegerField(
+        _("close resolved cases after (days)"), default=7
+    )
 
     class Meta:
         verbose_name = _("service settings")

@@ -22,6 +22,7 @@ from ordercrm.customers import selectors as customer_selectors
 from ordercrm.fulfilment.models import ShipmentLine, ShipmentStatus
 from ordercrm.service import workflow
 from ordercrm.service.models import (
+    CalendarDay,
     Case,
     CaseAttachment,
     CaseComment,
@@ -323,3 +324,51 @@ def may_edit(access: Access) -> bool:
 
 
 ZERO = Decimal("0")
+
+
+# The holiday names chinesecalendar gives, in the reader's language.
+HOLIDAY_NAMES = {
+    "New Year's Day": _("New Year's Day"),
+    "Spring Festival": _("Spring Festival"),
+    "Tomb-sweeping Day": _("Tomb-sweeping Day"),
+    "Labour Day": _("Labour Day"),
+    "Dragon Boat Festival": _("Dragon Boat Festival"),
+    "National Day": _("National Day"),
+    "Mid-autumn Festival": _("Mid-autumn Festival"),
+}
+
+
+@dataclass
+class CalendarRow:
+    """One date of the year the calendar treats apart from the weekly hours: what China's
+    calendar says (``china``: True working, False day off, None not a China day) with the
+    holiday's name, the company's own word on it (``override``), and the outcome."""
+
+    date: datetime.date
+    china: bool | None
+    china_name: str
+    override: CalendarDay | None
+
+    @property
+    def working(self) -> bool:
+        return self.override.is_working if self.override else bool(self.china)
+
+
+def calendar_year(company, year: int) -> tuple[list[CalendarRow], bool]:
+    """The working-calendar editor's year: China's holidays and 调休 days (when the company
+    follows China's calendar) and the company's own days, by date; and whether China's
+    calendar knows the year. Two queries."""
+    from ordercrm.service.sla import settings_for
+    from ordercrm.service.working_time import china_special_days
+
+    overrides = {
+        day.date: day for day in CalendarDay.objects.for_company(company).filter(date__year=year)
+    }
+    china = china_special_days(year) if settings_for(company).use_china_calendar else []
+    rows = {
+        date: CalendarRow(date, working, str(HOLIDAY_NAMES.get(name, name)), overrides.get(date))
+        for date, working, name in china or []
+    }
+    for date, day in overrides.items():
+        rows.setdefault(date, CalendarRow(date, None, "", day))
+    return [rows[d] for d in sorted(rows)], china is not None

@@ -469,6 +469,69 @@ def case_action(
     return locked
 
 
+def cases_auto_close(now=None, batch: int = 200) -> int:
+    """Close the resolved cases whose company's ``close_after_days`` have passed since they
+    were resolved (0: never), as the system: the ``close`` row of the workflow, its audit
+    entry and ``case.closed`` with ``automatic: true``. Periodic (``ordercrm worker`` beside
+    the SLA check; ``ordercrm close_resolved_cases`` for cron). Each case in its own
+    transaction, locked and re-read, so two workers close it once; the customer may still
+    reopen it within the reopen window. Returns how many closed."""
+    now = now or timezone.now()
+    windows = dict(ServiceSettings.objects.unscoped().values_list("company_id", "close_after_days"))
+    default = ServiceSettings._meta.get_field("close_after_days").default
+    closed = 0
+    companies = (
+        Case.objects.unscoped()
+        .filter(status=workflow.CaseStatus.RESOLVED)
+        .values_list("company_id", flat=True)
+        .distinct()
+    )
+    for company_id in list(companies):
+        days = windows.get(company_id, default)
+        if not days:
+            continue
+        cutoff = now - datetime.timedelta(days=days)
+        due = (
+            Case.objects.for_company(company_id)
+            .filter(status=workflow.CaseStatus.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        for case_id in list(due):
+            closed += _auto_close(company_id, case_id, cutoff, days, now)
+    return closed
+
+
+@transaction.atomic
+def _auto_close(company_id, case_id, cutoff, days: int, now) -> int:
+    case = lock_case(Case(pk=case_id, company_id=company_id))
+    if case.status != workflow.CaseStatus.RESOLVED or not case.resolved_at:
+        return 0
+    if case.resolved_at > cutoff:
+        return 0
+    row = workflow.CLOSE
+    case.status = row.target
+    case.closed_at = now
+    sla.refresh_state(case, now)
+    case.version += 1
+    case.save()
+    audit.record(
+        actor=None,
+        entity=case,
+        action=row.name,
+        changes={"status": [workflow.CaseStatus.RESOLVED, case.status], "automatic": True},
+    )
+    _emit(
+        case,
+        row.event,
+        None,
+        from_status=workflow.CaseStatus.RESOLVED,
+        automatic=True,
+        close_after_days=days,
+    )
+    return 1
+
+
 def case_act(*, case: Case, actor, action: str, **kwargs) -> Case:
     """``case_action`` by name (the web's and API's one door)."""
     return case_action(case=case, actor=actor, action=action, **kwargs)
@@ -628,30 +691,55 @@ def sla_policy_set(
     return policy
 
 
+MAX_CALENDAR_RANGE_DAYS = 366
+
+
+def _date(errors: FieldErrors, field: str, value) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        errors.add(field, _("Enter a valid date."))
+        return None
+
+
 @transaction.atomic
-def calendar_day_set(*, company, actor, date, is_working: bool, name: str = "") -> CalendarDay:
+def calendar_day_set(
+    *, company, actor, date, is_working: bool, name: str = "", until=None
+) -> CalendarDay:
     """The company's word on one date (a holiday, or a working day), over the weekly hours
-    and China's calendar. Open cases keep their stored due times."""
+    and China's calendar — or on every date from ``date`` to ``until`` (a company holiday
+    week; at most 366 days, ``until`` not before ``date``). Returns the first day. Open
+    cases keep their stored due times."""
     _access(company, actor, Perm.SERVICE_SETTINGS)
     errors = FieldErrors()
     name = errors.text("name", name, CalendarDay._meta.get_field("name")) or ""
-    if not isinstance(date, datetime.date):
-        try:
-            date = datetime.date.fromisoformat(str(date))
-        except ValueError:
-            errors.add("date", _("Enter a valid date."))
+    date = _date(errors, "date", date)
+    last = date if until in (None, "") else _date(errors, "until", until)
+    if date and last:
+        if last < date:
+            errors.add("until", _("Not before the first date."))
+        elif (last - date).days >= MAX_CALENDAR_RANGE_DAYS:
+            errors.add(
+                "until", _("At most %(days)s days at a time.") % {"days": MAX_CALENDAR_RANGE_DAYS}
+            )
     errors.raise_if_any()
-    day, created = CalendarDay.objects.for_company(company).update_or_create(
-        company=company, date=date, defaults={"is_working": bool(is_working), "name": name}
-    )
-    audit.record(
-        actor=actor,
-        entity=day,
-        action="create" if created else "update",
-        label=date.isoformat(),
-        changes={"is_working": [None, bool(is_working)], "name": [None, name]},
-    )
-    return day
+    first = None
+    for offset in range((last - date).days + 1):
+        day_date = date + datetime.timedelta(days=offset)
+        day, created = CalendarDay.objects.for_company(company).update_or_create(
+            company=company, date=day_date, defaults={"is_working": bool(is_working), "name": name}
+        )
+        audit.record(
+            actor=actor,
+            entity=day,
+            action="create" if created else "update",
+            label=day_date.isoformat(),
+            changes={"is_working": [None, bool(is_working)], "name": [None, name]},
+        )
+        first = first or day
+    return first
 
 
 @transaction.atomic
@@ -699,7 +787,11 @@ def service_settings_update(*, company, actor, **values) -> ServiceSettings:
     row = ServiceSettings.objects.for_company(company).select_for_update().get()
     errors = FieldErrors()
     changes = {}
-    for field, low, high in (("reopen_days", 0, 3650), ("warning_percent", 1, 99)):
+    for field, low, high in (
+        ("reopen_days", 0, 3650),
+        ("warning_percent", 1, 99),
+        ("close_after_days", 0, 3650),
+    ):
         if field in values:
             try:
                 number = int(values[field])

@@ -49,6 +49,22 @@ def china_day(date: datetime.date) -> bool | None:
         return None
 
 
+def china_special_days(year: int) -> list[tuple[datetime.date, bool, str]] | None:
+    """China's official days of ``year`` that differ from a Monday-to-Friday week: public
+    holidays on weekdays (``False``) and 调休 make-up working weekend days (``True``), each
+    with the holiday's English name from the package; ``None`` for a year it does not know."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    try:
+        off = chinese_calendar.get_holidays(start, end, include_weekends=False)
+        made_up = [d for d in chinese_calendar.get_workdays(start, end) if d.weekday() >= 5]
+    except NotImplementedError:
+        return None
+    days = [(d, False, chinese_calendar.get_holiday_detail(d)[1] or "") for d in off]
+    for d in made_up:
+        days.append((d, True, chinese_calendar.get_holiday_detail(d)[1] or ""))
+    return sorted(days)
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     timezone: str = "Asia/Shanghai"

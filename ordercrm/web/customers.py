@@ -399,15 +399,24 @@ def customer_detail(request, customer_id):
 
 
 def _customer_cases(request, customer) -> dict:
-    """The customer 360's after-sales part: open cases and the way to open one."""
+    """The customer 360's after-sales part: open cases and the way to open one, and the
+    return history (the latest RMAs of orders the viewer may see, with their lines)."""
+    from ordercrm.returns import selectors as returns_selectors
     from ordercrm.service import selectors as service_selectors
 
     access = request.access
+    returns = (
+        list(returns_selectors.rma_list(access, customer_id=customer.pk)[:20])
+        if access.can(Perm.ORDER_VIEW)
+        else None
+    )
     return {
         "open_cases": list(
             service_selectors.case_list(access, open_only=True, customer_id=customer.pk)[:20]
         ),
         "can_open_case": access.can(Perm.TICKET_EDIT),
+        "customer_returns": returns,
+        "customer_return_lines": returns_selectors.lines_of(returns or []),
     }
 
 

@@ -627,6 +627,11 @@ def _returns_context(access, order, lines) -> dict:
     room = returns_selectors.returnable(order, lines)
     return {
         "rmas": returns_selectors.order_rma_summary(access, order),
+        # the returned / replaced / credited columns, once anything came back or was credited
+        "after_sales": any(
+            line.qty_returned or line.qty_credited or line.qty_replaced or line.qty_refunded
+            for line in lines
+        ),
         "can_return": access.can(Perm.RETURN_EDIT)
         and order.status in returns_selectors.RETURNABLE_ORDERS
         and any(q > 0 for q in room.values()),

@@ -212,6 +212,11 @@ def case_new(request):
 
 def _case_page(request, case, errors=(), status=200, values=None):
     access = request.access
+    rmas = (
+        list(returns_selectors.rma_list(access, case_id=case.pk)[:20])
+        if access.can(Perm.ORDER_VIEW)
+        else []
+    )
     return render(
         request,
         "web/service_case.html",
@@ -231,10 +236,10 @@ def _case_page(request, case, errors=(), status=200, values=None):
             "errors": errors,
             "values": values or {},
             "open": case.status in workflow.OPEN,
-            # the case's return authorisations, and whether this user may request one
-            "rmas": list(returns_selectors.rma_list(access, case_id=case.pk)[:20])
-            if access.can(Perm.ORDER_VIEW)
-            else [],
+            # the case's return authorisations (with where each repaired item is), and
+            # whether this user may request one
+            "rmas": rmas,
+            "repair_lines": returns_selectors.repair_lines_of(rmas),
             "can_return": case.order_id is not None and access.can(Perm.RETURN_EDIT),
         },
         status=status,
@@ -362,7 +367,7 @@ def service_settings(request):
     and warning share, and warranty terms. Each form posts to one service."""
     from ordercrm.catalog.models import Category, Product
     from ordercrm.service import sla
-    from ordercrm.service.models import CalendarDay, SlaPolicy, WarrantyTerm
+    from ordercrm.service.models import SlaPolicy, WarrantyTerm
 
     access = request.access
     access.require(Perm.SERVICE_SETTINGS)
@@ -387,6 +392,7 @@ def service_settings(request):
                     company=company,
                     actor=request.user,
                     date=post.get("date", ""),
+                    until=post.get("until", "").strip() or None,
                     is_working=post.get("is_working") == "1",
                     name=post.get("name", ""),
                 )
@@ -405,6 +411,11 @@ def service_settings(request):
                     actor=request.user,
                     reopen_days=post.get("reopen_days", ""),
                     warning_percent=post.get("warning_percent", ""),
+                    **(
+                        {"close_after_days": post["close_after_days"]}
+                        if "close_after_days" in post
+                        else {}
+                    ),
                     use_china_calendar=post.get("use_china_calendar") == "1",
                 )
             elif form == "warranty":
@@ -428,7 +439,10 @@ def service_settings(request):
             errors, status = error_lines(exc), 422
         else:
             messages.success(request, _("Saved."))
-            return HttpResponseRedirect(reverse("service_settings"))
+            back = reverse("service_settings")
+            if form in ("day", "day_remove") and post.get("year", "").isdigit():
+                back += f"?year={post['year']}#calendar"
+            return HttpResponseRedirect(back)
     policies = {(p.case_type, p.priority): p for p in SlaPolicy.objects.for_company(company)}
     rows = []
     for case_type, type_label in CaseType.choices:
@@ -445,12 +459,22 @@ def service_settings(request):
                     "resolution": policy.resolution_hours if policy else default[1],
                 }
             )
+    from ordercrm.core.dates import company_today
+
+    year = request.GET.get("year", "")
+    year = (
+        int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else company_today(company).year
+    )
+    calendar_rows, china_knows = selectors.calendar_year(company, year)
     return render(
         request,
         "web/service_settings.html",
         {
+            "year": year,
+            "years": (year - 1, year + 1),
+            "calendar_rows": calendar_rows,
+            "china_knows": china_knows,
             "rows": rows,
-            "days": CalendarDay.objects.for_company(company).order_by("-date")[:100],
             "settings_row": sla.settings_for(company),
             "terms": WarrantyTerm.objects.for_company(company)
             .select_related("product", "category")

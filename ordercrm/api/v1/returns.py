@@ -68,6 +68,7 @@ def rma_out(request, rma_id, response=None) -> dict:
                 "number": x.number,
                 "invoice_id": x.invoice_id,
                 "shipment_id": x.shipment_id,
+                "refund_id": x.refund_id,
             }
             for x in selectors.rma_settlements(rma)
         ],

@@ -14,6 +14,7 @@ from ordercrm.api.v1.schemas import Page
 from ordercrm.returns.models import ReturnAuthorization, ReturnAuthorizationLine
 
 DecisionName = Literal["refund", "replace", "repair", "reject"]
+RepairStateName = Literal["awaiting_item", "in_repair", "sending_back", "sent_back"]
 ConditionName = Literal["saleable", "quarantine", "scrap"]
 RmaStatusName = Literal["requested", "approved", "received", "closed", "rejected", "cancelled"]
 
@@ -113,6 +114,15 @@ class RmaLineOut(Schema):
     reason: str
     quantity_received: Quantity = Field(validation_alias="qty_received")
     quantity_settled: Quantity = Field(validation_alias="qty_settled")
+    quantity_sent_back: Quantity = Field(
+        validation_alias="qty_sent_back",
+        description="Replace / repair: settled units whose no-charge shipment has left.",
+    )
+    repair_state: RepairStateName | None = Field(
+        None,
+        description="Repair lines: awaiting_item (still with the customer), in_repair "
+        "(received), sending_back (settled on a shipment not yet dispatched), sent_back.",
+    )
 
 
 class ReturnReceiptOut(Schema):
@@ -134,6 +144,9 @@ class SettlementOut(Schema):
     number: str
     invoice_id: Id | None = None
     shipment_id: Id | None = None
+    refund_id: Id | None = Field(
+        None, description="A refund of the order's advance (kind advance_refund)."
+    )
 
 
 class RmaOut(Schema):

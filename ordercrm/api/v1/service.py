@@ -7,26 +7,35 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
 
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import service_schemas as s
 from ordercrm.api.v1.common import with_errors
 from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.permissions import Perm
+from ordercrm.returns import selectors as returns_selectors
 from ordercrm.service import selectors, services, workflow
 from ordercrm.service.models import CaseLine, SlaState
 from ordercrm.service.workflow import CaseStatus
 
 router = Router()
+FILES = File(..., description="Photos or PDFs (multipart field ``files``, repeatable).")
 
 
-def _case_out(case, response: HttpResponse | None = None):
+def _case_out(case, response: HttpResponse | None = None, access=None):
     lines = list(CaseLine.objects.for_company(case.company_id).filter(case=case).order_by("id"))
     if response is not None:
         response["ETag"] = f'"{case.version}"'
-    return Loaded(case, loaded_lines=lines)
+    returns = []
+    if access is not None and access.can(Perm.ORDER_VIEW):
+        rmas = list(returns_selectors.rma_list(access, case_id=case.pk)[:50])
+        repairs = returns_selectors.repair_lines_of(rmas)
+        returns = [Loaded(rma, loaded_repairs=repairs.get(rma.pk, [])) for rma in rmas]
+    return Loaded(case, loaded_lines=lines, loaded_returns=returns)
 
 
 def _case_of(request, case_id):
@@ -88,12 +97,12 @@ def cases_create(request, body: s.CaseIn, response: HttpResponse):
         team=body.team_id,
         lines=[line.dict() for line in body.lines],
     )
-    return Status(201, _case_out(_case_of(request, case.pk), response))
+    return Status(201, _case_out(_case_of(request, case.pk), response, request.access))
 
 
 @router.get("/cases/{case_id}", response=with_errors({200: s.CaseOut}), tags=["cases"])
 def cases_get(request, case_id: str, response: HttpResponse):
-    return _case_out(_case_of(request, case_id), response)
+    return _case_out(_case_of(request, case_id), response, request.access)
 
 
 @router.patch("/cases/{case_id}", response=with_errors({200: s.CaseOut}), tags=["cases"])
@@ -109,7 +118,7 @@ def cases_update(request, case_id: str, body: s.CasePatch, response: HttpRespons
             values[name] = values.pop(f"{name}_id")
     values = {k: v for k, v in values.items() if v is not None or k in ("assignee", "team")}
     updated = services.case_update(case=case, actor=request.user, version=version, **values)
-    return _case_out(_case_of(request, updated.pk), response)
+    return _case_out(_case_of(request, updated.pk), response, request.access)
 
 
 def _make_action(name: str):
@@ -122,7 +131,7 @@ def _make_action(name: str):
             version=version_from(request, body.version),
             note=body.note,
         )
-        return _case_out(_case_of(request, case.pk), response)
+        return _case_out(_case_of(request, case.pk), response, request.access)
 
     handler.__name__ = f"cases_{name}"
     return handler
@@ -153,3 +162,62 @@ def cases_comment_add(request, case_id: str, body: s.CommentIn):
     )
     comment.files = []
     return Status(201, comment)
+
+
+@router.get(
+    "/cases/{case_id}/attachments",
+    response=with_errors({200: list[s.AttachmentOut]}),
+    tags=["cases"],
+)
+def cases_attachments(request, case_id: str):
+    """The case's photos and PDFs, oldest first (those of comments included)."""
+    return selectors.case_attachments(_case_of(request, case_id))
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    response=with_errors({201: list[s.AttachmentOut]}),
+    tags=["cases"],
+)
+def cases_attach(request, case_id: str, files: list[UploadedFile] = FILES):
+    """Attach photos (JPEG, PNG, GIF, WebP) or PDFs, as ``multipart/form-data`` field
+    ``files`` (several allowed): each at most ``SERVICE_ATTACHMENT_MAX_BYTES``, its type read
+    from its first bytes, not its name (``service.attachment_refused``, nothing stored)."""
+    stored = services.case_attach(case=_case_of(request, case_id), actor=request.user, files=files)
+    return Status(201, stored)
+
+
+@router.get(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    response=with_errors({200: None}),
+    tags=["cases"],
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as its sniffed type.",
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in (
+                        "image/jpeg",
+                        "image/png",
+                        "image/gif",
+                        "image/webp",
+                        "application/pdf",
+                    )
+                },
+            }
+        }
+    },
+)
+def cases_attachment_download(request, case_id: str, attachment_id: str):
+    """The file, to a caller who may see the case; ``nosniff`` and, for a PDF, a sandbox
+    content security policy (as the web page serves it)."""
+    case = _case_of(request, case_id)
+    attachment = selectors.attachment_get(request.access, case, attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if attachment.content_type == "application/pdf":
+        response["Content-Security-Policy"] = "sandbox"
+    return response

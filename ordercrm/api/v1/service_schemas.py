@@ -94,8 +94,28 @@ class CaseLineOut(Schema):
     quantity: Quantity
 
 
+class CaseRepairOut(Schema):
+    """A repair line of one of the case's RMAs: where the item is."""
+
+    rma_line_id: Id = Field(validation_alias="pk")
+    order_line_id: Id
+    quantity: Quantity
+    quantity_received: Quantity = Field(validation_alias="qty_received")
+    quantity_sent_back: Quantity = Field(validation_alias="qty_sent_back")
+    repair_state: Literal["awaiting_item", "in_repair", "sending_back", "sent_back"] | None = None
+
+
+class CaseReturnOut(Schema):
+    """A return authorisation (RMA) of the case (``/returns/{id}`` has the whole of it)."""
+
+    id: Id
+    number: str
+    status: str
+    repairs: list[CaseRepairOut] = Field(default_factory=list, validation_alias="loaded_repairs")
+
+
 class CaseOut(Schema):
-    """A case; ``lines`` is set where one case is read, ``null`` in lists."""
+    """A case; ``lines`` and ``returns`` are set where one case is read, ``null`` in lists."""
 
     id: Id
     number: str
@@ -124,6 +144,7 @@ class CaseOut(Schema):
     resolution_breached: bool
     paused: bool = Field(description="The resolution clock is paused (waiting on the customer).")
     lines: list[CaseLineOut] | None = Field(None, validation_alias="loaded_lines")
+    returns: list[CaseReturnOut] | None = Field(None, validation_alias="loaded_returns")
 
     @staticmethod
     def resolve_paused(obj) -> bool:
@@ -132,6 +153,28 @@ class CaseOut(Schema):
 
 class CasePage(Page):
     items: list[CaseOut]
+
+
+class AttachmentOut(Schema):
+    """A photo or PDF on a case; ``download`` is its path under the API (the file, served as
+    its sniffed type)."""
+
+    id: Id
+    name: str
+    content_type: str
+    size: int
+    comment_id: Id | None = None
+    uploaded_by: str | None = None
+    created_at: DateTime
+    download: str
+
+    @staticmethod
+    def resolve_uploaded_by(obj) -> str | None:
+        return obj.uploaded_by.username if obj.uploaded_by_id else None
+
+    @staticmethod
+    def resolve_download(obj) -> str:
+        return f"/api/v1/cases/{obj.case_id}/attachments/{obj.pk}"
 
 
 class CommentOut(Schema):

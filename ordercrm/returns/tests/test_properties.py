@@ -1,5 +1,7 @@
-"""Property test: any sequence of ship, invoice, return (refund or replace), credit and
-replace keeps the order's counters, its progress and the customer's receivables exact.
+"""Property test: any sequence of ship, invoice, advance payment, return (refund or
+replace), credit and replace keeps the order's counters, its progress and the customer's
+receivables exact. A refund of units never invoiced is paid back from the advance
+(``qty_refunded``) when there is one, else refused.
 
 Each example runs in a savepoint that is rolled back, on one confirmed order with two lines
 of awkward prices. A plain model of the counters is kept beside the database; after every
@@ -12,12 +14,19 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ordercrm.accounts.access import access_for
 from ordercrm.billing import services as billing
-from ordercrm.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from ordercrm.billing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentRefund,
+)
 from ordercrm.core.exceptions import DomainError
 from ordercrm.customers.models import Customer
 from ordercrm.fulfilment import services as fulfilment
@@ -34,14 +43,21 @@ from ordercrm.sales.models import SalesOrder, SalesOrderLine
 ZERO = Decimal(0)
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["ship", "invoice", "refund", "replace", "credit", "send"]),
+        st.sampled_from(["ship", "invoice", "pay", "refund", "replace", "credit", "send"]),
         st.integers(0, 1),
         st.integers(1, 6),
     ),
     min_size=1,
     max_size=12,
 )
-FIELDS = ("qty_shipped", "qty_returned", "qty_replaced", "qty_invoiced", "qty_credited")
+FIELDS = (
+    "qty_shipped",
+    "qty_returned",
+    "qty_replaced",
+    "qty_invoiced",
+    "qty_credited",
+    "qty_refunded",
+)
 
 
 def check(company, order, customer, model):
@@ -55,6 +71,9 @@ def check(company, order, customer, model):
         assert 0 <= line.qty_replaced <= line.qty_returned <= line.qty_shipped
         assert line.net_shipped <= line.quantity
         assert line.qty_credited <= line.qty_invoiced <= line.quantity
+        assert line.qty_refunded <= line.qty_returned - line.qty_replaced
+        assert line.qty_invoiced + line.qty_refunded <= line.quantity
+        assert sales_selectors.line_to_invoice(order, line) >= 0
         shipped = ShipmentLine.objects.for_company(company).filter(
             order_line=line, shipment__status=ShipmentStatus.DISPATCHED
         )
@@ -85,10 +104,16 @@ def check(company, order, customer, model):
                 open_total += invoice.gross_total - invoice.amount_credited - invoice.amount_paid
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             billed -= invoice.gross_total
-    assert (
-        Customer.objects.for_company(company).get(pk=customer.pk).receivable_balance == open_total
-    )
+    row = Customer.objects.for_company(company).get(pk=customer.pk)
+    assert row.receivable_balance == open_total
     assert order.amount_invoiced == billed
+    # the advance: what was paid, less what invoices took and what was paid back
+    payments = Payment.objects.for_company(company).filter(customer=customer)
+    credit = sum((p.amount - p.amount_allocated - p.amount_refunded for p in payments), ZERO)
+    assert row.advance_balance == credit
+    refunded = PaymentRefund.objects.for_company(company).filter(payment__customer=customer)
+    settled = RmaSettlement.objects.for_company(company).filter(kind="advance_refund")
+    assert sorted(r.number for r in refunded) == sorted(x.number for x in settled)
 
 
 @pytest.mark.django_db
@@ -98,6 +123,14 @@ def check(company, order, customer, model):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
+# an uninvoiced refund paid back from the advance, then the invoice of what was kept
+@example(
+    sequence=[("ship", 0, 3), ("pay", 0, 20), ("refund", 0, 2), ("credit", 0, 1), ("invoice", 0, 4)]
+)
+# one unit invoiced: credited; the other two off the advance
+@example(
+    sequence=[("ship", 0, 4), ("invoice", 0, 1), ("pay", 0, 20), ("refund", 0, 3), ("credit", 0, 1)]
+)
 def test_any_sequence_of_returns_keeps_progress_and_receivables_exact(
     company, rep, admin, customer, make_product, sequence
 ):
@@ -147,6 +180,18 @@ def test_any_sequence_of_returns_keeps_progress_and_receivables_exact(
                             issue=True,
                         )
                         model[index]["qty_invoiced"] += q
+                    elif action == "pay":
+                        billing.payment_record(
+                            company=company,
+                            actor=admin,
+                            customer=customer,
+                            amount=q,
+                            currency=order.currency,
+                            method="bank_transfer",
+                            reference=f"ADV-{len(model)}-{action}-{index}-{amount}-"
+                            f"{Payment.objects.for_company(company).count()}",
+                            order=order,
+                        )
                     elif action in ("refund", "replace"):
                         rma = services.rma_create(
                             access_for(admin, company),
@@ -161,11 +206,30 @@ def test_any_sequence_of_returns_keeps_progress_and_receivables_exact(
                             status=Status.RECEIVED
                         ):
                             if "credit" in selectors.rma_actions(access_for(admin, company), rma):
+                                # invoiced units first (a credit note), the rest off the
+                                # advance (refunded)
+                                room = {}
+                                for x in InvoiceLine.objects.for_company(company).filter(
+                                    invoice__order=order,
+                                    invoice__kind=InvoiceKind.INVOICE,
+                                    invoice__status__in=services.CREDITABLE_INVOICES,
+                                ):
+                                    room[x.order_line_id] = (
+                                        room.get(x.order_line_id, ZERO) + x.quantity
+                                    ) - x.qty_credited
+                                moved = [dict.fromkeys(FIELDS, ZERO) for _ in model]
                                 for rma_line in selectors.rma_lines(rma):
                                     if rma_line.decision == "refund":
                                         pos = rma_line.order_line.position - 1
-                                        model[pos]["qty_credited"] += rma_line.quantity
+                                        left = room.get(rma_line.order_line_id, ZERO)
+                                        credited = min(rma_line.quantity, left)
+                                        room[rma_line.order_line_id] = left - credited
+                                        moved[pos]["qty_credited"] += credited
+                                        moved[pos]["qty_refunded"] += rma_line.quantity - credited
                                 services.rma_credit(rma=rma, actor=admin)
+                                for pos, change in enumerate(moved):
+                                    for field, q_moved in change.items():
+                                        model[pos][field] += q_moved
                     elif action == "send":
                         for rma in ReturnAuthorization.objects.for_company(company).filter(
                             status=Status.RECEIVED
