@@ -6,7 +6,8 @@
     python bench/analytics_latency.py --database ordercrm_bench_10000 \\
         --database ordercrm_bench_100000 --database ordercrm_bench_1000000   # the table
 
-For each page: the first request with the cache emptied (``cold_ms``: the purchase-habit
+For each page (all of them requested once first, to load templates and code): a request with
+the cache emptied (``cold_ms``: the purchase-habit
 pages compute and cache their figures then) and the median of ``--runs`` requests after it
 (``ms``), with the SQL queries of one request. As the administrator (sees everything) and,
 for ``/reports/me/`` and the dashboard, as a sales rep too. With several databases, prints a
@@ -90,6 +91,9 @@ def measure(database: str, runs: int) -> dict:
         client = Client()
         client.force_login(User.objects.get(username=username))
         clients[role] = client
+    # templates, URL resolvers and connections warmed once, so "cold" is the cache's
+    for _name, role, path in PAGES:
+        clients[role].get(path.format(customer=customer, drill=drill))
     results = {}
     for name, role, path in PAGES:
         url = path.format(customer=customer, drill=drill)
