@@ -56,6 +56,12 @@ def _chart_options():
         "explicit_size": False,
         "legend_at_bottom": True,
         "show_y_guides": True,
+        # at most five values on the y axis: pygal's default (up to 16) stacked a label every
+        # 10K into 150 px at 375 px wide, unreadable
+        "min_scale": 3,
+        "max_scale": 5,
+        # the legend's two entries each have half the width: "A year before" fits whole
+        "truncate_legend": -1,
     }
 
 
