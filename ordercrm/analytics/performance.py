@@ -25,6 +25,7 @@ from ordercrm.accounts.access import Access
 from ordercrm.analytics import periods
 from ordercrm.analytics.models import (
     Basis,
+    CreditSplit,
     PerformanceSettings,
     SalesFact,
     SalesTarget,
@@ -281,4 +282,33 @@ def own_targets(access: Access):
         .filter(mine)
         .filter(starts)
         .select_related("salesperson", "team", "category")
+    )
+
+
+def order_credit_splits(access: Access, order) -> list[CreditSplit]:
+    """An order's shares of sales credit (largest first); empty when its salesperson has
+    all of it. The order must be one the viewer may see (``sales.selectors.order_get``)."""
+    access.require(Perm.ORDER_VIEW)
+    return list(
+        CreditSplit.objects.for_company(access.company)
+        .filter(order_id=order.pk)
+        .select_related("salesperson", "team")
+        .order_by("-percent", "salesperson__username")
+    )
+
+
+def split_candidates(access: Access, order, splits) -> list:
+    """Who may be given a share, for the form: the active members in the viewer's scope,
+    plus the order's salesperson and those already sharing it."""
+    from ordercrm.accounts.models import Membership
+
+    keep = {s.salesperson_id for s in splits} | ({order.salesperson_id} - {None})
+    scope = access.owner_filter("user")
+    if scope:  # an empty Q is the whole company; OR-ing it would narrow it to ``keep``
+        scope |= Q(user_id__in=keep)
+    return list(
+        Membership.objects.filter(company=access.company, is_active=True)
+        .filter(scope)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
     )

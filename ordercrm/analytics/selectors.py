@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DateField, F, Q, QuerySet, Sum
+from django.db.models import Case, DateField, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Trunc
 from django.utils.translation import gettext_lazy as _
 
@@ -178,13 +178,6 @@ def _exact(value, measure: Measure) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01") if measure.is_money else Decimal("0.0001"))
 
 
-def _grouped(rows: QuerySet, column: str, measure: Measure) -> dict:
-    return {
-        (row["g"] if row["g"] not in (None, "") else NONE): _exact(row["v"], measure)
-        for row in rows.order_by().values(g=F(column)).annotate(v=Sum(measure.expression))
-    }
-
-
 def labels(company, dimension: str, keys) -> dict:
     """Names of dimension members, one query."""
     from ordercrm.accounts.models import SalesTeam, User
@@ -267,28 +260,75 @@ class SalesReport:
     extra: dict = field(default_factory=dict)
 
 
-def _buckets(rows: QuerySet, kind: str, measure: Measure) -> dict:
-    return {
-        row["p"]: _exact(row["v"], measure)
-        for row in rows.order_by()
-        .values(p=Trunc("day", kind, output_field=DateField()))
-        .annotate(v=Sum(measure.expression))
+# Dimensions with many members: grouping them by period too would hand back members ×
+# periods rows (57k for customers at 100k orders), so they take two scans, one by member and
+# one by period, instead of one by both.
+MANY_MEMBERS = frozenset({"customer", "product"})
+BY_MEMBER = ("now", "before", "year")
+
+
+def _scan(rows: QuerySet, column, kind: str, measure: Measure, ranges: dict) -> dict:
+    """The figures of several date ranges in one scan of the facts: the rows of any range,
+    grouped by the dimension ``column`` (if any) and the period (if a trend range is asked
+    for), each range's sum taken conditionally. Returns ``{"now"|"before"|"year": {member:
+    value}, "current"|"earlier": {period start: value}}`` for the ranges asked; a member or
+    period is there when the range has rows of it, as with one grouped query per range.
+
+    One pass over the union of the ranges instead of one per range: a 12-month report reads
+    two years of facts rather than five."""
+    window = Q()
+    for first, last in ranges.values():
+        window |= Q(day__gte=first, day__lte=last)
+    output = SalesFact._meta.get_field("ordered_base")
+    sums = {
+        name: Sum(
+            Case(When(day__gte=first, day__lte=last, then=measure.expression)),
+            output_field=output,
+        )
+        for name, (first, last) in ranges.items()
     }
+    group = {}
+    if column is not None:
+        group["g"] = F(column)
+    if any(name not in BY_MEMBER for name in ranges):
+        group["p"] = Trunc("day", kind, output_field=DateField())
+    grouped = {name: {} for name in ranges}
+    for row in rows.filter(window).order_by().values(**group).annotate(**sums):
+        member = row.get("g")
+        member = member if member not in (None, "") else NONE
+        for name in ranges:
+            value = row[name]
+            if value is None:
+                continue
+            key = member if name in BY_MEMBER else row["p"]
+            found = grouped[name]
+            found[key] = found.get(key, ZERO) + _exact(value, measure)
+    return grouped
 
 
 def sales_report(
     access: Access, query: ReportQuery, *, limit: int = 50, rows: QuerySet | None = None
 ) -> SalesReport:
     """Sales by period × one dimension, against the previous period and the same period a
-    year before; the trend per period with last year's line. Seven queries."""
+    year before; the trend per period with last year's line. One scan of the facts
+    (:func:`_scan`; two for customers and products) plus the labels and "data as of"."""
     base = rows if rows is not None else facts(access)
     measure = MEASURES[query.measure]
     column = DIMENSIONS[query.dimension][0]
     previous_range = periods.previous(query.kind, query.first, query.last)
     year_range = periods.year_before(query.first, query.last)
-    now = _grouped(_within(base, query.first, query.last), column, measure)
-    before = _grouped(_within(base, *previous_range), column, measure)
-    year = _grouped(_within(base, *year_range), column, measure)
+    spans = periods.span(query.kind, query.first, query.last)
+    trend_range = (spans[0].start, spans[-1].end)
+    by_member = {"now": (query.first, query.last), "before": previous_range, "year": year_range}
+    by_period = {"current": trend_range, "earlier": periods.year_before(*trend_range)}
+    if query.dimension in MANY_MEMBERS:
+        figures = {
+            **_scan(base, column, query.kind, measure, by_member),
+            **_scan(base, None, query.kind, measure, by_period),
+        }
+    else:
+        figures = _scan(base, column, query.kind, measure, {**by_member, **by_period})
+    now, before, year = figures["now"], figures["before"], figures["year"]
     keys = sorted(now.keys() | before.keys(), key=lambda k: (-(now.get(k) or ZERO), str(k)))
     hidden = max(0, len(keys) - limit)
     names = labels(access.company, query.dimension, keys[:limit])
@@ -303,11 +343,7 @@ def sales_report(
         sum(before.values(), ZERO),
         sum(year.values(), ZERO),
     )
-    spans = periods.span(query.kind, query.first, query.last)
-    current = _buckets(_within(base, spans[0].start, spans[-1].end), query.kind, measure)
-    earlier = _buckets(
-        _within(base, *periods.year_before(spans[0].start, spans[-1].end)), query.kind, measure
-    )
+    current, earlier = figures["current"], figures["earlier"]
     trend = []
     for period in spans:
         a_year_before = periods.start_of(

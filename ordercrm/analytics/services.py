@@ -57,8 +57,9 @@ def credit_split_set(*, order, actor, shares: list[dict[str, Any]]) -> list[Cred
     """Share an order's sales credit between salespeople: ``[{"salesperson", "percent"}]``
     adding up to 100 (each share's team is the salesperson's team). An empty list gives the
     order back to its salesperson alone. Needs ``target_edit`` and the order in the actor's
-    scope. Refused: an unknown salesperson, a share not in (0, 100], the same person twice,
-    shares not adding up to 100 (``analytics.split_not_whole``)."""
+    scope. Refused, each problem under ``shares.<index>.salesperson|percent``: an unknown
+    salesperson, a share not in (0, 100], the same person twice; then shares not adding up
+    to 100 (``analytics.split_not_whole``, with the ``total``)."""
     from ordercrm.sales import selectors as sales_selectors
 
     access = access_for(actor, order.company)
@@ -67,7 +68,11 @@ def credit_split_set(*, order, actor, shares: list[dict[str, Any]]) -> list[Cred
     errors = FieldErrors()
     parsed, seen = [], set()
     for index, raw in enumerate(shares):
-        membership = _member(order.company, raw.get("salesperson"))
+        try:
+            membership = _member(order.company, raw.get("salesperson"))
+        except ValidationFailed:
+            errors.add(f"shares.{index}.salesperson", _("Choose a salesperson."))
+            membership = None
         percent = errors.decimal(
             f"shares.{index}.percent",
             raw.get("percent"),
@@ -75,9 +80,10 @@ def credit_split_set(*, order, actor, shares: list[dict[str, Any]]) -> list[Cred
         )
         if percent is not None and not (0 < percent <= HUNDRED):
             errors.add(f"shares.{index}.percent", _("Enter a share above 0 and at most 100."))
-        if membership.user_id in seen:
-            errors.add(f"shares.{index}.salesperson", _("Each salesperson once."))
-        seen.add(membership.user_id)
+        if membership is not None:
+            if membership.user_id in seen:
+                errors.add(f"shares.{index}.salesperson", _("Each salesperson once."))
+            seen.add(membership.user_id)
         parsed.append((membership, percent))
     errors.raise_if_any()
     if parsed and sum((p for _m, p in parsed), Decimal(0)) != HUNDRED:

@@ -974,6 +974,27 @@ def payment_allocate(*, payment: Payment, actor, allocations: list[dict[str, Any
             ]
         },
     )
+    # the collections of the invoices' orders move (sales facts, the collected basis)
+    events.emit(
+        type="payment.allocated",
+        entity=locked,
+        actor=actor,
+        payload={
+            "number": locked.number,
+            "customer_id": str(locked.customer_id),
+            "currency": locked.currency,
+            "allocations": [
+                {
+                    "invoice_id": str(i),
+                    "invoice_number": locked_invoices[i].number,
+                    "amount": a,
+                }
+                for i, a in wanted
+            ],
+            "order_ids": sorted({str(locked_invoices[i].order_id) for i, _a in wanted}),
+            "unallocated": locked.unallocated,
+        },
+    )
     customer.company = company
     refresh_customer(customer)
     for order in orders:

@@ -227,6 +227,9 @@ class SalesOrder(CompanyOwned):
             models.Index(fields=["company", "status", "created_at"]),
             models.Index(fields=["company", "customer", "created_at"]),
             models.Index(fields=["company", "salesperson", "created_at"]),
+            # The dashboard's recent activity (``sales.selectors.recent_orders``): ten
+            # index entries instead of sorting every order (350 ms at 100k orders).
+            models.Index(fields=["company", "-status_changed_at"], name="sales_order_changed"),
         ]
 
     # as on every CompanyOwned model: ``all_objects`` first, so it stays the default manager

@@ -47,6 +47,9 @@ def sales_chart_svg(months, *, currency: str, language: str) -> str:
         print_values=False,
         show_y_guides=True,
         secondary_range=None,
+        # at most five values on the y axis (pygal's default of up to 16 overlapped at 375 px)
+        min_scale=3,
+        max_scale=5,
     )
     chart.title = _("Revenue by month (%(currency)s)") % {"currency": currency}
     # Six short month names fit a phone (Jul … Dec / 7月 … 12月); the table has the years.

@@ -617,6 +617,17 @@ def _order_context(request, order):
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),
+        **_credit_context(access, order),
+    }
+
+
+def _credit_context(access, order) -> dict:
+    """Who shares the order's sales credit, and whether the viewer may change it."""
+    from ordercrm.analytics import performance
+
+    return {
+        "credit_splits": performance.order_credit_splits(access, order),
+        "can_split": access.can(Perm.TARGET_EDIT),
     }
 
 

@@ -56,6 +56,12 @@ def _chart_options():
         "explicit_size": False,
         "legend_at_bottom": True,
         "show_y_guides": True,
+        # at most five values on the y axis: pygal's default (up to 16) stacked a label every
+        # 10K into 150 px at 375 px wide, unreadable
+        "min_scale": 3,
+        "max_scale": 5,
+        # the legend's two entries each have half the width: "A year before" fits whole
+        "truncate_legend": -1,
     }
 
 
@@ -534,3 +540,91 @@ def my_performance(request):
             "tab": "mine",
         },
     )
+
+
+SPLIT_ROWS_MIN = 3
+SPLIT_ROWS_MAX = 8
+
+
+def _posted_shares(request) -> list[tuple[int, str, str]]:
+    """The form's filled rows as (row, salesperson id, percent); empty rows are left out."""
+    rows = []
+    for index in range(SPLIT_ROWS_MAX):
+        person = (request.POST.get(f"salesperson_{index}") or "").strip()
+        percent = (request.POST.get(f"percent_{index}") or "").strip()
+        if person or percent:
+            rows.append((index, person, percent))
+    return rows
+
+
+@member_view
+def credit_split(request, order_id):
+    """Share an order's sales credit between salespeople (``target_edit``: managers). The
+    service checks the shares; its problems are shown beside the row they are about."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from ordercrm.analytics import performance, services
+    from ordercrm.sales import selectors as sales_selectors
+
+    access = request.access
+    access.require(Perm.TARGET_EDIT)
+    order = sales_selectors.order_get(access, order_id)
+    splits = performance.order_credit_splits(access, order)
+    error, lines, row_errors, status = None, [], {}, 200
+    if request.method == "POST":
+        posted = [] if request.POST.get("clear") else _posted_shares(request)
+        try:
+            services.credit_split_set(
+                order=order,
+                actor=request.user,
+                shares=[{"salesperson": p, "percent": v} for _i, p, v in posted],
+            )
+        except DomainError as refused:
+            error, status = refused, 422
+            lines = [refused.text]
+            details = refused.details or {}
+            if "total" in details:
+                lines.append(_("The shares add up to %(total)s %%.") % {"total": details["total"]})
+            for field, problems in (details.get("fields") or {}).items():
+                prefix, position, _name = ([*field.split("."), "", ""])[:3]
+                if prefix == "shares" and position.isdigit() and int(position) < len(posted):
+                    row = posted[int(position)][0]
+                    row_errors.setdefault(row, []).extend(problems)
+                else:
+                    lines += list(problems)
+            rows = [
+                {"salesperson": "", "percent": "", "errors": []} for _n in range(SPLIT_ROWS_MAX)
+            ]
+            for index, person, percent in posted:
+                rows[index] = {"salesperson": person, "percent": percent, "errors": []}
+            for index, problems in row_errors.items():
+                rows[index]["errors"] = problems
+            count = max(SPLIT_ROWS_MIN, max((i for i, _p, _v in posted), default=0) + 2)
+            rows = rows[: min(SPLIT_ROWS_MAX, count)]
+        else:
+            if posted:
+                messages.success(request, _("The sales credit is shared as entered."))
+            else:
+                messages.success(request, _("The order's salesperson has all of its credit."))
+            return redirect("order_detail", order.pk)
+    else:
+        rows = [
+            {"salesperson": str(s.salesperson_id), "percent": f"{s.percent.normalize():f}"}
+            for s in splits
+        ]
+        if not rows and order.salesperson_id:
+            rows = [{"salesperson": str(order.salesperson_id), "percent": "100"}]
+        count = min(SPLIT_ROWS_MAX, max(SPLIT_ROWS_MIN, len(rows) + 1))
+        rows += [{"salesperson": "", "percent": ""} for _n in range(count - len(rows))]
+    for index, row in enumerate(rows):
+        row["index"] = index
+    context = {
+        "order": order,
+        "splits": splits,
+        "rows": rows,
+        "people": performance.split_candidates(access, order, splits),
+        "error": error,
+        "lines": lines,
+    }
+    return render(request, "web/reports/credit_split.html", context, status=status)

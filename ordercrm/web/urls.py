@@ -149,6 +149,7 @@ urlpatterns = [
     path("orders/<str:order_id>/ship", orders.order_ship, name="order_ship"),
     path("orders/<str:order_id>/invoice", orders.order_invoice, name="order_invoice"),
     path("orders/<str:order_id>/payment", orders.order_payment, name="order_payment"),
+    path("orders/<str:order_id>/credit-split/", reports.credit_split, name="order_credit_split"),
     path("orders/<str:order_id>/<str:action>", orders.order_action, name="order_action"),
     path("approvals/", orders.approvals, name="approvals"),
     path("templates/", order_templates.template_list, name="template_list"),
