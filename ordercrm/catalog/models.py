@@ -271,6 +271,78 @@ class PriceListItem(CompanyOwned):
         return f"{self.product_id} ≥ {self.min_quantity}: {self.unit_price}"
 
 
+class PriceBase(models.TextChoices):
+    LIST_PRICE = "list_price", _("List price")
+    COST = "cost", _("Cost")
+
+
+class PriceRule(CompanyOwned):
+    """A computed price in a price list: the product's list price or cost plus ``markup_percent``
+    (negative: a discount), rounded to a multiple of ``rounding`` and then moved by
+    ``surcharge`` (step 1 and surcharge −0.01 give 9.99-style prices), from ``min_quantity``
+    up, within dates. It applies to one product, to the products of one category, or to all
+    (``catalog.pricing`` says which wins)."""
+
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="rules"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    base = models.CharField(
+        _("based on"), max_length=16, choices=PriceBase.choices, default=PriceBase.LIST_PRICE
+    )
+    markup_percent = models.DecimalField(_("markup (%)"), **PERCENT_FIELD, default=Decimal("0"))
+    rounding = models.DecimalField(_("round to"), **PRICE_FIELD, default=Decimal("0"))
+    surcharge = models.DecimalField(_("then add"), **PRICE_FIELD, default=Decimal("0"))
+    min_quantity = models.DecimalField(_("from quantity"), **QUANTITY_FIELD, default=Decimal("0"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("price rule")
+        verbose_name_plural = _("price rules")
+        ordering = ["price_list", "min_quantity", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(product__isnull=True) | Q(category__isnull=True),
+                name="price_rule_product_or_category",
+            ),
+            models.CheckConstraint(
+                condition=Q(markup_percent__gte=-100), name="price_rule_markup_at_least_minus_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(rounding__gte=0) & Q(min_quantity__gte=0),
+                name="price_rule_rounding_and_quantity_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="price_rule_valid_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["price_list", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_base_display()} {self.markup_percent:+}%"
+
+
 # A rate is company currency per unit of the foreign currency. The bounds keep a typo (or a
 # "0.00000001" meant to slip an order under an approval threshold) out of the table: no real
 # pair of ISO currencies is further apart than a million to one.

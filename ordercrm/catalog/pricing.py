@@ -5,8 +5,14 @@ Rule, in order:
 2. the company's default price list for that currency, if active and valid on the date;
 3. the product's list price, when the currency is the company's base currency.
 Within a list the tier with the highest ``min_quantity`` not above the quantity wins, among
-items valid on the date (a dated item beats an undated one at the same tier). Nothing found
-raises ``catalog.no_price``.
+items valid on the date (a dated item beats an undated one at the same tier). A list without
+an item for the product may price it by a **rule** (``PriceRule``: list price or cost plus a
+markup, rounded): the most specific active rule valid on the date wins — one naming the
+product, then one naming its category, then one for all products — and among those the
+highest ``min_quantity`` not above the quantity, a dated rule before an undated one. A rule
+prices from the product's list price or cost, which are in the company's base currency, so it
+applies only in a list of that currency. An explicit price beats a rule in the same list
+because someone set it for this product on purpose. Nothing found raises ``catalog.no_price``.
 """
 
 from __future__ import annotations
@@ -20,8 +26,17 @@ from uuid import UUID
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ordercrm.catalog.models import PriceList, PriceListItem, Product, TaxMappingRule, TaxRate
+from ordercrm.catalog.models import (
+    PriceBase,
+    PriceList,
+    PriceListItem,
+    PriceRule,
+    Product,
+    TaxMappingRule,
+    TaxRate,
+)
 from ordercrm.core.exceptions import DomainError
+from ordercrm.core.money import PRICE_FIELD, round_to
 
 
 class NoPrice(DomainError):
@@ -36,6 +51,7 @@ class PriceQuote:
     source: str  # "customer_price_list" | "price_list" | "list_price"
     price_list_id: UUID | None = None
     min_quantity: Decimal = Decimal("0")
+    rule_id: UUID | None = None  # the price rule that computed it, if one did
 
 
 def _valid_on(price_list: PriceList, on_date: datetime.date) -> bool:
@@ -95,13 +111,58 @@ def prices_for(
         )
         for row in rows:
             tiers.setdefault((row.price_list_id, row.product_id), []).append(row)
+    rules: dict[UUID, list[PriceRule]] = {}
+    if lists and items and currency == company.base_currency:
+        for rule in PriceRule.objects.for_company(company).filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on_date),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on_date),
+            price_list_id__in=[pl.pk for pl, _s in lists],
+            is_active=True,
+        ):
+            rules.setdefault(rule.price_list_id, []).append(rule)
     return [
-        _quote(product, quantity, lists, tiers, company, currency, strict)
+        _quote(product, quantity, lists, tiers, rules, company, currency, strict)
         for product, quantity in items
     ]
 
 
-def _quote(product, quantity, lists, tiers, company, currency, strict) -> PriceQuote | None:
+def _rule_reach(rule: PriceRule, product: Product) -> int:
+    """How closely ``rule`` names ``product``: 3 the product, 2 its category, 1 all products,
+    0 not at all."""
+    if rule.product_id is not None:
+        return 3 if rule.product_id == product.pk else 0
+    if rule.category_id is not None:
+        return 2 if rule.category_id == product.category_id else 0
+    return 1
+
+
+def rule_price(rule: PriceRule, product: Product) -> Decimal:
+    """The price ``rule`` gives ``product``: its list price or cost × (1 + markup %), rounded
+    half up to a multiple of ``rounding`` (none: the price's four places), plus ``surcharge``;
+    never below zero."""
+    base = product.cost if rule.base == PriceBase.COST else product.list_price
+    price = base * (1 + rule.markup_percent / 100)
+    if rule.rounding > 0:
+        price = round_to(price / rule.rounding, 0) * rule.rounding
+    price = max(price + rule.surcharge, Decimal(0))
+    return round_to(price, PRICE_FIELD["decimal_places"])
+
+
+def _best_rule(rules: list[PriceRule], product: Product, quantity: Decimal) -> PriceRule | None:
+    reaching = [
+        (reach, rule)
+        for rule in rules
+        if rule.min_quantity <= quantity and (reach := _rule_reach(rule, product))
+    ]
+    if not reaching:
+        return None
+    return max(
+        reaching,
+        key=lambda pair: (pair[0], pair[1].min_quantity, pair[1].valid_from or datetime.date.min),
+    )[1]
+
+
+def _quote(product, quantity, lists, tiers, rules, company, currency, strict):
     for price_list, source in lists:
         candidates = [
             t for t in tiers.get((price_list.pk, product.pk), []) if t.min_quantity <= quantity
@@ -112,6 +173,16 @@ def _quote(product, quantity, lists, tiers, company, currency, strict) -> PriceQ
                 key=lambda t: (t.min_quantity, t.valid_from or datetime.date.min),
             )
             return PriceQuote(best.unit_price, currency, source, price_list.pk, best.min_quantity)
+        rule = _best_rule(rules.get(price_list.pk, []), product, quantity)
+        if rule is not None:
+            return PriceQuote(
+                rule_price(rule, product),
+                currency,
+                source,
+                price_list.pk,
+                rule.min_quantity,
+                rule_id=rule.pk,
+            )
     if currency == company.base_currency:
         return PriceQuote(product.list_price, currency, "list_price")
     if not strict:

@@ -162,6 +162,38 @@ def price_list_items(price_list: PriceList, *, sku: str = "") -> QuerySet:
     return items.order_by("product__sku", "min_quantity")
 
 
+def price_list_rules(price_list: PriceList) -> QuerySet:
+    """A price list's rules, most specific first (product, category, all), then by tier."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from ordercrm.catalog.models import PriceRule
+
+    reach = Case(
+        When(product__isnull=False, then=Value(0)),
+        When(category__isnull=False, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        PriceRule.objects.for_company(price_list.company_id)
+        .filter(price_list=price_list)
+        .select_related("product", "category")
+        .annotate(reach=reach)
+        .order_by("reach", "product__sku", "category__name", "min_quantity", "valid_from")
+    )
+
+
+def price_rule_get(access: Access, price_list: PriceList, rule_id):
+    """One rule of ``price_list``; ``core.not_found`` for any other id."""
+    from ordercrm.core.ids import parse_id
+
+    access.require(Perm.PRODUCT_VIEW)
+    rule = price_list_rules(price_list).filter(pk=parse_id(rule_id)).first()
+    if rule is None:
+        raise NotFound(details={"rule_id": str(rule_id)})
+    return rule
+
+
 def exchange_rate_on(company, currency: str, on_date):
     """The company's rate for ``currency`` in force on ``on_date``: the latest row dated on or
     before it, or None. Not scoped by role: every order of the company reads it to price

@@ -16,6 +16,7 @@ from decimal import Decimal
 from babel.numbers import list_currencies
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import access_for
 from ordercrm.catalog import locks
@@ -23,8 +24,10 @@ from ordercrm.catalog.models import (
     MAX_EXCHANGE_RATE,
     Category,
     ExchangeRate,
+    PriceBase,
     PriceList,
     PriceListItem,
+    PriceRule,
     Product,
     TaxMapping,
     TaxMappingRule,
@@ -32,7 +35,7 @@ from ordercrm.catalog.models import (
     Unit,
 )
 from ordercrm.core import audit
-from ordercrm.core.exceptions import Conflict, NotFound
+from ordercrm.core.exceptions import Conflict, NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import FieldErrors, bounded_decimal
@@ -76,6 +79,19 @@ CATEGORY_FIELDS = ["name", "parent"]
 TAX_RATE_FIELDS = ["name", "rate", "is_default", "is_active"]
 PRICE_LIST_FIELDS = ["name", "currency", "is_default", "is_active", "valid_from", "valid_to"]
 PRICE_LIST_ITEM_FIELDS = ["min_quantity", "unit_price", "valid_from", "valid_to"]
+PRICE_RULE_FIELDS = [
+    "name",
+    "product",
+    "category",
+    "base",
+    "markup_percent",
+    "rounding",
+    "surcharge",
+    "min_quantity",
+    "valid_from",
+    "valid_to",
+    "is_active",
+]
 
 
 class StaleVersion(Conflict):
@@ -788,6 +804,130 @@ def price_list_item_remove(*, item: PriceListItem, actor) -> None:
         entity=price_list,
         action="remove_price",
         changes={_item_label(row, row.product): [audit.json_value(row.unit_price), None]},
+    )
+    row.delete()
+
+
+# ---------------------------------------------------------------- price rules
+
+
+class PriceRuleCurrency(ValidationFailed):
+    code = "catalog.price_rule_currency"
+    message = gettext_lazy(
+        "A price rule computes from list prices and costs, which are in the company's currency "
+        "%(currency)s: add it to a price list in that currency."
+    )
+
+
+def _check_rule(price_list: PriceList, values: dict, errors: FieldErrors) -> None:
+    if "name" in values:
+        values["name"] = errors.text(
+            "name", values["name"] or "", PriceRule._meta.get_field("name")
+        )
+    if "base" in values and values["base"] not in PriceBase.values:
+        errors.add("base", _("Choose list price or cost."))
+    bounds = {
+        "markup_percent": Decimal("-100"),
+        "rounding": Decimal("0"),
+        "surcharge": None,
+        "min_quantity": Decimal("0"),
+    }
+    for field, minimum in bounds.items():
+        if field in values:
+            value = Decimal("0") if values[field] in (None, "") else values[field]
+            values[field] = errors.decimal(
+                field, value, minimum=minimum, column=PriceRule._meta.get_field(field)
+            )
+    _check_dates(errors, values)
+    _own(errors, price_list.company_id, values, ("product", "category"))
+    if values.get("product") is not None and values.get("category") is not None:
+        errors.add("category", _("A rule names a product or a category, not both."))
+    if "is_active" in values:
+        values["is_active"] = bool(values["is_active"])
+
+
+def _rule_label(rule: PriceRule) -> str:
+    return f"rule:{rule.pk}"
+
+
+@transaction.atomic
+def price_rule_create(*, price_list: PriceList, actor, **values) -> PriceRule:
+    """Add a price rule to a price list (``PriceRule`` says what it computes,
+    ``catalog.pricing`` which rule wins). Only in a list of the company's base currency
+    (``catalog.price_rule_currency``); field errors for a markup below −100 %, a negative
+    rounding step or quantity, an end before the start, a product or category of another
+    company, or both a product and a category."""
+    _require(actor, price_list.company, Perm.PRODUCT_EDIT)
+    _unknown("price rule", values, PRICE_RULE_FIELDS)
+    locked = locks.lock_price_list(price_list)
+    company = locked.company
+    if locked.currency != company.base_currency:
+        raise PriceRuleCurrency(params={"currency": company.base_currency})
+    errors = FieldErrors()
+    _check_rule(locked, values, errors)
+    errors.raise_if_any()
+    rule = PriceRule.objects.create(company_id=locked.company_id, price_list=locked, **values)
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="add_rule",
+        changes={_rule_label(rule): [None, audit.snapshot(rule, PRICE_RULE_FIELDS)]},
+    )
+    return rule
+
+
+def _locked_rule(rule: PriceRule) -> tuple[PriceList, PriceRule]:
+    price_list = locks.lock_price_list(rule.price_list)
+    row = (
+        PriceRule.objects.for_company(price_list.company_id)
+        .filter(pk=rule.pk, price_list=price_list)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return price_list, row
+
+
+@transaction.atomic
+def price_rule_update(*, rule: PriceRule, actor, **changes) -> PriceRule:
+    """Change a price rule (the same checks as ``price_rule_create``). Orders already priced
+    keep their prices; drafts take the new price when their lines are priced again."""
+    _require(actor, rule.company, Perm.PRODUCT_EDIT)
+    _unknown("price rule", changes, PRICE_RULE_FIELDS)
+    price_list, row = _locked_rule(rule)
+    values = {
+        **{f: getattr(row, f) for f in ("valid_from", "valid_to", "product", "category")},
+        **changes,
+    }
+    errors = FieldErrors()
+    _check_rule(price_list, values, errors)
+    errors.raise_if_any()
+    before = audit.snapshot(row, PRICE_RULE_FIELDS)
+    for field in changes:
+        setattr(row, field, values[field])
+    changed = audit.diff(before, audit.snapshot(row, PRICE_RULE_FIELDS))
+    if changed:
+        row.save()
+        audit.record(
+            actor=actor,
+            entity=price_list,
+            action="update_rule",
+            changes={f"{_rule_label(row)}.{name}": pair for name, pair in changed.items()},
+        )
+    return row
+
+
+@transaction.atomic
+def price_rule_remove(*, rule: PriceRule, actor) -> None:
+    """Remove a price rule (audited with what it was). Order lines it priced keep their price
+    and forget the rule."""
+    _require(actor, rule.company, Perm.PRODUCT_EDIT)
+    price_list, row = _locked_rule(rule)
+    audit.record(
+        actor=actor,
+        entity=price_list,
+        action="remove_rule",
+        changes={_rule_label(row): [audit.snapshot(row, PRICE_RULE_FIELDS), None]},
     )
     row.delete()
 

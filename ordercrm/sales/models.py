@@ -284,6 +284,15 @@ class SalesOrderLine(CompanyOwned):
     unit_price = models.DecimalField(_("unit price"), **PRICE_FIELD, default=ZERO)
     list_unit_price = models.DecimalField(_("price-list price"), **PRICE_FIELD, default=ZERO)
     price_overridden = models.BooleanField(_("price overridden"), default=False)
+    # The price rule that computed the price-list price (``catalog.pricing``), if one did.
+    price_rule = models.ForeignKey(
+        "catalog.PriceRule",
+        verbose_name=_("price rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     discount_percent = models.DecimalField(_("discount (%)"), **PERCENT_FIELD, default=ZERO)
     tax_rate = models.ForeignKey(
         "catalog.TaxRate",

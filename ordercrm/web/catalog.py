@@ -25,7 +25,15 @@ from django.views.decorators.http import require_POST
 
 from ordercrm.catalog import selectors as catalog_selectors
 from ordercrm.catalog import services as catalog
-from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.catalog.models import (
+    Category,
+    PriceBase,
+    PriceList,
+    PriceListItem,
+    Product,
+    TaxRate,
+    Unit,
+)
 from ordercrm.core.exceptions import Conflict, DomainError, PermissionDenied
 from ordercrm.core.money import plain
 from ordercrm.core.permissions import Perm
@@ -109,6 +117,43 @@ class PriceListItemForm(forms.Form):
     unit_price = forms.CharField(label=gettext_lazy("Unit price"), required=False)
     valid_from = forms.DateField(label=gettext_lazy("Valid from"), required=False)
     valid_to = forms.DateField(label=gettext_lazy("Valid to"), required=False)
+
+
+class PriceRuleForm(forms.Form):
+    """A price rule as typed: numbers stay text, the service names what is wrong."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
+    sku = forms.CharField(
+        label=gettext_lazy("Product code"),
+        required=False,
+        max_length=64,
+        help_text=gettext_lazy("Empty: the category below, or every product."),
+    )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"), queryset=Category.objects.none(), required=False
+    )
+    base = forms.ChoiceField(label=gettext_lazy("Based on"), choices=PriceBase.choices)
+    markup_percent = forms.CharField(
+        label=gettext_lazy("Markup (%)"),
+        help_text=gettext_lazy("Negative for a discount, e.g. -10."),
+    )
+    rounding = forms.CharField(
+        label=gettext_lazy("Round to"),
+        required=False,
+        help_text=gettext_lazy("A multiple of this, e.g. 0.1 or 1; empty: to four places."),
+    )
+    surcharge = forms.CharField(
+        label=gettext_lazy("Then add"),
+        required=False,
+        help_text=gettext_lazy("After rounding, e.g. -0.01 for prices ending in .99."),
+    )
+    min_quantity = forms.CharField(label=gettext_lazy("From quantity"), required=False)
+    valid_from = forms.DateField(label=gettext_lazy("Valid from"), required=False)
+    valid_to = forms.DateField(label=gettext_lazy("Valid to"), required=False)
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.for_company(company)
 
 
 # ---------------------------------------------------------------- products
@@ -377,11 +422,16 @@ def _price_list_page(request, price_list, *, editing=None, status=200):
         "edit_key": edit_key if can_edit else None,
         "add_form": PriceListItemForm(),
         "add_errors": [],
+        "rules": catalog_selectors.price_list_rules(price_list),
+        "rule_form": PriceRuleForm(company=access.company),
+        "rule_errors": [],
         "export_query": f"price_list={price_list.pk}",
     }
     if editing:
         key, form, errors = editing
-        if key == "new":
+        if key == "rule":
+            context.update(rule_form=form, rule_errors=errors)
+        elif key == "new":
             context.update(add_form=form, add_errors=errors)
         else:
             context.update(edit_form=form, edit_errors=errors)
@@ -525,6 +575,68 @@ def price_list_item_remove(request, price_list_id, item_id):
         return HttpResponse("")
     messages.success(request, _("Removed."))
     return HttpResponseRedirect(reverse("price_list_detail", args=[price_list.pk]))
+
+
+@require_POST
+@member_view
+def price_rule_add(request, price_list_id):
+    """Add a price rule to the list; a refusal shows the page again with the reasons at the
+    form's fields."""
+    access = request.access
+    access.require(Perm.PRODUCT_EDIT)
+    price_list = catalog_selectors.price_list_get(access, price_list_id)
+    form = PriceRuleForm(request.POST, company=access.company)
+    errors: list[str] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        product = None
+        if data["sku"].strip():
+            product = catalog_selectors.product_by_sku(access, data["sku"])
+            if product is None:
+                form.add_error("sku", _("No product with this code."))
+        if not form.errors:
+            try:
+                catalog.price_rule_create(
+                    price_list=price_list,
+                    actor=request.user,
+                    name=data["name"],
+                    product=product,
+                    category=data["category"],
+                    base=data["base"],
+                    markup_percent=data["markup_percent"],
+                    rounding=data["rounding"] or "0",
+                    surcharge=data["surcharge"] or "0",
+                    min_quantity=data["min_quantity"] or "0",
+                    valid_from=data["valid_from"],
+                    valid_to=data["valid_to"],
+                )
+            except DomainError as error:
+                errors = show_refusal(form, error)
+            else:
+                messages.success(request, _("Price rule added."))
+                return HttpResponseRedirect(
+                    reverse("price_list_detail", args=[price_list.pk]) + "#price-rules"
+                )
+    return _price_list_page(request, price_list, editing=("rule", form, errors), status=422)
+
+
+@require_POST
+@member_view
+def price_rule_change(request, price_list_id, rule_id):
+    """Switch a rule off or on (``active``) or remove it (``remove``)."""
+    access = request.access
+    access.require(Perm.PRODUCT_EDIT)
+    price_list = catalog_selectors.price_list_get(access, price_list_id)
+    rule = catalog_selectors.price_rule_get(access, price_list, rule_id)
+    if request.POST.get("action") == "remove":
+        catalog.price_rule_remove(rule=rule, actor=request.user)
+        messages.success(request, _("Removed."))
+    else:
+        catalog.price_rule_update(
+            rule=rule, actor=request.user, is_active=request.POST.get("active") == "1"
+        )
+        messages.success(request, _("Saved."))
+    return HttpResponseRedirect(reverse("price_list_detail", args=[price_list.pk]) + "#price-rules")
 
 
 @require_POST

@@ -94,6 +94,16 @@ urlpatterns = [
         name="price_list_item_remove",
     ),
     path(
+        "price-lists/<str:price_list_id>/rules/",
+        catalog.price_rule_add,
+        name="price_rule_add",
+    ),
+    path(
+        "price-lists/<str:price_list_id>/rules/<str:rule_id>/",
+        catalog.price_rule_change,
+        name="price_rule_change",
+    ),
+    path(
         "price-lists/<str:price_list_id>/customers",
         catalog.price_list_customers,
         name="price_list_customers",

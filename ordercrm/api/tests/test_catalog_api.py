@@ -198,3 +198,41 @@ def test_roles_other_than_admin_read_the_catalog(api, make_user, company):
     call = api(make_user(Role.WAREHOUSE, company))
     for path in ("/products", "/units", "/categories", "/tax-rates", "/price-lists"):
         assert call("get", path)[0] == 200
+
+
+def test_price_rules_over_the_api_price_an_order_line(api, admin, company, make_product):
+    call = api(admin)
+    product = make_product(company, sku="API-RULE", list_price="80", cost="50")
+    _status, price_list = call(
+        "post", "/price-lists", {"name": "Rules", "currency": "CNY", "is_default": True}
+    )
+    rules = f"/price-lists/{price_list['id']}/rules"
+
+    status, body = call("post", rules, {"sku": "NOPE", "markup_percent": "5"})
+    assert status == 422
+    assert "sku" in body["error"]["details"]["fields"]
+    status, body = call("post", rules, {"markup_percent": "-101", "rounding": "-2"})
+    assert status == 422
+    assert set(body["error"]["details"]["fields"]) == {"markup_percent", "rounding"}
+
+    status, rule = call(
+        "post",
+        rules,
+        {"sku": "API-RULE", "base": "cost", "markup_percent": "30", "rounding": "0.5"},
+    )
+    assert status == 201
+    assert (rule["sku"], rule["base"], rule["markup_percent"]) == ("API-RULE", "cost", "30")
+    status, listed = call("get", rules)
+    assert [r["id"] for r in listed] == [rule["id"]]
+
+    from ordercrm.catalog.pricing import price_for
+
+    quote = price_for(product, quantity=1, on_date=__import__("datetime").date.today())
+    assert str(quote.unit_price) == "65.0000"  # 50 × 1.3
+
+    status, patched = call("patch", f"{rules}/{rule['id']}", {"markup_percent": "40"})
+    assert (status, patched["markup_percent"]) == (200, "40")
+    status, _body = call("delete", f"{rules}/{rule['id']}")
+    assert status == 204
+    status, listed = call("get", rules)
+    assert listed == []

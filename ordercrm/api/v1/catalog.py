@@ -25,6 +25,8 @@ from ordercrm.catalog.selectors import (
     price_list_item_get,
     price_list_items,
     price_list_list,
+    price_list_rules,
+    price_rule_get,
     product_by_sku,
     product_get,
     product_list,
@@ -34,7 +36,7 @@ from ordercrm.catalog.selectors import (
     unit_list,
 )
 from ordercrm.catalog.services import exchange_rate_set
-from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.exceptions import DomainError, ValidationFailed
 from ordercrm.core.ids import parse_id
 
 router = Router()
@@ -286,6 +288,76 @@ def price_list_items_delete(request, price_list_id: str, item_id: str):
     price_list = price_list_get(request.access, price_list_id)
     item = price_list_item_get(request.access, price_list, item_id)
     catalog.price_list_item_remove(item=item, actor=request.user)
+    return HttpResponse(status=204)
+
+
+@router.get(
+    "/price-lists/{price_list_id}/rules",
+    response=with_errors({200: list[c.PriceRuleOut]}),
+    tags=["catalog"],
+)
+def price_list_rules_list(request, price_list_id: str):
+    """The list's price rules, most specific first (``catalog.pricing`` says which wins)."""
+    return list(price_list_rules(price_list_get(request.access, price_list_id)))
+
+
+@router.post(
+    "/price-lists/{price_list_id}/rules",
+    response=with_errors({201: c.PriceRuleOut}),
+    tags=["catalog"],
+)
+def price_list_rules_create(request, price_list_id: str, body: c.PriceRuleIn):
+    access = request.access
+    price_list = price_list_get(access, price_list_id)
+    values = body.dict()
+    sku, product_id, category_id = (values.pop(k) for k in ("sku", "product_id", "category_id"))
+    errors: dict[str, list[str]] = {}
+    product = category = None
+    if product_id or sku:
+        try:
+            product = (
+                product_get(access, parse_id(product_id))
+                if product_id
+                else product_by_sku(access, sku)
+            )
+        except DomainError:
+            product = None
+        if product is None:
+            errors["sku"] = [_("No product with this code.")]
+    if category_id:
+        try:
+            category = category_get(access, category_id)
+        except DomainError:
+            errors["category_id"] = [_("Unknown category.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    rule = catalog.price_rule_create(
+        price_list=price_list, actor=request.user, product=product, category=category, **values
+    )
+    return Status(201, price_rule_get(access, price_list, rule.pk))
+
+
+@router.patch(
+    "/price-lists/{price_list_id}/rules/{rule_id}",
+    response=with_errors({200: c.PriceRuleOut}),
+    tags=["catalog"],
+)
+def price_list_rules_update(request, price_list_id: str, rule_id: str, body: c.PriceRulePatch):
+    price_list = price_list_get(request.access, price_list_id)
+    rule = price_rule_get(request.access, price_list, rule_id)
+    catalog.price_rule_update(rule=rule, actor=request.user, **body.dict(exclude_unset=True))
+    return price_rule_get(request.access, price_list, rule.pk)
+
+
+@router.delete(
+    "/price-lists/{price_list_id}/rules/{rule_id}",
+    response=with_errors({204: None}),
+    tags=["catalog"],
+)
+def price_list_rules_delete(request, price_list_id: str, rule_id: str):
+    price_list = price_list_get(request.access, price_list_id)
+    rule = price_rule_get(request.access, price_list, rule_id)
+    catalog.price_rule_remove(rule=rule, actor=request.user)
     return HttpResponse(status=204)
 
 

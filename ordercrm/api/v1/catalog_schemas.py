@@ -13,7 +13,16 @@ from pydantic import ConfigDict
 from ordercrm.api.base import Date, DateTime, Id, Quantity
 from ordercrm.api.v1.fields import DATE, ID, Dec, In, Text
 from ordercrm.api.v1.schemas import Page, PriceListOut, ProductOut
-from ordercrm.catalog.models import Category, PriceList, PriceListItem, Product, TaxRate, Unit
+from ordercrm.catalog.models import (
+    Category,
+    PriceBase,
+    PriceList,
+    PriceListItem,
+    PriceRule,
+    Product,
+    TaxRate,
+    Unit,
+)
 from ordercrm.customers.models import Customer
 
 
@@ -261,6 +270,67 @@ class PriceListItemPatch(In):
     unit_price: Dec(PriceListItem, "unit_price") | None = None
     valid_from: DATE | None = None
     valid_to: DATE | None = None
+
+
+class PriceRuleOut(Schema):
+    id: Id
+    price_list_id: Id
+    name: str
+    product_id: Id | None = None
+    sku: str | None = Field(None, description="The product's SKU, when the rule names one.")
+    category_id: Id | None = None
+    base: str = Field(description="list_price or cost: what the markup applies to.")
+    markup_percent: Quantity = Field(description="Negative: a discount off the base.")
+    rounding: Quantity = Field(description="Round to a multiple of this; 0: to four places.")
+    surcharge: Quantity = Field(description="Added after rounding (-0.01 for 9.99 prices).")
+    min_quantity: Quantity
+    valid_from: Date | None = None
+    valid_to: Date | None = None
+    is_active: bool
+
+    @staticmethod
+    def resolve_sku(obj) -> str | None:
+        return obj.product.sku if obj.product_id else None
+
+
+class PriceRuleIn(In):
+    """A computed price in the list: the product's list price or cost plus a markup, rounded,
+    for one product (``sku`` or ``product_id``), one category (``category_id``) or all."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"base": "cost", "markup_percent": "25", "rounding": "1", "surcharge": "-0.01"}
+            ]
+        }
+    )
+
+    name: Text(PriceRule, "name") = ""
+    sku: Text(Product, "sku") | None = None
+    product_id: ID | None = None
+    category_id: ID | None = None
+    base: PriceBase = PriceBase.LIST_PRICE
+    markup_percent: Dec(PriceRule, "markup_percent") = "0"
+    rounding: Dec(PriceRule, "rounding") = "0"
+    surcharge: Dec(PriceRule, "surcharge") = "0"
+    min_quantity: Dec(PriceRule, "min_quantity") = "0"
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+    is_active: bool = True
+
+
+class PriceRulePatch(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"markup_percent": "30"}]})
+
+    name: Text(PriceRule, "name") | None = None
+    base: PriceBase | None = None
+    markup_percent: Dec(PriceRule, "markup_percent") | None = None
+    rounding: Dec(PriceRule, "rounding") | None = None
+    surcharge: Dec(PriceRule, "surcharge") | None = None
+    min_quantity: Dec(PriceRule, "min_quantity") | None = None
+    valid_from: DATE | None = None
+    valid_to: DATE | None = None
+    is_active: bool | None = None
 
 
 class AssignIn(In):

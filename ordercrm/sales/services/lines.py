@@ -198,6 +198,7 @@ def _build_lines(
         if quoted is not None and id(line) in mapped_from and company.prices_include_tax:
             quoted = _price_places(mapped_price(quoted, mapped_from[id(line)], line.tax_percent))
         line.list_unit_price = quoted if quoted is not None else line.unit_price
+        line.price_rule_id = quote.rule_id if quote is not None else None
         if not explicit:
             line.unit_price = quoted
         line.price_overridden = line.unit_price != line.list_unit_price

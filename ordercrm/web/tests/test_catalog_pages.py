@@ -273,3 +273,58 @@ def test_units_show_in_the_viewers_language_on_the_order_page(
     client.cookies["django_language"] = "zh-hans"
     page = client.get(reverse("order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert '<td class="line-unit">件</td>' in page.content.decode()
+
+
+def test_price_rules_are_added_switched_and_removed_on_the_list_page(
+    client, admin, company, make_product, price_list
+):
+    from ordercrm.catalog.models import PriceRule
+
+    make_product(company, sku="RULED", list_price=Decimal("40"), cost=Decimal("20"))
+    client.force_login(admin)
+    url = reverse("price_rule_add", args=[price_list.pk])
+
+    refused = client.post(
+        url, {"sku": "NOPE", "base": "cost", "markup_percent": "-150", "rounding": "x"}
+    )
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    assert "No product with this code." in page
+    assert not PriceRule.objects.for_company(company).exists()
+
+    refused = client.post(url, {"base": "cost", "markup_percent": "-150", "rounding": "-1"})
+    assert refused.status_code == 422
+    assert "Must be at least -100." in refused.content.decode()
+    assert not PriceRule.objects.for_company(company).exists()
+
+    added = client.post(
+        url,
+        {
+            "sku": "RULED",
+            "base": "cost",
+            "markup_percent": "50",
+            "rounding": "1",
+            "surcharge": "-0.01",
+        },
+    )
+    assert added.status_code == 302
+    rule = PriceRule.objects.for_company(company).get()
+    assert (rule.product.sku, rule.markup_percent) == ("RULED", Decimal("50"))
+    shown = client.get(reverse("price_list_detail", args=[price_list.pk])).content.decode()
+    assert "RULED" in shown
+    assert 'id="price-rule-rows"' in shown
+
+    change = reverse("price_rule_change", args=[price_list.pk, rule.pk])
+    assert client.post(change, {"active": "0"}).status_code == 302
+    rule.refresh_from_db()
+    assert not rule.is_active
+    assert client.post(change, {"action": "remove"}).status_code == 302
+    assert not PriceRule.objects.for_company(company).exists()
+
+
+def test_price_rules_are_refused_to_a_rep(client, rep, company, price_list):
+    client.force_login(rep)
+    response = client.post(
+        reverse("price_rule_add", args=[price_list.pk]), {"base": "cost", "markup_percent": "5"}
+    )
+    assert response.status_code == 403
