@@ -1,6 +1,6 @@
 """Price rules (issue 17, "Price rules"): list price or cost plus a markup, rounded, within
-dates, in a price list; the most specific rule wins, an explicit price beats a rule, and the
-order line records the rule that set its price."""
+dates, in a price list; the most specific rule wins and an explicit price beats a rule (the
+order line's record of its rule: ``tests/test_price_rule_lines.py``)."""
 
 import datetime
 from decimal import Decimal
@@ -11,7 +11,6 @@ from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import PriceRule
 from ordercrm.catalog.pricing import price_for
 from ordercrm.core.exceptions import ValidationFailed
-from ordercrm.sales import services as sales
 
 pytestmark = pytest.mark.django_db
 
@@ -133,31 +132,3 @@ def test_refusals_change_nothing(company, dealers, pump, admin, other_company):
         "valid_to",
     }
     assert not PriceRule.objects.for_company(company).exists()
-
-
-def test_the_order_line_records_the_rule_and_a_typed_price_forgets_it(
-    company, dealers, pump, rep, admin, customer
-):
-    rule = catalog.price_rule_create(
-        price_list=dealers, actor=admin, product=pump, markup_percent=Decimal("10")
-    )
-
-    order = sales.order_create(
-        company=company,
-        actor=rep,
-        customer=customer,
-        lines=[
-            {"product": pump, "quantity": Decimal("2")},
-            {"product": pump, "quantity": Decimal("1"), "unit_price": "105"},
-        ],
-    )
-
-    priced, typed = order.lines.order_by("position")
-    assert (priced.unit_price, priced.price_rule_id) == (Decimal("110.0000"), rule.pk)
-    assert typed.unit_price == Decimal("105.0000")
-    assert typed.list_unit_price == Decimal("110.0000")
-    assert typed.price_overridden
-    catalog.price_rule_remove(rule=rule, actor=admin)
-    priced.refresh_from_db()
-    assert priced.price_rule_id is None
-    assert priced.unit_price == Decimal("110.0000")
