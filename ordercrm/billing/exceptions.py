@@ -17,7 +17,10 @@ class NothingToInvoice(DomainError):
 
 class OverInvoicing(Conflict):
     code = "billing.over_invoicing"
-    message = _("A line cannot be invoiced beyond what is invoiceable.")
+    message = _(
+        "A line cannot be invoiced beyond what is invoiceable plus the billing tolerance "
+        "(%(tolerance)s %%)."
+    )
     http_status = 409
 
 

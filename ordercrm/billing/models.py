@@ -149,6 +149,14 @@ class InvoiceLine(CompanyOwned):
     tax = models.DecimalField(_("tax"), **AMOUNT_FIELD)
     gross = models.DecimalField(_("total"), **AMOUNT_FIELD)
     qty_credited = models.DecimalField(_("credited"), **QUANTITY_FIELD, default=ZERO)
+    qty_over_invoiced = models.DecimalField(
+        _("beyond invoiceable"),
+        **QUANTITY_FIELD,
+        default=ZERO,
+        help_text=_(
+            "How much of the quantity lies beyond the invoiceable, within the billing tolerance."
+        ),
+    )
     net_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
     tax_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
 
@@ -161,6 +169,10 @@ class InvoiceLine(CompanyOwned):
             models.CheckConstraint(
                 condition=Q(qty_credited__gte=0) & Q(qty_credited__lte=F("quantity")),
                 name="invoice_line_credited_within_invoiced",
+            ),
+            models.CheckConstraint(
+                condition=Q(qty_over_invoiced__gte=0) & Q(qty_over_invoiced__lte=F("quantity")),
+                name="invoice_line_over_within_quantity",
             ),
             models.CheckConstraint(
                 condition=Q(gross__gte=F("net") + F("tax") - CENT_FRACTION)

@@ -231,6 +231,7 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "tax_rate": fmt.percent(x.tax_percent),
             "net": money(x.net),
             "gross": money(x.gross),
+            "over": fmt.quantity(x.qty_over_invoiced) if x.qty_over_invoiced else "",
         }
         for x in invoice_lines(invoice)
     ]

@@ -188,6 +188,66 @@ def _remaining(order: SalesOrder, line: SalesOrderLine, *, automatic: bool) -> D
     return max(_invoiceable(order, line) - (line.qty_invoiced - line.qty_credited), ZERO)
 
 
+def _tolerance_room(order: SalesOrder, line: SalesOrderLine) -> Decimal:
+    """How much beyond its invoiceable quantity a line may be billed by a quantity named for
+    it: ``Company.billing_tolerance`` % of the invoiceable quantity (0 by default)."""
+    tolerance = order.company.billing_tolerance or ZERO
+    return _invoiceable(order, line) * tolerance / 100
+
+
+def _over_invoiced(order: SalesOrder, line: SalesOrderLine, quantity: Decimal) -> Decimal:
+    """The part of ``quantity`` (about to be billed on ``line``) that lies beyond what is
+    invoiceable, counting what is billed and not credited already."""
+    beyond = line.qty_invoiced - line.qty_credited + quantity - _invoiceable(order, line)
+    return min(max(beyond, ZERO), quantity)
+
+
+def _check_over_invoicing(order: SalesOrder, quantities: dict, *, own: dict | None = None) -> None:
+    """Refuse ``billing.over_invoicing`` when a named quantity exceeds what is left to bill
+    plus the billing tolerance; ``own`` = quantities the same (draft) invoice bills already
+    and gives back. Nothing is written before this check."""
+    own = own or {}
+    over = []
+    for line, quantity in quantities.items():
+        left = _remaining(order, line, automatic=False) + own.get(line.pk, ZERO)
+        allowed = left + _tolerance_room(order, line)
+        if quantity > allowed:
+            over.append(
+                {
+                    "order_line_id": str(line.pk),
+                    "invoiceable": plain(left),
+                    "allowed": plain(allowed),
+                    "quantity": plain(quantity),
+                }
+            )
+    if over:
+        tolerance = order.company.billing_tolerance or ZERO
+        raise OverInvoicing(
+            params={"tolerance": plain(tolerance)},
+            details={"lines": over, "tolerance": plain(tolerance)},
+        )
+
+
+def _line_amounts(
+    order: SalesOrder, line: SalesOrderLine, quantity: Decimal, billed: dict
+) -> tuple[Decimal, Decimal]:
+    """Net and tax of billing ``quantity`` of ``line`` (given what is ``billed`` already):
+    in proportion to the quantity; the invoice that completes the line takes exactly what is
+    left (so a fully invoiced line adds up to the cent) plus, beyond it, the excess in
+    proportion (billing tolerance)."""
+    mode = order.company.rounding_mode
+    already_net, already_tax = billed[line.pk]
+    before = line.qty_invoiced - line.qty_credited
+    if before <= line.quantity <= before + quantity:
+        excess = before + quantity - line.quantity
+        net = line.net - already_net + _share(line.net, excess, line.quantity, order.currency, mode)
+        tax = line.tax - already_tax + _share(line.tax, excess, line.quantity, order.currency, mode)
+        return net, tax
+    net = _share(line.net, quantity, line.quantity, order.currency, mode)
+    tax = _share(line.tax, quantity, line.quantity, order.currency, mode)
+    return net, tax
+
+
 def _billed_amounts(order: SalesOrder) -> dict:
     """Per order line: (net, tax) already billed by live invoices minus credit notes."""
     rows = (
@@ -251,14 +311,7 @@ def _create_invoice(
     for position, (line, quantity) in enumerate(
         sorted(quantities.items(), key=lambda item: item[0].position), start=1
     ):
-        already_net, already_tax = billed[line.pk]
-        completes = line.qty_invoiced - line.qty_credited + quantity == line.quantity
-        if completes:
-            net, tax = line.net - already_net, line.tax - already_tax
-        else:
-            mode = company.rounding_mode
-            net = _share(line.net, quantity, line.quantity, order.currency, mode)
-            tax = _share(line.tax, quantity, line.quantity, order.currency, mode)
+        net, tax = _line_amounts(order, line, quantity, billed)
         lines.append(
             InvoiceLine(
                 company=company,
@@ -268,6 +321,7 @@ def _create_invoice(
                 position=position,
                 description=line.description or (line.product.name if line.product else ""),
                 quantity=quantity,
+                qty_over_invoiced=_over_invoiced(order, line, quantity),
                 unit_price=line.unit_price,
                 discount_percent=line.discount_percent,
                 tax_percent=line.tax_percent,
@@ -393,7 +447,10 @@ def invoice_create(
     """A manual invoice: ``lines`` = ``[{"order_line_id", "quantity"}]`` or ``None`` for all
     that is left to invoice (``sales.selectors.line_to_invoice``: credited quantities are
     not billed again). A quantity named per line may be up to invoiceable − (invoiced −
-    credited), to re-bill a credited line on purpose."""
+    credited), to re-bill a credited line on purpose, plus the company's billing tolerance
+    (``Company.billing_tolerance`` % of the invoiceable quantity; beyond it
+    ``billing.over_invoicing``, nothing written). What a line bills beyond the invoiceable
+    is kept on it (``qty_over_invoiced``) and shown on the invoice."""
     access = access_for(actor, order.company)
     access.require(Perm.INVOICE_EDIT)
     locked = locks.lock_order(order, access=access)  # visible to the actor, or not found
@@ -411,16 +468,7 @@ def invoice_create(
         quantities = _parse_quantities(
             lines, {line.pk: line for line in order_lines}, "order_line_id"
         )
-        over = [
-            {
-                "order_line_id": str(line.pk),
-                "invoiceable": plain(_remaining(locked, line, automatic=False)),
-            }
-            for line, quantity in quantities.items()
-            if quantity > _remaining(locked, line, automatic=False)
-        ]
-        if over:
-            raise OverInvoicing(details={"lines": over})
+        _check_over_invoicing(locked, quantities)
     if not quantities:
         raise NothingToInvoice()
     invoice = _create_invoice(locked, actor, quantities)

@@ -864,6 +864,10 @@ class InvoiceLineOut(Schema):
     tax: Amount
     gross: Amount
     qty_credited: Quantity
+    qty_over_invoiced: Quantity = Field(
+        description="The part of the quantity beyond the order line's invoiceable quantity, "
+        "accepted within the company's billing tolerance."
+    )
 
 
 class InvoiceOut(Schema):

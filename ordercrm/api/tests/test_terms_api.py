@@ -1,0 +1,84 @@
+"""Issue #17, terms and money, over HTTP: billing tolerance, draft invoice editing, payment
+terms with instalments. Refusals keep the error shape and change nothing."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from ordercrm.accounts import services as accounts
+from ordercrm.accounts.roles import Role
+from ordercrm.accounts.tokens import token_create
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrderLine
+
+
+@pytest.fixture
+def call(client):
+    tokens = {}
+
+    def do(user, method, path, body=None):
+        if user.pk not in tokens:
+            tokens[user.pk] = token_create(user=user, name="t")[1]
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
+        if method == "get":
+            response = client.get(f"/api/v1{path}", **auth)
+        else:
+            response = getattr(client, method)(
+                f"/api/v1{path}",
+                data=json.dumps(body or {}),
+                content_type="application/json",
+                **auth,
+            )
+        return response.status_code, response.json()
+
+    return do
+
+
+@pytest.fixture
+def finance(make_user, company):
+    return make_user(Role.FINANCE, company, username="fin")
+
+
+@pytest.fixture
+def order(company, rep, customer, products, admin):
+    inventory.stock_receive(
+        company=company,
+        actor=admin,
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": p, "quantity": 100} for p in products],
+    )
+    draft = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        invoicing_policy="manual",
+        lines=[{"product": products[0], "quantity": 10}, {"product": products[1], "quantity": 4}],
+    )
+    return sales.order_submit(order=draft, actor=rep)
+
+
+def order_lines(order):
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .order_by("position")
+    )
+
+
+def test_over_invoicing_refused_then_within_tolerance_shown(call, company, admin, finance, order):
+    first = order_lines(order)[0]
+    body = {"lines": [{"order_line_id": str(first.pk), "quantity": "10.5"}], "issue": False}
+    status, refused = call(finance, "post", f"/orders/{order.pk}/invoices", body)
+    assert status == 409
+    assert refused["error"]["code"] == "billing.over_invoicing"
+    assert refused["error"]["details"]["lines"][0]["allowed"] == "10"
+    assert order_lines(order)[0].qty_invoiced == 0
+
+    accounts.company_update(company=company, actor=admin, billing_tolerance=Decimal("5"))
+    status, invoice = call(finance, "post", f"/orders/{order.pk}/invoices", body)
+    assert status == 201, invoice
+    assert invoice["lines"][0]["qty_over_invoiced"] == "0.5"
+    assert invoice["gross_total"] == "118.65"

@@ -1,0 +1,49 @@
+"""Issue #17, terms and money, in the browser's HTML: the billing tolerance setting and the
+invoice showing what it bills beyond the order, draft invoice editing, payment terms."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from ordercrm.accounts import services as accounts
+from ordercrm.billing import services as billing
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrderLine
+
+
+@pytest.fixture
+def order(company, rep, customer, stocked):
+    draft = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        invoicing_policy="manual",
+        lines=[{"product": stocked[0], "quantity": 10}, {"product": stocked[1], "quantity": 4}],
+    )
+    return sales.order_submit(order=draft, actor=rep)
+
+
+def order_lines(order):
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .order_by("position")
+    )
+
+
+def test_tolerance_is_a_company_setting_and_shown_on_the_invoice(
+    client, company, admin, staff, order
+):
+    client.force_login(admin)
+    page = client.get(reverse("settings_section", args=["company"])).content.decode()
+    assert 'name="billing_tolerance"' in page
+    accounts.company_update(company=company, actor=admin, billing_tolerance=Decimal("10"))
+    first = order_lines(order)[0]
+    invoice = billing.invoice_create(
+        order=order, actor=staff["finance"], lines=[{"order_line_id": first.pk, "quantity": "11"}]
+    )
+    client.force_login(staff["finance"])
+    page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'class="over-invoiced"' in page
+    assert "beyond the order (billing tolerance)" in page
