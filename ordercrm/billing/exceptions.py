@@ -67,3 +67,15 @@ class PaymentInUse(Conflict):
         "unallocated credit instead."
     )
     http_status = 409
+
+
+class InvoiceEmpty(DomainError):
+    code = "billing.invoice_empty"
+    message = _("An invoice needs at least one line; cancel the draft instead.")
+    http_status = 422
+
+
+class InvoiceStale(Conflict):
+    code = "billing.stale_version"
+    message = _("The invoice was changed by someone else. Reload it and try again.")
+    http_status = 409

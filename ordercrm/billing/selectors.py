@@ -415,8 +415,9 @@ def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
 
 
 def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
-    """What this user can do with the invoice now (``issue``, ``cancel``, ``credit``,
-    ``pay``), by the rules the billing services enforce: only a draft is issued; only an
+    """What this user can do with the invoice now (``issue``, ``edit``, ``cancel``,
+    ``credit``, ``pay``), by the rules the billing services enforce: only a draft is issued
+    or has its lines edited; only an
     invoice with nothing paid or credited is cancelled; issued and paid invoices take credit
     notes; open ones take payments."""
     actions = set()
@@ -424,6 +425,8 @@ def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
     if access.can(Perm.INVOICE_EDIT):
         if invoice.status == InvoiceStatus.DRAFT:
             actions.add("issue")
+            if is_invoice:
+                actions.add("edit")
         if (
             is_invoice
             and invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED)

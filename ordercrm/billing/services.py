@@ -40,6 +40,8 @@ from django.utils.translation import gettext as _
 from ordercrm.accounts.access import access_for
 from ordercrm.billing.exceptions import (
     DuplicatePaymentReference,
+    InvoiceEmpty,
+    InvoiceStale,
     InvoiceState,
     NothingToInvoice,
     NotInvoiceable,
@@ -550,6 +552,131 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         return locked
     _refuse_on_hold(order)
     _issue(locked, order, actor)
+    return locked
+
+
+@transaction.atomic
+def invoice_lines_update(
+    *, invoice: Invoice, actor, lines: list[dict[str, Any]], version: int | None = None
+) -> Invoice:
+    """Edit a draft invoice before it is issued: ``lines`` = ``[{"invoice_line_id",
+    "quantity"}]``; a lower quantity bills less, 0 removes the line, a higher one bills more
+    (within what is left plus the billing tolerance, ``billing.over_invoicing``; not while
+    the order is on hold). What is taken off goes back to the order line's invoiceable
+    quantity (``qty_invoiced`` falls), so the next invoice offers it again; nothing is lost.
+
+    Refused: an issued or cancelled invoice or a credit note (``billing.invalid_invoice_state``),
+    a stale ``version`` (``billing.stale_version``), removing every line
+    (``billing.invoice_empty``: cancel the draft instead). Amounts are recomputed by the
+    rule of new invoices (the line completing an order line takes what is left), so a fully
+    invoiced order still adds up to the cent. Audit ``update_lines``; event
+    ``invoice.draft_changed``."""
+    locked, order = _lock_invoice(invoice, actor, Perm.INVOICE_EDIT)
+    if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
+        raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+    if version is not None and int(version) != locked.version:
+        raise InvoiceStale(details={"version": locked.version})
+    rows = {
+        x.pk: x
+        for x in InvoiceLine.objects.for_company(locked.company_id)
+        .filter(invoice=locked)
+        .order_by("position")
+    }
+    errors = RowErrors()
+    wanted: dict = {}
+    for index, raw in enumerate(lines):
+        row = errors.row(
+            index, rows, raw.get("invoice_line_id"), "invoice_line_id", _("Unknown line.")
+        )
+        if row is None:
+            continue
+        quantity = errors.quantity(index, raw.get("quantity"), (InvoiceLine, "quantity"))
+        if quantity is not None:
+            wanted[row] = quantity
+    errors.raise_if_any()
+    changed = {row: q for row, q in wanted.items() if q != row.quantity}
+    if not changed:
+        return locked
+    kept = [row for row in rows.values() if changed.get(row, row.quantity) > 0]
+    if not kept:
+        raise InvoiceEmpty(details={"invoice_id": str(locked.pk)})
+    order_lines = {line.pk: line for line in locks.lock_order_lines(order)}
+    raised = {order_lines[row.order_line_id]: q for row, q in changed.items() if q > row.quantity}
+    if raised:
+        _refuse_on_hold(order)
+        _check_over_invoicing(order, raised, own={r.order_line_id: r.quantity for r in changed})
+    billed = _billed_amounts(order)
+    before_total = locked.gross_total
+    history, removed, kept_rows = [], [], []
+    give_back: dict = defaultdict(lambda: ZERO)
+    take: dict = defaultdict(lambda: ZERO)
+    for row, quantity in sorted(changed.items(), key=lambda item: item[0].position):
+        line = order_lines[row.order_line_id]
+        # as if this draft line did not bill yet, then bill the new quantity
+        line.qty_invoiced -= row.quantity
+        billed[line.pk][0] -= row.net
+        billed[line.pk][1] -= row.tax
+        history.append(
+            {"line": row.description, "quantity": [plain(row.quantity), plain(quantity)]}
+        )
+        if quantity == 0:
+            removed.append(row.pk)
+            give_back[line.pk] += row.quantity
+            continue
+        net, tax = _line_amounts(order, line, quantity, billed)
+        row.qty_over_invoiced = _over_invoiced(order, line, quantity)
+        line.qty_invoiced += quantity
+        billed[line.pk][0] += net
+        billed[line.pk][1] += tax
+        if quantity < row.quantity:
+            give_back[line.pk] += row.quantity - quantity
+        else:
+            take[line.pk] += quantity - row.quantity
+        row.quantity, row.net, row.tax, row.gross = quantity, net, tax, net + tax
+        kept_rows.append(row)
+    # restore the in-memory counters; the counters module writes them
+    for line_id, quantity in give_back.items():
+        order_lines[line_id].qty_invoiced += quantity
+    for line_id, quantity in take.items():
+        order_lines[line_id].qty_invoiced -= quantity
+    if removed:
+        InvoiceLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
+    if kept_rows:
+        InvoiceLine.objects.for_company(locked.company_id).bulk_update(
+            kept_rows, ["quantity", "qty_over_invoiced", "net", "tax", "gross"]
+        )
+    if give_back:
+        counters.order_lines_uninvoice(order, dict(give_back), lines=order_lines.values())
+    if take:
+        counters.order_lines_invoice(order, dict(take), lines=order_lines.values())
+    remaining = [row for row in rows.values() if row.pk not in removed]
+    company = order.company
+    locked.net_total = sum((x.net for x in remaining), ZERO)
+    locked.tax_total = sum((x.tax for x in remaining), ZERO)
+    locked.gross_total = locked.net_total + locked.tax_total
+    locked.company_gross_total = round_money(
+        locked.gross_total * locked.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="update_lines",
+        changes={"lines": history, "gross_total": [str(before_total), str(locked.gross_total)]},
+    )
+    events.emit(
+        type="invoice.draft_changed",
+        entity=locked,
+        actor=actor,
+        payload={
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "gross_total": locked.gross_total,
+            "currency": locked.currency,
+            "given_back": {str(k): plain(v) for k, v in give_back.items()},
+        },
+    )
     return locked
 
 

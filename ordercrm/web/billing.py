@@ -97,13 +97,26 @@ def invoice_detail(request, invoice_id):
 @require_POST
 @member_view
 def invoice_action(request, invoice_id, action: str):
-    """``issue``, ``cancel``, ``credit`` (quantities per line) or ``pay`` one invoice."""
+    """``issue``, ``edit`` (a draft's quantities per line; 0 removes), ``cancel``, ``credit``
+    (quantities per line) or ``pay`` one invoice."""
     invoice = billing_selectors.invoice_get(request.access, invoice_id)
     post = request.POST
     try:
         if action == "issue":
             billing.invoice_issue(invoice=invoice, actor=request.user)
             done = _("Invoice issued.")
+        elif action == "edit":
+            billing.invoice_lines_update(
+                invoice=invoice,
+                actor=request.user,
+                version=post.get("version") or None,
+                lines=[
+                    {"invoice_line_id": key.removeprefix("qty_"), "quantity": value}
+                    for key, value in post.items()
+                    if key.startswith("qty_")
+                ],
+            )
+            done = _("Invoice lines saved; what was taken off can be invoiced again.")
         elif action == "cancel":
             billing.invoice_cancel(
                 invoice=invoice, actor=request.user, reason=post.get("reason", "")

@@ -869,10 +869,14 @@ def order_invoice(request, order_id):
     from ordercrm.billing.services import invoice_create
 
     order = sales_selectors.order_get(request.access, order_id)
+    draft = request.POST.get("draft") == "1"  # a draft to review and edit before issue
     try:
-        invoice_create(order=order, actor=request.user, issue=True)
+        invoice = invoice_create(order=order, actor=request.user, issue=not draft)
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))
+    if draft:
+        messages.success(request, _("Draft invoice created; review its lines, then issue it."))
+        return HttpResponseRedirect(reverse("invoice_detail", args=[invoice.pk]))
     messages.success(request, _("Invoice issued."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 

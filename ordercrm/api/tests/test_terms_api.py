@@ -82,3 +82,36 @@ def test_over_invoicing_refused_then_within_tolerance_shown(call, company, admin
     assert status == 201, invoice
     assert invoice["lines"][0]["qty_over_invoiced"] == "0.5"
     assert invoice["gross_total"] == "118.65"
+
+
+def test_draft_invoice_lines_lowered_and_removed(call, finance, order):
+    status, draft = call(finance, "post", f"/orders/{order.pk}/invoices", {"issue": False})
+    assert status == 201, draft
+    first, second = draft["lines"]
+    body = {
+        "version": draft["version"],
+        "lines": [
+            {"invoice_line_id": first["id"], "quantity": "6"},
+            {"invoice_line_id": second["id"], "quantity": "0"},
+        ],
+    }
+    status, edited = call(finance, "patch", f"/invoices/{draft['id']}", body)
+    assert status == 200, edited
+    assert [(x["quantity"], x["gross"]) for x in edited["lines"]] == [("6", "67.80")]
+    assert edited["gross_total"] == "67.80"
+    assert [x.qty_invoiced for x in order_lines(order)] == [6, 0]
+    # a stale version and removing the last line are refused; nothing changes
+    status, refused = call(finance, "patch", f"/invoices/{draft['id']}", body)
+    assert (status, refused["error"]["code"]) == (409, "billing.stale_version")
+    status, refused = call(
+        finance,
+        "patch",
+        f"/invoices/{draft['id']}",
+        {"lines": [{"invoice_line_id": first["id"], "quantity": "0"}]},
+    )
+    assert (status, refused["error"]["code"]) == (422, "billing.invoice_empty")
+    assert [x.qty_invoiced for x in order_lines(order)] == [6, 0]
+    # the next invoice offers what was taken off
+    status, nxt = call(finance, "post", f"/orders/{order.pk}/invoices", {"issue": True})
+    assert status == 201, nxt
+    assert [x["quantity"] for x in nxt["lines"]] == ["4", "4"]

@@ -854,6 +854,27 @@ class CreditNoteIn(In):
     reason: Text(Invoice, "reason") = ""
 
 
+class InvoiceLinesPatch(In):
+    """A draft invoice's lines changed before issue: a lower quantity bills less, 0 removes
+    the line; what is taken off is invoiceable again on the order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "lines": [
+                        {"invoice_line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "4"}
+                    ],
+                }
+            ]
+        }
+    )
+
+    version: int | None = None
+    lines: list[CreditLineIn]
+
+
 class InvoiceLineOut(Schema):
     id: Id
     order_line_id: Id
@@ -888,6 +909,7 @@ class InvoiceOut(Schema):
     amount_paid: Amount
     amount_credited: Amount
     open_amount: Amount
+    version: int
     created_at: DateTime
     lines: list[InvoiceLineOut] | None = Field(None, validation_alias="loaded_lines")
 

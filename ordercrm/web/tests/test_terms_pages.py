@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from ordercrm.accounts import services as accounts
 from ordercrm.billing import services as billing
+from ordercrm.billing.models import Invoice, InvoiceLine
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrderLine
 
@@ -47,3 +48,30 @@ def test_tolerance_is_a_company_setting_and_shown_on_the_invoice(
     page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
     assert 'class="over-invoiced"' in page
     assert "beyond the order (billing tolerance)" in page
+
+
+def test_draft_invoice_from_the_order_page_is_edited_before_issue(client, company, staff, order):
+    client.force_login(staff["finance"])
+    response = client.post(reverse("order_invoice", args=[order.pk]), {"draft": "1"})
+    assert response.status_code == 302
+    invoice = Invoice.objects.for_company(company).get(order=order)
+    assert response["Location"] == reverse("invoice_detail", args=[invoice.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="edit-lines"' in page
+    first, second = (
+        InvoiceLine.objects.for_company(company).filter(invoice=invoice).order_by("position")
+    )
+    url = reverse("invoice_action", args=[invoice.pk, "edit"])
+    data = {"version": invoice.version, f"qty_{first.pk}": "7", f"qty_{second.pk}": "0"}
+    assert client.post(url, data).status_code == 302
+    assert [x.qty_invoiced for x in order_lines(order)] == [7, 0]
+    # a stale form is refused on the page and changes nothing
+    response = client.post(url, {**data, f"qty_{first.pk}": "5"})
+    assert response.status_code == 409
+    assert [x.qty_invoiced for x in order_lines(order)] == [7, 0]
+    # the order page offers the rest again
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert 'id="invoice"' in page
+    client.post(reverse("invoice_action", args=[invoice.pk, "issue"]))
+    client.post(reverse("order_invoice", args=[order.pk]))
+    assert [x.qty_invoiced for x in order_lines(order)] == [10, 4]
