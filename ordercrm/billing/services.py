@@ -53,8 +53,10 @@ from ordercrm.billing.exceptions import (
     PaymentVoided,
 )
 from ordercrm.billing.models import (
+    INSTALMENT_OPEN,
     UNALLOCATED,
     Invoice,
+    InvoiceInstalment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -143,7 +145,7 @@ def refresh_order(order: SalesOrder, *, complete: bool = True) -> None:
 
 def refresh_customer(customer: Customer) -> None:
     """Receivables in the company currency: unpaid invoices, unallocated credit, and the due
-    date of the oldest unpaid invoice. Three aggregates; the customer row is locked."""
+    date of the oldest unpaid instalment. Three aggregates; the customer row is locked."""
     company = customer.company
     amount = DecimalField(max_digits=24, decimal_places=8)
     open_invoices = Invoice.objects.for_company(customer.company_id).filter(
@@ -164,7 +166,14 @@ def refresh_customer(customer: Customer) -> None:
             "t"
         ]
     )
-    oldest = open_invoices.aggregate(d=Min("due_date"))["d"]
+    # overdue is by instalment: the earliest due date of an instalment still open
+    oldest = (
+        InvoiceInstalment.objects.for_company(customer.company_id)
+        .filter(invoice__in=open_invoices)
+        .annotate(still_open=INSTALMENT_OPEN)
+        .filter(still_open__gt=0)
+        .aggregate(d=Min("due_date"))["d"]
+    )
     customer.receivable_balance = round_money(Decimal(receivable or 0), company.base_currency)
     customer.advance_balance = round_money(Decimal(credit or 0), company.base_currency)
     customer.oldest_unpaid_due_date = oldest
@@ -353,11 +362,70 @@ def _create_invoice(
     return invoice
 
 
-def _due_date(order: SalesOrder, issue_date: datetime.date) -> datetime.date:
-    terms = order.payment_terms or (
+def _order_terms(order: SalesOrder) -> PaymentTerm | None:
+    """The order's payment terms (taken from the customer when it was entered, or chosen on
+    the order), else the company's default."""
+    return order.payment_terms or (
         PaymentTerm.objects.for_company(order.company_id).filter(is_default=True).first()
     )
-    return issue_date + datetime.timedelta(days=terms.days if terms else 0)
+
+
+def _instalments_create(invoice: Invoice, order: SalesOrder) -> list[InvoiceInstalment]:
+    """The instalments of an invoice being issued: the order's terms applied to its total
+    (``customers.terms.schedule``: shares to the cent, each with its due date); no terms
+    at all is one instalment due on the invoice date."""
+    from ordercrm.customers.terms import TermLine, schedule
+
+    term = _order_terms(order)
+    rules = term.schedule_lines() if term else [TermLine(percent=Decimal(100))]
+    described = [line.describe() for line in term.lines.all()] if term else []
+    rows = schedule(
+        rules,
+        invoice.gross_total,
+        invoice.currency,
+        invoice_date=invoice.issue_date,
+        order_date=order.order_date,
+    )
+    instalments = [
+        InvoiceInstalment(
+            company_id=invoice.company_id,
+            invoice=invoice,
+            position=row.position,
+            percent=row.percent,
+            due_date=row.due_date,
+            amount=row.amount,
+            description=described[row.source][:200] if described else "",
+        )
+        for row in rows
+    ]
+    InvoiceInstalment.objects.bulk_create(instalments)
+    return instalments
+
+
+def _instalments_spread(invoice: Invoice) -> None:
+    """Spread the invoice's paid and credited amounts over its instalments (earliest paid
+    first, the last credited first: ``customers.terms.spread``)."""
+    from ordercrm.customers.terms import spread
+
+    rows = list(
+        InvoiceInstalment.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .order_by("position")
+    )
+    if not rows:
+        return
+    parts = spread(
+        [x.amount for x in rows], paid=invoice.amount_paid, credited=invoice.amount_credited
+    )
+    changed = []
+    for row, (credited, paid) in zip(rows, parts, strict=True):
+        if (row.amount_credited, row.amount_paid) != (credited, paid):
+            row.amount_credited, row.amount_paid = credited, paid
+            changed.append(row)
+    if changed:
+        InvoiceInstalment.objects.for_company(invoice.company_id).bulk_update(
+            changed, ["amount_credited", "amount_paid"]
+        )
 
 
 def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True) -> None:
@@ -366,7 +434,8 @@ def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True)
     company = order.company
     invoice.issue_date = company_today(company)
     invoice.number = next_number(company=company, prefix="INV", year=invoice.issue_date.year)
-    invoice.due_date = _due_date(order, invoice.issue_date)
+    instalments = _instalments_create(invoice, order)
+    invoice.due_date = instalments[-1].due_date  # all of it is due by the last instalment
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_by = actor if getattr(actor, "pk", None) else None
     invoice.version += 1
@@ -435,6 +504,7 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
         invoice.amount_paid += total
         _settle_status(invoice)
         invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+        _instalments_spread(invoice)
     return total
 
 
@@ -824,6 +894,7 @@ def credit_note_create(
     _settle_status(locked)
     locked.version += 1
     locked.save()
+    _instalments_spread(locked)
     audit.record(
         actor=actor,
         entity=note,
