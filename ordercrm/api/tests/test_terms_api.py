@@ -115,3 +115,83 @@ def test_draft_invoice_lines_lowered_and_removed(call, finance, order):
     status, nxt = call(finance, "post", f"/orders/{order.pk}/invoices", {"issue": True})
     assert status == 201, nxt
     assert [x["quantity"] for x in nxt["lines"]] == ["4", "4"]
+
+
+def test_payment_terms_with_a_schedule_reach_the_invoice(
+    call, company, admin, finance, rep, customer, order
+):
+    schedule = {
+        "name": "30/70",
+        "lines": [{"percent": "30", "base": "order"}, {"percent": "70", "days": 30}],
+    }
+    status, refused = call(rep, "post", "/payment-terms", schedule)
+    assert (status, refused["error"]["code"]) == (403, "core.permission_denied")
+    bad = {**schedule, "lines": [{"percent": "30"}, {"percent": "60", "days": 30}]}
+    status, refused = call(admin, "post", "/payment-terms", bad)
+    assert (status, refused["error"]["code"]) == (422, "customers.term_percent_total")
+    assert refused["error"]["details"]["total"] == "90"
+    status, term = call(admin, "post", "/payment-terms", schedule)
+    assert status == 201, term
+    assert [x["percent"] for x in term["lines"]] == ["30", "70"]
+    assert term["description"] == "30 % on the order date / 70 % 30 days after the invoice date"
+    status, listed = call(rep, "get", "/payment-terms")
+    assert status == 200
+    assert term["id"] in [t["id"] for t in listed]
+
+    # the customer's terms (finance), and an order naming them
+    status, updated = call(
+        finance, "patch", f"/customers/{customer.pk}", {"payment_terms_id": term["id"]}
+    )
+    assert status == 200, updated
+    assert updated["payment_terms_id"] == term["id"]
+    status, draft = call(
+        rep,
+        "post",
+        "/orders",
+        {
+            "customer_id": str(customer.pk),
+            "invoicing_policy": "on_order",
+            "lines": [{"sku": "P0", "quantity": "3"}],
+        },
+    )
+    assert status == 201, draft
+    assert draft["payment_terms_id"] == term["id"]
+    # a confirmed order's terms are not edited (an amendment would be needed)
+    status, _ = call(
+        rep,
+        "patch",
+        f"/orders/{order.pk}",
+        {"version": order.version, "payment_terms_id": term["id"]},
+    )
+    assert status == 409
+    status, confirmed = call(rep, "post", f"/orders/{draft['id']}/submit", {})
+    assert status == 200, confirmed
+    status, [listed] = call(finance, "get", f"/orders/{draft['id']}/invoices")
+    assert status == 200
+    status, invoice = call(finance, "get", f"/invoices/{listed['id']}")
+    first, second = invoice["instalments"]
+    assert (first["percent"], first["amount"]) == ("30", "10.17")
+    assert (second["percent"], second["amount"]) == ("70", "23.73")
+    assert first["due_date"] == invoice["issue_date"]
+    assert second["due_date"] == invoice["due_date"]
+    assert invoice["gross_total"] == "33.90"
+
+
+def test_payment_terms_patch_is_versioned(call, admin):
+    status, term = call(
+        admin, "post", "/payment-terms", {"name": "EOM", "lines": [{"percent": "100", "days": 30}]}
+    )
+    assert status == 201
+    body = {"version": term["version"], "lines": [{"percent": "100", "month_end": True}]}
+    status, changed = call(admin, "patch", f"/payment-terms/{term['id']}", body)
+    assert status == 200, changed
+    assert changed["lines"][0]["month_end"] is True
+    status, refused = call(admin, "patch", f"/payment-terms/{term['id']}", body)
+    assert (status, refused["error"]["code"]) == (409, "customers.stale_version")
+    status, refused = call(
+        admin,
+        "patch",
+        f"/payment-terms/{term['id']}",
+        {"lines": [{"percent": "100", "day_of_month": 32}]},
+    )
+    assert status == 422

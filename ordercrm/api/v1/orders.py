@@ -16,6 +16,7 @@ from ordercrm.api.v1.common import (
     order_of,
     order_out,
     parse_date,
+    payment_term_of,
     warehouse_of,
     with_errors,
 )
@@ -122,6 +123,8 @@ def orders_create(request, body: s.OrderIn):
             header[field] = parse_date(getattr(body, field), field)
     if body.discount_percent not in (None, ""):
         header["discount_percent"] = body.discount_percent
+    if body.payment_terms_id:
+        header["payment_terms"] = payment_term_of(request, body.payment_terms_id)
     order = order_create(
         company=request.company,
         actor=request.user,
@@ -155,6 +158,9 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
     if values.get("customer_id") is not None:
         values["customer"] = parse_id(values.pop("customer_id"))
     values.pop("customer_id", None)
+    if values.get("payment_terms_id") is not None:
+        values["payment_terms"] = payment_term_of(request, values["payment_terms_id"])
+    values.pop("payment_terms_id", None)
     if "requested_delivery_date" in values:
         values["requested_date"] = parse_date(
             values.pop("requested_delivery_date"), "requested_delivery_date"

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, model_validator
 
 from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
 from ordercrm.api.v1.fields import DATE, ID, SHORT, Dec, In, Text
+from ordercrm.api.v1.terms_schemas import InstalmentOut
 from ordercrm.billing.models import (
     Invoice,
     InvoiceLine,
@@ -124,6 +125,7 @@ class CustomerOut(Schema):
     credit_limit: Amount | None = None
     credit_hold: bool
     receivable_balance: Amount
+    payment_terms_id: Id | None = None
     is_active: bool = True
     inactive_reason: str = ""
     merged_into_id: Id | None = None
@@ -177,6 +179,9 @@ class CustomerPatch(In):
     language: Text(Customer, "language") | None = None
     credit_limit: Dec(Customer, "credit_limit") | None = None
     notes: Text(Customer, "notes") | None = None
+    payment_terms_id: ID | None = Field(
+        None, description="The customer's payment terms, taken by its new orders (finance)."
+    )
 
 
 class ContactOut(Schema):
@@ -465,6 +470,9 @@ class OrderIn(In):
     discount_percent: Dec(SalesOrder, "discount_percent") | None = Field(
         None, description="Order discount (%), taken off every product line before tax."
     )
+    payment_terms_id: ID | None = Field(
+        None, description="Payment terms of this order; default: the customer's."
+    )
 
 
 class OrderPatch(In):
@@ -490,6 +498,9 @@ class OrderPatch(In):
     order_date: DATE | None = None
     valid_until: DATE | None = None
     discount_percent: Dec(SalesOrder, "discount_percent") | None = None
+    payment_terms_id: ID | None = Field(
+        None, description="Payment terms of this order (its invoices' instalments)."
+    )
     customer_id: ID | None = Field(
         None,
         description="Another customer for the draft: its currency, price list, terms, contact "
@@ -620,6 +631,7 @@ class OrderSummaryOut(Schema):
     customer_reference: str
     invoicing_policy: str
     warehouse_id: Id | None = None
+    payment_terms_id: Id | None = None
     net_total: Amount
     tax_total: Amount
     gross_total: Amount
@@ -912,6 +924,12 @@ class InvoiceOut(Schema):
     version: int
     created_at: DateTime
     lines: list[InvoiceLineOut] | None = Field(None, validation_alias="loaded_lines")
+    instalments: list[InstalmentOut] | None = Field(
+        None,
+        validation_alias="loaded_instalments",
+        description="An issued invoice's instalments from its payment terms, each with its "
+        "own due date; payments settle the earliest first.",
+    )
 
 
 class InvoicePage(Page):
