@@ -317,6 +317,17 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "gross_total": money(invoice.gross_total),
             "amount_paid": money(invoice.amount_paid),
             "open_amount": money(invoice.open_amount),
+            "instalments": [
+                {
+                    "due_date": fmt.date(x.due_date),
+                    "percent": fmt.percent(x.percent),
+                    "amount": money(x.amount),
+                    "open": money(x.open_amount),
+                }
+                for x in invoice_instalments(invoice)
+            ]
+            if invoice.kind == InvoiceKind.INVOICE
+            else [],
         },
         language,
     )

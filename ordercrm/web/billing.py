@@ -17,6 +17,7 @@ from ordercrm.billing import services as billing
 from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
+from ordercrm.core.dates import company_today
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
@@ -78,6 +79,8 @@ def _invoice_page(request, invoice, errors=(), status=200):
         {
             "invoice": invoice,
             "lines": billing_selectors.invoice_lines(invoice),
+            "instalments": billing_selectors.invoice_instalments(invoice),
+            "today": company_today(access.company),
             "allocations": billing_selectors.invoice_allocations(invoice),
             "credit_notes": billing_selectors.credit_notes_of(invoice),
             "actions": billing_selectors.invoice_actions(access, invoice),

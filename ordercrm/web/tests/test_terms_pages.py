@@ -75,3 +75,64 @@ def test_draft_invoice_from_the_order_page_is_edited_before_issue(client, compan
     client.post(reverse("invoice_action", args=[invoice.pk, "issue"]))
     client.post(reverse("order_invoice", args=[order.pk]))
     assert [x.qty_invoiced for x in order_lines(order)] == [10, 4]
+
+
+def test_payment_terms_settings_and_the_schedule_on_order_and_invoice(
+    client, company, admin, rep, staff, customer, stocked
+):
+    from ordercrm.billing.models import Invoice, InvoiceInstalment
+    from ordercrm.billing.selectors import render_invoice_pdf
+    from ordercrm.customers.models import PaymentTerm
+
+    url = reverse("settings_section", args=["payment_terms"])
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    # shares adding up to 90 % are refused on the page; nothing is saved
+    data = {
+        "name": "30/70",
+        "percent_1": "30",
+        "base_1": "order",
+        "percent_2": "60",
+        "days_2": "30",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert "100" in response.content.decode()
+    assert not PaymentTerm.objects.for_company(company).filter(name="30/70").exists()
+    response = client.post(url, {**data, "percent_2": "70"})
+    assert response.status_code == 302
+    term = PaymentTerm.objects.for_company(company).get(name="30/70")
+    page = client.get(url).content.decode()
+    assert "30 % on the order date / 70 % 30 days after the invoice date" in page
+    # the edit form shows the instalments and saves a change
+    page = client.get(f"{url}?edit={term.pk}").content.decode()
+    assert 'name="percent_2" value="70"' in page
+    client.force_login(rep)
+    assert client.get(url).status_code == 403
+
+    draft = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        invoicing_policy="on_order",
+        payment_terms=term,
+        lines=[{"product": stocked[0], "quantity": 10}],
+    )
+    order = sales.order_submit(order=draft, actor=rep)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert 'id="terms-schedule"' in page
+    invoice = Invoice.objects.for_company(company).get(order=order)
+    client.force_login(staff["finance"])
+    page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'id="instalments"' in page
+    assert "33.90" in page
+    assert "79.10" in page
+    assert "Overdue" not in page
+    # an instalment past due is flagged on the invoice
+    first = InvoiceInstalment.objects.for_company(company).filter(invoice=invoice).first()
+    InvoiceInstalment.objects.for_company(company).filter(pk=first.pk).update(
+        due_date=invoice.issue_date.replace(year=invoice.issue_date.year - 1)
+    )
+    page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'class="overdue"' in page
+    assert render_invoice_pdf(invoice, "zh-hans").startswith(b"%PDF")
