@@ -206,10 +206,20 @@ def _tolerance_room(order: SalesOrder, line: SalesOrderLine) -> Decimal:
     return _invoiceable(order, line) * tolerance / 100
 
 
-def _over_invoiced(order: SalesOrder, line: SalesOrderLine, quantity: Decimal) -> Decimal:
+def _net_billed(line: SalesOrderLine, billed_qty: dict | None) -> Decimal:
+    """What the line bills already and is not credited (``billed_qty`` overrides it for a
+    draft being edited, whose own quantity does not count)."""
+    if billed_qty is not None and line.pk in billed_qty:
+        return billed_qty[line.pk]
+    return line.qty_invoiced - line.qty_credited
+
+
+def _over_invoiced(
+    order: SalesOrder, line: SalesOrderLine, quantity: Decimal, billed_qty: dict | None = None
+) -> Decimal:
     """The part of ``quantity`` (about to be billed on ``line``) that lies beyond what is
     invoiceable, counting what is billed and not credited already."""
-    beyond = line.qty_invoiced - line.qty_credited + quantity - _invoiceable(order, line)
+    beyond = _net_billed(line, billed_qty) + quantity - _invoiceable(order, line)
     return min(max(beyond, ZERO), quantity)
 
 
@@ -240,7 +250,11 @@ def _check_over_invoicing(order: SalesOrder, quantities: dict, *, own: dict | No
 
 
 def _line_amounts(
-    order: SalesOrder, line: SalesOrderLine, quantity: Decimal, billed: dict
+    order: SalesOrder,
+    line: SalesOrderLine,
+    quantity: Decimal,
+    billed: dict,
+    billed_qty: dict | None = None,
 ) -> tuple[Decimal, Decimal]:
     """Net and tax of billing ``quantity`` of ``line`` (given what is ``billed`` already):
     in proportion to the quantity; the invoice that completes the line takes exactly what is
@@ -248,7 +262,7 @@ def _line_amounts(
     proportion (billing tolerance)."""
     mode = order.company.rounding_mode
     already_net, already_tax = billed[line.pk]
-    before = line.qty_invoiced - line.qty_credited
+    before = _net_billed(line, billed_qty)
     if before <= line.quantity <= before + quantity:
         excess = before + quantity - line.quantity
         net = line.net - already_net + _share(line.net, excess, line.quantity, order.currency, mode)
@@ -680,10 +694,15 @@ def invoice_lines_update(
     history, removed, kept_rows = [], [], []
     give_back: dict = defaultdict(lambda: ZERO)
     take: dict = defaultdict(lambda: ZERO)
+    # what each order line bills, as if this draft's changed lines did not bill yet
+    billed_qty = {
+        row.order_line_id: order_lines[row.order_line_id].qty_invoiced
+        - order_lines[row.order_line_id].qty_credited
+        - row.quantity
+        for row in changed
+    }
     for row, quantity in sorted(changed.items(), key=lambda item: item[0].position):
         line = order_lines[row.order_line_id]
-        # as if this draft line did not bill yet, then bill the new quantity
-        line.qty_invoiced -= row.quantity
         billed[line.pk][0] -= row.net
         billed[line.pk][1] -= row.tax
         history.append(
@@ -693,9 +712,9 @@ def invoice_lines_update(
             removed.append(row.pk)
             give_back[line.pk] += row.quantity
             continue
-        net, tax = _line_amounts(order, line, quantity, billed)
-        row.qty_over_invoiced = _over_invoiced(order, line, quantity)
-        line.qty_invoiced += quantity
+        net, tax = _line_amounts(order, line, quantity, billed, billed_qty)
+        row.qty_over_invoiced = _over_invoiced(order, line, quantity, billed_qty)
+        billed_qty[line.pk] += quantity
         billed[line.pk][0] += net
         billed[line.pk][1] += tax
         if quantity < row.quantity:
@@ -704,11 +723,6 @@ def invoice_lines_update(
             take[line.pk] += quantity - row.quantity
         row.quantity, row.net, row.tax, row.gross = quantity, net, tax, net + tax
         kept_rows.append(row)
-    # restore the in-memory counters; the counters module writes them
-    for line_id, quantity in give_back.items():
-        order_lines[line_id].qty_invoiced += quantity
-    for line_id, quantity in take.items():
-        order_lines[line_id].qty_invoiced -= quantity
     if removed:
         InvoiceLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
     if kept_rows:
