@@ -194,7 +194,7 @@ class InvoiceInstalment(CompanyOwned):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="instalments")
     position = models.PositiveSmallIntegerField()
-    percent = models.DecimalField(_("share (%)"), **PERCENT_FIELD)
+    percent = models.DecimalField(_("percentage (%)"), **PERCENT_FIELD)
     due_date = models.DateField(_("due date"))
     amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
     amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)

@@ -67,11 +67,11 @@ class PaymentTermLine(CompanyOwned):
 
     term = models.ForeignKey(PaymentTerm, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
-    percent = models.DecimalField(_("share (%)"), **PERCENT_FIELD)
+    percent = models.DecimalField(_("percentage (%)"), **PERCENT_FIELD)
     base = models.CharField(
         _("counted from"), max_length=8, choices=TermBase.choices, default=TermBase.INVOICE
     )
-    months = models.PositiveSmallIntegerField(_("months"), default=0)
+    months = models.PositiveSmallIntegerField(_("number of months"), default=0)
     after_month_end = models.BooleanField(_("from the end of that month"), default=False)
     days = models.PositiveSmallIntegerField(_("days"), default=0)
     month_end = models.BooleanField(_("then to the end of the month"), default=False)

@@ -169,7 +169,7 @@ class PaymentTermForm(forms.Form):
                 return gettext_lazy("Instalment %(n)s: %(what)s") % {"n": n, "what": text}
 
             self.fields[f"percent_{n}"] = forms.DecimalField(
-                label=label(gettext_lazy("share (%)")),
+                label=label(gettext_lazy("percentage (%)")),
                 required=False,
                 max_digits=7,
                 decimal_places=4,
@@ -178,7 +178,7 @@ class PaymentTermForm(forms.Form):
                 label=label(gettext_lazy("counted from")), choices=TermBase.choices, required=False
             )
             self.fields[f"months_{n}"] = forms.IntegerField(
-                label=label(gettext_lazy("months")), required=False, min_value=0
+                label=label(gettext_lazy("number of months")), required=False, min_value=0
             )
             self.fields[f"after_month_end_{n}"] = forms.BooleanField(
                 label=label(gettext_lazy("then to the end of that month")), required=False

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
                 ('position', models.PositiveSmallIntegerField()),
-                ('percent', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='share (%)')),
+                ('percent', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='percentage (%)')),
                 ('due_date', models.DateField(verbose_name='due date')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
                 ('amount_paid', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='paid')),
