@@ -442,6 +442,21 @@ def _instalments_spread(invoice: Invoice) -> None:
         )
 
 
+def _advance_held(order: SalesOrder) -> bool:
+    """Terms with a required advance keep the order's advances until its final invoice (the
+    one after which nothing is left to invoice), so the advance secures every shipment and
+    is deducted from the final invoice."""
+    terms = order.payment_terms
+    if terms is None or not terms.advance_percent:
+        return False
+    # the order is locked, and its line counters move only under that lock: a plain read
+    lines = SalesOrderLine.objects.for_company(order.company_id).filter(
+        order=order, kind=LineKind.PRODUCT
+    )
+    # "final": nothing of the order is left to bill, whatever has shipped so far
+    return any(line.quantity - line.qty_closed - line.qty_invoiced > 0 for line in lines)
+
+
 def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True) -> None:
     """Number, date and due date; apply the order's advances; refresh balances (and, unless
     ``complete`` is False because a sales hook runs it, the completion check)."""
@@ -455,15 +470,19 @@ def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True)
     invoice.version += 1
     invoice.save()
     customer = locks.lock_customer(order.customer_id, company_id=company.pk)
-    advances = list(
-        Payment.objects.for_company(company)
-        .select_for_update()
-        .filter(
-            order=order,
-            currency=invoice.currency,
-            amount_allocated__lt=F("amount") - F("amount_refunded"),
+    advances = (
+        []
+        if _advance_held(order)
+        else list(
+            Payment.objects.for_company(company)
+            .select_for_update()
+            .filter(
+                order=order,
+                currency=invoice.currency,
+                amount_allocated__lt=F("amount") - F("amount_refunded"),
+            )
+            .order_by("received_on", "created_at")
         )
-        .order_by("received_on", "created_at")
     )
     _allocate(invoice, [(payment, payment.unallocated) for payment in advances], exact=False)
     audit.record(
@@ -1113,7 +1132,11 @@ def payment_record(
         raise DuplicatePaymentReference(details={"reference": reference}) from None
     for invoice_id, allocation_amount in wanted:
         _allocate(locked_invoices[invoice_id], [(payment, allocation_amount)], exact=True)
-    if order is not None and not wanted:
+    if (
+        order is not None
+        and not wanted
+        and not _advance_held(next(o for o in orders if o.pk == order.pk))
+    ):
         open_invoices = (
             Invoice.objects.for_company(company)
             .select_for_update()

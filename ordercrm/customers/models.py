@@ -23,6 +23,15 @@ class PaymentTerm(CompanyOwned):
         _("days"), default=30, help_text=_("Without instalments: days after the invoice date.")
     )
     is_default = models.BooleanField(_("default"), default=False)
+    advance_percent = models.DecimalField(
+        _("required advance (%)"),
+        **PERCENT_FIELD,
+        default=Decimal("0"),
+        help_text=_(
+            "Share of the order total to be paid before anything is dispatched; it is "
+            "deducted from the order's final invoice. 0: no advance."
+        ),
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -33,6 +42,10 @@ class PaymentTerm(CompanyOwned):
             models.UniqueConstraint(fields=["company", "name"], name="payment_term_name_unique"),
             models.UniqueConstraint(
                 fields=["company"], condition=Q(is_default=True), name="payment_term_one_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(advance_percent__gte=0) & Q(advance_percent__lte=100),
+                name="payment_term_advance_0_100",
             ),
         ]
 
@@ -51,8 +64,18 @@ class PaymentTerm(CompanyOwned):
     def describe(self) -> str:
         """The schedule in words, e.g. ``30 % on the order date / 70 % 30 days after the
         invoice date``."""
+        from django.utils.translation import gettext
+
+        from ordercrm.core.money import plain
+
         lines = list(self.lines.all()) or [PaymentTermLine(percent=Decimal(100), days=self.days)]
-        return " / ".join(line.describe() for line in lines)
+        text = " / ".join(line.describe() for line in lines)
+        if self.advance_percent:
+            advance = gettext("advance %(percent)s %% before dispatch") % {
+                "percent": plain(self.advance_percent)
+            }
+            text = f"{advance}; {text}"
+        return text
 
 
 class TermBase(models.TextChoices):

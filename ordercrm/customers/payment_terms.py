@@ -114,6 +114,21 @@ def _parse_lines(raw_lines) -> list[dict]:
     return rows
 
 
+def _parse_advance(value) -> Decimal:
+    """The required advance (%): 0 (none) to 100, or ``ValidationFailed`` naming it."""
+    if value in (None, ""):
+        return Decimal(0)
+    try:
+        percent = bounded_decimal(value, PaymentTerm, "advance_percent")
+    except (InvalidValue, TypeError, ValueError) as error:
+        raise ValidationFailed(
+            details={"fields": {"advance_percent": [invalid_reason(error)]}}
+        ) from None
+    if not Decimal(0) <= percent <= 100:
+        raise ValidationFailed(details={"fields": {"advance_percent": [_("Enter 0 to 100.")]}})
+    return percent
+
+
 def _write_lines(term: PaymentTerm, rows: list[dict]) -> None:
     PaymentTermLine.objects.for_company(term.company_id).filter(term=term).delete()
     PaymentTermLine.objects.bulk_create(
@@ -147,14 +162,21 @@ def _make_default(term: PaymentTerm) -> None:
 
 
 @transaction.atomic
-def payment_term_create(*, company, actor, name: str, lines, is_default: bool = False):
-    """A payment term with its instalments (``settings_edit``); see the module rules."""
+def payment_term_create(
+    *, company, actor, name: str, lines, is_default: bool = False, advance_percent=None
+):
+    """A payment term with its instalments (``settings_edit``); see the module rules. With
+    ``advance_percent`` its orders are not dispatched before that share of their total is
+    paid (``fulfilment.advance_unpaid``), and the advance is deducted from the final invoice."""
     access_for(actor, company).require(Perm.SETTINGS_EDIT)
     errors = FieldErrors()
     name = _check_name(company.pk, name, errors)
     errors.raise_if_any()
+    advance = _parse_advance(advance_percent)
     rows = _parse_lines(lines)
-    term = PaymentTerm(company=company, name=name, days=_longest_days(rows))
+    term = PaymentTerm(
+        company=company, name=name, days=_longest_days(rows), advance_percent=advance
+    )
     if is_default:
         # the one default moves here (a partial unique constraint allows one)
         PaymentTerm.objects.for_company(company).filter(is_default=True).update(is_default=False)
@@ -172,7 +194,14 @@ def payment_term_create(*, company, actor, name: str, lines, is_default: bool = 
 
 @transaction.atomic
 def payment_term_update(
-    *, term: PaymentTerm, actor, name=None, lines=None, is_default=None, version=None
+    *,
+    term: PaymentTerm,
+    actor,
+    name=None,
+    lines=None,
+    is_default=None,
+    version=None,
+    advance_percent=None,
 ) -> PaymentTerm:
     """Rename a term, replace its instalments or make it the default (``settings_edit``).
     A stale ``version`` is refused (``customers.stale_version``); nothing changes on a
@@ -186,8 +215,12 @@ def payment_term_update(
     if name is not None:
         name = _check_name(locked.company_id, name, errors, exclude=locked)
     errors.raise_if_any()
+    advance = _parse_advance(advance_percent) if advance_percent is not None else None
     rows = _parse_lines(lines) if lines is not None else None
     before = locked.describe()
+    if advance is not None and advance != locked.advance_percent:
+        changes["advance_percent"] = [plain(locked.advance_percent), plain(advance)]
+        locked.advance_percent = advance
     if name is not None and name != locked.name:
         changes["name"] = [locked.name, name]
         locked.name = name

@@ -164,3 +164,13 @@ def spread(
     if amounts and rest > 0:  # paid beyond the invoice (never by the services)
         payment[-1] += rest
     return list(zip(credit, payment, strict=True))
+
+
+def advance_required(total: Decimal, percent: Decimal | None, currency: str) -> Decimal:
+    """The advance an order under terms with a required advance ``percent`` must have paid
+    before it is dispatched: that share of its total, rounded in the currency (0 without)."""
+    from ordercrm.core.money import round_money
+
+    if not percent or total <= 0:
+        return ZERO
+    return round_money(total * percent / HUNDRED, currency)

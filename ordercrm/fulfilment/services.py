@@ -27,6 +27,7 @@ from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment.exceptions import (
+    AdvanceUnpaid,
     NothingToShip,
     NotShippable,
     OverReturn,
@@ -233,7 +234,33 @@ def shipment_dispatch(
     return locked
 
 
+def _require_advance(order: SalesOrder) -> None:
+    """Terms with a required advance: nothing is dispatched before that share of the order
+    total is paid (``order.amount_paid``: advances and payments of its invoices, which
+    billing keeps), ``fulfilment.advance_unpaid`` naming both amounts."""
+    from ordercrm.core.money import plain
+    from ordercrm.customers.terms import advance_required
+
+    terms = order.payment_terms
+    percent = terms.advance_percent if terms is not None else None
+    required = advance_required(order.gross_total, percent, order.currency)
+    if required and order.amount_paid < required:
+        raise AdvanceUnpaid(
+            params={
+                "required": f"{plain(required)} {order.currency}",
+                "paid": f"{plain(order.amount_paid)} {order.currency}",
+            },
+            details={
+                "required": plain(required),
+                "paid": plain(order.amount_paid),
+                "currency": order.currency,
+                "advance_percent": plain(percent),
+            },
+        )
+
+
 def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+    _require_advance(order)
     # The customer before stock levels (``sales.locks``): the invoice this dispatch may
     # create updates its balances.
     locks.lock_order_customer(order)
