@@ -157,3 +157,41 @@ def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) 
         },
         language,
     )
+
+
+@dataclass(frozen=True)
+class AdvancePosition:
+    """An order under terms with a required advance: how much must be paid before dispatch,
+    how much is paid (``order.amount_paid``), and whether dispatch waits for the rest."""
+
+    percent: Decimal
+    required: Decimal
+    paid: Decimal
+    currency: str
+
+    @property
+    def missing(self) -> Decimal:
+        return max(self.required - self.paid, ZERO)
+
+    @property
+    def blocks_dispatch(self) -> bool:
+        return self.missing > 0
+
+
+def advance_position(order: SalesOrder) -> AdvancePosition | None:
+    """The advance the order's payment terms require before dispatch, or ``None`` when they
+    require none (the rule ``shipment_dispatch`` enforces: ``fulfilment.advance_unpaid``)."""
+    from ordercrm.customers.terms import advance_required
+
+    terms = order.payment_terms
+    if terms is None or not terms.advance_percent:
+        return None
+    required = advance_required(order.gross_total, terms.advance_percent, order.currency)
+    if not required:
+        return None
+    return AdvancePosition(
+        percent=terms.advance_percent,
+        required=required,
+        paid=order.amount_paid,
+        currency=order.currency,
+    )

@@ -239,22 +239,20 @@ def _require_advance(order: SalesOrder) -> None:
     total is paid (``order.amount_paid``: advances and payments of its invoices, which
     billing keeps), ``fulfilment.advance_unpaid`` naming both amounts."""
     from ordercrm.core.money import plain
-    from ordercrm.customers.terms import advance_required
+    from ordercrm.fulfilment.selectors import advance_position
 
-    terms = order.payment_terms
-    percent = terms.advance_percent if terms is not None else None
-    required = advance_required(order.gross_total, percent, order.currency)
-    if required and order.amount_paid < required:
+    position = advance_position(order)
+    if position is not None and position.blocks_dispatch:
         raise AdvanceUnpaid(
             params={
-                "required": f"{plain(required)} {order.currency}",
-                "paid": f"{plain(order.amount_paid)} {order.currency}",
+                "required": f"{plain(position.required)} {order.currency}",
+                "paid": f"{plain(position.paid)} {order.currency}",
             },
             details={
-                "required": plain(required),
-                "paid": plain(order.amount_paid),
+                "required": plain(position.required),
+                "paid": plain(position.paid),
                 "currency": order.currency,
-                "advance_percent": plain(percent),
+                "advance_percent": plain(position.percent),
             },
         )
 

@@ -556,7 +556,7 @@ def order_edit(request, order_id):
 def _order_context(request, order):
     from ordercrm.billing.models import PaymentMethod
     from ordercrm.billing.selectors import invoice_list
-    from ordercrm.fulfilment.selectors import order_line_stock, shipment_list
+    from ordercrm.fulfilment.selectors import advance_position, order_line_stock, shipment_list
     from ordercrm.notifications.selectors import order_activity
 
     access = request.access
@@ -614,6 +614,7 @@ def _order_context(request, order):
         "shipments": shipment_list(access, order_id=order.pk),
         "invoices": invoice_list(access, order_id=order.pk),
         "can_ship": "ship" in available,
+        "advance": advance_position(order),
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),

@@ -158,6 +158,16 @@ class PaymentTermForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     is_default = forms.BooleanField(label=gettext_lazy("Default"), required=False)
+    advance_percent = forms.DecimalField(
+        label=gettext_lazy("required advance (%)"),
+        required=False,
+        max_digits=7,
+        decimal_places=4,
+        help_text=gettext_lazy(
+            "Share of the order total to be paid before anything is dispatched; it is "
+            "deducted from the order's final invoice. 0: no advance."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         from ordercrm.customers.models import TermBase
@@ -587,6 +597,7 @@ def _payment_terms(request, company, post, bound=None):
     if row:
         initial = {"edit": row.pk, "version": row.version, "name": row.name}
         initial["is_default"] = row.is_default
+        initial["advance_percent"] = plain(row.advance_percent)
         lines = list(row.lines.all())
         if not lines:  # a term of plain days shows as its one instalment
             initial.update({"percent_1": 100, "days_1": row.days})
@@ -620,6 +631,7 @@ def _payment_terms(request, company, post, bound=None):
             name=data["name"],
             lines=form.lines(),
             is_default=data["is_default"],
+            advance_percent=data.get("advance_percent"),
         )
     return payment_terms.payment_term_update(
         term=row,
@@ -628,6 +640,7 @@ def _payment_terms(request, company, post, bound=None):
         name=data["name"],
         lines=form.lines(),
         is_default=data["is_default"] or None,
+        advance_percent=data.get("advance_percent") or 0,
     )
 
 

@@ -195,3 +195,54 @@ def test_payment_terms_patch_is_versioned(call, admin):
         {"lines": [{"percent": "100", "day_of_month": 32}]},
     )
     assert status == 422
+
+
+def test_advance_terms_block_dispatch_until_paid(
+    call, company, admin, finance, rep, customer, products
+):
+    status, term = call(
+        admin,
+        "post",
+        "/payment-terms",
+        {"name": "Advance 50", "advance_percent": "50", "lines": [{"percent": "100"}]},
+    )
+    assert status == 201, term
+    assert term["advance_percent"] == "50"
+    inventory.stock_receive(
+        company=company,
+        actor=admin,
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": p, "quantity": 50} for p in products],
+    )
+    status, draft = call(
+        rep,
+        "post",
+        "/orders",
+        {
+            "customer_id": str(customer.pk),
+            "payment_terms_id": term["id"],
+            "lines": [{"sku": "P0", "quantity": "2"}],
+        },
+    )
+    assert status == 201, draft
+    assert draft["advance_required"] == "11.30"
+    status, confirmed = call(rep, "post", f"/orders/{draft['id']}/submit", {})
+    assert status == 200, confirmed
+    status, refused = call(admin, "post", f"/orders/{draft['id']}/shipments", {"dispatch": True})
+    assert (status, refused["error"]["code"]) == (409, "fulfilment.advance_unpaid")
+    assert refused["error"]["details"]["required"] == "11.3"
+    status, payment = call(
+        finance,
+        "post",
+        "/payments",
+        {
+            "customer_id": str(customer.pk),
+            "order_id": draft["id"],
+            "amount": "11.30",
+            "currency": "CNY",
+            "method": "bank_transfer",
+        },
+    )
+    assert status == 201, payment
+    status, shipped = call(admin, "post", f"/orders/{draft['id']}/shipments", {"dispatch": True})
+    assert status == 201, shipped

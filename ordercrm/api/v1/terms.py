@@ -20,6 +20,7 @@ def term_out(term) -> dict:
         "name": term.name,
         "days": term.days,
         "is_default": term.is_default,
+        "advance_percent": term.advance_percent,
         "version": term.version,
         "description": term.describe(),
         "lines": [
@@ -62,6 +63,7 @@ def terms_create(request, body: s.PaymentTermIn):
         name=body.name,
         lines=[line.dict() for line in body.lines],
         is_default=body.is_default,
+        advance_percent=body.advance_percent,
     )
     return Status(201, term_out(payment_term_of(request, term.pk)))
 
@@ -81,5 +83,6 @@ def terms_update(request, term_id: str, body: s.PaymentTermPatch):
         name=values.get("name"),
         lines=[dict(line) for line in values["lines"]] if values.get("lines") else None,
         is_default=values.get("is_default"),
+        advance_percent=values.get("advance_percent"),
     )
     return term_out(payment_term_of(request, term_id))

@@ -43,6 +43,11 @@ class PaymentTermIn(In):
     name: Text(PaymentTerm, "name")
     lines: list[TermLineIn] = Field(..., min_length=1, max_length=12)
     is_default: bool = False
+    advance_percent: Dec(PaymentTerm, "advance_percent") | None = Field(
+        None,
+        description="Share of the order total to be paid before dispatch "
+        "(`fulfilment.advance_unpaid`), deducted from the final invoice; 0: none.",
+    )
 
 
 class PaymentTermPatch(In):
@@ -58,6 +63,7 @@ class PaymentTermPatch(In):
     name: Text(PaymentTerm, "name") | None = None
     lines: list[TermLineIn] | None = Field(None, min_length=1, max_length=12)
     is_default: bool | None = None
+    advance_percent: Dec(PaymentTerm, "advance_percent") | None = None
 
 
 class TermLineOut(Schema):
@@ -77,6 +83,7 @@ class PaymentTermOut(Schema):
     name: str
     days: int
     is_default: bool
+    advance_percent: Quantity
     version: int
     description: str = Field(description="The schedule in words, in the reader's language.")
     lines: list[TermLineOut] = Field(

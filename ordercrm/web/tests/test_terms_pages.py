@@ -136,3 +136,35 @@ def test_payment_terms_settings_and_the_schedule_on_order_and_invoice(
     page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
     assert 'class="overdue"' in page
     assert render_invoice_pdf(invoice, "zh-hans").startswith(b"%PDF")
+
+
+def test_the_order_page_shows_the_advance_dispatch_waits_for(
+    client, company, admin, rep, staff, customer, stocked
+):
+    from ordercrm.customers.payment_terms import payment_term_create
+
+    url = reverse("settings_section", args=["payment_terms"])
+    client.force_login(admin)
+    page = client.get(url).content.decode()
+    assert 'name="advance_percent"' in page
+    response = client.post(url, {"name": "Advance", "advance_percent": "101", "percent_1": "100"})
+    assert response.status_code == 422
+    term = payment_term_create(
+        company=company,
+        actor=admin,
+        name="Half ahead",
+        advance_percent="50",
+        lines=[{"percent": "100"}],
+    )
+    draft = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        payment_terms=term,
+        lines=[{"product": stocked[0], "quantity": 2}],
+    )
+    order = sales.order_submit(order=draft, actor=rep)
+    client.force_login(staff["warehouse"])
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert 'id="advance"' in page
+    assert "Dispatch waits for" in page
