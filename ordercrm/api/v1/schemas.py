@@ -651,6 +651,18 @@ class OrderSummaryOut(Schema):
     approval: ApprovalStateOut
     line_count: int
     warnings: list[dict[str, Any]] = []
+    advance_required: Amount | None = Field(
+        None,
+        description="The advance its payment terms require before dispatch (null: none); "
+        "dispatch is refused with `fulfilment.advance_unpaid` while `amount_paid` is lower.",
+    )
+
+    @staticmethod
+    def resolve_advance_required(obj):
+        from ordercrm.fulfilment.selectors import advance_position
+
+        position = advance_position(obj)
+        return position.required if position is not None else None
 
     @staticmethod
     def resolve_customer_name(obj) -> str:
@@ -681,18 +693,6 @@ class OrderOut(OrderSummaryOut):
     """An order with all its lines."""
 
     lines: list[OrderLineOut]
-    advance_required: Amount | None = Field(
-        None,
-        description="The advance its payment terms require before dispatch (null: none); "
-        "dispatch is refused with `fulfilment.advance_unpaid` while `amount_paid` is lower.",
-    )
-
-    @staticmethod
-    def resolve_advance_required(obj):
-        from ordercrm.fulfilment.selectors import advance_position
-
-        position = advance_position(obj)
-        return position.required if position is not None else None
 
 
 class OrderPage(Page):
