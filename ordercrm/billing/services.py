@@ -392,7 +392,13 @@ def _instalments_create(invoice: Invoice, order: SalesOrder) -> list[InvoiceInst
 
     term = _order_terms(order)
     rules = term.schedule_lines() if term else [TermLine(percent=Decimal(100))]
-    described = [line.describe() for line in term.lines.all()] if term else []
+    # the words are the invoice's, kept with it: in the customer's document language
+    from django.utils import translation
+
+    from ordercrm.core.documents import document_language
+
+    with translation.override(document_language(order.customer.language)):
+        described = [line.describe() for line in term.lines.all()] if term else []
     rows = schedule(
         rules,
         invoice.gross_total,

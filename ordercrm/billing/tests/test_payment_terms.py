@@ -71,7 +71,9 @@ def test_customer_terms_reach_the_invoice_as_instalments(
     assert second.due_date == invoice.issue_date + datetime.timedelta(days=30)
     assert first.amount + second.amount == invoice.gross_total == Decimal("162.72")
     assert invoice.due_date == second.due_date
-    assert first.description == "30 % on the order date"
+    # the instalment keeps the terms' words in the customer's document language
+    assert fresh(customer).language == "zh-hans"
+    assert first.description == "30 % 订单日期当天"
 
 
 def test_order_terms_override_the_customer_and_month_end_rules_apply(
