@@ -29,6 +29,7 @@ class StockPolicy(models.TextChoices):
 class ShippingPolicy(models.TextChoices):
     SHIP_AS_AVAILABLE = "ship_as_available", _("Ship as available")
     SHIP_COMPLETE = "ship_complete", _("Ship complete orders only")
+    AFTER_PAYMENT = "after_payment", _("Ship after payment in full")
 
 
 class CreditPolicy(models.TextChoices):

@@ -46,3 +46,9 @@ class AdvanceUnpaid(Conflict):
         "%(paid)s is paid."
     )
     http_status = 409
+
+
+class PaymentFirst(Conflict):
+    code = "fulfilment.payment_first"
+    message = _("This order ships after payment: %(required)s is due and %(paid)s is paid.")
+    http_status = 409

@@ -168,6 +168,7 @@ class AdvancePosition:
     required: Decimal
     paid: Decimal
     currency: str
+    after_payment: bool = False  # the shipping policy "after payment": all of it first
 
     @property
     def missing(self) -> Decimal:
@@ -179,10 +180,22 @@ class AdvancePosition:
 
 
 def advance_position(order: SalesOrder) -> AdvancePosition | None:
-    """The advance the order's payment terms require before dispatch, or ``None`` when they
-    require none (the rule ``shipment_dispatch`` enforces: ``fulfilment.advance_unpaid``)."""
+    """What must be paid before the order is dispatched: everything under the shipping
+    policy "after payment", else the advance its payment terms require; ``None`` when
+    nothing is (the rule ``shipment_dispatch`` enforces: ``fulfilment.payment_first`` and
+    ``fulfilment.advance_unpaid``)."""
+    from ordercrm.core.models import ShippingPolicy
     from ordercrm.customers.terms import advance_required
 
+    policy = order.shipping_policy or order.company.shipping_policy
+    if policy == ShippingPolicy.AFTER_PAYMENT and order.gross_total > 0:
+        return AdvancePosition(
+            percent=Decimal(100),
+            required=order.gross_total,
+            paid=order.amount_paid,
+            currency=order.currency,
+            after_payment=True,
+        )
     terms = order.payment_terms
     if terms is None or not terms.advance_percent:
         return None

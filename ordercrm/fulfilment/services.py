@@ -32,6 +32,7 @@ from ordercrm.fulfilment.exceptions import (
     NotShippable,
     OverReturn,
     OverShipment,
+    PaymentFirst,
     ShipComplete,
     ShipmentState,
 )
@@ -237,13 +238,15 @@ def shipment_dispatch(
 def _require_advance(order: SalesOrder) -> None:
     """Terms with a required advance: nothing is dispatched before that share of the order
     total is paid (``order.amount_paid``: advances and payments of its invoices, which
-    billing keeps), ``fulfilment.advance_unpaid`` naming both amounts."""
+    billing keeps), ``fulfilment.advance_unpaid`` naming both amounts; under the shipping
+    policy "after payment" the whole total first (``fulfilment.payment_first``)."""
     from ordercrm.core.money import plain
     from ordercrm.fulfilment.selectors import advance_position
 
     position = advance_position(order)
     if position is not None and position.blocks_dispatch:
-        raise AdvanceUnpaid(
+        refusal = PaymentFirst if position.after_payment else AdvanceUnpaid
+        raise refusal(
             params={
                 "required": f"{plain(position.required)} {order.currency}",
                 "paid": f"{plain(position.paid)} {order.currency}",

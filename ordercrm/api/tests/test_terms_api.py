@@ -246,3 +246,27 @@ def test_advance_terms_block_dispatch_until_paid(
     assert status == 201, payment
     status, shipped = call(admin, "post", f"/orders/{draft['id']}/shipments", {"dispatch": True})
     assert status == 201, shipped
+
+
+def test_shipping_after_payment_over_http(call, company, admin, rep, customer, products):
+    inventory.stock_receive(
+        company=company,
+        actor=admin,
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": products[0], "quantity": 5}],
+    )
+    status, draft = call(
+        rep,
+        "post",
+        "/orders",
+        {
+            "customer_id": str(customer.pk),
+            "shipping_policy": "after_payment",
+            "lines": [{"sku": "P0", "quantity": "1"}],
+        },
+    )
+    assert status == 201, draft
+    assert (draft["shipping_policy"], draft["advance_required"]) == ("after_payment", "11.30")
+    status, _ = call(rep, "post", f"/orders/{draft['id']}/submit", {})
+    status, refused = call(admin, "post", f"/orders/{draft['id']}/shipments", {"dispatch": True})
+    assert (status, refused["error"]["code"]) == (409, "fulfilment.payment_first")

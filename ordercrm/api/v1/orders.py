@@ -106,7 +106,7 @@ def orders_list(
 @router.post("/orders", response=with_errors({201: s.OrderOut}), tags=["orders"])
 def orders_create(request, body: s.OrderIn):
     header = {}
-    for field in ("currency", "customer_reference", "notes", "invoicing_policy"):
+    for field in ("currency", "customer_reference", "notes", "invoicing_policy", "shipping_policy"):
         value = getattr(body, field)
         if value not in (None, ""):
             header[field] = value
@@ -155,6 +155,8 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
             values[field] = parse_date(values[field], field)
     if values.get("discount_percent") is None:
         values.pop("discount_percent", None)
+    if values.get("shipping_policy") is None:
+        values.pop("shipping_policy", None)
     if values.get("customer_id") is not None:
         values["customer"] = parse_id(values.pop("customer_id"))
     values.pop("customer_id", None)

@@ -473,6 +473,11 @@ class OrderIn(In):
     payment_terms_id: ID | None = Field(
         None, description="Payment terms of this order; default: the customer's."
     )
+    shipping_policy: Literal["ship_as_available", "ship_complete", "after_payment"] | None = Field(
+        None,
+        description="Default: the company's. `after_payment`: nothing is dispatched before the "
+        "order is paid in full (`fulfilment.payment_first`).",
+    )
 
 
 class OrderPatch(In):
@@ -501,6 +506,7 @@ class OrderPatch(In):
     payment_terms_id: ID | None = Field(
         None, description="Payment terms of this order (its invoices' instalments)."
     )
+    shipping_policy: Literal["ship_as_available", "ship_complete", "after_payment"] | None = None
     customer_id: ID | None = Field(
         None,
         description="Another customer for the draft: its currency, price list, terms, contact "
@@ -632,6 +638,7 @@ class OrderSummaryOut(Schema):
     invoicing_policy: str
     warehouse_id: Id | None = None
     payment_terms_id: Id | None = None
+    shipping_policy: str = ""
     net_total: Amount
     tax_total: Amount
     gross_total: Amount

@@ -127,3 +127,29 @@ def test_advance_percent_is_bounded(company, admin, advance_terms, value):
         payment_term_update(term=advance_terms, actor=admin, advance_percent=value)
     assert "advance_percent" in refused.value.details["fields"]
     assert fresh(advance_terms).advance_percent == 30
+
+
+def test_shipping_after_payment_waits_for_the_whole_total(
+    company, rep, keeper, finance, customer, stocked
+):
+    from ordercrm.fulfilment.exceptions import PaymentFirst
+    from ordercrm.sales import services as sales
+
+    draft = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        shipping_policy="after_payment",
+        invoicing_policy="manual",
+        lines=[{"product": stocked[0], "quantity": 10}],
+    )
+    order = sales.order_submit(order=draft, actor=rep)  # 113.00
+    pay_advance(company, finance, customer, order, "100.00")
+    with pytest.raises(PaymentFirst) as refused:
+        fulfilment.shipment_create(order=order, actor=keeper, dispatch=True)
+    assert refused.value.code == "fulfilment.payment_first"
+    assert (refused.value.details["required"], refused.value.details["paid"]) == ("113", "100")
+    assert not Shipment.objects.for_company(company).filter(order=order).exists()
+    pay_advance(company, finance, customer, order, "13.00")
+    fulfilment.shipment_create(order=order, actor=keeper, dispatch=True)
+    assert lines_of(order)[0].qty_shipped == 10
