@@ -182,6 +182,7 @@ COMPANY_SETTINGS = (
     "quotation_validity_days",
     "quotation_expiry_notify",
     "availability_counts_quotations",
+    "billing_tolerance",
     "email",
     "phone",
     "address",

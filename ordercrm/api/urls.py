@@ -13,6 +13,7 @@ from ordercrm.api.v1 import (
     returns,
     service,
     stock,
+    terms,
 )
 
 # v1 is one router per area, all at the API's root (paths are the areas' own).
@@ -23,6 +24,7 @@ for area in (
     orders,
     fulfilment,
     billing,
+    terms,
     returns,
     service,
     events,

@@ -17,7 +17,10 @@ class NothingToInvoice(DomainError):
 
 class OverInvoicing(Conflict):
     code = "billing.over_invoicing"
-    message = _("A line cannot be invoiced beyond what is invoiceable.")
+    message = _(
+        "A line cannot be invoiced beyond what is invoiceable plus the billing tolerance "
+        "(%(tolerance)s %%)."
+    )
     http_status = 409
 
 
@@ -63,4 +66,16 @@ class PaymentInUse(Conflict):
         "Only a payment with nothing allocated or refunded can be voided; refund its "
         "unallocated credit instead."
     )
+    http_status = 409
+
+
+class InvoiceEmpty(DomainError):
+    code = "billing.invoice_empty"
+    message = _("An invoice needs at least one line; cancel the draft instead.")
+    http_status = 422
+
+
+class InvoiceStale(Conflict):
+    code = "billing.stale_version"
+    message = _("The invoice was changed by someone else. Reload it and try again.")
     http_status = 409

@@ -149,6 +149,14 @@ class InvoiceLine(CompanyOwned):
     tax = models.DecimalField(_("tax"), **AMOUNT_FIELD)
     gross = models.DecimalField(_("total"), **AMOUNT_FIELD)
     qty_credited = models.DecimalField(_("credited"), **QUANTITY_FIELD, default=ZERO)
+    qty_over_invoiced = models.DecimalField(
+        _("beyond invoiceable"),
+        **QUANTITY_FIELD,
+        default=ZERO,
+        help_text=_(
+            "How much of the quantity lies beyond the invoiceable, within the billing tolerance."
+        ),
+    )
     net_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
     tax_credited = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
 
@@ -163,6 +171,10 @@ class InvoiceLine(CompanyOwned):
                 name="invoice_line_credited_within_invoiced",
             ),
             models.CheckConstraint(
+                condition=Q(qty_over_invoiced__gte=0) & Q(qty_over_invoiced__lte=F("quantity")),
+                name="invoice_line_over_within_quantity",
+            ),
+            models.CheckConstraint(
                 condition=Q(gross__gte=F("net") + F("tax") - CENT_FRACTION)
                 & Q(gross__lte=F("net") + F("tax") + CENT_FRACTION),
                 name="invoice_line_net_plus_tax_is_gross",
@@ -171,6 +183,53 @@ class InvoiceLine(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}#{self.position}"
+
+
+class InvoiceInstalment(CompanyOwned):
+    """One instalment of an issued invoice, from its payment terms (``customers.terms``):
+    a share of the total with its own due date. ``amount_paid``/``amount_credited`` are the
+    invoice's paid and credited amounts spread over its instalments (payments settle the
+    earliest first, credit notes lower the last first; ``customers.terms.spread``), kept by
+    billing whenever the invoice's are; aging and overdue read them."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="instalments")
+    position = models.PositiveSmallIntegerField()
+    percent = models.DecimalField(_("percentage (%)"), **PERCENT_FIELD)
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
+    amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)
+    amount_credited = models.DecimalField(_("credited"), **AMOUNT_FIELD, default=ZERO)
+    description = models.CharField(_("terms"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "position"], name="instalment_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_credited__gte=0),
+                name="instalment_settled_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__lte=F("amount") - F("amount_credited") + CENT_FRACTION),
+                name="instalment_paid_within_open",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.position}"
+
+    @property
+    def open_amount(self) -> Decimal:
+        return self.amount - self.amount_credited - self.amount_paid
+
+
+# What is still open on an instalment, in SQL.
+INSTALMENT_OPEN = F("amount") - F("amount_credited") - F("amount_paid")
 
 
 class PaymentMethod(models.TextChoices):

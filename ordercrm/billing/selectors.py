@@ -7,11 +7,13 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from ordercrm.accounts.access import Access
 from ordercrm.billing.models import (
+    INSTALMENT_OPEN,
     Invoice,
+    InvoiceInstalment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -72,13 +74,68 @@ def invoice_list(
     return invoices.order_by("-created_at", "-id")
 
 
-def overdue_invoices(access: Access, today: datetime.date) -> QuerySet[Invoice]:
-    """Open invoices past their due date, the longest overdue first."""
-    return (
-        invoice_list(access, kind=InvoiceKind.INVOICE)
-        .filter(status__in=OPEN, due_date__lt=today)
-        .order_by("due_date", "number")
+def _next_due(company_id) -> Subquery:
+    """The due date of an invoice's earliest instalment still open (``OuterRef`` invoice)."""
+    return Subquery(
+        InvoiceInstalment.objects.for_company(company_id)
+        .filter(invoice=OuterRef("pk"))
+        .annotate(still_open=INSTALMENT_OPEN)
+        .filter(still_open__gt=0)
+        .order_by("due_date", "position")
+        .values("due_date")[:1]
     )
+
+
+def with_next_due(invoices: QuerySet[Invoice], company_id) -> QuerySet[Invoice]:
+    """Invoices annotated with ``next_due``: when their earliest open instalment falls due
+    (overdue is by instalment: a 30 % instalment past due makes the invoice overdue)."""
+    return invoices.annotate(next_due=_next_due(company_id))
+
+
+def overdue_invoices(access: Access, today: datetime.date) -> QuerySet[Invoice]:
+    """Open invoices with an instalment past its due date, the longest overdue first."""
+    return (
+        with_next_due(invoice_list(access, kind=InvoiceKind.INVOICE), access.company.pk)
+        .filter(status__in=OPEN, next_due__lt=today)
+        .order_by("next_due", "number")
+    )
+
+
+def invoice_instalments(invoice: Invoice) -> list[InvoiceInstalment]:
+    return list(
+        InvoiceInstalment.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .order_by("position")
+    )
+
+
+def _open_parts(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal, datetime.date | None]]:
+    """(invoice, open amount, due date) per open instalment of ``invoices``; one query. An
+    invoice without instalments counts whole at its due date."""
+    if not invoices:
+        return []
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    parts, seen = [], set()
+    rows = (
+        InvoiceInstalment.objects.for_company(invoices[0].company_id)
+        .filter(invoice_id__in=list(by_id))
+        .order_by("invoice_id", "position")
+    )
+    for row in rows:
+        seen.add(row.invoice_id)
+        if row.open_amount > 0:
+            parts.append((by_id[row.invoice_id], row.open_amount, row.due_date))
+    for invoice in invoices:
+        if invoice.pk not in seen and invoice.open_amount > 0:
+            parts.append((invoice, invoice.open_amount, invoice.due_date))
+    return parts
+
+
+def _bucket(late: int) -> str:
+    for name, low, high in AGING_BUCKETS:
+        if late >= low and (high is None or late <= high):
+            return name
+    return AGING_BUCKETS[0][0]
 
 
 def invoice_get(access: Access, invoice_id) -> Invoice:
@@ -147,18 +204,26 @@ class Receivables:
 
 
 def days_overdue(invoice: Invoice, today: datetime.date) -> int:
-    return max((today - invoice.due_date).days, 0) if invoice.due_date else 0
+    """Days since the earliest open instalment fell due (``next_due``, from
+    ``with_next_due``), else since the invoice's due date; 0 when not yet due."""
+    due = getattr(invoice, "next_due", None) or invoice.due_date
+    return max((today - due).days, 0) if due else 0
 
 
 def customer_receivables(access: Access, customer_id, today: datetime.date) -> Receivables:
-    """Balance, open invoices (with overdue flags) and aging by days past due:
-    0–30 (including not yet due), 31–60, 61–90 and over 90."""
+    """Balance, open invoices (with overdue flags: an instalment past due) and aging of
+    each open instalment by days past its due date: 0–30 (including not yet due), 31–60,
+    61–90 and over 90."""
     customer = customer_selectors.customer_get(access, customer_id)
     open_invoices = list(
-        Invoice.objects.for_company(access.company)
-        .filter(customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN)
+        with_next_due(
+            Invoice.objects.for_company(access.company).filter(
+                customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN
+            ),
+            access.company.pk,
+        )
         .select_related("order")
-        .order_by("due_date", "number")
+        .order_by("next_due", "due_date", "number")
     )
     aging = {name: ZERO for name, _low, _high in AGING_BUCKETS}
     overdue = 0
@@ -167,9 +232,10 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
         invoice.days_overdue = late
         invoice.is_overdue = late > 0
         overdue += invoice.is_overdue
-        for name, low, high in AGING_BUCKETS:
-            if late >= low and (high is None or late <= high):
-                aging[name] += invoice.open_amount * invoice.exchange_rate
+    # aging by instalment: each open instalment in the bucket of its own due date
+    for invoice, open_amount, due in _open_parts(open_invoices):
+        late = max((today - due).days, 0) if due else 0
+        aging[_bucket(late)] += open_amount * invoice.exchange_rate
     company_currency = access.company.base_currency
     from ordercrm.core.money import round_money
 
@@ -193,17 +259,17 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
 
 
 def aging_report(access: Access, today: datetime.date) -> list[dict]:
-    """One row per customer with open invoices: the aging buckets in company currency."""
+    """One row per customer with open invoices: the aging buckets in company currency, each
+    open instalment in the bucket of its own due date."""
     rows: dict = {}
-    for invoice in invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN):
+    invoices = list(invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN))
+    for invoice, open_amount, due in _open_parts(invoices):
         row = rows.setdefault(
             invoice.customer_id,
             {"customer": invoice.customer, **{name: ZERO for name, _l, _h in AGING_BUCKETS}},
         )
-        late = days_overdue(invoice, today)
-        for name, low, high in AGING_BUCKETS:
-            if late >= low and (high is None or late <= high):
-                row[name] += invoice.open_amount * invoice.exchange_rate
+        late = max((today - due).days, 0) if due else 0
+        row[_bucket(late)] += open_amount * invoice.exchange_rate
     return sorted(rows.values(), key=lambda row: row["customer"].name)
 
 
@@ -231,6 +297,7 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "tax_rate": fmt.percent(x.tax_percent),
             "net": money(x.net),
             "gross": money(x.gross),
+            "over": fmt.quantity(x.qty_over_invoiced) if x.qty_over_invoiced else "",
         }
         for x in invoice_lines(invoice)
     ]
@@ -250,6 +317,17 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "gross_total": money(invoice.gross_total),
             "amount_paid": money(invoice.amount_paid),
             "open_amount": money(invoice.open_amount),
+            "instalments": [
+                {
+                    "due_date": fmt.date(x.due_date),
+                    "percent": fmt.percent(x.percent),
+                    "amount": money(x.amount),
+                    "open": money(x.open_amount),
+                }
+                for x in invoice_instalments(invoice)
+            ]
+            if invoice.kind == InvoiceKind.INVOICE
+            else [],
         },
         language,
     )
@@ -414,8 +492,9 @@ def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
 
 
 def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
-    """What this user can do with the invoice now (``issue``, ``cancel``, ``credit``,
-    ``pay``), by the rules the billing services enforce: only a draft is issued; only an
+    """What this user can do with the invoice now (``issue``, ``edit``, ``cancel``,
+    ``credit``, ``pay``), by the rules the billing services enforce: only a draft is issued
+    or has its lines edited; only an
     invoice with nothing paid or credited is cancelled; issued and paid invoices take credit
     notes; open ones take payments."""
     actions = set()
@@ -423,6 +502,8 @@ def invoice_actions(access: Access, invoice: Invoice) -> set[str]:
     if access.can(Perm.INVOICE_EDIT):
         if invoice.status == InvoiceStatus.DRAFT:
             actions.add("issue")
+            if is_invoice:
+                actions.add("edit")
         if (
             is_invoice
             and invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED)

@@ -40,6 +40,8 @@ from django.utils.translation import gettext as _
 from ordercrm.accounts.access import access_for
 from ordercrm.billing.exceptions import (
     DuplicatePaymentReference,
+    InvoiceEmpty,
+    InvoiceStale,
     InvoiceState,
     NothingToInvoice,
     NotInvoiceable,
@@ -51,8 +53,10 @@ from ordercrm.billing.exceptions import (
     PaymentVoided,
 )
 from ordercrm.billing.models import (
+    INSTALMENT_OPEN,
     UNALLOCATED,
     Invoice,
+    InvoiceInstalment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -141,7 +145,7 @@ def refresh_order(order: SalesOrder, *, complete: bool = True) -> None:
 
 def refresh_customer(customer: Customer) -> None:
     """Receivables in the company currency: unpaid invoices, unallocated credit, and the due
-    date of the oldest unpaid invoice. Three aggregates; the customer row is locked."""
+    date of the oldest unpaid instalment. Three aggregates; the customer row is locked."""
     company = customer.company
     amount = DecimalField(max_digits=24, decimal_places=8)
     open_invoices = Invoice.objects.for_company(customer.company_id).filter(
@@ -162,7 +166,14 @@ def refresh_customer(customer: Customer) -> None:
             "t"
         ]
     )
-    oldest = open_invoices.aggregate(d=Min("due_date"))["d"]
+    # overdue is by instalment: the earliest due date of an instalment still open
+    oldest = (
+        InvoiceInstalment.objects.for_company(customer.company_id)
+        .filter(invoice__in=open_invoices)
+        .annotate(still_open=INSTALMENT_OPEN)
+        .filter(still_open__gt=0)
+        .aggregate(d=Min("due_date"))["d"]
+    )
     customer.receivable_balance = round_money(Decimal(receivable or 0), company.base_currency)
     customer.advance_balance = round_money(Decimal(credit or 0), company.base_currency)
     customer.oldest_unpaid_due_date = oldest
@@ -186,6 +197,80 @@ def _remaining(order: SalesOrder, line: SalesOrderLine, *, automatic: bool) -> D
     if automatic:
         return sales_selectors.line_to_invoice(order, line)
     return max(_invoiceable(order, line) - (line.qty_invoiced - line.qty_credited), ZERO)
+
+
+def _tolerance_room(order: SalesOrder, line: SalesOrderLine) -> Decimal:
+    """How much beyond its invoiceable quantity a line may be billed by a quantity named for
+    it: ``Company.billing_tolerance`` % of the invoiceable quantity (0 by default)."""
+    tolerance = order.company.billing_tolerance or ZERO
+    return _invoiceable(order, line) * tolerance / 100
+
+
+def _net_billed(line: SalesOrderLine, billed_qty: dict | None) -> Decimal:
+    """What the line bills already and is not credited (``billed_qty`` overrides it for a
+    draft being edited, whose own quantity does not count)."""
+    if billed_qty is not None and line.pk in billed_qty:
+        return billed_qty[line.pk]
+    return line.qty_invoiced - line.qty_credited
+
+
+def _over_invoiced(
+    order: SalesOrder, line: SalesOrderLine, quantity: Decimal, billed_qty: dict | None = None
+) -> Decimal:
+    """The part of ``quantity`` (about to be billed on ``line``) that lies beyond what is
+    invoiceable, counting what is billed and not credited already."""
+    beyond = _net_billed(line, billed_qty) + quantity - _invoiceable(order, line)
+    return min(max(beyond, ZERO), quantity)
+
+
+def _check_over_invoicing(order: SalesOrder, quantities: dict, *, own: dict | None = None) -> None:
+    """Refuse ``billing.over_invoicing`` when a named quantity exceeds what is left to bill
+    plus the billing tolerance; ``own`` = quantities the same (draft) invoice bills already
+    and gives back. Nothing is written before this check."""
+    own = own or {}
+    over = []
+    for line, quantity in quantities.items():
+        left = _remaining(order, line, automatic=False) + own.get(line.pk, ZERO)
+        allowed = left + _tolerance_room(order, line)
+        if quantity > allowed:
+            over.append(
+                {
+                    "order_line_id": str(line.pk),
+                    "invoiceable": plain(left),
+                    "allowed": plain(allowed),
+                    "quantity": plain(quantity),
+                }
+            )
+    if over:
+        tolerance = order.company.billing_tolerance or ZERO
+        raise OverInvoicing(
+            params={"tolerance": plain(tolerance)},
+            details={"lines": over, "tolerance": plain(tolerance)},
+        )
+
+
+def _line_amounts(
+    order: SalesOrder,
+    line: SalesOrderLine,
+    quantity: Decimal,
+    billed: dict,
+    billed_qty: dict | None = None,
+) -> tuple[Decimal, Decimal]:
+    """Net and tax of billing ``quantity`` of ``line`` (given what is ``billed`` already):
+    in proportion to the quantity; the invoice that completes the line takes exactly what is
+    left (so a fully invoiced line adds up to the cent) plus, beyond it, the excess in
+    proportion (billing tolerance)."""
+    mode = order.company.rounding_mode
+    already_net, already_tax = billed[line.pk]
+    before = _net_billed(line, billed_qty)
+    if before <= line.quantity <= before + quantity:
+        excess = before + quantity - line.quantity
+        net = line.net - already_net + _share(line.net, excess, line.quantity, order.currency, mode)
+        tax = line.tax - already_tax + _share(line.tax, excess, line.quantity, order.currency, mode)
+        return net, tax
+    net = _share(line.net, quantity, line.quantity, order.currency, mode)
+    tax = _share(line.tax, quantity, line.quantity, order.currency, mode)
+    return net, tax
 
 
 def _billed_amounts(order: SalesOrder) -> dict:
@@ -251,14 +336,7 @@ def _create_invoice(
     for position, (line, quantity) in enumerate(
         sorted(quantities.items(), key=lambda item: item[0].position), start=1
     ):
-        already_net, already_tax = billed[line.pk]
-        completes = line.qty_invoiced - line.qty_credited + quantity == line.quantity
-        if completes:
-            net, tax = line.net - already_net, line.tax - already_tax
-        else:
-            mode = company.rounding_mode
-            net = _share(line.net, quantity, line.quantity, order.currency, mode)
-            tax = _share(line.tax, quantity, line.quantity, order.currency, mode)
+        net, tax = _line_amounts(order, line, quantity, billed)
         lines.append(
             InvoiceLine(
                 company=company,
@@ -268,6 +346,7 @@ def _create_invoice(
                 position=position,
                 description=line.description or (line.product.name if line.product else ""),
                 quantity=quantity,
+                qty_over_invoiced=_over_invoiced(order, line, quantity),
                 unit_price=line.unit_price,
                 discount_percent=line.discount_percent,
                 tax_percent=line.tax_percent,
@@ -297,11 +376,91 @@ def _create_invoice(
     return invoice
 
 
-def _due_date(order: SalesOrder, issue_date: datetime.date) -> datetime.date:
-    terms = order.payment_terms or (
+def _order_terms(order: SalesOrder) -> PaymentTerm | None:
+    """The order's payment terms (taken from the customer when it was entered, or chosen on
+    the order), else the company's default."""
+    return order.payment_terms or (
         PaymentTerm.objects.for_company(order.company_id).filter(is_default=True).first()
     )
-    return issue_date + datetime.timedelta(days=terms.days if terms else 0)
+
+
+def _instalments_create(invoice: Invoice, order: SalesOrder) -> list[InvoiceInstalment]:
+    """The instalments of an invoice being issued: the order's terms applied to its total
+    (``customers.terms.schedule``: shares to the cent, each with its due date); no terms
+    at all is one instalment due on the invoice date."""
+    from ordercrm.customers.terms import TermLine, schedule
+
+    term = _order_terms(order)
+    rules = term.schedule_lines() if term else [TermLine(percent=Decimal(100))]
+    # the words are the invoice's, kept with it: in the customer's document language
+    from django.utils import translation
+
+    from ordercrm.core.documents import document_language
+
+    with translation.override(document_language(order.customer.language)):
+        described = [line.describe() for line in term.lines.all()] if term else []
+    rows = schedule(
+        rules,
+        invoice.gross_total,
+        invoice.currency,
+        invoice_date=invoice.issue_date,
+        order_date=order.order_date,
+    )
+    instalments = [
+        InvoiceInstalment(
+            company_id=invoice.company_id,
+            invoice=invoice,
+            position=row.position,
+            percent=row.percent,
+            due_date=row.due_date,
+            amount=row.amount,
+            description=described[row.source][:200] if described else "",
+        )
+        for row in rows
+    ]
+    InvoiceInstalment.objects.bulk_create(instalments)
+    return instalments
+
+
+def _instalments_spread(invoice: Invoice) -> None:
+    """Spread the invoice's paid and credited amounts over its instalments (earliest paid
+    first, the last credited first: ``customers.terms.spread``)."""
+    from ordercrm.customers.terms import spread
+
+    rows = list(
+        InvoiceInstalment.objects.for_company(invoice.company_id)
+        .filter(invoice=invoice)
+        .order_by("position")
+    )
+    if not rows:
+        return
+    parts = spread(
+        [x.amount for x in rows], paid=invoice.amount_paid, credited=invoice.amount_credited
+    )
+    changed = []
+    for row, (credited, paid) in zip(rows, parts, strict=True):
+        if (row.amount_credited, row.amount_paid) != (credited, paid):
+            row.amount_credited, row.amount_paid = credited, paid
+            changed.append(row)
+    if changed:
+        InvoiceInstalment.objects.for_company(invoice.company_id).bulk_update(
+            changed, ["amount_credited", "amount_paid"]
+        )
+
+
+def _advance_held(order: SalesOrder) -> bool:
+    """Terms with a required advance keep the order's advances until its final invoice (the
+    one after which nothing is left to invoice), so the advance secures every shipment and
+    is deducted from the final invoice."""
+    terms = order.payment_terms
+    if terms is None or not terms.advance_percent:
+        return False
+    # the order is locked, and its line counters move only under that lock: a plain read
+    lines = SalesOrderLine.objects.for_company(order.company_id).filter(
+        order=order, kind=LineKind.PRODUCT
+    )
+    # "final": nothing of the order is left to bill, whatever has shipped so far
+    return any(line.quantity - line.qty_closed - line.qty_invoiced > 0 for line in lines)
 
 
 def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True) -> None:
@@ -310,21 +469,26 @@ def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True)
     company = order.company
     invoice.issue_date = company_today(company)
     invoice.number = next_number(company=company, prefix="INV", year=invoice.issue_date.year)
-    invoice.due_date = _due_date(order, invoice.issue_date)
+    instalments = _instalments_create(invoice, order)
+    invoice.due_date = instalments[-1].due_date  # all of it is due by the last instalment
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_by = actor if getattr(actor, "pk", None) else None
     invoice.version += 1
     invoice.save()
     customer = locks.lock_customer(order.customer_id, company_id=company.pk)
-    advances = list(
-        Payment.objects.for_company(company)
-        .select_for_update()
-        .filter(
-            order=order,
-            currency=invoice.currency,
-            amount_allocated__lt=F("amount") - F("amount_refunded"),
+    advances = (
+        []
+        if _advance_held(order)
+        else list(
+            Payment.objects.for_company(company)
+            .select_for_update()
+            .filter(
+                order=order,
+                currency=invoice.currency,
+                amount_allocated__lt=F("amount") - F("amount_refunded"),
+            )
+            .order_by("received_on", "created_at")
         )
-        .order_by("received_on", "created_at")
     )
     _allocate(invoice, [(payment, payment.unallocated) for payment in advances], exact=False)
     audit.record(
@@ -379,6 +543,7 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
         invoice.amount_paid += total
         _settle_status(invoice)
         invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+        _instalments_spread(invoice)
     return total
 
 
@@ -393,7 +558,10 @@ def invoice_create(
     """A manual invoice: ``lines`` = ``[{"order_line_id", "quantity"}]`` or ``None`` for all
     that is left to invoice (``sales.selectors.line_to_invoice``: credited quantities are
     not billed again). A quantity named per line may be up to invoiceable − (invoiced −
-    credited), to re-bill a credited line on purpose."""
+    credited), to re-bill a credited line on purpose, plus the company's billing tolerance
+    (``Company.billing_tolerance`` % of the invoiceable quantity; beyond it
+    ``billing.over_invoicing``, nothing written). What a line bills beyond the invoiceable
+    is kept on it (``qty_over_invoiced``) and shown on the invoice."""
     access = access_for(actor, order.company)
     access.require(Perm.INVOICE_EDIT)
     locked = locks.lock_order(order, access=access)  # visible to the actor, or not found
@@ -411,16 +579,7 @@ def invoice_create(
         quantities = _parse_quantities(
             lines, {line.pk: line for line in order_lines}, "order_line_id"
         )
-        over = [
-            {
-                "order_line_id": str(line.pk),
-                "invoiceable": plain(_remaining(locked, line, automatic=False)),
-            }
-            for line, quantity in quantities.items()
-            if quantity > _remaining(locked, line, automatic=False)
-        ]
-        if over:
-            raise OverInvoicing(details={"lines": over})
+        _check_over_invoicing(locked, quantities)
     if not quantities:
         raise NothingToInvoice()
     invoice = _create_invoice(locked, actor, quantities)
@@ -502,6 +661,131 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         return locked
     _refuse_on_hold(order)
     _issue(locked, order, actor)
+    return locked
+
+
+@transaction.atomic
+def invoice_lines_update(
+    *, invoice: Invoice, actor, lines: list[dict[str, Any]], version: int | None = None
+) -> Invoice:
+    """Edit a draft invoice before it is issued: ``lines`` = ``[{"invoice_line_id",
+    "quantity"}]``; a lower quantity bills less, 0 removes the line, a higher one bills more
+    (within what is left plus the billing tolerance, ``billing.over_invoicing``; not while
+    the order is on hold). What is taken off goes back to the order line's invoiceable
+    quantity (``qty_invoiced`` falls), so the next invoice offers it again; nothing is lost.
+
+    Refused: an issued or cancelled invoice or a credit note (``billing.invalid_invoice_state``),
+    a stale ``version`` (``billing.stale_version``), removing every line
+    (``billing.invoice_empty``: cancel the draft instead). Amounts are recomputed by the
+    rule of new invoices (the line completing an order line takes what is left), so a fully
+    invoiced order still adds up to the cent. Audit ``update_lines``; event
+    ``invoice.draft_changed``."""
+    locked, order = _lock_invoice(invoice, actor, Perm.INVOICE_EDIT)
+    if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.DRAFT:
+        raise InvoiceState(params={"status": InvoiceStatus(locked.status).label})
+    if version is not None and int(version) != locked.version:
+        raise InvoiceStale(details={"version": locked.version})
+    rows = {
+        x.pk: x
+        for x in InvoiceLine.objects.for_company(locked.company_id)
+        .filter(invoice=locked)
+        .order_by("position")
+    }
+    errors = RowErrors()
+    wanted: dict = {}
+    for index, raw in enumerate(lines):
+        row = errors.row(
+            index, rows, raw.get("invoice_line_id"), "invoice_line_id", _("Unknown line.")
+        )
+        if row is None:
+            continue
+        quantity = errors.quantity(index, raw.get("quantity"), (InvoiceLine, "quantity"))
+        if quantity is not None:
+            wanted[row] = quantity
+    errors.raise_if_any()
+    changed = {row: q for row, q in wanted.items() if q != row.quantity}
+    if not changed:
+        return locked
+    kept = [row for row in rows.values() if changed.get(row, row.quantity) > 0]
+    if not kept:
+        raise InvoiceEmpty(details={"invoice_id": str(locked.pk)})
+    order_lines = {line.pk: line for line in locks.lock_order_lines(order)}
+    raised = {order_lines[row.order_line_id]: q for row, q in changed.items() if q > row.quantity}
+    if raised:
+        _refuse_on_hold(order)
+        _check_over_invoicing(order, raised, own={r.order_line_id: r.quantity for r in changed})
+    billed = _billed_amounts(order)
+    before_total = locked.gross_total
+    history, removed, kept_rows = [], [], []
+    give_back: dict = defaultdict(lambda: ZERO)
+    take: dict = defaultdict(lambda: ZERO)
+    # what each order line bills, as if this draft's changed lines did not bill yet
+    billed_qty = {
+        row.order_line_id: order_lines[row.order_line_id].qty_invoiced
+        - order_lines[row.order_line_id].qty_credited
+        - row.quantity
+        for row in changed
+    }
+    for row, quantity in sorted(changed.items(), key=lambda item: item[0].position):
+        line = order_lines[row.order_line_id]
+        billed[line.pk][0] -= row.net
+        billed[line.pk][1] -= row.tax
+        history.append(
+            {"line": row.description, "quantity": [plain(row.quantity), plain(quantity)]}
+        )
+        if quantity == 0:
+            removed.append(row.pk)
+            give_back[line.pk] += row.quantity
+            continue
+        net, tax = _line_amounts(order, line, quantity, billed, billed_qty)
+        row.qty_over_invoiced = _over_invoiced(order, line, quantity, billed_qty)
+        billed_qty[line.pk] += quantity
+        billed[line.pk][0] += net
+        billed[line.pk][1] += tax
+        if quantity < row.quantity:
+            give_back[line.pk] += row.quantity - quantity
+        else:
+            take[line.pk] += quantity - row.quantity
+        row.quantity, row.net, row.tax, row.gross = quantity, net, tax, net + tax
+        kept_rows.append(row)
+    if removed:
+        InvoiceLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
+    if kept_rows:
+        InvoiceLine.objects.for_company(locked.company_id).bulk_update(
+            kept_rows, ["quantity", "qty_over_invoiced", "net", "tax", "gross"]
+        )
+    if give_back:
+        counters.order_lines_uninvoice(order, dict(give_back), lines=order_lines.values())
+    if take:
+        counters.order_lines_invoice(order, dict(take), lines=order_lines.values())
+    remaining = [row for row in rows.values() if row.pk not in removed]
+    company = order.company
+    locked.net_total = sum((x.net for x in remaining), ZERO)
+    locked.tax_total = sum((x.tax for x in remaining), ZERO)
+    locked.gross_total = locked.net_total + locked.tax_total
+    locked.company_gross_total = round_money(
+        locked.gross_total * locked.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="update_lines",
+        changes={"lines": history, "gross_total": [str(before_total), str(locked.gross_total)]},
+    )
+    events.emit(
+        type="invoice.draft_changed",
+        entity=locked,
+        actor=actor,
+        payload={
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "gross_total": locked.gross_total,
+            "currency": locked.currency,
+            "given_back": {str(k): plain(v) for k, v in give_back.items()},
+        },
+    )
     return locked
 
 
@@ -649,6 +933,7 @@ def credit_note_create(
     _settle_status(locked)
     locked.version += 1
     locked.save()
+    _instalments_spread(locked)
     audit.record(
         actor=actor,
         entity=note,
@@ -853,7 +1138,11 @@ def payment_record(
         raise DuplicatePaymentReference(details={"reference": reference}) from None
     for invoice_id, allocation_amount in wanted:
         _allocate(locked_invoices[invoice_id], [(payment, allocation_amount)], exact=True)
-    if order is not None and not wanted:
+    if (
+        order is not None
+        and not wanted
+        and not _advance_held(next(o for o in orders if o.pk == order.pk))
+    ):
         open_invoices = (
             Invoice.objects.for_company(company)
             .select_for_update()

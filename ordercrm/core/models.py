@@ -29,6 +29,7 @@ class StockPolicy(models.TextChoices):
 class ShippingPolicy(models.TextChoices):
     SHIP_AS_AVAILABLE = "ship_as_available", _("Ship as available")
     SHIP_COMPLETE = "ship_complete", _("Ship complete orders only")
+    AFTER_PAYMENT = "after_payment", _("Ship after payment in full")
 
 
 class CreditPolicy(models.TextChoices):
@@ -129,6 +130,17 @@ class Company(models.Model):
             "quantities are taken off too."
         ),
     )
+    billing_tolerance = models.DecimalField(
+        _("billing tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A line may be invoiced up to this much beyond its invoiceable quantity; "
+            "0: never beyond it."
+        ),
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)
@@ -146,6 +158,10 @@ class Company(models.Model):
             models.CheckConstraint(
                 condition=Q(exchange_rate_tolerance__gte=0) & Q(exchange_rate_tolerance__lte=100),
                 name="company_rate_tolerance_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_tolerance__gte=0) & Q(billing_tolerance__lte=100),
+                name="company_billing_tolerance_0_100",
             ),
         ]
 

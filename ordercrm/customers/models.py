@@ -10,15 +10,29 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.models import CompanyOwned
-from ordercrm.core.money import AMOUNT_FIELD
+from ordercrm.core.money import AMOUNT_FIELD, PERCENT_FIELD
 
 
 class PaymentTerm(CompanyOwned):
-    """When an invoice falls due: ``days`` after the invoice date (0 = immediately)."""
+    """When an invoice falls due: a schedule of instalments (``lines``, percentages adding up
+    to 100, each with its due-date rule; ``customers.terms``), or without lines 100 %
+    ``days`` after the invoice date (0 = immediately)."""
 
     name = models.CharField(_("name"), max_length=64)
-    days = models.PositiveSmallIntegerField(_("days"), default=30)
+    days = models.PositiveSmallIntegerField(
+        _("days"), default=30, help_text=_("Without instalments: days after the invoice date.")
+    )
     is_default = models.BooleanField(_("default"), default=False)
+    advance_percent = models.DecimalField(
+        _("required advance (%)"),
+        **PERCENT_FIELD,
+        default=Decimal("0"),
+        help_text=_(
+            "Share of the order total to be paid before anything is dispatched; it is "
+            "deducted from the order's final invoice. 0: no advance."
+        ),
+    )
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("payment terms")
@@ -29,10 +43,124 @@ class PaymentTerm(CompanyOwned):
             models.UniqueConstraint(
                 fields=["company"], condition=Q(is_default=True), name="payment_term_one_default"
             ),
+            models.CheckConstraint(
+                condition=Q(advance_percent__gte=0) & Q(advance_percent__lte=100),
+                name="payment_term_advance_0_100",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def schedule_lines(self) -> list:
+        """The term as ``customers.terms.TermLine`` rules: its lines, or 100 % ``days``."""
+        from ordercrm.customers.terms import TermLine
+
+        lines = list(self.lines.all())
+        if lines:
+            return [line.rule() for line in lines]
+        return [TermLine(percent=Decimal(100), days=self.days)]
+
+    def describe(self) -> str:
+        """The schedule in words, e.g. ``30 % on the order date / 70 % 30 days after the
+        invoice date``."""
+        from django.utils.translation import gettext
+
+        from ordercrm.core.money import plain
+
+        lines = list(self.lines.all()) or [PaymentTermLine(percent=Decimal(100), days=self.days)]
+        text = " / ".join(line.describe() for line in lines)
+        if self.advance_percent:
+            advance = gettext("advance %(percent)s %% before dispatch") % {
+                "percent": plain(self.advance_percent)
+            }
+            text = f"{advance}; {text}"
+        return text
+
+
+class TermBase(models.TextChoices):
+    INVOICE = "invoice", _("invoice date")
+    ORDER = "order", _("order date")
+
+
+class PaymentTermLine(CompanyOwned):
+    """One instalment of a payment term: ``percent`` of the invoice total, due by the rule
+    of ``customers.terms.due_date`` (months, end of month, days, end of month, day of month)
+    from the invoice or the order date."""
+
+    term = models.ForeignKey(PaymentTerm, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    percent = models.DecimalField(_("percentage (%)"), **PERCENT_FIELD)
+    base = models.CharField(
+        _("counted from"), max_length=8, choices=TermBase.choices, default=TermBase.INVOICE
+    )
+    months = models.PositiveSmallIntegerField(_("number of months"), default=0)
+    after_month_end = models.BooleanField(_("from the end of that month"), default=False)
+    days = models.PositiveSmallIntegerField(_("days"), default=0)
+    month_end = models.BooleanField(_("then to the end of the month"), default=False)
+    day_of_month = models.PositiveSmallIntegerField(_("on day of month"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering = ["term", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "position"], name="term_line_position_unique"),
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="term_line_percent_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(day_of_month__isnull=True)
+                | (Q(day_of_month__gte=1) & Q(day_of_month__lte=31)),
+                name="term_line_day_of_month_1_31",
+            ),
+            models.CheckConstraint(
+                condition=Q(months__lte=120) & Q(days__lte=3650), name="term_line_delay_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def rule(self):
+        from ordercrm.customers.terms import TermLine
+
+        return TermLine(
+            percent=self.percent,
+            base=self.base,
+            months=self.months,
+            after_month_end=self.after_month_end,
+            days=self.days,
+            month_end=self.month_end,
+            day_of_month=self.day_of_month,
+        )
+
+    def describe(self) -> str:
+        """``30 % on the order date``, ``70 % 30 days after the invoice date, end of month``."""
+        from django.utils.translation import gettext
+
+        from ordercrm.core.money import plain
+
+        parts = []
+        base = TermBase(self.base).label
+        if not (self.months or self.days or self.after_month_end):
+            parts.append(gettext("on the %(base)s") % {"base": base})
+        else:
+            delay = []
+            if self.months:
+                delay.append(gettext("%(n)s months") % {"n": self.months})
+            if self.after_month_end:
+                delay.append(gettext("to the end of that month"))
+            if self.days:
+                delay.append(gettext("%(n)s days") % {"n": self.days})
+            parts.append(
+                gettext("%(delay)s after the %(base)s") % {"delay": ", ".join(delay), "base": base}
+            )
+        if self.month_end:
+            parts.append(gettext("end of month"))
+        if self.day_of_month:
+            parts.append(gettext("on day %(n)s of the month") % {"n": self.day_of_month})
+        return f"{plain(self.percent)} % " + ", ".join(parts)
 
 
 class CustomerTag(CompanyOwned):

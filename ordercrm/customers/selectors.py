@@ -321,4 +321,6 @@ def payment_term_list(company):
     """The company's payment terms, shortest first (order and customer forms)."""
     from ordercrm.customers.models import PaymentTerm
 
-    return PaymentTerm.objects.for_company(company).order_by("days", "name")
+    return (
+        PaymentTerm.objects.for_company(company).prefetch_related("lines").order_by("days", "name")
+    )

@@ -37,3 +37,18 @@ class OverReturn(Conflict):
     code = "fulfilment.over_return"
     message = _("More is returned than was shipped on this line.")
     http_status = 409
+
+
+class AdvanceUnpaid(Conflict):
+    code = "fulfilment.advance_unpaid"
+    message = _(
+        "This order's payment terms require an advance of %(required)s before dispatch; "
+        "%(paid)s is paid."
+    )
+    http_status = 409
+
+
+class PaymentFirst(Conflict):
+    code = "fulfilment.payment_first"
+    message = _("This order ships after payment: %(required)s is due and %(paid)s is paid.")
+    http_status = 409

@@ -157,3 +157,54 @@ def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) 
         },
         language,
     )
+
+
+@dataclass(frozen=True)
+class AdvancePosition:
+    """An order under terms with a required advance: how much must be paid before dispatch,
+    how much is paid (``order.amount_paid``), and whether dispatch waits for the rest."""
+
+    percent: Decimal
+    required: Decimal
+    paid: Decimal
+    currency: str
+    after_payment: bool = False  # the shipping policy "after payment": all of it first
+
+    @property
+    def missing(self) -> Decimal:
+        return max(self.required - self.paid, ZERO)
+
+    @property
+    def blocks_dispatch(self) -> bool:
+        return self.missing > 0
+
+
+def advance_position(order: SalesOrder) -> AdvancePosition | None:
+    """What must be paid before the order is dispatched: everything under the shipping
+    policy "after payment", else the advance its payment terms require; ``None`` when
+    nothing is (the rule ``shipment_dispatch`` enforces: ``fulfilment.payment_first`` and
+    ``fulfilment.advance_unpaid``)."""
+    from ordercrm.core.models import ShippingPolicy
+    from ordercrm.customers.terms import advance_required
+
+    policy = order.shipping_policy or order.company.shipping_policy
+    if policy == ShippingPolicy.AFTER_PAYMENT and order.gross_total > 0:
+        return AdvancePosition(
+            percent=Decimal(100),
+            required=order.gross_total,
+            paid=order.amount_paid,
+            currency=order.currency,
+            after_payment=True,
+        )
+    terms = order.payment_terms
+    if terms is None or not terms.advance_percent:
+        return None
+    required = advance_required(order.gross_total, terms.advance_percent, order.currency)
+    if not required:
+        return None
+    return AdvancePosition(
+        percent=terms.advance_percent,
+        required=required,
+        paid=order.amount_paid,
+        currency=order.currency,
+    )

@@ -27,10 +27,12 @@ from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment.exceptions import (
+    AdvanceUnpaid,
     NothingToShip,
     NotShippable,
     OverReturn,
     OverShipment,
+    PaymentFirst,
     ShipComplete,
     ShipmentState,
 )
@@ -233,7 +235,33 @@ def shipment_dispatch(
     return locked
 
 
+def _require_advance(order: SalesOrder) -> None:
+    """Terms with a required advance: nothing is dispatched before that share of the order
+    total is paid (``order.amount_paid``: advances and payments of its invoices, which
+    billing keeps), ``fulfilment.advance_unpaid`` naming both amounts; under the shipping
+    policy "after payment" the whole total first (``fulfilment.payment_first``)."""
+    from ordercrm.core.money import plain
+    from ordercrm.fulfilment.selectors import advance_position
+
+    position = advance_position(order)
+    if position is not None and position.blocks_dispatch:
+        refusal = PaymentFirst if position.after_payment else AdvanceUnpaid
+        raise refusal(
+            params={
+                "required": f"{plain(position.required)} {order.currency}",
+                "paid": f"{plain(position.paid)} {order.currency}",
+            },
+            details={
+                "required": plain(position.required),
+                "paid": plain(position.paid),
+                "currency": order.currency,
+                "advance_percent": plain(position.percent),
+            },
+        )
+
+
 def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+    _require_advance(order)
     # The customer before stock levels (``sales.locks``): the invoice this dispatch may
     # create updates its balances.
     locks.lock_order_customer(order)

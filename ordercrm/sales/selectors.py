@@ -52,7 +52,7 @@ def order_list(
     orders = (
         SalesOrder.objects.for_company(access.company)
         .filter(access.owner_filter("salesperson", "team"))
-        .select_related("customer", "salesperson")
+        .select_related("customer", "salesperson", "payment_terms")
     )
     if status:
         orders = orders.filter(status=status)

@@ -17,6 +17,7 @@ from ordercrm.billing import services as billing
 from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
+from ordercrm.core.dates import company_today
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
@@ -78,6 +79,8 @@ def _invoice_page(request, invoice, errors=(), status=200):
         {
             "invoice": invoice,
             "lines": billing_selectors.invoice_lines(invoice),
+            "instalments": billing_selectors.invoice_instalments(invoice),
+            "today": company_today(access.company),
             "allocations": billing_selectors.invoice_allocations(invoice),
             "credit_notes": billing_selectors.credit_notes_of(invoice),
             "actions": billing_selectors.invoice_actions(access, invoice),
@@ -97,13 +100,26 @@ def invoice_detail(request, invoice_id):
 @require_POST
 @member_view
 def invoice_action(request, invoice_id, action: str):
-    """``issue``, ``cancel``, ``credit`` (quantities per line) or ``pay`` one invoice."""
+    """``issue``, ``edit`` (a draft's quantities per line; 0 removes), ``cancel``, ``credit``
+    (quantities per line) or ``pay`` one invoice."""
     invoice = billing_selectors.invoice_get(request.access, invoice_id)
     post = request.POST
     try:
         if action == "issue":
             billing.invoice_issue(invoice=invoice, actor=request.user)
             done = _("Invoice issued.")
+        elif action == "edit":
+            billing.invoice_lines_update(
+                invoice=invoice,
+                actor=request.user,
+                version=post.get("version") or None,
+                lines=[
+                    {"invoice_line_id": key.removeprefix("qty_"), "quantity": value}
+                    for key, value in post.items()
+                    if key.startswith("qty_")
+                ],
+            )
+            done = _("Invoice lines saved; what was taken off can be invoiced again.")
         elif action == "cancel":
             billing.invoice_cancel(
                 invoice=invoice, actor=request.user, reason=post.get("reason", "")

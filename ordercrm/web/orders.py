@@ -556,7 +556,7 @@ def order_edit(request, order_id):
 def _order_context(request, order):
     from ordercrm.billing.models import PaymentMethod
     from ordercrm.billing.selectors import invoice_list
-    from ordercrm.fulfilment.selectors import order_line_stock, shipment_list
+    from ordercrm.fulfilment.selectors import advance_position, order_line_stock, shipment_list
     from ordercrm.notifications.selectors import order_activity
 
     access = request.access
@@ -614,6 +614,7 @@ def _order_context(request, order):
         "shipments": shipment_list(access, order_id=order.pk),
         "invoices": invoice_list(access, order_id=order.pk),
         "can_ship": "ship" in available,
+        "advance": advance_position(order),
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),
@@ -885,10 +886,14 @@ def order_invoice(request, order_id):
     from ordercrm.billing.services import invoice_create
 
     order = sales_selectors.order_get(request.access, order_id)
+    draft = request.POST.get("draft") == "1"  # a draft to review and edit before issue
     try:
-        invoice_create(order=order, actor=request.user, issue=True)
+        invoice = invoice_create(order=order, actor=request.user, issue=not draft)
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))
+    if draft:
+        messages.success(request, _("Draft invoice created; review its lines, then issue it."))
+        return HttpResponseRedirect(reverse("invoice_detail", args=[invoice.pk]))
     messages.success(request, _("Invoice issued."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 

@@ -42,6 +42,7 @@ SECTIONS = (
     ("approval_rules", gettext_lazy("Approval rules")),
     ("tax_rates", gettext_lazy("Tax rates")),
     ("tax_mappings", gettext_lazy("Tax mappings")),
+    ("payment_terms", gettext_lazy("Payment terms")),
     ("units", gettext_lazy("Units")),
     ("categories", gettext_lazy("Product categories")),
     ("exchange_rates", gettext_lazy("Exchange rates")),
@@ -144,6 +145,85 @@ class TaxMappingForm(forms.Form):
             if source or target:
                 pairs.append((source, target))
         return pairs
+
+
+TERM_LINE_ROWS = 4
+
+
+class PaymentTermForm(forms.Form):
+    """A payment term: its name, whether it is the default, and up to four instalments
+    (share, counted from, months, end of that month, days, end of month, day of month)."""
+
+    edit = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
+    is_default = forms.BooleanField(label=gettext_lazy("Default"), required=False)
+    advance_percent = forms.DecimalField(
+        label=gettext_lazy("required advance (%)"),
+        required=False,
+        max_digits=7,
+        decimal_places=4,
+        help_text=gettext_lazy(
+            "Share of the order total to be paid before anything is dispatched; it is "
+            "deducted from the order's final invoice. 0: no advance."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from ordercrm.customers.models import TermBase
+
+        super().__init__(*args, **kwargs)
+        for n in range(1, TERM_LINE_ROWS + 1):
+
+            def label(text, n=n):
+                return gettext_lazy("Instalment %(n)s: %(what)s") % {"n": n, "what": text}
+
+            self.fields[f"percent_{n}"] = forms.DecimalField(
+                label=label(gettext_lazy("percentage (%)")),
+                required=False,
+                max_digits=7,
+                decimal_places=4,
+            )
+            self.fields[f"base_{n}"] = forms.ChoiceField(
+                label=label(gettext_lazy("counted from")), choices=TermBase.choices, required=False
+            )
+            self.fields[f"months_{n}"] = forms.IntegerField(
+                label=label(gettext_lazy("number of months")), required=False, min_value=0
+            )
+            self.fields[f"after_month_end_{n}"] = forms.BooleanField(
+                label=label(gettext_lazy("then to the end of that month")), required=False
+            )
+            self.fields[f"days_{n}"] = forms.IntegerField(
+                label=label(gettext_lazy("days")), required=False, min_value=0
+            )
+            self.fields[f"month_end_{n}"] = forms.BooleanField(
+                label=label(gettext_lazy("then to the end of the month")), required=False
+            )
+            self.fields[f"day_of_month_{n}"] = forms.IntegerField(
+                label=label(gettext_lazy("then on day of month")),
+                required=False,
+                min_value=1,
+                max_value=31,
+            )
+
+    def lines(self) -> list[dict]:
+        rows = []
+        for n in range(1, TERM_LINE_ROWS + 1):
+            data = self.cleaned_data
+            if data.get(f"percent_{n}") in (None, ""):
+                continue
+            rows.append(
+                {
+                    "percent": data[f"percent_{n}"],
+                    "base": data.get(f"base_{n}") or "invoice",
+                    "months": data.get(f"months_{n}") or 0,
+                    "after_month_end": bool(data.get(f"after_month_end_{n}")),
+                    "days": data.get(f"days_{n}") or 0,
+                    "month_end": bool(data.get(f"month_end_{n}")),
+                    "day_of_month": data.get(f"day_of_month_{n}"),
+                }
+            )
+        return rows
 
 
 class UnitForm(forms.Form):
@@ -504,6 +584,66 @@ def _tax_mappings(request, company, post, bound=None):
     )
 
 
+def _payment_terms(request, company, post, bound=None):
+    """Payment terms with their schedules (``customers.payment_terms``): customers and
+    orders choose one; invoices issued under it get its instalments."""
+    from ordercrm.core.money import plain
+    from ordercrm.customers import payment_terms
+    from ordercrm.customers.selectors import payment_term_list
+
+    terms = payment_term_list(company)
+    row = _editing(request, post, terms)
+    initial: dict = {}
+    if row:
+        initial = {"edit": row.pk, "version": row.version, "name": row.name}
+        initial["is_default"] = row.is_default
+        initial["advance_percent"] = plain(row.advance_percent)
+        lines = list(row.lines.all())
+        if not lines:  # a term of plain days shows as its one instalment
+            initial.update({"percent_1": 100, "days_1": row.days})
+        for n, line in enumerate(lines[:TERM_LINE_ROWS], start=1):
+            initial.update(
+                {
+                    f"percent_{n}": plain(line.percent),
+                    f"base_{n}": line.base,
+                    f"months_{n}": line.months,
+                    f"after_month_end_{n}": line.after_month_end,
+                    f"days_{n}": line.days,
+                    f"month_end_{n}": line.month_end,
+                    f"day_of_month_{n}": line.day_of_month,
+                }
+            )
+    form = PaymentTermForm(post or bound, initial=initial)
+    extra = {
+        "edit_rows": _edit_rows(
+            terms,
+            lambda t: (t.name, t.describe(), _("Default") if t.is_default else ""),
+        ),
+        "editing": row,
+    }
+    if post is None or not form.is_valid():
+        return form, extra
+    data = form.cleaned_data
+    if row is None:
+        return payment_terms.payment_term_create(
+            company=company,
+            actor=request.user,
+            name=data["name"],
+            lines=form.lines(),
+            is_default=data["is_default"],
+            advance_percent=data.get("advance_percent"),
+        )
+    return payment_terms.payment_term_update(
+        term=row,
+        actor=request.user,
+        version=data.get("version"),
+        name=data["name"],
+        lines=form.lines(),
+        is_default=data["is_default"] or None,
+        advance_percent=data.get("advance_percent") or 0,
+    )
+
+
 def _units(request, company, post, bound=None):
     """Units of measure with their names in English, Simplified and Traditional Chinese."""
     units = Unit.objects.for_company(company).order_by("code")
@@ -664,6 +804,7 @@ HANDLERS = {
     "approval_rules": _approval_rules,
     "tax_rates": _tax_rates,
     "tax_mappings": _tax_mappings,
+    "payment_terms": _payment_terms,
     "units": _units,
     "categories": _categories,
     "exchange_rates": _exchange_rates,

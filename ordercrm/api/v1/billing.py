@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
-from ordercrm.api.base import page
+from ordercrm.api.base import page, version_from
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import (
     Language,
@@ -22,6 +22,7 @@ from ordercrm.billing.services import (
     invoice_cancel,
     invoice_create,
     invoice_issue,
+    invoice_lines_update,
     payment_allocate,
     payment_record,
     payment_refund,
@@ -74,6 +75,20 @@ def invoices_list(
 
 @router.get("/invoices/{invoice_id}", response=with_errors({200: s.InvoiceOut}), tags=["billing"])
 def invoices_get(request, invoice_id: str):
+    return invoice_out(invoice_of(request, invoice_id))
+
+
+@router.patch("/invoices/{invoice_id}", response=with_errors({200: s.InvoiceOut}), tags=["billing"])
+def invoices_update(request, invoice_id: str, body: s.InvoiceLinesPatch):
+    """Edit a draft before it is issued: lower a line, or remove it with quantity 0 (at least
+    one line stays: ``billing.invoice_empty``). What is taken off is invoiceable again on
+    the order. ``If-Match`` or ``version`` guards against a stale edit."""
+    invoice_lines_update(
+        invoice=invoice_of(request, invoice_id),
+        actor=request.user,
+        lines=[line.dict() for line in body.lines],
+        version=version_from(request, body.version),
+    )
     return invoice_out(invoice_of(request, invoice_id))
 
 

@@ -71,6 +71,16 @@ def warehouse_of(request, warehouse_id):
     return warehouse
 
 
+def payment_term_of(request, term_id):
+    """The company's payment term with this id, or 404 naming it."""
+    from ordercrm.customers.selectors import payment_term_list
+
+    term = payment_term_list(request.company).filter(pk=parse_id(term_id)).first()
+    if term is None:
+        raise NotFound(details={"payment_terms_id": str(term_id)})
+    return term
+
+
 def order_of(request, order_id):
     """The order, if the caller may see it (404 otherwise)."""
     return order_get(request.access, order_id)
@@ -90,8 +100,14 @@ def invoice_of(request, invoice_id):
 
 
 def invoice_out(invoice):
-    """The invoice with its lines, for ``InvoiceOut``."""
-    return Loaded(invoice, loaded_lines=invoice_lines(invoice))
+    """The invoice with its lines and instalments, for ``InvoiceOut``."""
+    from ordercrm.billing.selectors import invoice_instalments
+
+    return Loaded(
+        invoice,
+        loaded_lines=invoice_lines(invoice),
+        loaded_instalments=invoice_instalments(invoice),
+    )
 
 
 def payment_of(request, payment_id):

@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ordercrm.accounts.models import Membership
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import schemas as s
-from ordercrm.api.v1.common import parse_decimal, with_errors
+from ordercrm.api.v1.common import parse_decimal, payment_term_of, with_errors
 from ordercrm.core.exceptions import NotFound
 from ordercrm.customers import selectors, services
 from ordercrm.customers.models import Address, Contact
@@ -67,6 +67,9 @@ def customers_update(request, customer_id: str, body: s.CustomerPatch):
     version = version_from(request, values.pop("version", None))
     if "credit_limit" in values:
         values["credit_limit"] = parse_decimal(values["credit_limit"], "credit_limit")
+    if values.get("payment_terms_id") is not None:
+        values["payment_terms"] = payment_term_of(request, values["payment_terms_id"])
+    values.pop("payment_terms_id", None)
     return customer_update(customer=customer, actor=request.user, version=version, **values)
 
 

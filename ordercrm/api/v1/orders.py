@@ -16,6 +16,7 @@ from ordercrm.api.v1.common import (
     order_of,
     order_out,
     parse_date,
+    payment_term_of,
     warehouse_of,
     with_errors,
 )
@@ -105,7 +106,7 @@ def orders_list(
 @router.post("/orders", response=with_errors({201: s.OrderOut}), tags=["orders"])
 def orders_create(request, body: s.OrderIn):
     header = {}
-    for field in ("currency", "customer_reference", "notes", "invoicing_policy"):
+    for field in ("currency", "customer_reference", "notes", "invoicing_policy", "shipping_policy"):
         value = getattr(body, field)
         if value not in (None, ""):
             header[field] = value
@@ -122,6 +123,8 @@ def orders_create(request, body: s.OrderIn):
             header[field] = parse_date(getattr(body, field), field)
     if body.discount_percent not in (None, ""):
         header["discount_percent"] = body.discount_percent
+    if body.payment_terms_id:
+        header["payment_terms"] = payment_term_of(request, body.payment_terms_id)
     order = order_create(
         company=request.company,
         actor=request.user,
@@ -152,9 +155,14 @@ def orders_update(request, order_id: str, body: s.OrderPatch):
             values[field] = parse_date(values[field], field)
     if values.get("discount_percent") is None:
         values.pop("discount_percent", None)
+    if values.get("shipping_policy") is None:
+        values.pop("shipping_policy", None)
     if values.get("customer_id") is not None:
         values["customer"] = parse_id(values.pop("customer_id"))
     values.pop("customer_id", None)
+    if values.get("payment_terms_id") is not None:
+        values["payment_terms"] = payment_term_of(request, values["payment_terms_id"])
+    values.pop("payment_terms_id", None)
     if "requested_delivery_date" in values:
         values["requested_date"] = parse_date(
             values.pop("requested_delivery_date"), "requested_delivery_date"

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, model_validator
 
 from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
 from ordercrm.api.v1.fields import DATE, ID, SHORT, Dec, In, Text
+from ordercrm.api.v1.terms_schemas import InstalmentOut
 from ordercrm.billing.models import (
     Invoice,
     InvoiceLine,
@@ -124,6 +125,7 @@ class CustomerOut(Schema):
     credit_limit: Amount | None = None
     credit_hold: bool
     receivable_balance: Amount
+    payment_terms_id: Id | None = None
     is_active: bool = True
     inactive_reason: str = ""
     merged_into_id: Id | None = None
@@ -177,6 +179,9 @@ class CustomerPatch(In):
     language: Text(Customer, "language") | None = None
     credit_limit: Dec(Customer, "credit_limit") | None = None
     notes: Text(Customer, "notes") | None = None
+    payment_terms_id: ID | None = Field(
+        None, description="The customer's payment terms, taken by its new orders (finance)."
+    )
 
 
 class ContactOut(Schema):
@@ -465,6 +470,14 @@ class OrderIn(In):
     discount_percent: Dec(SalesOrder, "discount_percent") | None = Field(
         None, description="Order discount (%), taken off every product line before tax."
     )
+    payment_terms_id: ID | None = Field(
+        None, description="Payment terms of this order; default: the customer's."
+    )
+    shipping_policy: Literal["ship_as_available", "ship_complete", "after_payment"] | None = Field(
+        None,
+        description="Default: the company's. `after_payment`: nothing is dispatched before the "
+        "order is paid in full (`fulfilment.payment_first`).",
+    )
 
 
 class OrderPatch(In):
@@ -490,6 +503,10 @@ class OrderPatch(In):
     order_date: DATE | None = None
     valid_until: DATE | None = None
     discount_percent: Dec(SalesOrder, "discount_percent") | None = None
+    payment_terms_id: ID | None = Field(
+        None, description="Payment terms of this order (its invoices' instalments)."
+    )
+    shipping_policy: Literal["ship_as_available", "ship_complete", "after_payment"] | None = None
     customer_id: ID | None = Field(
         None,
         description="Another customer for the draft: its currency, price list, terms, contact "
@@ -620,6 +637,8 @@ class OrderSummaryOut(Schema):
     customer_reference: str
     invoicing_policy: str
     warehouse_id: Id | None = None
+    payment_terms_id: Id | None = None
+    shipping_policy: str = ""
     net_total: Amount
     tax_total: Amount
     gross_total: Amount
@@ -639,6 +658,18 @@ class OrderSummaryOut(Schema):
     approval: ApprovalStateOut
     line_count: int
     warnings: list[dict[str, Any]] = []
+    advance_required: Amount | None = Field(
+        None,
+        description="The advance its payment terms require before dispatch (null: none); "
+        "dispatch is refused with `fulfilment.advance_unpaid` while `amount_paid` is lower.",
+    )
+
+    @staticmethod
+    def resolve_advance_required(obj):
+        from ordercrm.fulfilment.selectors import advance_position
+
+        position = advance_position(obj)
+        return position.required if position is not None else None
 
     @staticmethod
     def resolve_customer_name(obj) -> str:
@@ -854,6 +885,27 @@ class CreditNoteIn(In):
     reason: Text(Invoice, "reason") = ""
 
 
+class InvoiceLinesPatch(In):
+    """A draft invoice's lines changed before issue: a lower quantity bills less, 0 removes
+    the line; what is taken off is invoiceable again on the order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "lines": [
+                        {"invoice_line_id": "0192f3a4-5b6c-7d8e-9f00-112233445566", "quantity": "4"}
+                    ],
+                }
+            ]
+        }
+    )
+
+    version: int | None = None
+    lines: list[CreditLineIn]
+
+
 class InvoiceLineOut(Schema):
     id: Id
     order_line_id: Id
@@ -864,6 +916,10 @@ class InvoiceLineOut(Schema):
     tax: Amount
     gross: Amount
     qty_credited: Quantity
+    qty_over_invoiced: Quantity = Field(
+        description="The part of the quantity beyond the order line's invoiceable quantity, "
+        "accepted within the company's billing tolerance."
+    )
 
 
 class InvoiceOut(Schema):
@@ -884,8 +940,15 @@ class InvoiceOut(Schema):
     amount_paid: Amount
     amount_credited: Amount
     open_amount: Amount
+    version: int
     created_at: DateTime
     lines: list[InvoiceLineOut] | None = Field(None, validation_alias="loaded_lines")
+    instalments: list[InstalmentOut] | None = Field(
+        None,
+        validation_alias="loaded_instalments",
+        description="An issued invoice's instalments from its payment terms, each with its "
+        "own due date; payments settle the earliest first.",
+    )
 
 
 class InvoicePage(Page):

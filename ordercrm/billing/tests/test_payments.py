@@ -8,7 +8,7 @@ import pytest
 from ordercrm.accounts.access import access_for
 from ordercrm.billing import selectors, services
 from ordercrm.billing.exceptions import DuplicatePaymentReference, InvoiceState, OverAllocation
-from ordercrm.billing.models import Invoice, InvoiceStatus, Payment
+from ordercrm.billing.models import Invoice, InvoiceInstalment, InvoiceStatus, Payment
 from ordercrm.core.exceptions import PermissionDenied, ValidationFailed
 from ordercrm.core.models import Event
 from ordercrm.customers.models import Customer
@@ -163,6 +163,9 @@ def test_receivables_and_aging(company, finance, customer, confirmed_order):
         Invoice.objects.for_company(company).filter(pk=invoice.pk).update(
             due_date=today - datetime.timedelta(days=days_late)
         )
+        InvoiceInstalment.objects.for_company(company).filter(invoice=invoice).update(
+            due_date=today - datetime.timedelta(days=days_late)
+        )
         invoices.append(invoice)
     pay(company, finance, customer, "5.00")  # unallocated credit
     report = selectors.customer_receivables(access_for(finance, company), customer.pk, today)
@@ -189,6 +192,9 @@ def test_overdue_invoices_feed_the_approval_rule(
     order = confirmed_order("on_order", quantities=(1,))
     invoice = Invoice.objects.for_company(company).get(order=order)
     Invoice.objects.for_company(company).filter(pk=invoice.pk).update(
+        due_date=datetime.date(2020, 1, 1)
+    )
+    InvoiceInstalment.objects.for_company(company).filter(invoice=invoice).update(
         due_date=datetime.date(2020, 1, 1)
     )
     pay(company, finance, customer, "1.00", allocations=[{"invoice": invoice, "amount": "1.00"}])
