@@ -182,6 +182,8 @@ COMPANY_SETTINGS = (
     "quotation_validity_days",
     "quotation_expiry_notify",
     "availability_counts_quotations",
+    "over_delivery_tolerance",
+    "under_delivery_tolerance",
     "email",
     "phone",
     "address",

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from ordercrm.core.exceptions import Conflict, DomainError
+from ordercrm.core.exceptions import Conflict, DomainError, ValidationFailed
 
 
 class NotShippable(Conflict):
@@ -23,7 +23,7 @@ class ShipComplete(Conflict):
 
 class OverShipment(Conflict):
     code = "fulfilment.over_shipment"
-    message = _("A line cannot ship more than was ordered.")
+    message = _("A line cannot ship more than was ordered, beyond its over-delivery tolerance.")
     http_status = 409
 
 
@@ -37,3 +37,12 @@ class OverReturn(Conflict):
     code = "fulfilment.over_return"
     message = _("More is returned than was shipped on this line.")
     http_status = 409
+
+
+class OverShipmentPlanned(ValidationFailed):
+    """Planning more than a line may ship: the same code as :class:`OverShipment`, with the
+    rows' field errors (``details.lines``) and what each line still allows
+    (``details.allowed``)."""
+
+    code = "fulfilment.over_shipment"
+    message = _("A line cannot ship more than is open on it plus its over-delivery tolerance.")

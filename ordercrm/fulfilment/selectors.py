@@ -62,7 +62,10 @@ def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
     """Confirmed orders with something left to ship, oldest requested date first."""
     open_lines = SalesOrderLine.objects.for_company(access.company).filter(
         kind=LineKind.PRODUCT,
-        qty_shipped__lt=F("quantity") - F("qty_closed") + F("qty_replaced"),
+        qty_shipped__lt=F("quantity")
+        - F("qty_closed")
+        + F("qty_replaced")
+        + F("qty_over_delivered"),
     )
     return (
         sales_selectors.order_list(access)

@@ -22,15 +22,17 @@ from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import ShippingPolicy
-from ordercrm.core.money import ZERO
+from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
+from ordercrm.fulfilment import tolerances
 from ordercrm.fulfilment.exceptions import (
     NothingToShip,
     NotShippable,
     OverReturn,
     OverShipment,
+    OverShipmentPlanned,
     ShipComplete,
     ShipmentState,
 )
@@ -95,9 +97,10 @@ def _requested_quantities(
             if room > 0:
                 ready[line] = room
         return ready
-    errors = RowErrors()
+    errors, over = RowErrors(), RowErrors()
     products = {pk: line for pk, line in by_id.items() if line.kind == LineKind.PRODUCT}
     requested: dict[SalesOrderLine, Decimal] = {}
+    allowed: dict[str, str] = {}
     for index, raw in enumerate(wanted):
         line = errors.row(
             index, products, raw.get("order_line_id"), "order_line_id", _("Unknown order line.")
@@ -107,16 +110,25 @@ def _requested_quantities(
         quantity = errors.quantity(index, raw.get("quantity"), (ShipmentLine, "quantity"))
         if not quantity:
             continue  # refused, or a zero line, which moves nothing
-        room = line.open_quantity - pending.get(line.pk, ZERO) - requested.get(line, ZERO)
+        # what is open, plus what the over-delivery tolerance still allows on the line
+        room = (
+            line.open_quantity
+            + tolerances.over_room(line, order.company)
+            - pending.get(line.pk, ZERO)
+            - requested.get(line, ZERO)
+        )
         if quantity > room:
-            errors.add(
+            allowed[str(line.pk)] = plain(max(room, ZERO))
+            over.add(
                 index,
                 "quantity",
-                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)},
+                _("At most %(quantity)s can still ship.") % {"quantity": plain(max(room, ZERO))},
             )
         else:
             requested[line] = requested.get(line, ZERO) + quantity
     errors.raise_if_any()
+    if over:
+        raise OverShipmentPlanned(details={"lines": over.rows, "allowed": allowed})
     return requested
 
 
@@ -125,10 +137,12 @@ def _check_ship_complete(order: SalesOrder, lines, requested: dict) -> None:
         return
     for line in lines:
         open_quantity = line.open_quantity
-        if (
-            line.kind == LineKind.PRODUCT
-            and open_quantity > 0
-            and requested.get(line, ZERO) != open_quantity
+        if line.kind != LineKind.PRODUCT or open_quantity <= 0:
+            continue
+        # in full: the open quantity, or short or over by no more than the tolerances allow
+        short = open_quantity - requested.get(line, ZERO)
+        if short > 0 and not tolerances.short_within_tolerance(
+            line, order.company, short, requested.get(line, ZERO)
         ):
             raise ShipComplete(details={"order_line_id": str(line.pk)})
 
@@ -143,10 +157,13 @@ def shipment_create(
     tracking_number: str = "",
     notes: str = "",
     dispatch: bool = False,
+    decline_backorder: bool = False,
 ) -> Shipment:
     """Plan a shipment of a confirmed order: ``lines`` = ``[{"order_line_id", "quantity"}]``,
     or ``None`` for everything ready to go. Each quantity is at most what is still open on
-    the line (minus other draft shipments). With ``dispatch`` it leaves at once."""
+    the line (minus other draft shipments) plus what the over-delivery tolerance allows,
+    else ``fulfilment.over_shipment`` (``details.allowed`` per line). With ``dispatch`` it
+    leaves at once (``decline_backorder``: see :func:`shipment_dispatch`)."""
     access = access_for(actor, order.company)
     access.require(Perm.SHIPMENT_EDIT)
     locked = locks.lock_order(order, access=access)
@@ -198,7 +215,7 @@ def shipment_create(
         payload={"number": shipment.number, "order_id": str(locked.pk), "lines": summary},
     )
     if dispatch:
-        _dispatch(shipment, locked, order_lines, actor)
+        _dispatch(shipment, locked, order_lines, actor, decline_rest=decline_backorder)
     return shipment
 
 
@@ -214,11 +231,21 @@ def _lock_shipment(shipment: Shipment, actor, perm: str) -> tuple[Shipment, Sale
 
 @transaction.atomic
 def shipment_dispatch(
-    *, shipment: Shipment, actor, carrier: str | None = None, tracking_number: str | None = None
+    *,
+    shipment: Shipment,
+    actor,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+    decline_backorder: bool = False,
 ) -> Shipment:
     """The goods leave: reservations are consumed, stock moves written, ``qty_shipped`` rises.
 
-    Dispatching a dispatched shipment does nothing (double click, retry)."""
+    A line may ship beyond its order within the over-delivery tolerance (beyond it:
+    ``fulfilment.over_shipment``); a line left short within the under-delivery tolerance
+    counts as delivered (the rest is closed, its reservation released). With
+    ``decline_backorder`` whatever stays open on the shipped lines (and is on no other draft
+    shipment) is closed the same way: no backorder. Dispatching a dispatched shipment does
+    nothing (double click, retry)."""
     locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
     if locked.status == ShipmentStatus.DISPATCHED:
         return locked
@@ -229,11 +256,13 @@ def shipment_dispatch(
         locked.carrier = carrier.strip()
     if tracking_number is not None:
         locked.tracking_number = tracking_number.strip()
-    _dispatch(locked, order, locks.lock_order_lines(order), actor)
+    _dispatch(locked, order, locks.lock_order_lines(order), actor, decline_rest=decline_backorder)
     return locked
 
 
-def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+def _dispatch(
+    shipment: Shipment, order: SalesOrder, order_lines, actor, *, decline_rest: bool = False
+) -> None:
     # The customer before stock levels (``sales.locks``): the invoice this dispatch may
     # create updates its balances.
     locks.lock_order_customer(order)
@@ -243,11 +272,15 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
     )
     quantities = {sl.order_line_id: sl.quantity for sl in shipment_lines}
     _check_ship_complete(order, order_lines, {by_id[k]: q for k, q in quantities.items()})
+    # Beyond what is open only within the over-delivery tolerance (an amendment may have
+    # lowered a line since the shipment was planned).
+    over_delivered = {
+        k: tolerances.over_delivered_after(by_id[k], q) for k, q in quantities.items()
+    }
     over = [
-        str(line_id)
-        for line_id, q in quantities.items()
-        if by_id[line_id].qty_shipped + q
-        > by_id[line_id].quantity - by_id[line_id].qty_closed + by_id[line_id].qty_replaced
+        str(k)
+        for k, extra in over_delivered.items()
+        if extra > tolerances.over_allowance(by_id[k], order.company)
     ]
     if over:
         raise OverShipment(details={"order_line_ids": over})
@@ -282,7 +315,20 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
         reference_id=shipment.pk,
     )
     counters.order_lines_ship(
-        order, quantities, from_reservation=tracked, reserved_at_dispatch=got, lines=order_lines
+        order,
+        quantities,
+        from_reservation=tracked,
+        reserved_at_dispatch=got,
+        over_delivered={
+            k: v for k, v in over_delivered.items() if v != by_id[k].qty_over_delivered
+        },
+        lines=order_lines,
+    )
+    closed = _close_rest(
+        order,
+        [by_id[k] for k in quantities],
+        shipment,
+        everything=decline_rest,
     )
     left_from = [move.warehouse_id for move in moves]
     if left_from and shipment.warehouse_id not in left_from:
@@ -302,6 +348,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "lines": summary,
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
+            **({"closed": closed} if closed else {}),
         },
     )
     events.emit(
@@ -315,9 +362,42 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
             "lines": summary,
+            "closed": closed,
         },
     )
     hooks.after_dispatch(shipment=shipment, order=order, actor=actor)
+
+
+def _close_rest(
+    order: SalesOrder, lines: list[SalesOrderLine], shipment: Shipment, *, everything: bool
+) -> dict:
+    """After a dispatch, close what is left open on the shipped ``lines`` and planned on no
+    other draft shipment: all of it when the backorder is declined (``everything``), else
+    only a shortfall within the under-delivery tolerance (the line counts as delivered).
+    Reservations of the closed quantity are released. Returns ``{line id: closed}`` as text."""
+    pending = _pending_in_drafts(order, exclude=shipment)
+    rest = {}
+    for line in lines:
+        left = line.open_quantity - pending.get(line.pk, ZERO)
+        if left <= 0 or pending.get(line.pk):
+            continue
+        if everything or tolerances.short_within_tolerance(line, order.company, left):
+            rest[line.pk] = left
+    if not rest:
+        return {}
+    return _close_lines(order, {line.pk: line for line in lines}, rest, pending)
+
+
+def _close_lines(order: SalesOrder, by_id: dict, rest: dict, pending: dict) -> dict:
+    """Close ``rest`` (``{line id: quantity}``) on the order's lines, releasing what stays
+    reserved beyond the drafts' ``pending`` quantities."""
+    release = {
+        k: by_id[k].qty_reserved - min(by_id[k].qty_reserved, pending.get(k, ZERO)) for k in rest
+    }
+    release = {k: q for k, q in release.items() if q > 0}
+    released = inventory.release(company=order.company, amounts=release) if release else {}
+    counters.order_lines_close(order, rest, released=released, lines=[by_id[k] for k in rest])
+    return {str(k): plain(q) for k, q in rest.items()}
 
 
 @transaction.atomic

@@ -307,6 +307,11 @@ class SalesOrderLine(CompanyOwned):
     # are never billed again (``progress.line_invoiceable``). Written by ``counters.
     # order_lines_replace``; net shipped = shipped − replaced.
     qty_replaced = models.DecimalField(_("to send again"), **QUANTITY_FIELD, default=ZERO)
+    # Shipped beyond the ordered quantity within the over-delivery tolerance
+    # (``fulfilment.tolerances``): the line delivers that much more, so what is open stays
+    # ordered + over-delivered − closed − net shipped, never negative. Written by
+    # ``counters.order_lines_ship``.
+    qty_over_delivered = models.DecimalField(_("over-delivered"), **QUANTITY_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("order line")
@@ -335,7 +340,8 @@ class SalesOrderLine(CompanyOwned):
                 & Q(qty_invoiced__gte=0)
                 & Q(qty_credited__gte=0)
                 & Q(qty_closed__gte=0)
-                & Q(qty_replaced__gte=0),
+                & Q(qty_replaced__gte=0)
+                & Q(qty_over_delivered__gte=0),
                 name="line_counters_not_negative",
             ),
             models.CheckConstraint(
@@ -343,6 +349,7 @@ class SalesOrderLine(CompanyOwned):
                     qty_shipped__lte=F("quantity")
                     - F("qty_closed")
                     + F("qty_replaced")
+                    + F("qty_over_delivered")
                     + QTY_TOLERANCE
                 ),
                 name="line_shipped_within_ordered",
@@ -353,6 +360,7 @@ class SalesOrderLine(CompanyOwned):
                     - F("qty_shipped")
                     - F("qty_closed")
                     + F("qty_replaced")
+                    + F("qty_over_delivered")
                     + QTY_TOLERANCE
                 ),
                 name="line_reserved_within_open",
@@ -378,9 +386,18 @@ class SalesOrderLine(CompanyOwned):
 
     @property
     def open_quantity(self) -> Decimal:
-        """What is still to ship: ordered − short-closed − net shipped (shipped − what came
-        back to be sent again)."""
-        return self.quantity - self.qty_closed - self.net_shipped
+        """What is still to ship: ordered + over-delivered − short-closed − net shipped
+        (shipped − what came back to be sent again)."""
+        return self.quantity + self.qty_over_delivered - self.qty_closed - self.net_shipped
+
+    @property
+    def delivered_percent(self) -> Decimal:
+        """Net shipped as a percentage of what is due (ordered − closed), capped at 100: an
+        over-delivery within tolerance shows as 100 %, never more."""
+        due = self.quantity - self.qty_closed
+        if due <= 0:
+            return Decimal("100") if self.qty_shipped > 0 else ZERO
+        return min(self.net_shipped * 100 / due, Decimal("100")).quantize(Decimal("0.01"))
 
     @property
     def net_shipped(self) -> Decimal:

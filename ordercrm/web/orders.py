@@ -856,6 +856,7 @@ def order_ship(request, order_id):
             carrier=request.POST.get("carrier", ""),
             tracking_number=request.POST.get("tracking_number", ""),
             dispatch=True,
+            decline_backorder=request.POST.get("decline_backorder") == "1",
         )
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))

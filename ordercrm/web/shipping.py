@@ -97,6 +97,7 @@ def shipment_action(request, shipment_id, action: str):
                 actor=request.user,
                 carrier=carrier or None,
                 tracking_number=tracking or None,
+                decline_backorder=request.POST.get("decline_backorder") == "1",
             )
             done = _("Shipment dispatched.")
         elif action == "cancel":

@@ -37,6 +37,7 @@ def shipments_create(request, order_id: str, body: s.ShipmentIn):
         carrier=body.carrier,
         tracking_number=body.tracking_number,
         dispatch=body.dispatch,
+        decline_backorder=body.decline_backorder,
     )
     return Status(201, Loaded(shipment, loaded_lines=shipment_lines(shipment)))
 
@@ -61,5 +62,6 @@ def shipments_dispatch(request, shipment_id: str, body: s.DispatchIn | None = No
         actor=request.user,
         carrier=body.carrier,
         tracking_number=body.tracking_number,
+        decline_backorder=body.decline_backorder,
     )
     return Loaded(shipment, loaded_lines=shipment_lines(shipment))

@@ -523,6 +523,14 @@ class OrderLineOut(Schema):
     quantity_invoiced: Quantity | None = Field(validation_alias="qty_invoiced")
     quantity_credited: Quantity | None = Field(validation_alias="qty_credited")
     quantity_closed: Quantity | None = Field(validation_alias="qty_closed")
+    quantity_over_delivered: Quantity | None = Field(
+        None,
+        validation_alias="qty_over_delivered",
+        description="Shipped beyond the ordered quantity within the over-delivery tolerance.",
+    )
+    delivered_percent: Quantity | None = Field(
+        None, description="Net shipped of what is due (ordered − closed), capped at 100."
+    )
     free_stock: Quantity | None = Field(
         None,
         description="A quotation's stock-tracked line: on hand − reserved in the order's "
@@ -779,6 +787,9 @@ class ShipmentIn(In):
     carrier: Text(Shipment, "carrier") = ""
     tracking_number: Text(Shipment, "tracking_number") = ""
     dispatch: bool = False
+    decline_backorder: bool = Field(
+        False, description="With dispatch: close what stays open on the shipped lines."
+    )
 
 
 class DispatchIn(In):
@@ -790,6 +801,9 @@ class DispatchIn(In):
 
     carrier: Text(Shipment, "carrier") | None = None
     tracking_number: Text(Shipment, "tracking_number") | None = None
+    decline_backorder: bool = Field(
+        False, description="Close what stays open on the shipped lines: no backorder."
+    )
 
 
 class ShipmentLineOut(Schema):

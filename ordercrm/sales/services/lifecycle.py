@@ -217,7 +217,7 @@ def order_close(
         return locked
     _release_all(locked)
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
-        qty_closed=F("quantity") - F("qty_shipped") + F("qty_replaced")
+        qty_closed=F("quantity") - F("qty_shipped") + F("qty_replaced") + F("qty_over_delivered")
     )
     locked.status_reason = reason.strip()
     _move(

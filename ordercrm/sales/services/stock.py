@@ -120,7 +120,11 @@ def backorders_fill(*, company_id, product_ids: list) -> int:
             product_id__in=product_ids,
             kind=LineKind.PRODUCT,
             order__status__in=workflow.SHIPPABLE,
-            qty_reserved__lt=F("quantity") - F("qty_shipped") - F("qty_closed") + F("qty_replaced"),
+            qty_reserved__lt=F("quantity")
+            - F("qty_shipped")
+            - F("qty_closed")
+            + F("qty_replaced")
+            + F("qty_over_delivered"),
         )
         .order_by("order__confirmed_at", "order_id")
         .values_list("order_id", flat=True)

@@ -1,0 +1,134 @@
+"""Issue #17, fulfilment and lifecycle over HTTP: delivery tolerances, declined backorders,
+cancelled shipments and delivery exceptions, services-only orders, reset to draft and
+customers blocked until a date."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from ordercrm.accounts.roles import Role
+from ordercrm.accounts.tokens import token_create
+from ordercrm.inventory import services as inventory
+from ordercrm.inventory.models import Warehouse
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrderLine
+
+
+@pytest.fixture
+def call(client):
+    tokens = {}
+
+    def do(user, method, path, body=None):
+        if user.pk not in tokens:
+            tokens[user.pk] = token_create(user=user, name="t")[1]
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
+        if method == "get":
+            response = client.get(f"/api/v1{path}", **auth)
+        else:
+            response = getattr(client, method)(
+                f"/api/v1{path}",
+                data=json.dumps(body or {}),
+                content_type="application/json",
+                **auth,
+            )
+        return response.status_code, response.json()
+
+    return do
+
+
+@pytest.fixture
+def keeper(make_user, company):
+    return make_user(Role.WAREHOUSE, company, username="keeper")
+
+
+@pytest.fixture
+def confirmed(company, rep, customer, products, keeper):
+    """A confirmed order of 100 × P0 and 10 × P1, with 200 of each in stock."""
+    warehouse = Warehouse.objects.for_company(company).get(code="main")
+    inventory.stock_receive(
+        company=company,
+        actor=keeper,
+        warehouse=warehouse,
+        lines=[
+            {"product": products[0], "quantity": 200},
+            {"product": products[1], "quantity": 200},
+        ],
+    )
+    order = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": products[0], "quantity": 100}, {"product": products[1], "quantity": 10}],
+    )
+    return sales.order_submit(order=order, actor=rep)
+
+
+def lines_of(order):
+    return list(
+        SalesOrderLine.objects.for_company(order.company_id)
+        .filter(order=order)
+        .order_by("position")
+    )
+
+
+def test_over_delivery_within_and_beyond_the_tolerance(call, company, keeper, confirmed):
+    company.over_delivery_tolerance = Decimal("10")
+    company.save()
+    first, _second = lines_of(confirmed)
+    status, body = call(
+        keeper,
+        "post",
+        f"/orders/{confirmed.pk}/shipments",
+        {"lines": [{"order_line_id": str(first.pk), "quantity": "111"}], "dispatch": True},
+    )
+    assert status == 422
+    assert body["error"]["code"] == "fulfilment.over_shipment"
+    assert body["error"]["details"]["allowed"] == {str(first.pk): "110"}
+    status, body = call(
+        keeper,
+        "post",
+        f"/orders/{confirmed.pk}/shipments",
+        {"lines": [{"order_line_id": str(first.pk), "quantity": "110"}], "dispatch": True},
+    )
+    assert status == 201, body
+    status, order = call(keeper, "get", f"/orders/{confirmed.pk}")
+    line = order["lines"][0]
+    assert (line["quantity_shipped"], line["quantity_over_delivered"]) == ("110", "10")
+    assert line["delivered_percent"] == "100"
+
+
+def test_under_delivery_within_the_tolerance_closes_the_rest(call, company, keeper, confirmed):
+    company.under_delivery_tolerance = Decimal("5")
+    company.save()
+    first, _second = lines_of(confirmed)
+    status, body = call(
+        keeper,
+        "post",
+        f"/orders/{confirmed.pk}/shipments",
+        {"lines": [{"order_line_id": str(first.pk), "quantity": "95"}], "dispatch": True},
+    )
+    assert status == 201, body
+    status, order = call(keeper, "get", f"/orders/{confirmed.pk}")
+    line = order["lines"][0]
+    assert (line["quantity_closed"], line["quantity_reserved"], line["delivered_percent"]) == (
+        "5",
+        "0",
+        "100",
+    )
+
+
+def test_product_tolerances_over_the_api(call, admin, products):
+    status, body = call(
+        admin,
+        "patch",
+        f"/products/{products[0].pk}",
+        {"over_delivery_tolerance": "3", "under_delivery_tolerance": "1.5"},
+    )
+    assert status == 200, body
+    assert (body["over_delivery_tolerance"], body["under_delivery_tolerance"]) == ("3", "1.5")
+    status, body = call(
+        admin, "patch", f"/products/{products[0].pk}", {"over_delivery_tolerance": "120"}
+    )
+    assert status == 422
+    assert "over_delivery_tolerance" in body["error"]["details"]["fields"]
