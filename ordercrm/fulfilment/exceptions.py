@@ -15,6 +15,12 @@ class NothingToShip(DomainError):
     http_status = 409
 
 
+class NothingToDecline(DomainError):
+    code = "fulfilment.nothing_to_decline"
+    message = _("Nothing is open on these lines outside draft shipments; there is no backorder.")
+    http_status = 409
+
+
 class ShipComplete(Conflict):
     code = "fulfilment.ship_complete"
     message = _("This order ships complete: include every open line in full.")

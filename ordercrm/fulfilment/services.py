@@ -28,6 +28,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment import tolerances
 from ordercrm.fulfilment.exceptions import (
+    NothingToDecline,
     NothingToShip,
     NotShippable,
     OverReturn,
@@ -46,7 +47,8 @@ from ordercrm.fulfilment.models import (
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import counters, hooks, locks, workflow
-from ordercrm.sales.exceptions import OrderOnHold
+from ordercrm.sales import services as sales_services
+from ordercrm.sales.exceptions import OrderOnHold, ReasonRequired
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
@@ -365,7 +367,74 @@ def _dispatch(
             "closed": closed,
         },
     )
+    if closed and decline_rest:
+        events.emit(
+            type=workflow.OrderEvent.BACKORDER_DECLINED,
+            entity=order,
+            actor=actor,
+            payload={"number": order.number, "shipment": shipment.number, "lines": closed},
+        )
     hooks.after_dispatch(shipment=shipment, order=order, actor=actor)
+
+
+@transaction.atomic
+def backorder_decline(
+    *, order: SalesOrder, actor, reason: str, line_ids: list | None = None
+) -> dict:
+    """Decline the backorder of a confirmed order: what is still open on the named lines
+    (``line_ids``; ``None``: every line) and planned on no draft shipment will not ship. It
+    is closed (``qty_closed``), its reservation released, the order flagged
+    (``backorder_declined``), audited with the reason (``decline_backorder``) and announced
+    (``order.backorder_declined``); the order then completes once invoiced and paid. Lowering
+    a line later opens nothing again (``order_amend`` closes no more than is left).
+
+    Refused: without ``order_cancel`` (it closes part of the order, as a short-close does);
+    an order on hold (``sales.order_on_hold``) or not confirmed (``fulfilment.not_shippable``);
+    no reason (``sales.reason_required``); an unknown line (``core.validation_failed``);
+    nothing open outside draft shipments (``fulfilment.nothing_to_decline``). Returns
+    ``{line id: closed quantity}`` as text."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_CANCEL)
+    locked = locks.lock_order(order, access=access)
+    _require_shippable(locked)
+    if not (reason or "").strip():
+        raise ReasonRequired()
+    order_lines = locks.lock_order_lines(locked)
+    goods = {str(line.pk): line for line in order_lines if line.kind == LineKind.PRODUCT}
+    if line_ids is None:
+        chosen = list(goods.values())
+    else:
+        unknown = [str(k) for k in line_ids if str(k) not in goods]
+        if unknown:
+            raise ValidationFailed(
+                details={"fields": {"line_ids": [_("Unknown order line.")]}, "unknown": unknown}
+            )
+        chosen = [goods[str(k)] for k in dict.fromkeys(line_ids)]
+    pending = _pending_in_drafts(locked)
+    rest = {
+        line.pk: line.open_quantity - pending.get(line.pk, ZERO)
+        for line in chosen
+        if line.open_quantity - pending.get(line.pk, ZERO) > 0
+    }
+    if not rest:
+        raise NothingToDecline()
+    closed = _close_lines(
+        locked, {line.pk: line for line in order_lines}, rest, pending, declined=True
+    )
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="decline_backorder",
+        changes={"closed": closed, "reason": [None, reason.strip()]},
+    )
+    events.emit(
+        type=workflow.OrderEvent.BACKORDER_DECLINED,
+        entity=locked,
+        actor=actor,
+        payload={"number": locked.number, "lines": closed, "reason": reason.strip()},
+    )
+    sales_services.order_complete_if_done(order=locked, actor=actor)
+    return closed
 
 
 def _close_rest(
@@ -385,18 +454,24 @@ def _close_rest(
             rest[line.pk] = left
     if not rest:
         return {}
-    return _close_lines(order, {line.pk: line for line in lines}, rest, pending)
+    return _close_lines(
+        order, {line.pk: line for line in lines}, rest, pending, declined=everything
+    )
 
 
-def _close_lines(order: SalesOrder, by_id: dict, rest: dict, pending: dict) -> dict:
+def _close_lines(
+    order: SalesOrder, by_id: dict, rest: dict, pending: dict, *, declined: bool = False
+) -> dict:
     """Close ``rest`` (``{line id: quantity}``) on the order's lines, releasing what stays
-    reserved beyond the drafts' ``pending`` quantities."""
+    reserved beyond the drafts' ``pending`` quantities; ``declined`` flags the order."""
     release = {
         k: by_id[k].qty_reserved - min(by_id[k].qty_reserved, pending.get(k, ZERO)) for k in rest
     }
     release = {k: q for k, q in release.items() if q > 0}
     released = inventory.release(company=order.company, amounts=release) if release else {}
-    counters.order_lines_close(order, rest, released=released, lines=[by_id[k] for k in rest])
+    counters.order_lines_close(
+        order, rest, released=released, declined=declined, lines=[by_id[k] for k in rest]
+    )
     return {str(k): plain(q) for k, q in rest.items()}
 
 
@@ -577,6 +652,7 @@ def return_receive(
 
 
 __all__ = [
+    "backorder_decline",
     "return_receive",
     "shipment_cancel",
     "shipment_create",

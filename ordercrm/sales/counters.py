@@ -80,12 +80,13 @@ def order_lines_close(
     quantities: Mapping,
     *,
     released: Mapping | None = None,
+    declined: bool = False,
     lines: Iterable[SalesOrderLine] | None = None,
 ) -> None:
     """What is open on these lines will not ship: ``qty_closed`` rises by each quantity (an
     under-delivery within tolerance, a declined backorder) and ``qty_reserved`` falls by what
-    inventory ``released`` for it. The caller checks closed ≤ open; the order's version moves
-    on."""
+    inventory ``released`` for it; ``declined`` flags the order (``backorder_declined``). The
+    caller checks closed ≤ open; the order's version moves on."""
     freed = released or {}
     changed = _lines(order, quantities, lines)
     for line in changed:
@@ -95,10 +96,13 @@ def order_lines_close(
         SalesOrderLine.objects.for_company(order.company_id).bulk_update(
             changed, ["qty_closed", "qty_reserved"]
         )
+    flag = {"backorder_declined": True} if declined else {}
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=F("version") + 1, updated_at=timezone.now()
+        version=F("version") + 1, updated_at=timezone.now(), **flag
     )
     order.version += 1
+    if declined:
+        order.backorder_declined = True
 
 
 def order_lines_return(

@@ -156,6 +156,9 @@ class SalesOrder(CompanyOwned):
     revision = models.PositiveIntegerField(_("revision"), default=0)
     line_count = models.PositiveIntegerField(default=0)
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
+    # Set when what stayed open on a line was declined (no backorder): the lines' ``qty_closed``
+    # hold how much, the audit entry why. Written by ``counters.order_lines_close``.
+    backorder_declined = models.BooleanField(_("backorder declined"), default=False)
     credit_hold = models.BooleanField(
         _("credit hold"), default=False, help_text=_("Held by finance; only finance releases it.")
     )

@@ -313,6 +313,8 @@ class OrderEvent:
     COMMENTED = "order.commented"
     SENT = "order.sent"  # the confirmation emailed to the customer on request
     BACKORDER_FILLED = "order.backorder_filled"
+    # what stays open on some lines will not ship (fulfilment: declined at dispatch or later)
+    BACKORDER_DECLINED = "order.backorder_declined"
     SUBMITTED = SUBMIT.event
     APPROVED = APPROVE.event
     REJECTED = REJECT.event

@@ -614,6 +614,10 @@ def _order_context(request, order):
         "shipments": shipment_list(access, order_id=order.pk),
         "invoices": invoice_list(access, order_id=order.pk),
         "can_ship": "ship" in available,
+        # what stays open may be declined (no backorder) by who may short-close
+        "can_decline_backorder": order.status in workflow.SHIPPABLE
+        and state.anything_to_ship
+        and access.can(Perm.ORDER_CANCEL),
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),

@@ -132,3 +132,39 @@ def test_product_tolerances_over_the_api(call, admin, products):
     )
     assert status == 422
     assert "over_delivery_tolerance" in body["error"]["details"]["fields"]
+
+
+def test_decline_backorder(call, company, keeper, manager, confirmed):
+    first, _second = lines_of(confirmed)
+    call(
+        keeper,
+        "post",
+        f"/orders/{confirmed.pk}/shipments",
+        {"lines": [{"order_line_id": str(first.pk), "quantity": "60"}], "dispatch": True},
+    )
+    status, body = call(
+        manager, "post", f"/orders/{confirmed.pk}/decline-backorder", {"reason": ""}
+    )
+    assert status == 422
+    assert body["error"]["code"] == "sales.reason_required"
+    status, body = call(
+        keeper, "post", f"/orders/{confirmed.pk}/decline-backorder", {"reason": "x"}
+    )
+    assert status == 403
+    status, body = call(
+        manager,
+        "post",
+        f"/orders/{confirmed.pk}/decline-backorder",
+        {"reason": "customer takes what arrived", "line_ids": [str(first.pk)]},
+    )
+    assert status == 200, body
+    assert body["backorder_declined"] is True
+    assert (body["lines"][0]["quantity_closed"], body["lines"][1]["quantity_closed"]) == ("40", "0")
+    status, body = call(
+        manager,
+        "post",
+        f"/orders/{confirmed.pk}/decline-backorder",
+        {"reason": "again", "line_ids": [str(first.pk)]},
+    )
+    assert status == 409
+    assert body["error"]["code"] == "fulfilment.nothing_to_decline"

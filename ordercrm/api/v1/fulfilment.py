@@ -6,9 +6,9 @@ from ninja import Router, Status
 
 from ordercrm.api.base import Loaded
 from ordercrm.api.v1 import schemas as s
-from ordercrm.api.v1.common import order_of, with_errors
+from ordercrm.api.v1.common import order_of, order_out, with_errors
 from ordercrm.fulfilment.selectors import shipment_get, shipment_lines, shipment_list
-from ordercrm.fulfilment.services import shipment_create, shipment_dispatch
+from ordercrm.fulfilment.services import backorder_decline, shipment_create, shipment_dispatch
 
 router = Router()
 
@@ -65,3 +65,20 @@ def shipments_dispatch(request, shipment_id: str, body: s.DispatchIn | None = No
         decline_backorder=body.decline_backorder,
     )
     return Loaded(shipment, loaded_lines=shipment_lines(shipment))
+
+
+@router.post(
+    "/orders/{order_id}/decline-backorder",
+    response=with_errors({200: s.OrderOut}),
+    tags=["shipments"],
+)
+def orders_decline_backorder(request, order_id: str, body: s.DeclineBackorderIn):
+    """What is still open on the lines (all, or ``line_ids``) and on no draft shipment will
+    not ship: closed with the reason, reservations released, the order flagged."""
+    backorder_decline(
+        order=order_of(request, order_id),
+        actor=request.user,
+        reason=body.reason,
+        line_ids=body.line_ids,
+    )
+    return order_out(order_of(request, order_id))

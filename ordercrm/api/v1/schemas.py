@@ -641,6 +641,9 @@ class OrderSummaryOut(Schema):
     version: int
     revision: int
     created_at: DateTime
+    backorder_declined: bool = Field(
+        False, description="What stayed open on some lines was declined: it will not ship."
+    )
     fulfilment_status: Literal["not_shipped", "partially_shipped", "shipped"]
     invoice_status: Literal["not_invoiced", "partially_invoiced", "invoiced"]
     payment_status: Literal["unpaid", "partially_paid", "paid", "overpaid"]
@@ -694,6 +697,15 @@ class ActionIn(In):
     reason: Text(SalesOrder, "status_reason") = ""
     comment: Text(OrderComment, "text") = ""
     credit: bool = False
+
+
+class DeclineBackorderIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Customer takes what arrived."}]}
+    )
+
+    reason: Text(SalesOrder, "status_reason")
+    line_ids: list[ID] | None = Field(None, description="Default: every line.", max_length=1000)
 
 
 class AmendLineIn(In):

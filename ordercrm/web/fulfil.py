@@ -1,0 +1,42 @@
+"""Order-page fulfilment decisions (#17): decline a backorder, and the fulfilment exceptions
+raised by a cancelled shipment or a failed delivery, with their "recreate" / "do not
+recreate" choice. Thin: every rule is ``fulfilment.services``'."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ordercrm.core.exceptions import DomainError
+from ordercrm.fulfilment import services as fulfilment
+from ordercrm.sales import selectors as sales_selectors
+from ordercrm.web.decorators import member_view
+from ordercrm.web.errors import error_lines
+
+
+def _back_with(request, order, error: DomainError):
+    from ordercrm.web.orders import _redisplay
+
+    return _redisplay(request, order, error_lines(error))
+
+
+@require_POST
+@member_view
+def order_decline_backorder(request, order_id):
+    """Close what stays open on the order's lines (all, or the ticked ones) with a reason."""
+    order = sales_selectors.order_get(request.access, order_id)
+    line_ids = request.POST.getlist("line_id") or None
+    try:
+        fulfilment.backorder_decline(
+            order=order,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            line_ids=line_ids,
+        )
+    except DomainError as error:
+        return _back_with(request, order, error)
+    messages.success(request, _("The backorder was declined; what stayed open will not ship."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))

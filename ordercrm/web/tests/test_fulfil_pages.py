@@ -1,0 +1,66 @@
+"""Issue #17 (fulfilment, lifecycle) on the pages, in English and zh-Hans: delivered % and
+declining a backorder on the order page."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from ordercrm.fulfilment import services as fulfilment
+from ordercrm.sales import services as sales
+from ordercrm.sales.models import SalesOrder, SalesOrderLine
+
+
+@pytest.fixture
+def shipped_part(company, rep, customer, stocked, staff):
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": stocked[0], "quantity": 10}],
+        ),
+        actor=rep,
+    )
+    line = SalesOrderLine.objects.for_company(company).get(order=order)
+    fulfilment.shipment_create(
+        order=order,
+        actor=staff["warehouse"],
+        lines=[{"order_line_id": str(line.pk), "quantity": "6"}],
+        dispatch=True,
+    )
+    return SalesOrder.objects.for_company(company).get(pk=order.pk)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Decline backorder", "60%", "Backorder declined", "closed 4")),
+        ("zh-hans", ("取消缺货待发", "60%", "已取消缺货待发", "已关闭 4")),
+    ],
+)
+def test_declining_the_backorder_on_the_order_page(
+    client, company, staff, shipped_part, language, words
+):
+    manager = staff["manager"]
+    manager.language = language
+    manager.save()
+    client.cookies["django_language"] = language
+    client.force_login(manager)
+    page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
+    assert words[0] in page
+    assert words[1] in page
+    response = client.post(
+        reverse("order_decline_backorder", args=[shipped_part.pk]), {"reason": ""}
+    )
+    assert response.status_code == 409  # a reason is required; nothing changed
+    assert not SalesOrder.objects.for_company(company).get(pk=shipped_part.pk).backorder_declined
+    response = client.post(
+        reverse("order_decline_backorder", args=[shipped_part.pk]), {"reason": "enough"}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
+    assert words[2] in page
+    assert words[3] in page
+    line = SalesOrderLine.objects.for_company(company).get(order=shipped_part)
+    assert line.qty_closed == Decimal("4")
