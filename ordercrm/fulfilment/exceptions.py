@@ -52,3 +52,15 @@ class OverShipmentPlanned(ValidationFailed):
 
     code = "fulfilment.over_shipment"
     message = _("A line cannot ship more than is open on it plus its over-delivery tolerance.")
+
+
+class ExceptionAlreadyOpen(Conflict):
+    code = "fulfilment.exception_open"
+    message = _("This shipment already has an open exception; decide it first.")
+    http_status = 409
+
+
+class ExceptionDecided(Conflict):
+    code = "fulfilment.exception_decided"
+    message = _("This exception was already decided otherwise.")
+    http_status = 409

@@ -28,6 +28,8 @@ from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
 from ordercrm.fulfilment import tolerances
 from ordercrm.fulfilment.exceptions import (
+    ExceptionAlreadyOpen,
+    ExceptionDecided,
     NothingToDecline,
     NothingToShip,
     NotShippable,
@@ -38,6 +40,11 @@ from ordercrm.fulfilment.exceptions import (
     ShipmentState,
 )
 from ordercrm.fulfilment.models import (
+    DELIVERY_FAILURES,
+    GOODS_COME_BACK,
+    ExceptionKind,
+    ExceptionResolution,
+    FulfilmentException,
     ReturnLine,
     ReturnReceipt,
     Shipment,
@@ -493,9 +500,14 @@ def shipment_update(
 
 
 @transaction.atomic
-def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
-    """Drop a draft shipment (nothing has moved). Cancelling twice does nothing."""
-    locked, _order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+def shipment_cancel(*, shipment: Shipment, actor, reason: str = "") -> Shipment:
+    """Drop a draft shipment (nothing has moved). The order keeps its reservations: what
+    the shipment planned is open again on the order, ready for another shipment. The order's
+    fulfilment exception is raised (kind ``cancelled``) until someone chooses to recreate it
+    or not (:func:`fulfilment_exception_resolve`). Cancelling twice does nothing; a
+    dispatched shipment cannot be cancelled (``fulfilment.invalid_shipment_state``: record
+    a delivery exception instead)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
     if locked.status == ShipmentStatus.CANCELLED:
         return locked
     if locked.status != ShipmentStatus.DRAFT:
@@ -504,12 +516,299 @@ def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
     locked.version += 1
     locked.save()
     audit.record(
-        actor=actor, entity=locked, action="cancel", changes={"status": ["draft", "cancelled"]}
+        actor=actor,
+        entity=locked,
+        action="cancel",
+        changes={"status": ["draft", "cancelled"], "reason": [None, reason.strip()]},
     )
     events.emit(
         type="shipment.cancelled", entity=locked, actor=actor, payload={"number": locked.number}
     )
+    if order.status in workflow.SHIPPABLE or order.status == Status.ON_HOLD:
+        _raise_exception(locked, order, actor, ExceptionKind.CANCELLED, reason)
     return locked
+
+
+def _raise_exception(shipment: Shipment, order: SalesOrder, actor, kind: str, note: str):
+    if (
+        FulfilmentException.objects.for_company(order.company_id)
+        .filter(shipment=shipment, resolution="")
+        .exists()
+    ):
+        raise ExceptionAlreadyOpen(details={"shipment": shipment.number})
+    exception = FulfilmentException.objects.create(
+        company_id=order.company_id,
+        order=order,
+        shipment=shipment,
+        kind=kind,
+        note=(note or "").strip(),
+        raised_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="fulfilment_exception",
+        changes={"shipment": shipment.number, "kind": kind, "note": exception.note},
+    )
+    events.emit(
+        type="order.fulfilment_exception",
+        entity=order,
+        actor=actor,
+        payload={
+            "number": order.number,
+            "shipment": shipment.number,
+            "exception_id": str(exception.pk),
+            "kind": kind,
+        },
+    )
+    return exception
+
+
+@transaction.atomic
+def shipment_exception_record(
+    *, shipment: Shipment, actor, kind: str, note: str = ""
+) -> FulfilmentException:
+    """A dispatched shipment's delivery failed (refused, undeliverable, lost, damaged): the
+    order's fulfilment exception is raised until someone decides
+    (:func:`fulfilment_exception_resolve`). Nothing moves yet: the goods count as shipped
+    until the decision. Refused: a shipment not dispatched
+    (``fulfilment.invalid_shipment_state``: a draft is cancelled instead), an unknown kind
+    (``core.validation_failed``), a shipment whose exception is still open
+    (``fulfilment.exception_open``)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+    if kind not in DELIVERY_FAILURES:
+        raise ValidationFailed(
+            details={
+                "fields": {"kind": [_("Choose one of: %s.") % ", ".join(sorted(DELIVERY_FAILURES))]}
+            }
+        )
+    if locked.status != ShipmentStatus.DISPATCHED:
+        raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
+    return _raise_exception(locked, order, actor, kind, note)
+
+
+def _lock_exception(exception: FulfilmentException, actor):
+    access = access_for(actor, exception.company)
+    access.require(Perm.SHIPMENT_EDIT)
+    order = locks.lock_order(exception.order_id, company_id=exception.company_id, access=access)
+    locked = (
+        FulfilmentException.objects.for_company(exception.company_id)
+        .select_for_update()
+        .select_related("shipment")
+        .get(pk=exception.pk)
+    )
+    return locked, order
+
+
+@transaction.atomic
+def fulfilment_exception_resolve(
+    *, exception: FulfilmentException, actor, choice: str, note: str = ""
+) -> FulfilmentException:
+    """Decide an open fulfilment exception.
+
+    ``recreate``: what the shipment was to deliver is shipped again. For a cancelled draft,
+    a new draft shipment takes what is still open on its lines (and on no other draft). For
+    a failed delivery the goods are owed again first: a return receipt takes them back
+    (into stock when they come back — refused, undeliverable; lost or damaged goods do not),
+    the lines owe them again (as a replacement: never billed twice; a completed order is
+    confirmed again), then a new draft shipment takes them.
+    ``close``: nothing is sent again; what is still open on the shipment's lines is closed
+    as a declined backorder (so the order can complete).
+
+    Deciding twice with the same choice does nothing; refused: an unknown choice
+    (``core.validation_failed``), an exception already decided otherwise
+    (``fulfilment.exception_decided``), an order not confirmed (``sales.order_on_hold``,
+    ``fulfilment.not_shippable``), ``recreate`` with nothing left to ship
+    (``fulfilment.nothing_to_ship``)."""
+    if choice not in ExceptionResolution.values:
+        raise ValidationFailed(details={"fields": {"choice": [_("Choose recreate or close.")]}})
+    locked, order = _lock_exception(exception, actor)
+    if locked.resolution == choice:
+        return locked
+    if locked.resolution:
+        raise ExceptionDecided(details={"resolution": locked.resolution})
+    shipment = locked.shipment
+    recreate = choice == ExceptionResolution.RECREATE
+    if recreate and locked.kind != ExceptionKind.CANCELLED and order.status == Status.COMPLETED:
+        # the goods are owed again: a completed order is confirmed again to ship them
+        order = sales_services.order_reactivate(order=order, actor=actor)
+    if recreate or order.status == Status.ON_HOLD:
+        _require_shippable(order)
+    order_lines = locks.lock_order_lines(order)
+    by_id = {line.pk: line for line in order_lines}
+    planned = {
+        sl.order_line_id: sl.quantity - sl.qty_returned
+        for sl in ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
+    }
+    details: dict = {}
+    if recreate:
+        if locked.kind != ExceptionKind.CANCELLED:
+            receipt = _take_back(shipment, order, by_id, planned, locked, actor)
+            details["return"] = receipt.number
+            # what is owed again is reserved as any open quantity (free stock, by policy)
+            sales_services.order_fill_backorders(order=order, actor=actor)
+            order_lines = locks.lock_order_lines(order)
+            by_id = {line.pk: line for line in order_lines}
+        pending = _pending_in_drafts(order)
+        wanted = {
+            by_id[k]: min(q, by_id[k].open_quantity - pending.get(k, ZERO))
+            for k, q in planned.items()
+        }
+        wanted = {line: q for line, q in wanted.items() if q > 0}
+        if not wanted:
+            raise NothingToShip()
+        new = _new_shipment(
+            order, wanted, actor, notes=_("Recreated from %(number)s") % {"number": shipment.number}
+        )
+        locked.new_shipment = new
+        details["new_shipment"] = new.number
+    elif order.status in workflow.SHIPPABLE:
+        # (a completed or closed order has nothing open to close: the decision is recorded)
+        pending = _pending_in_drafts(order)
+        rest = {
+            k: by_id[k].open_quantity - pending.get(k, ZERO)
+            for k in planned
+            if by_id[k].open_quantity - pending.get(k, ZERO) > 0
+        }
+        if rest:
+            details["closed"] = _close_lines(order, by_id, rest, pending, declined=True)
+    locked.resolution = choice
+    locked.resolved_at, locked.resolved_by = timezone.now(), actor
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="fulfilment_exception_resolve",
+        changes={
+            "shipment": shipment.number,
+            "kind": locked.kind,
+            "resolution": [None, choice],
+            "note": (note or "").strip(),
+            **details,
+        },
+    )
+    events.emit(
+        type="order.fulfilment_exception_resolved",
+        entity=order,
+        actor=actor,
+        payload={
+            "number": order.number,
+            "shipment": shipment.number,
+            "exception_id": str(locked.pk),
+            "resolution": choice,
+            **details,
+        },
+    )
+    if choice == ExceptionResolution.CLOSE:
+        sales_services.order_complete_if_done(order=order, actor=actor)
+    return locked
+
+
+def _take_back(shipment, order, by_id, planned, exception, actor) -> ReturnReceipt:
+    """The failed delivery's goods are taken back on paper (a return receipt; into stock
+    only when they physically come back) and owed again on the lines."""
+    restock = exception.kind in GOODS_COME_BACK
+    warehouse = (
+        Warehouse.objects.for_company(order.company_id).filter(pk=shipment.warehouse_id).first()
+        or Warehouse.objects.for_company(order.company_id)
+        .filter(is_active=True)
+        .order_by("sequence", "code")
+        .first()
+    )
+    reason = f"{ExceptionKind(exception.kind).label}: {exception.note}".strip(": ")
+    receipt = ReturnReceipt.objects.create(
+        company_id=order.company_id,
+        number=next_number(company=order.company, prefix="RT", year=timezone.now().year),
+        shipment=shipment,
+        order=order,
+        warehouse=warehouse,
+        reason=reason[:500],
+        received_by=actor,
+    )
+    shipment_lines = list(
+        ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
+    )
+    back = {sl: sl.quantity - sl.qty_returned for sl in shipment_lines}
+    back = {sl: q for sl, q in back.items() if q > 0}
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(company_id=order.company_id, receipt=receipt, shipment_line=sl, quantity=q)
+            for sl, q in back.items()
+        ]
+    )
+    if restock:
+        inventory.put_back(
+            company=order.company,
+            warehouse=warehouse,
+            quantities=[
+                (sl.product_id, q) for sl, q in back.items() if _tracked(by_id[sl.order_line_id])
+            ],
+            actor=actor,
+            reason=reason,
+            reference=receipt.number,
+            reference_id=receipt.pk,
+        )
+    for sl, q in back.items():
+        sl.qty_returned += q
+    ShipmentLine.objects.for_company(order.company_id).bulk_update(list(back), ["qty_returned"])
+    quantities = {sl.order_line_id: q for sl, q in back.items()}
+    lines = [by_id[k] for k in quantities]
+    counters.order_lines_return(order, quantities, lines=lines)
+    counters.order_lines_replace(order, quantities, lines=lines)
+    events.emit(
+        type="return.received",
+        entity=receipt,
+        actor=actor,
+        payload={
+            "number": receipt.number,
+            "order_id": str(order.pk),
+            "shipment": shipment.number,
+            "lines": {str(k): plain(q) for k, q in quantities.items()},
+            "restocked": restock,
+        },
+    )
+    return receipt
+
+
+def _new_shipment(order: SalesOrder, wanted: dict, actor, *, notes: str = "") -> Shipment:
+    """A draft shipment of ``wanted`` (``{order line: quantity}``), audited and announced."""
+    shipment = Shipment.objects.create(
+        company_id=order.company_id,
+        number=next_number(company=order.company, prefix="SH", year=timezone.now().year),
+        order=order,
+        warehouse_id=order.warehouse_id
+        or next(iter(inventory.warehouses_in_order(order.company)), None),
+        shipping_address=order.shipping_address,
+        notes=notes,
+        created_by=actor,
+    )
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(
+                company_id=order.company_id,
+                shipment=shipment,
+                order_line=line,
+                product_id=line.product_id,
+                description=line.description or (line.product.name if line.product else ""),
+                quantity=quantity,
+            )
+            for line, quantity in wanted.items()
+        ]
+    )
+    summary = {str(line.pk): str(q) for line, q in wanted.items()}
+    audit.record(
+        actor=actor,
+        entity=shipment,
+        action="create",
+        changes={"order": order.number, "lines": summary},
+    )
+    events.emit(
+        type="shipment.created",
+        entity=shipment,
+        actor=actor,
+        payload={"number": shipment.number, "order_id": str(order.pk), "lines": summary},
+    )
+    return shipment
 
 
 def shipments_cancel_for_order(*, order: SalesOrder, actor) -> list[Shipment]:
@@ -653,10 +952,12 @@ def return_receive(
 
 __all__ = [
     "backorder_decline",
+    "fulfilment_exception_resolve",
     "return_receive",
     "shipment_cancel",
     "shipment_create",
     "shipment_dispatch",
+    "shipment_exception_record",
     "shipment_update",
     "shipments_cancel_for_order",
 ]
