@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordercrm.core.exceptions import DomainError
+from ordercrm.fulfilment import selectors as fulfilment_selectors
 from ordercrm.fulfilment import services as fulfilment
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.web.decorators import member_view
@@ -39,4 +40,42 @@ def order_decline_backorder(request, order_id):
     except DomainError as error:
         return _back_with(request, order, error)
     messages.success(request, _("The backorder was declined; what stayed open will not ship."))
+    return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@require_POST
+@member_view
+def shipment_exception(request, shipment_id):
+    """Record a failed delivery of a dispatched shipment (refused, lost, …)."""
+    from ordercrm.web.shipping import _shipment_page
+
+    shipment = fulfilment_selectors.shipment_get(request.access, shipment_id)
+    try:
+        fulfilment.shipment_exception_record(
+            shipment=shipment,
+            actor=request.user,
+            kind=request.POST.get("kind", ""),
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as error:
+        return _shipment_page(request, shipment, error_lines(error), status=409)
+    messages.success(
+        request, _("The delivery exception was recorded; the order awaits a decision.")
+    )
+    return HttpResponseRedirect(reverse("shipment_detail", args=[shipment.pk]))
+
+
+@require_POST
+@member_view
+def exception_resolve(request, exception_id):
+    """Recreate the shipment (ship what is open again) or not (close the rest)."""
+    exception = fulfilment_selectors.exception_get(request.access, exception_id)
+    order = sales_selectors.order_get(request.access, exception.order_id)
+    try:
+        fulfilment.fulfilment_exception_resolve(
+            exception=exception, actor=request.user, choice=request.POST.get("choice", "")
+        )
+    except DomainError as error:
+        return _back_with(request, order, error)
+    messages.success(request, _("Decision recorded."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))

@@ -614,6 +614,8 @@ def _order_context(request, order):
         "shipments": shipment_list(access, order_id=order.pk),
         "invoices": invoice_list(access, order_id=order.pk),
         "can_ship": "ship" in available,
+        "fulfilment_exceptions": _open_exceptions(access, order),
+        "can_decide_exceptions": access.can(Perm.SHIPMENT_EDIT),
         # what stays open may be declined (no backorder) by who may short-close
         "can_decline_backorder": order.status in workflow.SHIPPABLE
         and state.anything_to_ship
@@ -622,6 +624,13 @@ def _order_context(request, order):
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),
     }
+
+
+def _open_exceptions(access, order) -> list:
+    """The order's undecided fulfilment exceptions (a cancelled shipment, a failed delivery)."""
+    from ordercrm.fulfilment import selectors as fulfilment_selectors
+
+    return fulfilment_selectors.order_exceptions(access, order, open_only=True)
 
 
 def _returns_context(access, order, lines) -> dict:

@@ -121,6 +121,16 @@ urlpatterns = [
     path("shipments/<str:shipment_id>/", shipping.shipment_detail, name="shipment_detail"),
     path("shipments/<str:shipment_id>/pdf", shipping.delivery_note, name="delivery_note"),
     path(
+        "shipments/<str:shipment_id>/exception",
+        fulfil.shipment_exception,
+        name="shipment_exception",
+    ),
+    path(
+        "fulfilment-exceptions/<str:exception_id>/resolve",
+        fulfil.exception_resolve,
+        name="fulfilment_exception_resolve",
+    ),
+    path(
         "shipments/<str:shipment_id>/<str:action>",
         shipping.shipment_action,
         name="shipment_action",

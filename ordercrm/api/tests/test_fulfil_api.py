@@ -168,3 +168,44 @@ def test_decline_backorder(call, company, keeper, manager, confirmed):
     )
     assert status == 409
     assert body["error"]["code"] == "fulfilment.nothing_to_decline"
+
+
+def test_cancel_a_shipment_and_decide_the_exception(call, company, keeper, confirmed):
+    status, shipment = call(keeper, "post", f"/orders/{confirmed.pk}/shipments", {})
+    assert status == 201, shipment
+    status, body = call(keeper, "post", f"/shipments/{shipment['id']}/cancel", {"reason": "rain"})
+    assert (status, body["status"]) == (200, "cancelled")
+    first, _second = lines_of(confirmed)
+    assert first.qty_reserved == 100  # the reservation stays with the order
+    status, exceptions = call(keeper, "get", f"/orders/{confirmed.pk}/fulfilment-exceptions")
+    assert status == 200
+    assert [(x["kind"], x["note"], x["resolution"]) for x in exceptions] == [
+        ("cancelled", "rain", None)
+    ]
+    path = f"/fulfilment-exceptions/{exceptions[0]['id']}/resolve"
+    status, body = call(keeper, "post", path, {"choice": "maybe"})
+    assert status == 422
+    status, body = call(keeper, "post", path, {"choice": "recreate"})
+    assert status == 200, body
+    assert body["resolution"] == "recreate"
+    status, new = call(keeper, "get", f"/shipments/{body['new_shipment_id']}")
+    assert (new["status"], len(new["lines"])) == ("draft", 2)
+    status, body = call(keeper, "post", path, {"choice": "close"})
+    assert (status, body["error"]["code"]) == (409, "fulfilment.exception_decided")
+
+
+def test_a_delivery_exception_on_a_dispatched_shipment(call, company, keeper, confirmed):
+    status, shipment = call(keeper, "post", f"/orders/{confirmed.pk}/shipments", {"dispatch": True})
+    assert status == 201, shipment
+    status, body = call(keeper, "post", f"/shipments/{shipment['id']}/cancel", {})
+    assert (status, body["error"]["code"]) == (409, "fulfilment.invalid_shipment_state")
+    path = f"/shipments/{shipment['id']}/exception"
+    status, body = call(keeper, "post", path, {"kind": "refused", "note": "closed"})
+    assert status == 201, body
+    assert (body["kind"], body["resolution"]) == ("refused", None)
+    status, again = call(keeper, "post", path, {"kind": "lost"})
+    assert (status, again["error"]["code"]) == (409, "fulfilment.exception_open")
+    status, body = call(
+        keeper, "post", f"/fulfilment-exceptions/{body['id']}/resolve", {"choice": "close"}
+    )
+    assert (status, body["resolution"]) == (200, "close")

@@ -24,7 +24,7 @@ from ordercrm.billing.models import (
 from ordercrm.catalog.models import ExchangeRate
 from ordercrm.core.money import ZERO
 from ordercrm.customers.models import Address, Contact, Customer
-from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.fulfilment.models import FulfilmentException, Shipment, ShipmentLine
 from ordercrm.inventory.models import StockMove
 from ordercrm.notifications.models import WebhookSubscription as Webhook
 from ordercrm.sales.models import OrderComment, OrderRevision, SalesOrder, SalesOrderLine
@@ -837,6 +837,49 @@ class ShipmentOut(Schema):
     dispatched_at: DateTime | None = None
     created_at: DateTime
     lines: list[ShipmentLineOut] | None = Field(None, validation_alias="loaded_lines")
+
+
+class ShipmentCancelIn(In):
+    reason: Text(FulfilmentException, "note") = ""
+
+
+class ShipmentExceptionIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "refused", "note": "Nobody at the address."}]}
+    )
+
+    kind: Literal["refused", "undeliverable", "lost", "damaged"]
+    note: Text(FulfilmentException, "note") = ""
+
+
+class ExceptionResolveIn(In):
+    choice: Literal["recreate", "close"] = Field(
+        description="recreate: ship what is open again; close: do not recreate, close the rest."
+    )
+    note: Text(FulfilmentException, "note") = ""
+
+
+class FulfilmentExceptionOut(Schema):
+    """An order's fulfilment exception: open until ``resolution`` is set."""
+
+    id: Id
+    order_id: Id
+    shipment_id: Id
+    shipment_number: str
+    kind: Literal["cancelled", "refused", "undeliverable", "lost", "damaged"]
+    note: str
+    resolution: Literal["recreate", "close"] | None = None
+    new_shipment_id: Id | None = None
+    created_at: DateTime
+    resolved_at: DateTime | None = None
+
+    @staticmethod
+    def resolve_shipment_number(obj) -> str:
+        return obj.shipment.number
+
+    @staticmethod
+    def resolve_resolution(obj):
+        return obj.resolution or None
 
 
 class InvoiceIn(In):

@@ -64,3 +64,58 @@ def test_declining_the_backorder_on_the_order_page(
     assert words[3] in page
     line = SalesOrderLine.objects.for_company(company).get(order=shipped_part)
     assert line.qty_closed == Decimal("4")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Fulfilment exception", "Shipment cancelled before dispatch", "Recreate")),
+        ("zh-hans", ("发货异常", "发货单在发出前取消", "重新创建")),
+    ],
+)
+def test_a_cancelled_shipment_asks_for_a_decision_on_the_order_page(
+    client, company, staff, shipped_part, language, words
+):
+    from ordercrm.fulfilment.models import FulfilmentException, ShipmentStatus
+
+    keeper = staff["warehouse"]
+    keeper.language = language
+    keeper.save()
+    client.cookies["django_language"] = language
+    client.force_login(keeper)
+    draft = fulfilment.shipment_create(order=shipped_part, actor=keeper)
+    response = client.post(
+        reverse("shipment_action", args=[draft.pk, "cancel"]), {"reason": "truck full"}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
+    for word in words:
+        assert word in page
+    exception = FulfilmentException.objects.for_company(company).get()
+    response = client.post(
+        reverse("fulfilment_exception_resolve", args=[exception.pk]), {"choice": "recreate"}
+    )
+    assert response.status_code == 302
+    exception.refresh_from_db()
+    assert exception.resolution == "recreate"
+    assert exception.new_shipment.status == ShipmentStatus.DRAFT
+    page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
+    assert 'id="fulfilment-exceptions"' not in page
+
+
+def test_recording_a_delivery_exception_on_the_shipment_page(client, company, staff, shipped_part):
+    from ordercrm.fulfilment.models import FulfilmentException, Shipment
+
+    keeper = staff["warehouse"]
+    client.force_login(keeper)
+    shipment = Shipment.objects.for_company(company).get()
+    page = client.get(reverse("shipment_detail", args=[shipment.pk])).content.decode()
+    assert "Record a delivery exception" in page
+    response = client.post(
+        reverse("shipment_exception", args=[shipment.pk]), {"kind": "lost", "note": "SF lost it"}
+    )
+    assert response.status_code == 302
+    assert FulfilmentException.objects.for_company(company).get().kind == "lost"
+    response = client.post(reverse("shipment_exception", args=[shipment.pk]), {"kind": "lost"})
+    assert response.status_code == 409
+    assert "already has an open exception" in response.content.decode()
