@@ -21,6 +21,12 @@ class NothingToDecline(DomainError):
     http_status = 409
 
 
+class NoShipmentNeeded(DomainError):
+    code = "fulfilment.no_shipment_needed"
+    message = _("This order has only services: nothing ships. Invoice it instead.")
+    http_status = 409
+
+
 class ShipComplete(Conflict):
     code = "fulfilment.ship_complete"
     message = _("This order ships complete: include every open line in full.")

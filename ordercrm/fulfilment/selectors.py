@@ -76,7 +76,7 @@ def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
     return (
         sales_selectors.order_list(access)
         .shippable()
-        .filter(pk__in=open_lines.values("order_id"))
+        .filter(services_only=False, pk__in=open_lines.values("order_id"))
         .order_by(F("requested_date").asc(nulls_last=True), "confirmed_at")
     )
 

@@ -30,6 +30,7 @@ from ordercrm.fulfilment import tolerances
 from ordercrm.fulfilment.exceptions import (
     ExceptionAlreadyOpen,
     ExceptionDecided,
+    NoShipmentNeeded,
     NothingToDecline,
     NothingToShip,
     NotShippable,
@@ -177,6 +178,8 @@ def shipment_create(
     access.require(Perm.SHIPMENT_EDIT)
     locked = locks.lock_order(order, access=access)
     _require_shippable(locked)
+    if locked.services_only:
+        raise NoShipmentNeeded()
     order_lines = locks.lock_order_lines(locked)
     pending = _pending_in_drafts(locked)
     requested = _requested_quantities(locked, order_lines, lines, pending)

@@ -159,6 +159,10 @@ class SalesOrder(CompanyOwned):
     # Set when what stayed open on a line was declined (no backorder): the lines' ``qty_closed``
     # hold how much, the audit entry why. Written by ``counters.order_lines_close``.
     backorder_declined = models.BooleanField(_("backorder declined"), default=False)
+    # Every product line is a service (not stock-tracked): nothing is reserved or shipped, the
+    # lines are invoiceable as ordered and the order completes once invoiced and paid. Set
+    # where the order reserves stock (confirmation, amendment, resume: ``services.stock``).
+    services_only = models.BooleanField(_("services only"), default=False)
     credit_hold = models.BooleanField(
         _("credit hold"), default=False, help_text=_("Held by finance; only finance releases it.")
     )

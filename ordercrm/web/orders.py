@@ -593,7 +593,9 @@ def _order_context(request, order):
         "reason_texts": reasons_text(reasons, order, lines),
         "payment_methods": PaymentMethod.choices,
         "progress_text": [
-            PROGRESS_LABELS[progress.fulfilment],
+            _("No shipment needed")
+            if order.services_only
+            else PROGRESS_LABELS[progress.fulfilment],
             PROGRESS_LABELS[progress.invoicing],
             PROGRESS_LABELS[progress.payment],
         ],

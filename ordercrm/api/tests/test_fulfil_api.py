@@ -209,3 +209,28 @@ def test_a_delivery_exception_on_a_dispatched_shipment(call, company, keeper, co
         keeper, "post", f"/fulfilment-exceptions/{body['id']}/resolve", {"choice": "close"}
     )
     assert (status, body["resolution"]) == (200, "close")
+
+
+def test_a_services_only_order(call, company, rep, keeper, customer, make_product, make_user):
+    make_product(company, sku="SVC-1", list_price=Decimal("80.00"), is_stock_tracked=False)
+    status, order = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "SVC-1", "quantity": "2"}]},
+    )
+    assert status == 201, order
+    status, order = call(rep, "post", f"/orders/{order['id']}/submit", {})
+    assert status == 200, order
+    assert (order["status"], order["services_only"], order["fulfilment_status"]) == (
+        "confirmed",
+        True,
+        "shipped",
+    )
+    status, body = call(keeper, "post", f"/orders/{order['id']}/shipments", {})
+    assert (status, body["error"]["code"]) == (409, "fulfilment.no_shipment_needed")
+    finance = make_user(Role.FINANCE, company, username="fin")
+    status, invoice = call(finance, "post", f"/orders/{order['id']}/invoices", {"issue": True})
+    assert status == 201, invoice
+    status, order = call(rep, "get", f"/orders/{order['id']}")
+    assert order["invoice_status"] == "invoiced"

@@ -644,6 +644,11 @@ class OrderSummaryOut(Schema):
     backorder_declined: bool = Field(
         False, description="What stayed open on some lines was declined: it will not ship."
     )
+    services_only: bool = Field(
+        False,
+        description="Only services (not stock-tracked): nothing is reserved or shipped; "
+        "fulfilment_status is shipped from confirmation.",
+    )
     fulfilment_status: Literal["not_shipped", "partially_shipped", "shipped"]
     invoice_status: Literal["not_invoiced", "partially_invoiced", "invoiced"]
     payment_status: Literal["unpaid", "partially_paid", "paid", "overpaid"]

@@ -39,6 +39,9 @@ def _reserve_open(
     ``inventory.insufficient_stock`` with the shortfall per line; allow backorder reserves
     what is there and leaves the rest backordered. Returns what each line got."""
     tracked = _tracked_product_ids(order.company_id, lines)
+    goods = [line for line in lines if line.kind == LineKind.PRODUCT and line.quantity > 0]
+    # the caller saves the order (docs/decisions.md, "Services-only orders")
+    order.services_only = bool(goods) and not any(line.product_id in tracked for line in goods)
     demands = [
         inventory.Demand(
             order_line_id=line.pk,

@@ -119,3 +119,29 @@ def test_recording_a_delivery_exception_on_the_shipment_page(client, company, st
     response = client.post(reverse("shipment_exception", args=[shipment.pk]), {"kind": "lost"})
     assert response.status_code == 409
     assert "already has an open exception" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "No shipment needed"), ("zh-hans", "无需发货")]
+)
+def test_a_services_only_order_offers_no_shipping(
+    client, company, rep, customer, make_product, staff, language, word
+):
+    service = make_product(company, sku="SVC-9", list_price=Decimal("50"), is_stock_tracked=False)
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": service, "quantity": 1}],
+        ),
+        actor=rep,
+    )
+    keeper = staff["warehouse"]
+    keeper.language = language
+    keeper.save()
+    client.cookies["django_language"] = language
+    client.force_login(keeper)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert word in page
+    assert 'id="ship-button"' not in page
