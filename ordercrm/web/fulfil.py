@@ -79,3 +79,36 @@ def exception_resolve(request, exception_id):
         return _back_with(request, order, error)
     messages.success(request, _("Decision recorded."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
+
+
+@require_POST
+@member_view
+def customer_block(request, customer_id, action: str):
+    """``block`` a customer until a date (with a reason) or ``unblock`` it."""
+    import datetime
+
+    from ordercrm.customers import selectors as customer_selectors
+    from ordercrm.customers import services as customers
+    from ordercrm.web.customers import _detail
+
+    customer = customer_selectors.customer_get(request.access, customer_id)
+    try:
+        if action == "block":
+            try:
+                until = datetime.date.fromisoformat(request.POST.get("until", ""))
+            except ValueError:
+                until = None
+            customers.customer_block(
+                customer=customer,
+                actor=request.user,
+                until=until,
+                reason=request.POST.get("reason", ""),
+            )
+            done = _("The customer is blocked: quotations only until that date.")
+        else:
+            customers.customer_unblock(customer=customer, actor=request.user)
+            done = _("The block was lifted.")
+    except DomainError as error:
+        return _detail(request, customer, errors=error_lines(error), status=409)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("customer_detail", args=[customer.pk]))

@@ -44,6 +44,18 @@ urlpatterns = [
     path("customers/duplicates/", customers.customer_duplicates, name="customer_duplicates"),
     path("customers/<str:customer_id>/", customers.customer_detail, name="customer_detail"),
     path("customers/<str:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
+    path(
+        "customers/<str:customer_id>/block",
+        fulfil.customer_block,
+        {"action": "block"},
+        name="customer_block",
+    ),
+    path(
+        "customers/<str:customer_id>/unblock",
+        fulfil.customer_block,
+        {"action": "unblock"},
+        name="customer_unblock",
+    ),
     path("customers/<str:customer_id>/merge/", customers.customer_merge, name="customer_merge"),
     path(
         "customers/<str:customer_id>/contacts/",

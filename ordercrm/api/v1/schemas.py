@@ -123,12 +123,25 @@ class CustomerOut(Schema):
     tax_id: str
     credit_limit: Amount | None = None
     credit_hold: bool
+    blocked_until: Date | None = Field(
+        None, description="No quotation becomes an order before this date (quotations only)."
+    )
+    blocked_reason: str = ""
     receivable_balance: Amount
     is_active: bool = True
     inactive_reason: str = ""
     merged_into_id: Id | None = None
     version: int
     created_at: DateTime
+
+
+class CustomerBlockIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"until": "2027-03-01", "reason": "Disputed invoices"}]}
+    )
+
+    until: DATE
+    reason: Text(Customer, "blocked_reason")
 
 
 class CustomerPage(Page):
