@@ -234,3 +234,54 @@ def test_a_services_only_order(call, company, rep, keeper, customer, make_produc
     assert status == 201, invoice
     status, order = call(rep, "get", f"/orders/{order['id']}")
     assert order["invoice_status"] == "invoiced"
+
+
+def test_reset_a_cancelled_order_to_draft(call, company, rep, manager, customer, products):
+    status, order = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "2"}]},
+    )
+    status, order = call(manager, "post", f"/orders/{order['id']}/cancel", {"reason": "no"})
+    assert order["status"] == "cancelled"
+    status, body = call(rep, "post", f"/orders/{order['id']}/reset-to-draft", {})
+    assert (status, body["error"]["code"]) == (403, "core.permission_denied")
+    status, body = call(manager, "post", f"/orders/{order['id']}/reset-to-draft", {"reason": "on"})
+    assert status == 200, body
+    assert (body["status"], body["revision"]) == ("draft", order["revision"] + 1)
+    status, body = call(manager, "post", f"/orders/{order['id']}/reset-to-draft", {})
+    assert (status, body["version"]) == (200, body["version"])
+
+
+def test_block_a_customer_until_a_date(call, company, rep, customer, products, make_user):
+    import datetime
+
+    from ordercrm.core.dates import company_today
+
+    finance = make_user(Role.FINANCE, company, username="fin")
+    until = (company_today(company) + datetime.timedelta(days=3)).isoformat()
+    status, body = call(
+        rep, "post", f"/customers/{customer.pk}/block", {"until": until, "reason": "x"}
+    )
+    assert status == 403
+    status, body = call(
+        finance, "post", f"/customers/{customer.pk}/block", {"until": until, "reason": "dispute"}
+    )
+    assert status == 200, body
+    assert (body["blocked_until"], body["blocked_reason"]) == (until, "dispute")
+    status, order = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "2"}]},
+    )
+    assert status == 201, order  # a quotation is still made
+    status, body = call(rep, "post", f"/orders/{order['id']}/submit", {})
+    assert status == 409
+    assert body["error"]["code"] == "customers.blocked"
+    assert body["error"]["details"]["blocked_until"] == until
+    status, body = call(finance, "post", f"/customers/{customer.pk}/unblock", {})
+    assert (status, body["blocked_until"]) == (200, None)
+    status, body = call(rep, "post", f"/orders/{order['id']}/submit", {})
+    assert (status, body["status"]) == (200, "confirmed")

@@ -145,3 +145,63 @@ def test_a_services_only_order_offers_no_shipping(
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert word in page
     assert 'id="ship-button"' not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "Set back to draft"), ("zh-hans", "恢复为草稿")]
+)
+def test_a_cancelled_order_is_set_back_to_draft_from_its_page(
+    client, company, rep, customer, staff, language, word
+):
+    from ordercrm.sales.workflow import Status
+
+    manager = staff["manager"]
+    order = sales.order_cancel(
+        order=sales.order_create(company=company, actor=rep, customer=customer, lines=[]),
+        actor=rep,
+    )
+    manager.language = language
+    manager.save()
+    client.cookies["django_language"] = language
+    client.force_login(manager)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert word in page
+    response = client.post(reverse("order_action", args=[order.pk, "reset_to_draft"]))
+    assert response.status_code == 302
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).status == Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Blocked until", "quotations only, no orders")),
+        ("zh-hans", ("冻结至", "仅可报价，不可下单")),
+    ],
+)
+def test_blocking_a_customer_on_its_page(client, company, customer, staff, language, words):
+    import datetime
+
+    from ordercrm.core.dates import company_today
+
+    finance = staff["finance"]
+    finance.language = language
+    finance.save()
+    client.cookies["django_language"] = language
+    client.force_login(finance)
+    until = company_today(company) + datetime.timedelta(days=2)
+    response = client.post(
+        reverse("customer_block", args=[customer.pk]), {"until": until.isoformat(), "reason": ""}
+    )
+    assert response.status_code == 409
+    response = client.post(
+        reverse("customer_block", args=[customer.pk]),
+        {"until": until.isoformat(), "reason": "dispute"},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("customer_detail", args=[customer.pk])).content.decode()
+    for word in words:
+        assert word in page
+    response = client.post(reverse("customer_unblock", args=[customer.pk]))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.blocked_until is None
