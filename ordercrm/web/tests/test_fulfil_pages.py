@@ -175,7 +175,7 @@ def test_a_cancelled_order_is_set_back_to_draft_from_its_page(
     ("language", "words"),
     [
         ("en", ("Blocked until", "quotations only, no orders")),
-        ("zh-hans", ("冻结至", "仅可报价，不可下单")),
+        ("zh-hans", ("冻结至", "仅可开报价单，不可下单")),
     ],
 )
 def test_blocking_a_customer_on_its_page(client, company, customer, staff, language, words):
