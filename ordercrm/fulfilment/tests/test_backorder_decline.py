@@ -12,7 +12,6 @@ from ordercrm.inventory.models import StockLevel
 from ordercrm.sales import services as sales
 from ordercrm.sales.exceptions import OrderOnHold, ReasonRequired
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
-from ordercrm.sales.workflow import Status
 
 
 def lines_of(order):
@@ -122,25 +121,6 @@ def test_only_the_named_lines_and_not_what_a_draft_plans(
     first, second = lines_of(order)
     assert (first.qty_closed, first.qty_reserved, first.open_quantity) == (6, 4, 4)
     assert (second.qty_closed, second.qty_reserved) == (0, 5)
-
-
-def test_the_order_completes_when_invoiced_and_paid(company, manager, partly_shipped, make_user):
-    from ordercrm.accounts.roles import Role
-    from ordercrm.billing import services as billing
-
-    clerk = make_user(Role.FINANCE, company, username="clerk")
-    services.backorder_decline(order=partly_shipped, actor=manager, reason="enough")
-    order = order_of(partly_shipped)
-    billing.payment_record(
-        company=company,
-        customer=order.customer,
-        actor=clerk,
-        amount=order.amount_invoiced,
-        currency=order.currency,
-        method="bank_transfer",
-        order=order,
-    )
-    assert order_of(partly_shipped).status == Status.COMPLETED
 
 
 def test_lowering_the_line_later_opens_nothing(company, manager, keeper, partly_shipped):

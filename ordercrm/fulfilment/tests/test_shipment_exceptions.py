@@ -17,7 +17,6 @@ from ordercrm.fulfilment.models import FulfilmentException, ReturnReceipt, Shipm
 from ordercrm.inventory.models import StockLevel
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
-from ordercrm.sales.workflow import Status
 
 
 def line_of(order):
@@ -146,32 +145,6 @@ def test_lost_goods_do_not_come_back_into_stock(company, keeper, confirmed, deli
     services.fulfilment_exception_resolve(exception=exception, actor=keeper, choice="recreate")
     stock = level(company, products[0])
     assert (stock.on_hand, stock.reserved) == (20, 10)  # the lost 10 stay gone; 10 more reserved
-
-
-def test_a_completed_order_is_confirmed_again_to_resend(
-    company, keeper, confirmed, delivered, make_user
-):
-    from ordercrm.accounts.roles import Role
-    from ordercrm.billing import services as billing
-
-    clerk = make_user(Role.FINANCE, company, username="clerk")
-    order = order_of(confirmed)
-    billing.payment_record(
-        company=company,
-        customer=order.customer,
-        actor=clerk,
-        amount=order.amount_invoiced,
-        currency=order.currency,
-        method="bank_transfer",
-        order=order,
-    )
-    assert order_of(confirmed).status == Status.COMPLETED
-    exception = services.shipment_exception_record(shipment=delivered, actor=keeper, kind="damaged")
-    resolved = services.fulfilment_exception_resolve(
-        exception=exception, actor=keeper, choice="recreate"
-    )
-    assert order_of(confirmed).status == Status.CONFIRMED
-    assert resolved.new_shipment is not None
 
 
 def test_refusals_change_nothing(company, keeper, confirmed):

@@ -15,7 +15,6 @@ from ordercrm.inventory.models import StockLevel
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.selectors import order_progress
-from ordercrm.sales.workflow import Status
 
 
 def line_of(order):
@@ -135,28 +134,6 @@ def test_a_line_still_planned_elsewhere_is_not_closed(tolerant, keeper, hundred)
     ship(hundred, keeper, 96)
     line = line_of(hundred)
     assert (line.qty_closed, line.qty_reserved) == (0, 4)
-
-
-def test_completes_when_short_within_tolerance_and_paid(
-    tolerant, keeper, hundred, make_user, company
-):
-    """A completed order of 96 of 100: the invoice bills what shipped, the payment pays it."""
-    from ordercrm.accounts.roles import Role
-    from ordercrm.billing import services as billing
-
-    clerk = make_user(Role.FINANCE, company, username="clerk")
-    ship(hundred, keeper, 96)  # on_shipment: invoiced at dispatch
-    order = order_of(hundred)
-    billing.payment_record(
-        company=company,
-        customer=order.customer,
-        actor=clerk,
-        amount=order.amount_invoiced,
-        currency=order.currency,
-        method="bank_transfer",
-        order=order,
-    )
-    assert order_of(hundred).status == Status.COMPLETED
 
 
 def test_amending_a_closed_line_lower_opens_nothing(tolerant, keeper, hundred, manager):

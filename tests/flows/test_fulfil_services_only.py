@@ -25,6 +25,27 @@ def installation(company, make_product):
 
 
 @pytest.fixture
+def keeper(make_user, company):
+    return make_user(Role.WAREHOUSE, company, username="keeper")
+
+
+@pytest.fixture
+def stock(company, keeper):
+    from ordercrm.inventory import services as inventory
+    from ordercrm.inventory.models import Warehouse
+
+    def receive(product, quantity):
+        inventory.stock_receive(
+            company=company,
+            actor=keeper,
+            warehouse=Warehouse.objects.for_company(company).get(code="main"),
+            lines=[{"product": product, "quantity": quantity}],
+        )
+
+    return receive
+
+
+@pytest.fixture
 def clerk(make_user, company):
     return make_user(Role.FINANCE, company, username="clerk")
 
