@@ -858,6 +858,8 @@ class ShipmentOut(Schema):
 
 
 class ShipmentCancelIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Truck full."}]})
+
     reason: Text(FulfilmentException, "note") = ""
 
 
@@ -871,6 +873,10 @@ class ShipmentExceptionIn(In):
 
 
 class ExceptionResolveIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"choice": "recreate", "note": "Customer asked again."}]}
+    )
+
     choice: Literal["recreate", "close"] = Field(
         description="recreate: ship what is open again; close: do not recreate, close the rest."
     )
