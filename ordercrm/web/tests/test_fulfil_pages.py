@@ -205,3 +205,14 @@ def test_blocking_a_customer_on_its_page(client, company, customer, staff, langu
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.blocked_until is None
+
+
+def test_the_timeline_words_the_exception_and_the_decline(client, company, staff, shipped_part):
+    keeper, manager = staff["warehouse"], staff["manager"]
+    draft = fulfilment.shipment_create(order=shipped_part, actor=keeper)
+    fulfilment.shipment_cancel(shipment=draft, actor=keeper, reason="truck full")
+    fulfilment.backorder_decline(order=shipped_part, actor=manager, reason="enough")
+    client.force_login(manager)
+    page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
+    assert f"Fulfilment exception on {draft.number}" in page
+    assert "Backorder declined" in page
