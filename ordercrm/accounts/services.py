@@ -183,6 +183,8 @@ COMPANY_SETTINGS = (
     "quotation_expiry_notify",
     "availability_counts_quotations",
     "billing_tolerance",
+    "over_delivery_tolerance",
+    "under_delivery_tolerance",
     "email",
     "phone",
     "address",

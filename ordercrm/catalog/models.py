@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
@@ -173,6 +174,25 @@ class Product(CompanyOwned):
         _("stock-tracked"),
         default=True,
         help_text=_("Off for services: nothing is reserved, shipped or counted in stock."),
+    )
+    # Empty: the company's delivery tolerance applies (docs/decisions.md).
+    over_delivery_tolerance = models.DecimalField(
+        _("over-delivery tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Empty: the company's."),
+    )
+    under_delivery_tolerance = models.DecimalField(
+        _("under-delivery tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Empty: the company's."),
     )
     reorder_point = models.DecimalField(
         _("reorder point"),

@@ -72,6 +72,8 @@ PRODUCT_FIELDS = [
     "cost",
     "is_active",
     "is_stock_tracked",
+    "over_delivery_tolerance",
+    "under_delivery_tolerance",
     "reorder_point",
 ]
 UNIT_FIELDS = ["code", "name", "name_zh_hans", "name_zh_hant", "decimals"]
@@ -223,6 +225,18 @@ def _check_product(
             minimum=Decimal("0"),
             column=Product._meta.get_field("reorder_point"),
         )
+    # Delivery tolerances: a percentage, or empty for the company's.
+    for field in ("over_delivery_tolerance", "under_delivery_tolerance"):
+        if field not in values:
+            continue
+        if values[field] in ("", None):
+            values[field] = None
+            continue
+        values[field] = errors.decimal(
+            field, values[field], minimum=Decimal("0"), column=Product._meta.get_field(field)
+        )
+        if values[field] is not None and values[field] > 100:
+            errors.add(field, _("Enter a percentage from 0 to 100."))
     for field in ("unit", "tax_rate"):
         if field in values and values[field] is None:
             errors.add(field, _("This field is required."))

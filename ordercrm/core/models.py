@@ -141,6 +141,26 @@ class Company(models.Model):
             "0: never beyond it."
         ),
     )
+    # Delivery tolerances (docs/decisions.md, "Delivery tolerances"); a product may set its own.
+    over_delivery_tolerance = models.DecimalField(
+        _("over-delivery tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("A line may ship up to this much more than ordered; beyond it is refused."),
+    )
+    under_delivery_tolerance = models.DecimalField(
+        _("under-delivery tolerance (%)"),
+        max_digits=7,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A line shipped short by at most this much counts as delivered: the rest is closed, "
+            "no backorder."
+        ),
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)
@@ -162,6 +182,13 @@ class Company(models.Model):
             models.CheckConstraint(
                 condition=Q(billing_tolerance__gte=0) & Q(billing_tolerance__lte=100),
                 name="company_billing_tolerance_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(over_delivery_tolerance__gte=0)
+                & Q(over_delivery_tolerance__lte=100)
+                & Q(under_delivery_tolerance__gte=0)
+                & Q(under_delivery_tolerance__lte=100),
+                name="company_delivery_tolerances_0_100",
             ),
         ]
 

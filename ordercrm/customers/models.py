@@ -227,6 +227,10 @@ class Customer(CompanyOwned):
         help_text=_("No order of this customer is confirmed while set (finance sets it)."),
     )
     credit_hold_reason = models.CharField(_("credit hold reason"), max_length=200, blank=True)
+    # Blocked until a date (not included): no quotation of this customer becomes an order
+    # before it (``customers.blocked``); quotations are still made. The block lifts by itself.
+    blocked_until = models.DateField(_("blocked until"), null=True, blank=True)
+    blocked_reason = models.CharField(_("reason for the block"), max_length=200, blank=True)
     # Receivables in the company currency, maintained by billing inside its transactions so
     # the credit check reads them in one row instead of summing every invoice.
     receivable_balance = models.DecimalField(
@@ -297,6 +301,10 @@ class Customer(CompanyOwned):
             models.Index(fields=["company", "tax_id"]),
             models.Index(fields=["company", "owner"]),
         ]
+
+    def blocked_on(self, day) -> bool:
+        """Whether the customer is blocked on ``day`` (the company's today)."""
+        return self.blocked_until is not None and day < self.blocked_until
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

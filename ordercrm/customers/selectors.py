@@ -9,7 +9,7 @@ from django.db.models.functions import Lower, Trim, Upper
 from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import Access
-from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.exceptions import Conflict, NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
@@ -104,6 +104,30 @@ class CustomerMerged(CustomerInactive):
     message = gettext_lazy(
         "This customer was merged into %(code)s %(name)s; take the order for that customer."
     )
+
+
+class CustomerBlocked(Conflict):
+    """``details``: ``blocked_until`` (ISO date) and ``reason``."""
+
+    code = "customers.blocked"
+    message = gettext_lazy(
+        "This customer is blocked until %(until)s (%(reason)s): quotations only, no orders."
+    )
+    http_status = 409
+
+
+def require_not_blocked(customer: Customer, today) -> None:
+    """Raise ``customers.blocked`` while the customer's block runs (``today`` is the
+    company's); from its date on the block has lifted by itself."""
+    if customer.blocked_on(today):
+        raise CustomerBlocked(
+            params={"until": customer.blocked_until.isoformat(), "reason": customer.blocked_reason},
+            details={
+                "customer_id": str(customer.pk),
+                "blocked_until": customer.blocked_until.isoformat(),
+                "reason": customer.blocked_reason,
+            },
+        )
 
 
 def customer_for_new_order(access: Access, customer_id) -> Customer:

@@ -588,6 +588,68 @@ def customer_credit_release(*, customer: Customer, actor) -> Customer:
     return locked
 
 
+@transaction.atomic
+def customer_block(*, customer: Customer, actor, until, reason: str) -> Customer:
+    """Block a customer until ``until`` (a date after the company's today): none of its
+    quotations becomes an order before then (``customers.blocked`` at submission and
+    approval), quotations are still made and edited; from that date the block has lifted by
+    itself, with no task to run. Needs ``credit_control``. Refused with
+    ``core.validation_failed``: no reason, no date or one not after today. Blocking again
+    replaces the date and reason."""
+    from ordercrm.core.dates import company_today
+
+    access_for(actor, customer.company).require(Perm.CREDIT_CONTROL)
+    locked = _lock_customer(customer)
+    errors: dict[str, list[str]] = {}
+    if not (reason or "").strip():
+        errors["reason"] = [_("Please give a reason.")]
+    if until is None or until <= company_today(locked.company):
+        errors["until"] = [_("Enter a date after today.")]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    before = [str(locked.blocked_until) if locked.blocked_until else None, locked.blocked_reason]
+    locked.blocked_until, locked.blocked_reason = until, reason.strip()[:200]
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="block",
+        changes={
+            "blocked_until": [before[0], until.isoformat()],
+            "blocked_reason": [before[1] or None, locked.blocked_reason],
+        },
+    )
+    events.emit(
+        type="customer.blocked",
+        entity=locked,
+        actor=actor,
+        payload={"until": until.isoformat(), "reason": locked.blocked_reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def customer_unblock(*, customer: Customer, actor) -> Customer:
+    """Lift a block before its date. Unblocking a customer that is not blocked does nothing."""
+    access_for(actor, customer.company).require(Perm.CREDIT_CONTROL)
+    locked = _lock_customer(customer)
+    if locked.blocked_until is None:
+        return locked
+    before = [locked.blocked_until.isoformat(), locked.blocked_reason]
+    locked.blocked_until, locked.blocked_reason = None, ""
+    locked.version += 1
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="unblock",
+        changes={"blocked_until": [before[0], None], "blocked_reason": [before[1], None]},
+    )
+    events.emit(type="customer.unblocked", entity=locked, actor=actor, payload={})
+    return locked
+
+
 # ---------------------------------------------------------------- deactivate, merge
 
 

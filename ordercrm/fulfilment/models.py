@@ -149,3 +149,72 @@ class ReturnLine(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.receipt_id} {self.quantity}"
+
+
+class ExceptionKind(models.TextChoices):
+    """What went wrong with a shipment: cancelled before it left, or a delivery that failed."""
+
+    CANCELLED = "cancelled", _("Shipment cancelled before dispatch")
+    REFUSED = "refused", _("Refused by the customer")
+    UNDELIVERABLE = "undeliverable", _("Could not be delivered")
+    LOST = "lost", _("Lost in transit")
+    DAMAGED = "damaged", _("Damaged in transit")
+
+
+# The goods of these delivery failures come back to the warehouse (into stock when recreated);
+# lost and damaged goods do not.
+GOODS_COME_BACK = frozenset({ExceptionKind.REFUSED, ExceptionKind.UNDELIVERABLE})
+DELIVERY_FAILURES = frozenset(ExceptionKind.values) - {ExceptionKind.CANCELLED}
+
+
+class ExceptionResolution(models.TextChoices):
+    RECREATE = "recreate", _("Recreate: ship what is open again")
+    CLOSE = "close", _("Do not recreate: close the rest")
+
+
+class FulfilmentException(CompanyOwned):
+    """The order's fulfilment exception raised by one shipment (cancelled, or its delivery
+    failed), open until someone chooses to recreate it or not (``fulfilment.services.
+    fulfilment_exception_resolve``)."""
+
+    order = models.ForeignKey(
+        "sales.SalesOrder", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
+    )
+    shipment = models.ForeignKey(
+        Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="exceptions"
+    )
+    kind = models.CharField(_("exception"), max_length=16, choices=ExceptionKind.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(
+        _("decision"), max_length=16, choices=ExceptionResolution.choices, blank=True
+    )
+    resolved_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("fulfilment exception")
+        verbose_name_plural = _("fulfilment exceptions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(resolution=""),
+                name="fulfilment_exception_one_open_per_shipment",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "order", "resolution"])]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.kind}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.resolution

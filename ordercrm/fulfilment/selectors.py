@@ -14,7 +14,13 @@ from ordercrm.core.exceptions import NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
-from ordercrm.fulfilment.models import ReturnReceipt, Shipment, ShipmentLine, ShipmentStatus
+from ordercrm.fulfilment.models import (
+    FulfilmentException,
+    ReturnReceipt,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+)
 from ordercrm.sales import selectors as sales_selectors
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 
@@ -62,12 +68,15 @@ def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
     """Confirmed orders with something left to ship, oldest requested date first."""
     open_lines = SalesOrderLine.objects.for_company(access.company).filter(
         kind=LineKind.PRODUCT,
-        qty_shipped__lt=F("quantity") - F("qty_closed") + F("qty_replaced"),
+        qty_shipped__lt=F("quantity")
+        - F("qty_closed")
+        + F("qty_replaced")
+        + F("qty_over_delivered"),
     )
     return (
         sales_selectors.order_list(access)
         .shippable()
-        .filter(pk__in=open_lines.values("order_id"))
+        .filter(services_only=False, pk__in=open_lines.values("order_id"))
         .order_by(F("requested_date").asc(nulls_last=True), "confirmed_at")
     )
 
@@ -208,3 +217,31 @@ def advance_position(order: SalesOrder) -> AdvancePosition | None:
         paid=order.amount_paid,
         currency=order.currency,
     )
+
+
+def order_exceptions(
+    access: Access, order: SalesOrder, *, open_only: bool = False
+) -> list[FulfilmentException]:
+    """The fulfilment exceptions of a visible order, open ones first, newest first."""
+    rows = (
+        FulfilmentException.objects.for_company(access.company)
+        .filter(order=order)
+        .select_related("shipment", "new_shipment", "raised_by", "resolved_by")
+    )
+    if open_only:
+        rows = rows.filter(resolution="")
+    return sorted(rows.order_by("-created_at"), key=lambda row: not row.is_open)
+
+
+def exception_get(access: Access, exception_id) -> FulfilmentException:
+    """One fulfilment exception of an order the caller may see (``core.not_found`` else)."""
+    exception = (
+        FulfilmentException.objects.for_company(access.company)
+        .filter(pk=parse_id(exception_id))
+        .select_related("shipment")
+        .first()
+    )
+    if exception is None:
+        raise NotFound(details={"exception_id": str(exception_id)})
+    sales_selectors.order_get(access, exception.order_id)  # the order's scope decides
+    return exception

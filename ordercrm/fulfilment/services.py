@@ -22,21 +22,32 @@ from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import ShippingPolicy
-from ordercrm.core.money import ZERO
+from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import RowErrors
+from ordercrm.fulfilment import tolerances
 from ordercrm.fulfilment.exceptions import (
     AdvanceUnpaid,
+    ExceptionAlreadyOpen,
+    ExceptionDecided,
+    NoShipmentNeeded,
+    NothingToDecline,
     NothingToShip,
     NotShippable,
     OverReturn,
     OverShipment,
+    OverShipmentPlanned,
     PaymentFirst,
     ShipComplete,
     ShipmentState,
 )
 from ordercrm.fulfilment.models import (
+    DELIVERY_FAILURES,
+    GOODS_COME_BACK,
+    ExceptionKind,
+    ExceptionResolution,
+    FulfilmentException,
     ReturnLine,
     ReturnReceipt,
     Shipment,
@@ -46,7 +57,8 @@ from ordercrm.fulfilment.models import (
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import counters, hooks, locks, workflow
-from ordercrm.sales.exceptions import OrderOnHold
+from ordercrm.sales import services as sales_services
+from ordercrm.sales.exceptions import OrderOnHold, ReasonRequired
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
 from ordercrm.sales.workflow import Status
 
@@ -97,9 +109,10 @@ def _requested_quantities(
             if room > 0:
                 ready[line] = room
         return ready
-    errors = RowErrors()
+    errors, over = RowErrors(), RowErrors()
     products = {pk: line for pk, line in by_id.items() if line.kind == LineKind.PRODUCT}
     requested: dict[SalesOrderLine, Decimal] = {}
+    allowed: dict[str, str] = {}
     for index, raw in enumerate(wanted):
         line = errors.row(
             index, products, raw.get("order_line_id"), "order_line_id", _("Unknown order line.")
@@ -109,16 +122,25 @@ def _requested_quantities(
         quantity = errors.quantity(index, raw.get("quantity"), (ShipmentLine, "quantity"))
         if not quantity:
             continue  # refused, or a zero line, which moves nothing
-        room = line.open_quantity - pending.get(line.pk, ZERO) - requested.get(line, ZERO)
+        # what is open, plus what the over-delivery tolerance still allows on the line
+        room = (
+            line.open_quantity
+            + tolerances.over_room(line, order.company)
+            - pending.get(line.pk, ZERO)
+            - requested.get(line, ZERO)
+        )
         if quantity > room:
-            errors.add(
+            allowed[str(line.pk)] = plain(max(room, ZERO))
+            over.add(
                 index,
                 "quantity",
-                _("At most %(quantity)s can still ship.") % {"quantity": max(room, ZERO)},
+                _("At most %(quantity)s can still ship.") % {"quantity": plain(max(room, ZERO))},
             )
         else:
             requested[line] = requested.get(line, ZERO) + quantity
     errors.raise_if_any()
+    if over:
+        raise OverShipmentPlanned(details={"lines": over.rows, "allowed": allowed})
     return requested
 
 
@@ -127,10 +149,12 @@ def _check_ship_complete(order: SalesOrder, lines, requested: dict) -> None:
         return
     for line in lines:
         open_quantity = line.open_quantity
-        if (
-            line.kind == LineKind.PRODUCT
-            and open_quantity > 0
-            and requested.get(line, ZERO) != open_quantity
+        if line.kind != LineKind.PRODUCT or open_quantity <= 0:
+            continue
+        # in full: the open quantity, or short or over by no more than the tolerances allow
+        short = open_quantity - requested.get(line, ZERO)
+        if short > 0 and not tolerances.short_within_tolerance(
+            line, order.company, short, requested.get(line, ZERO)
         ):
             raise ShipComplete(details={"order_line_id": str(line.pk)})
 
@@ -145,14 +169,19 @@ def shipment_create(
     tracking_number: str = "",
     notes: str = "",
     dispatch: bool = False,
+    decline_backorder: bool = False,
 ) -> Shipment:
     """Plan a shipment of a confirmed order: ``lines`` = ``[{"order_line_id", "quantity"}]``,
     or ``None`` for everything ready to go. Each quantity is at most what is still open on
-    the line (minus other draft shipments). With ``dispatch`` it leaves at once."""
+    the line (minus other draft shipments) plus what the over-delivery tolerance allows,
+    else ``fulfilment.over_shipment`` (``details.allowed`` per line). With ``dispatch`` it
+    leaves at once (``decline_backorder``: see :func:`shipment_dispatch`)."""
     access = access_for(actor, order.company)
     access.require(Perm.SHIPMENT_EDIT)
     locked = locks.lock_order(order, access=access)
     _require_shippable(locked)
+    if locked.services_only:
+        raise NoShipmentNeeded()
     order_lines = locks.lock_order_lines(locked)
     pending = _pending_in_drafts(locked)
     requested = _requested_quantities(locked, order_lines, lines, pending)
@@ -200,7 +229,7 @@ def shipment_create(
         payload={"number": shipment.number, "order_id": str(locked.pk), "lines": summary},
     )
     if dispatch:
-        _dispatch(shipment, locked, order_lines, actor)
+        _dispatch(shipment, locked, order_lines, actor, decline_rest=decline_backorder)
     return shipment
 
 
@@ -216,11 +245,21 @@ def _lock_shipment(shipment: Shipment, actor, perm: str) -> tuple[Shipment, Sale
 
 @transaction.atomic
 def shipment_dispatch(
-    *, shipment: Shipment, actor, carrier: str | None = None, tracking_number: str | None = None
+    *,
+    shipment: Shipment,
+    actor,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+    decline_backorder: bool = False,
 ) -> Shipment:
     """The goods leave: reservations are consumed, stock moves written, ``qty_shipped`` rises.
 
-    Dispatching a dispatched shipment does nothing (double click, retry)."""
+    A line may ship beyond its order within the over-delivery tolerance (beyond it:
+    ``fulfilment.over_shipment``); a line left short within the under-delivery tolerance
+    counts as delivered (the rest is closed, its reservation released). With
+    ``decline_backorder`` whatever stays open on the shipped lines (and is on no other draft
+    shipment) is closed the same way: no backorder. Dispatching a dispatched shipment does
+    nothing (double click, retry)."""
     locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
     if locked.status == ShipmentStatus.DISPATCHED:
         return locked
@@ -231,7 +270,7 @@ def shipment_dispatch(
         locked.carrier = carrier.strip()
     if tracking_number is not None:
         locked.tracking_number = tracking_number.strip()
-    _dispatch(locked, order, locks.lock_order_lines(order), actor)
+    _dispatch(locked, order, locks.lock_order_lines(order), actor, decline_rest=decline_backorder)
     return locked
 
 
@@ -260,7 +299,9 @@ def _require_advance(order: SalesOrder) -> None:
         )
 
 
-def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None:
+def _dispatch(
+    shipment: Shipment, order: SalesOrder, order_lines, actor, *, decline_rest: bool = False
+) -> None:
     _require_advance(order)
     # The customer before stock levels (``sales.locks``): the invoice this dispatch may
     # create updates its balances.
@@ -271,11 +312,15 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
     )
     quantities = {sl.order_line_id: sl.quantity for sl in shipment_lines}
     _check_ship_complete(order, order_lines, {by_id[k]: q for k, q in quantities.items()})
+    # Beyond what is open only within the over-delivery tolerance (an amendment may have
+    # lowered a line since the shipment was planned).
+    over_delivered = {
+        k: tolerances.over_delivered_after(by_id[k], q) for k, q in quantities.items()
+    }
     over = [
-        str(line_id)
-        for line_id, q in quantities.items()
-        if by_id[line_id].qty_shipped + q
-        > by_id[line_id].quantity - by_id[line_id].qty_closed + by_id[line_id].qty_replaced
+        str(k)
+        for k, extra in over_delivered.items()
+        if extra > tolerances.over_allowance(by_id[k], order.company)
     ]
     if over:
         raise OverShipment(details={"order_line_ids": over})
@@ -310,7 +355,20 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
         reference_id=shipment.pk,
     )
     counters.order_lines_ship(
-        order, quantities, from_reservation=tracked, reserved_at_dispatch=got, lines=order_lines
+        order,
+        quantities,
+        from_reservation=tracked,
+        reserved_at_dispatch=got,
+        over_delivered={
+            k: v for k, v in over_delivered.items() if v != by_id[k].qty_over_delivered
+        },
+        lines=order_lines,
+    )
+    closed = _close_rest(
+        order,
+        [by_id[k] for k in quantities],
+        shipment,
+        everything=decline_rest,
     )
     left_from = [move.warehouse_id for move in moves]
     if left_from and shipment.warehouse_id not in left_from:
@@ -330,6 +388,7 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "lines": summary,
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
+            **({"closed": closed} if closed else {}),
         },
     )
     events.emit(
@@ -343,9 +402,115 @@ def _dispatch(shipment: Shipment, order: SalesOrder, order_lines, actor) -> None
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
             "lines": summary,
+            "closed": closed,
         },
     )
+    if closed and decline_rest:
+        events.emit(
+            type=workflow.OrderEvent.BACKORDER_DECLINED,
+            entity=order,
+            actor=actor,
+            payload={"number": order.number, "shipment": shipment.number, "lines": closed},
+        )
     hooks.after_dispatch(shipment=shipment, order=order, actor=actor)
+
+
+@transaction.atomic
+def backorder_decline(
+    *, order: SalesOrder, actor, reason: str, line_ids: list | None = None
+) -> dict:
+    """Decline the backorder of a confirmed order: what is still open on the named lines
+    (``line_ids``; ``None``: every line) and planned on no draft shipment will not ship. It
+    is closed (``qty_closed``), its reservation released, the order flagged
+    (``backorder_declined``), audited with the reason (``decline_backorder``) and announced
+    (``order.backorder_declined``); the order then completes once invoiced and paid. Lowering
+    a line later opens nothing again (``order_amend`` closes no more than is left).
+
+    Refused: without ``order_cancel`` (it closes part of the order, as a short-close does);
+    an order on hold (``sales.order_on_hold``) or not confirmed (``fulfilment.not_shippable``);
+    no reason (``sales.reason_required``); an unknown line (``core.validation_failed``);
+    nothing open outside draft shipments (``fulfilment.nothing_to_decline``). Returns
+    ``{line id: closed quantity}`` as text."""
+    access = access_for(actor, order.company)
+    access.require(Perm.ORDER_CANCEL)
+    locked = locks.lock_order(order, access=access)
+    _require_shippable(locked)
+    if not (reason or "").strip():
+        raise ReasonRequired()
+    order_lines = locks.lock_order_lines(locked)
+    goods = {str(line.pk): line for line in order_lines if line.kind == LineKind.PRODUCT}
+    if line_ids is None:
+        chosen = list(goods.values())
+    else:
+        unknown = [str(k) for k in line_ids if str(k) not in goods]
+        if unknown:
+            raise ValidationFailed(
+                details={"fields": {"line_ids": [_("Unknown order line.")]}, "unknown": unknown}
+            )
+        chosen = [goods[str(k)] for k in dict.fromkeys(line_ids)]
+    pending = _pending_in_drafts(locked)
+    rest = {
+        line.pk: line.open_quantity - pending.get(line.pk, ZERO)
+        for line in chosen
+        if line.open_quantity - pending.get(line.pk, ZERO) > 0
+    }
+    if not rest:
+        raise NothingToDecline()
+    closed = _close_lines(
+        locked, {line.pk: line for line in order_lines}, rest, pending, declined=True
+    )
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="decline_backorder",
+        changes={"closed": closed, "reason": [None, reason.strip()]},
+    )
+    events.emit(
+        type=workflow.OrderEvent.BACKORDER_DECLINED,
+        entity=locked,
+        actor=actor,
+        payload={"number": locked.number, "lines": closed, "reason": reason.strip()},
+    )
+    sales_services.order_complete_if_done(order=locked, actor=actor)
+    return closed
+
+
+def _close_rest(
+    order: SalesOrder, lines: list[SalesOrderLine], shipment: Shipment, *, everything: bool
+) -> dict:
+    """After a dispatch, close what is left open on the shipped ``lines`` and planned on no
+    other draft shipment: all of it when the backorder is declined (``everything``), else
+    only a shortfall within the under-delivery tolerance (the line counts as delivered).
+    Reservations of the closed quantity are released. Returns ``{line id: closed}`` as text."""
+    pending = _pending_in_drafts(order, exclude=shipment)
+    rest = {}
+    for line in lines:
+        left = line.open_quantity - pending.get(line.pk, ZERO)
+        if left <= 0 or pending.get(line.pk):
+            continue
+        if everything or tolerances.short_within_tolerance(line, order.company, left):
+            rest[line.pk] = left
+    if not rest:
+        return {}
+    return _close_lines(
+        order, {line.pk: line for line in lines}, rest, pending, declined=everything
+    )
+
+
+def _close_lines(
+    order: SalesOrder, by_id: dict, rest: dict, pending: dict, *, declined: bool = False
+) -> dict:
+    """Close ``rest`` (``{line id: quantity}``) on the order's lines, releasing what stays
+    reserved beyond the drafts' ``pending`` quantities; ``declined`` flags the order."""
+    release = {
+        k: by_id[k].qty_reserved - min(by_id[k].qty_reserved, pending.get(k, ZERO)) for k in rest
+    }
+    release = {k: q for k, q in release.items() if q > 0}
+    released = inventory.release(company=order.company, amounts=release) if release else {}
+    counters.order_lines_close(
+        order, rest, released=released, declined=declined, lines=[by_id[k] for k in rest]
+    )
+    return {str(k): plain(q) for k, q in rest.items()}
 
 
 @transaction.atomic
@@ -366,9 +531,14 @@ def shipment_update(
 
 
 @transaction.atomic
-def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
-    """Drop a draft shipment (nothing has moved). Cancelling twice does nothing."""
-    locked, _order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+def shipment_cancel(*, shipment: Shipment, actor, reason: str = "") -> Shipment:
+    """Drop a draft shipment (nothing has moved). The order keeps its reservations: what
+    the shipment planned is open again on the order, ready for another shipment. The order's
+    fulfilment exception is raised (kind ``cancelled``) until someone chooses to recreate it
+    or not (:func:`fulfilment_exception_resolve`). Cancelling twice does nothing; a
+    dispatched shipment cannot be cancelled (``fulfilment.invalid_shipment_state``: record
+    a delivery exception instead)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
     if locked.status == ShipmentStatus.CANCELLED:
         return locked
     if locked.status != ShipmentStatus.DRAFT:
@@ -377,12 +547,299 @@ def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
     locked.version += 1
     locked.save()
     audit.record(
-        actor=actor, entity=locked, action="cancel", changes={"status": ["draft", "cancelled"]}
+        actor=actor,
+        entity=locked,
+        action="cancel",
+        changes={"status": ["draft", "cancelled"], "reason": [None, reason.strip()]},
     )
     events.emit(
         type="shipment.cancelled", entity=locked, actor=actor, payload={"number": locked.number}
     )
+    if order.status in workflow.SHIPPABLE or order.status == Status.ON_HOLD:
+        _raise_exception(locked, order, actor, ExceptionKind.CANCELLED, reason)
     return locked
+
+
+def _raise_exception(shipment: Shipment, order: SalesOrder, actor, kind: str, note: str):
+    if (
+        FulfilmentException.objects.for_company(order.company_id)
+        .filter(shipment=shipment, resolution="")
+        .exists()
+    ):
+        raise ExceptionAlreadyOpen(details={"shipment": shipment.number})
+    exception = FulfilmentException.objects.create(
+        company_id=order.company_id,
+        order=order,
+        shipment=shipment,
+        kind=kind,
+        note=(note or "").strip(),
+        raised_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="fulfilment_exception",
+        changes={"shipment": shipment.number, "kind": kind, "note": exception.note},
+    )
+    events.emit(
+        type="order.fulfilment_exception",
+        entity=order,
+        actor=actor,
+        payload={
+            "number": order.number,
+            "shipment": shipment.number,
+            "exception_id": str(exception.pk),
+            "kind": kind,
+        },
+    )
+    return exception
+
+
+@transaction.atomic
+def shipment_exception_record(
+    *, shipment: Shipment, actor, kind: str, note: str = ""
+) -> FulfilmentException:
+    """A dispatched shipment's delivery failed (refused, undeliverable, lost, damaged): the
+    order's fulfilment exception is raised until someone decides
+    (:func:`fulfilment_exception_resolve`). Nothing moves yet: the goods count as shipped
+    until the decision. Refused: a shipment not dispatched
+    (``fulfilment.invalid_shipment_state``: a draft is cancelled instead), an unknown kind
+    (``core.validation_failed``), a shipment whose exception is still open
+    (``fulfilment.exception_open``)."""
+    locked, order = _lock_shipment(shipment, actor, Perm.SHIPMENT_EDIT)
+    if kind not in DELIVERY_FAILURES:
+        raise ValidationFailed(
+            details={
+                "fields": {"kind": [_("Choose one of: %s.") % ", ".join(sorted(DELIVERY_FAILURES))]}
+            }
+        )
+    if locked.status != ShipmentStatus.DISPATCHED:
+        raise ShipmentState(params={"status": ShipmentStatus(locked.status).label})
+    return _raise_exception(locked, order, actor, kind, note)
+
+
+def _lock_exception(exception: FulfilmentException, actor):
+    access = access_for(actor, exception.company)
+    access.require(Perm.SHIPMENT_EDIT)
+    order = locks.lock_order(exception.order_id, company_id=exception.company_id, access=access)
+    locked = (
+        FulfilmentException.objects.for_company(exception.company_id)
+        .select_for_update()
+        .select_related("shipment")
+        .get(pk=exception.pk)
+    )
+    return locked, order
+
+
+@transaction.atomic
+def fulfilment_exception_resolve(
+    *, exception: FulfilmentException, actor, choice: str, note: str = ""
+) -> FulfilmentException:
+    """Decide an open fulfilment exception.
+
+    ``recreate``: what the shipment was to deliver is shipped again. For a cancelled draft,
+    a new draft shipment takes what is still open on its lines (and on no other draft). For
+    a failed delivery the goods are owed again first: a return receipt takes them back
+    (into stock when they come back — refused, undeliverable; lost or damaged goods do not),
+    the lines owe them again (as a replacement: never billed twice; a completed order is
+    confirmed again), then a new draft shipment takes them.
+    ``close``: nothing is sent again; what is still open on the shipment's lines is closed
+    as a declined backorder (so the order can complete).
+
+    Deciding twice with the same choice does nothing; refused: an unknown choice
+    (``core.validation_failed``), an exception already decided otherwise
+    (``fulfilment.exception_decided``), an order not confirmed (``sales.order_on_hold``,
+    ``fulfilment.not_shippable``), ``recreate`` with nothing left to ship
+    (``fulfilment.nothing_to_ship``)."""
+    if choice not in ExceptionResolution.values:
+        raise ValidationFailed(details={"fields": {"choice": [_("Choose recreate or close.")]}})
+    locked, order = _lock_exception(exception, actor)
+    if locked.resolution == choice:
+        return locked
+    if locked.resolution:
+        raise ExceptionDecided(details={"resolution": locked.resolution})
+    shipment = locked.shipment
+    recreate = choice == ExceptionResolution.RECREATE
+    if recreate and locked.kind != ExceptionKind.CANCELLED and order.status == Status.COMPLETED:
+        # the goods are owed again: a completed order is confirmed again to ship them
+        order = sales_services.order_reactivate(order=order, actor=actor)
+    if recreate or order.status == Status.ON_HOLD:
+        _require_shippable(order)
+    order_lines = locks.lock_order_lines(order)
+    by_id = {line.pk: line for line in order_lines}
+    planned = {
+        sl.order_line_id: sl.quantity - sl.qty_returned
+        for sl in ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
+    }
+    details: dict = {}
+    if recreate:
+        if locked.kind != ExceptionKind.CANCELLED:
+            receipt = _take_back(shipment, order, by_id, planned, locked, actor)
+            details["return"] = receipt.number
+            # what is owed again is reserved as any open quantity (free stock, by policy)
+            sales_services.order_fill_backorders(order=order, actor=actor)
+            order_lines = locks.lock_order_lines(order)
+            by_id = {line.pk: line for line in order_lines}
+        pending = _pending_in_drafts(order)
+        wanted = {
+            by_id[k]: min(q, by_id[k].open_quantity - pending.get(k, ZERO))
+            for k, q in planned.items()
+        }
+        wanted = {line: q for line, q in wanted.items() if q > 0}
+        if not wanted:
+            raise NothingToShip()
+        new = _new_shipment(
+            order, wanted, actor, notes=_("Recreated from %(number)s") % {"number": shipment.number}
+        )
+        locked.new_shipment = new
+        details["new_shipment"] = new.number
+    elif order.status in workflow.SHIPPABLE:
+        # (a completed or closed order has nothing open to close: the decision is recorded)
+        pending = _pending_in_drafts(order)
+        rest = {
+            k: by_id[k].open_quantity - pending.get(k, ZERO)
+            for k in planned
+            if by_id[k].open_quantity - pending.get(k, ZERO) > 0
+        }
+        if rest:
+            details["closed"] = _close_lines(order, by_id, rest, pending, declined=True)
+    locked.resolution = choice
+    locked.resolved_at, locked.resolved_by = timezone.now(), actor
+    locked.save()
+    audit.record(
+        actor=actor,
+        entity=order,
+        action="fulfilment_exception_resolve",
+        changes={
+            "shipment": shipment.number,
+            "kind": locked.kind,
+            "resolution": [None, choice],
+            "note": (note or "").strip(),
+            **details,
+        },
+    )
+    events.emit(
+        type="order.fulfilment_exception_resolved",
+        entity=order,
+        actor=actor,
+        payload={
+            "number": order.number,
+            "shipment": shipment.number,
+            "exception_id": str(locked.pk),
+            "resolution": choice,
+            **details,
+        },
+    )
+    if choice == ExceptionResolution.CLOSE:
+        sales_services.order_complete_if_done(order=order, actor=actor)
+    return locked
+
+
+def _take_back(shipment, order, by_id, planned, exception, actor) -> ReturnReceipt:
+    """The failed delivery's goods are taken back on paper (a return receipt; into stock
+    only when they physically come back) and owed again on the lines."""
+    restock = exception.kind in GOODS_COME_BACK
+    warehouse = (
+        Warehouse.objects.for_company(order.company_id).filter(pk=shipment.warehouse_id).first()
+        or Warehouse.objects.for_company(order.company_id)
+        .filter(is_active=True)
+        .order_by("sequence", "code")
+        .first()
+    )
+    reason = f"{ExceptionKind(exception.kind).label}: {exception.note}".strip(": ")
+    receipt = ReturnReceipt.objects.create(
+        company_id=order.company_id,
+        number=next_number(company=order.company, prefix="RT", year=timezone.now().year),
+        shipment=shipment,
+        order=order,
+        warehouse=warehouse,
+        reason=reason[:500],
+        received_by=actor,
+    )
+    shipment_lines = list(
+        ShipmentLine.objects.for_company(order.company_id).filter(shipment=shipment)
+    )
+    back = {sl: sl.quantity - sl.qty_returned for sl in shipment_lines}
+    back = {sl: q for sl, q in back.items() if q > 0}
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(company_id=order.company_id, receipt=receipt, shipment_line=sl, quantity=q)
+            for sl, q in back.items()
+        ]
+    )
+    if restock:
+        inventory.put_back(
+            company=order.company,
+            warehouse=warehouse,
+            quantities=[
+                (sl.product_id, q) for sl, q in back.items() if _tracked(by_id[sl.order_line_id])
+            ],
+            actor=actor,
+            reason=reason,
+            reference=receipt.number,
+            reference_id=receipt.pk,
+        )
+    for sl, q in back.items():
+        sl.qty_returned += q
+    ShipmentLine.objects.for_company(order.company_id).bulk_update(list(back), ["qty_returned"])
+    quantities = {sl.order_line_id: q for sl, q in back.items()}
+    lines = [by_id[k] for k in quantities]
+    counters.order_lines_return(order, quantities, lines=lines)
+    counters.order_lines_replace(order, quantities, lines=lines)
+    events.emit(
+        type="return.received",
+        entity=receipt,
+        actor=actor,
+        payload={
+            "number": receipt.number,
+            "order_id": str(order.pk),
+            "shipment": shipment.number,
+            "lines": {str(k): plain(q) for k, q in quantities.items()},
+            "restocked": restock,
+        },
+    )
+    return receipt
+
+
+def _new_shipment(order: SalesOrder, wanted: dict, actor, *, notes: str = "") -> Shipment:
+    """A draft shipment of ``wanted`` (``{order line: quantity}``), audited and announced."""
+    shipment = Shipment.objects.create(
+        company_id=order.company_id,
+        number=next_number(company=order.company, prefix="SH", year=timezone.now().year),
+        order=order,
+        warehouse_id=order.warehouse_id
+        or next(iter(inventory.warehouses_in_order(order.company)), None),
+        shipping_address=order.shipping_address,
+        notes=notes,
+        created_by=actor,
+    )
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(
+                company_id=order.company_id,
+                shipment=shipment,
+                order_line=line,
+                product_id=line.product_id,
+                description=line.description or (line.product.name if line.product else ""),
+                quantity=quantity,
+            )
+            for line, quantity in wanted.items()
+        ]
+    )
+    summary = {str(line.pk): str(q) for line, q in wanted.items()}
+    audit.record(
+        actor=actor,
+        entity=shipment,
+        action="create",
+        changes={"order": order.number, "lines": summary},
+    )
+    events.emit(
+        type="shipment.created",
+        entity=shipment,
+        actor=actor,
+        payload={"number": shipment.number, "order_id": str(order.pk), "lines": summary},
+    )
+    return shipment
 
 
 def shipments_cancel_for_order(*, order: SalesOrder, actor) -> list[Shipment]:
@@ -525,10 +982,13 @@ def return_receive(
 
 
 __all__ = [
+    "backorder_decline",
+    "fulfilment_exception_resolve",
     "return_receive",
     "shipment_cancel",
     "shipment_create",
     "shipment_dispatch",
+    "shipment_exception_record",
     "shipment_update",
     "shipments_cancel_for_order",
 ]

@@ -179,6 +179,8 @@ ORDER_TITLES = {
     "approve_step": gettext_lazy("Approved"),
     "send": gettext_lazy("Email to the customer requested"),
     "backorder_fill": gettext_lazy("Backorder filled"),
+    "decline_backorder": gettext_lazy("Backorder declined"),
+    "fulfilment_exception_resolve": gettext_lazy("Fulfilment exception decided"),
 }
 # The reason or comment an action carries, by the field its audit entry keeps it in.
 REASON_FIELDS = ("reason", "hold_reason", "comment")
@@ -204,6 +206,9 @@ def _order_fact(item) -> Activity:
         )
     elif action == "return_receive":
         title = _("Return %(number)s received") % {"number": changes.get("return", "")}
+    elif action == "fulfilment_exception":
+        title = _("Fulfilment exception on %(number)s") % {"number": changes.get("shipment", "")}
+        detail = changes.get("note", "") if isinstance(changes.get("note"), str) else ""
     else:
         title = str(ORDER_TITLES.get(action, _("Changed")))
     for name in REASON_FIELDS:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
@@ -46,26 +47,62 @@ def order_lines_ship(
     *,
     from_reservation: Iterable = (),
     reserved_at_dispatch: Mapping | None = None,
+    over_delivered: Mapping | None = None,
     lines: Iterable[SalesOrderLine] | None = None,
 ) -> None:
     """Goods left: ``qty_shipped`` rises by each quantity; lines in ``from_reservation``
     (stock-tracked: their reservations were consumed) lose as much ``qty_reserved``, after
     gaining ``reserved_at_dispatch`` (free stock the dispatch reserved for what it ships
-    beyond the reservation). The order's version moves on (a form loaded before the dispatch
-    is stale)."""
+    beyond the reservation). ``over_delivered`` sets the lines' ``qty_over_delivered`` (what
+    they shipped beyond the order within the over-delivery tolerance, in total), in the same
+    statement, so the bounds hold throughout. The order's version moves on (a form loaded
+    before the dispatch is stale)."""
     tracked = set(from_reservation)
     reserved_now = reserved_at_dispatch or {}
+    over = over_delivered or {}
     changed = _lines(order, quantities, lines)
     for line in changed:
         line.qty_shipped += quantities[line.pk]
         if line.pk in tracked:
             line.qty_reserved += reserved_now.get(line.pk, 0) - quantities[line.pk]
+        if line.pk in over:
+            line.qty_over_delivered = over[line.pk]
     SalesOrderLine.objects.for_company(order.company_id).bulk_update(
-        changed, ["qty_shipped", "qty_reserved"]
+        changed, ["qty_shipped", "qty_reserved", "qty_over_delivered"]
     )
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
         version=order.version + 1, updated_at=timezone.now()
     )
+
+
+def order_lines_close(
+    order: SalesOrder,
+    quantities: Mapping,
+    *,
+    released: Mapping | None = None,
+    declined: bool = False,
+    lines: Iterable[SalesOrderLine] | None = None,
+) -> None:
+    """What is open on these lines will not ship: ``qty_closed`` rises by each quantity (an
+    under-delivery within tolerance, a declined backorder) and ``qty_reserved`` falls by what
+    inventory ``released`` for it; ``declined`` flags the order (``backorder_declined``). The
+    caller checks closed ≤ open; the order's version moves on."""
+    freed = released or {}
+    changed = _lines(order, quantities, lines)
+    for line in changed:
+        line.qty_closed += quantities[line.pk]
+        line.qty_reserved -= freed.get(line.pk, 0)
+    if changed:
+        SalesOrderLine.objects.for_company(order.company_id).bulk_update(
+            changed, ["qty_closed", "qty_reserved"]
+        )
+    flag = {"backorder_declined": True} if declined else {}
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), **flag
+    )
+    order.version += 1
+    if declined:
+        order.backorder_declined = True
 
 
 def order_lines_return(

@@ -156,6 +156,13 @@ class SalesOrder(CompanyOwned):
     revision = models.PositiveIntegerField(_("revision"), default=0)
     line_count = models.PositiveIntegerField(default=0)
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
+    # Set when what stayed open on a line was declined (no backorder): the lines' ``qty_closed``
+    # hold how much, the audit entry why. Written by ``counters.order_lines_close``.
+    backorder_declined = models.BooleanField(_("backorder declined"), default=False)
+    # Every product line is a service (not stock-tracked): nothing is reserved or shipped, the
+    # lines are invoiceable as ordered and the order completes once invoiced and paid. Set
+    # where the order reserves stock (confirmation, amendment, resume: ``services.stock``).
+    services_only = models.BooleanField(_("services only"), default=False)
     credit_hold = models.BooleanField(
         _("credit hold"), default=False, help_text=_("Held by finance; only finance releases it.")
     )
@@ -324,6 +331,11 @@ class SalesOrderLine(CompanyOwned):
     # billed (``progress.line_invoiceable``) and counted as done on the invoicing axis.
     # Written by ``counters.order_lines_refund``.
     qty_refunded = models.DecimalField(_("refunded from advance"), **QUANTITY_FIELD, default=ZERO)
+    # Shipped beyond the ordered quantity within the over-delivery tolerance
+    # (``fulfilment.tolerances``): the line delivers that much more, so what is open stays
+    # ordered + over-delivered − closed − net shipped, never negative. Written by
+    # ``counters.order_lines_ship``.
+    qty_over_delivered = models.DecimalField(_("over-delivered"), **QUANTITY_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("order line")
@@ -353,7 +365,8 @@ class SalesOrderLine(CompanyOwned):
                 & Q(qty_credited__gte=0)
                 & Q(qty_closed__gte=0)
                 & Q(qty_replaced__gte=0)
-                & Q(qty_refunded__gte=0),
+                & Q(qty_refunded__gte=0)
+                & Q(qty_over_delivered__gte=0),
                 name="line_counters_not_negative",
             ),
             models.CheckConstraint(
@@ -361,6 +374,7 @@ class SalesOrderLine(CompanyOwned):
                     qty_shipped__lte=F("quantity")
                     - F("qty_closed")
                     + F("qty_replaced")
+                    + F("qty_over_delivered")
                     + QTY_TOLERANCE
                 ),
                 name="line_shipped_within_ordered",
@@ -371,6 +385,7 @@ class SalesOrderLine(CompanyOwned):
                     - F("qty_shipped")
                     - F("qty_closed")
                     + F("qty_replaced")
+                    + F("qty_over_delivered")
                     + QTY_TOLERANCE
                 ),
                 name="line_reserved_within_open",
@@ -400,9 +415,18 @@ class SalesOrderLine(CompanyOwned):
 
     @property
     def open_quantity(self) -> Decimal:
-        """What is still to ship: ordered − short-closed − net shipped (shipped − what came
-        back to be sent again)."""
-        return self.quantity - self.qty_closed - self.net_shipped
+        """What is still to ship: ordered + over-delivered − short-closed − net shipped
+        (shipped − what came back to be sent again)."""
+        return self.quantity + self.qty_over_delivered - self.qty_closed - self.net_shipped
+
+    @property
+    def delivered_percent(self) -> Decimal:
+        """Net shipped as a percentage of what is due (ordered − closed), capped at 100: an
+        over-delivery within tolerance shows as 100 %, never more."""
+        due = self.quantity - self.qty_closed
+        if due <= 0:
+            return Decimal("100") if self.qty_shipped > 0 else ZERO
+        return min(self.net_shipped * 100 / due, Decimal("100")).quantize(Decimal("0.01"))
 
     @property
     def net_shipped(self) -> Decimal:

@@ -57,6 +57,8 @@ def order_progress(order: SalesOrder, lines: list[SalesOrderLine], *, paid: Any 
         [line.qty_shipped > 0 for line in goods],
         ("not_shipped", "partially_shipped", "shipped"),
     )
+    if order.services_only:
+        fulfilment = "shipped"  # nothing to ship: delivered as far as fulfilment goes
     # refunded-from-advance units are settled without an invoice: they count as invoiced
     invoicing = _axis(
         [line.qty_invoiced + line.qty_refunded >= d for line, d in zip(goods, due, strict=True)],
@@ -80,12 +82,14 @@ def payment_axis(order: SalesOrder, paid, invoicing: str) -> str:
 def line_invoiceable(order: SalesOrder, line: SalesOrderLine):
     """What an order line may be billed for by its order's invoicing policy: what shipped
     (``on_shipment``; a replacement sent for a returned unit is not billed again, so net of
-    ``qty_replaced``), or what was ordered and not short-closed (``on_order``, ``manual``);
-    less the returned units paid back from an advance (``qty_refunded``)."""
+    ``qty_replaced``), or what was ordered and not short-closed (``on_order``, ``manual``, and
+    a services-only order by any policy); less the returned units paid back from an advance
+    (``qty_refunded``)."""
     if line.kind != LineKind.PRODUCT:
         return ZERO
-    # returned units paid back from an advance are settled without an invoice
-    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT:
+    # returned units paid back from an advance are settled without an invoice; a
+    # services-only order never ships: its lines are billed as ordered by every policy
+    if order.invoicing_policy == InvoicingPolicy.ON_SHIPMENT and not order.services_only:
         return line.net_shipped - line.qty_refunded
     return line.quantity - line.qty_closed - line.qty_refunded
 
@@ -131,6 +135,8 @@ def state_of(order: SalesOrder, lines: list[SalesOrderLine]) -> OrderState:
     return OrderState(
         status=order.status,
         progress=order_progress(order, lines, paid=order.amount_paid),
-        to_ship={line.pk: max(line.open_quantity, ZERO) for line in goods},
+        to_ship={}
+        if order.services_only
+        else {line.pk: max(line.open_quantity, ZERO) for line in goods},
         to_invoice={line.pk: line_to_invoice(order, line) for line in goods},
     )

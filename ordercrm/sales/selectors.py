@@ -118,10 +118,14 @@ def _filter_progress(orders, fulfilment, invoicing, payment):
         goods = goods_of(axis)
         any_started = Exists(goods.filter(progressed__gt=0))
         any_open = Exists(goods.filter(progressed__lt=F("quantity") - F("qty_closed")))
+        # a services-only order has nothing to ship: its fulfilment is done
+        shipping = Q(services_only=False) if axis == "fulfilment" else Q()
         if value == PROGRESS_VALUES[axis][0]:
-            orders = orders.filter(~any_started)
+            orders = orders.filter(~any_started & shipping)
         elif value == PROGRESS_VALUES[axis][1]:
-            orders = orders.filter(any_started, any_open)
+            orders = orders.filter(any_started & any_open & shipping)
+        elif axis == "fulfilment":
+            orders = orders.filter(done(axis) | Q(services_only=True))
         else:
             orders = orders.filter(done(axis))
     if payment:
@@ -227,7 +231,9 @@ def order_summaries(orders: list[SalesOrder]) -> list[OrderSummary]:
         axes = {}
         for axis in _PROGRESSED:
             names = PROGRESS_VALUES[axis]
-            if row.get("goods") and not row[f"{axis}_open"]:
+            if axis == "fulfilment" and order.services_only:
+                axes[axis] = names[2]  # nothing to ship (``progress.order_progress``)
+            elif row.get("goods") and not row[f"{axis}_open"]:
                 axes[axis] = names[2]
             else:
                 axes[axis] = names[1] if row.get(f"{axis}_started") else names[0]

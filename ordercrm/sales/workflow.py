@@ -219,6 +219,21 @@ RESUME = OrderAction(
     message=_("Order %(number)s was resumed."),
     may_wait_for_approval=True,
 )
+# A cancelled order is set back to draft as a new revision (and can be submitted again):
+# its old shipments stay cancelled, new ones follow its data as it is then. By those who may
+# cancel; repeating it on a draft is a no-op.
+RESET_TO_DRAFT = OrderAction(
+    name="reset_to_draft",
+    sources=frozenset({S.CANCELLED}),
+    target=S.DRAFT,
+    done=frozenset({S.DRAFT}),
+    permission=Perm.ORDER_CANCEL,
+    event_word="reset_to_draft",
+    path="reset-to-draft",
+    title=_("Set back to draft"),
+    done_title=_("Set back to draft"),
+    message=_("Order %(number)s is a draft again, as a new revision."),
+)
 # Run by the system once an order is shipped, invoiced and paid: no button, no endpoint.
 COMPLETE = OrderAction(
     name="complete",
@@ -279,6 +294,7 @@ TABLE: tuple[OrderAction, ...] = (
     CANCEL,
     CLOSE,
     RESUME,
+    RESET_TO_DRAFT,
     COMPLETE,
     EXPIRE,
     REACTIVATE,
@@ -297,6 +313,7 @@ BUTTONS: tuple[OrderAction, ...] = (
     CLOSE,
     RESUME,
     CANCEL,
+    RESET_TO_DRAFT,
 )
 # The actions an approver takes on a pending order: offered only when a step is theirs.
 DECISIONS = frozenset({APPROVE.name, REJECT.name, REQUEST_CHANGES.name})
@@ -313,6 +330,8 @@ class OrderEvent:
     COMMENTED = "order.commented"
     SENT = "order.sent"  # the confirmation emailed to the customer on request
     BACKORDER_FILLED = "order.backorder_filled"
+    # what stays open on some lines will not ship (fulfilment: declined at dispatch or later)
+    BACKORDER_DECLINED = "order.backorder_declined"
     SUBMITTED = SUBMIT.event
     APPROVED = APPROVE.event
     REJECTED = REJECT.event
@@ -323,6 +342,7 @@ class OrderEvent:
     CANCELLED = CANCEL.event
     CLOSED = CLOSE.event
     RESUMED = RESUME.event
+    RESET_TO_DRAFT = RESET_TO_DRAFT.event
     COMPLETED = COMPLETE.event
     EXPIRED = EXPIRE.event
     REACTIVATED = REACTIVATE.event

@@ -50,6 +50,8 @@ PRODUCT_FORM_FIELDS = [
     "list_price",
     "cost",
     "is_stock_tracked",
+    "over_delivery_tolerance",
+    "under_delivery_tolerance",
     "reorder_point",
     "barcode",
     "description",

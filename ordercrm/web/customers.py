@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from ordercrm.accounts.models import SalesTeam
 from ordercrm.catalog.models import PriceList, TaxMapping
+from ordercrm.core import dates
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
@@ -440,6 +441,8 @@ def _detail(request, customer, *, errors=None, contact_form=None, address_form=N
         "errors": errors or [],
         "can_edit": can_edit,
         "can_edit_credit": access.can(Perm.CREDIT_CONTROL),
+        # blocked until a date: shown while it runs (it lifts by itself on that date)
+        "blocked": customer.blocked_on(dates.company_today(customer.company)),
         "can_merge": access.can(Perm.CUSTOMER_MERGE) and customer.merged_into_id is None,
         "can_order": access.can(Perm.ORDER_EDIT) and customer.is_active,
         "can_pay": access.can(Perm.PAYMENT_EDIT),

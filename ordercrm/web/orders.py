@@ -593,7 +593,9 @@ def _order_context(request, order):
         "reason_texts": reasons_text(reasons, order, lines),
         "payment_methods": PaymentMethod.choices,
         "progress_text": [
-            PROGRESS_LABELS[progress.fulfilment],
+            _("No shipment needed")
+            if order.services_only
+            else PROGRESS_LABELS[progress.fulfilment],
             PROGRESS_LABELS[progress.invoicing],
             PROGRESS_LABELS[progress.payment],
         ],
@@ -615,6 +617,12 @@ def _order_context(request, order):
         "invoices": invoice_list(access, order_id=order.pk),
         "can_ship": "ship" in available,
         "advance": advance_position(order),
+        "fulfilment_exceptions": _open_exceptions(access, order),
+        "can_decide_exceptions": access.can(Perm.SHIPMENT_EDIT),
+        # what stays open may be declined (no backorder) by who may short-close
+        "can_decline_backorder": order.status in workflow.SHIPPABLE
+        and state.anything_to_ship
+        and access.can(Perm.ORDER_CANCEL),
         "can_invoice": "invoice" in available,
         "can_pay": "pay" in available,
         **_returns_context(access, order, lines),
@@ -630,6 +638,13 @@ def _credit_context(access, order) -> dict:
         "credit_splits": performance.order_credit_splits(access, order),
         "can_split": access.can(Perm.TARGET_EDIT),
     }
+
+
+def _open_exceptions(access, order) -> list:
+    """The order's undecided fulfilment exceptions (a cancelled shipment, a failed delivery)."""
+    from ordercrm.fulfilment import selectors as fulfilment_selectors
+
+    return fulfilment_selectors.order_exceptions(access, order, open_only=True)
 
 
 def _returns_context(access, order, lines) -> dict:
@@ -873,6 +888,7 @@ def order_ship(request, order_id):
             carrier=request.POST.get("carrier", ""),
             tracking_number=request.POST.get("tracking_number", ""),
             dispatch=True,
+            decline_backorder=request.POST.get("decline_backorder") == "1",
         )
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))

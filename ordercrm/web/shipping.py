@@ -17,7 +17,7 @@ from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.fulfilment import selectors as fulfilment_selectors
 from ordercrm.fulfilment import services as fulfilment
-from ordercrm.fulfilment.models import ShipmentStatus
+from ordercrm.fulfilment.models import DELIVERY_FAILURES, ExceptionKind, ShipmentStatus
 from ordercrm.web.decorators import member_view
 from ordercrm.web.errors import error_lines
 
@@ -66,6 +66,10 @@ def _shipment_page(request, shipment, errors=(), status=200):
             "shipment": shipment,
             "lines": fulfilment_selectors.shipment_lines(shipment),
             "can_edit": request.access.can(Perm.SHIPMENT_EDIT),
+            "exceptions": list(shipment.exceptions.all()),
+            "failure_kinds": [
+                (k, label) for k, label in ExceptionKind.choices if k in DELIVERY_FAILURES
+            ],
             "errors": errors,
         },
         status=status,
@@ -97,10 +101,13 @@ def shipment_action(request, shipment_id, action: str):
                 actor=request.user,
                 carrier=carrier or None,
                 tracking_number=tracking or None,
+                decline_backorder=request.POST.get("decline_backorder") == "1",
             )
             done = _("Shipment dispatched.")
         elif action == "cancel":
-            fulfilment.shipment_cancel(shipment=shipment, actor=request.user)
+            fulfilment.shipment_cancel(
+                shipment=shipment, actor=request.user, reason=request.POST.get("reason", "")
+            )
             done = _("Shipment cancelled.")
         else:
             return HttpResponse(status=404)

@@ -8,6 +8,7 @@ from ordercrm.web import (
     dashboard,
     deliveries,
     exports,
+    fulfil,
     imports,
     order_templates,
     orders,
@@ -43,6 +44,18 @@ urlpatterns = [
     path("customers/duplicates/", customers.customer_duplicates, name="customer_duplicates"),
     path("customers/<str:customer_id>/", customers.customer_detail, name="customer_detail"),
     path("customers/<str:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
+    path(
+        "customers/<str:customer_id>/block",
+        fulfil.customer_block,
+        {"action": "block"},
+        name="customer_block",
+    ),
+    path(
+        "customers/<str:customer_id>/unblock",
+        fulfil.customer_block,
+        {"action": "unblock"},
+        name="customer_unblock",
+    ),
     path("customers/<str:customer_id>/merge/", customers.customer_merge, name="customer_merge"),
     path(
         "customers/<str:customer_id>/contacts/",
@@ -130,6 +143,16 @@ urlpatterns = [
     path("shipments/<str:shipment_id>/", shipping.shipment_detail, name="shipment_detail"),
     path("shipments/<str:shipment_id>/pdf", shipping.delivery_note, name="delivery_note"),
     path(
+        "shipments/<str:shipment_id>/exception",
+        fulfil.shipment_exception,
+        name="shipment_exception",
+    ),
+    path(
+        "fulfilment-exceptions/<str:exception_id>/resolve",
+        fulfil.exception_resolve,
+        name="fulfilment_exception_resolve",
+    ),
+    path(
         "shipments/<str:shipment_id>/<str:action>",
         shipping.shipment_action,
         name="shipment_action",
@@ -157,6 +180,11 @@ urlpatterns = [
     path("orders/<str:order_id>/edit/", orders.order_edit, name="order_edit"),
     path("orders/<str:order_id>/pdf", orders.order_pdf, name="order_pdf"),
     path("orders/<str:order_id>/ship", orders.order_ship, name="order_ship"),
+    path(
+        "orders/<str:order_id>/decline-backorder",
+        fulfil.order_decline_backorder,
+        name="order_decline_backorder",
+    ),
     path("orders/<str:order_id>/invoice", orders.order_invoice, name="order_invoice"),
     path("orders/<str:order_id>/payment", orders.order_payment, name="order_payment"),
     path("orders/<str:order_id>/credit-split/", reports.credit_split, name="order_credit_split"),

@@ -121,6 +121,12 @@ class ProductDetailOut(ProductOut):
     category_id: Id | None = None
     tax_rate_id: Id
     reorder_point: Quantity | None = None
+    over_delivery_tolerance: Quantity | None = Field(
+        None, description="Percent; empty: the company's."
+    )
+    under_delivery_tolerance: Quantity | None = Field(
+        None, description="Percent; empty: the company's."
+    )
     version: int
     updated_at: DateTime
 
@@ -158,6 +164,12 @@ class ProductIn(In):
     is_stock_tracked: bool = Field(True, description="false for services.")
     is_active: bool = True
     reorder_point: Dec(Product, "reorder_point") | None = None
+    over_delivery_tolerance: Dec(Product, "over_delivery_tolerance") | None = Field(
+        None, description="Percent a line may ship beyond its order; empty: the company's."
+    )
+    under_delivery_tolerance: Dec(Product, "under_delivery_tolerance") | None = Field(
+        None, description="Percent a line may ship short and count as delivered."
+    )
     barcode: Text(Product, "barcode") = ""
     description: Text(Product, "description") = ""
 
@@ -178,6 +190,8 @@ class ProductPatch(In):
     is_stock_tracked: bool | None = None
     is_active: bool | None = None
     reorder_point: Dec(Product, "reorder_point") | None = None
+    over_delivery_tolerance: Dec(Product, "over_delivery_tolerance") | None = None
+    under_delivery_tolerance: Dec(Product, "under_delivery_tolerance") | None = None
     barcode: Text(Product, "barcode") | None = None
     description: Text(Product, "description") | None = None
 

@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ordercrm.accounts.models import Membership
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import schemas as s
-from ordercrm.api.v1.common import parse_decimal, payment_term_of, with_errors
+from ordercrm.api.v1.common import parse_date, parse_decimal, payment_term_of, with_errors
 from ordercrm.core.exceptions import NotFound
 from ordercrm.customers import selectors, services
 from ordercrm.customers.models import Address, Contact
@@ -56,6 +56,32 @@ def customers_create(request, body: s.CustomerIn):
 )
 def customers_get(request, customer_id: str):
     return selectors.customer_get(request.access, customer_id)
+
+
+@router.post(
+    "/customers/{customer_id}/block",
+    response=with_errors({200: s.CustomerOut}),
+    tags=["customers"],
+)
+def customers_block(request, customer_id: str, body: s.CustomerBlockIn):
+    """Block until a date: quotations still, no orders (``customers.blocked``) before it."""
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.customer_block(
+        customer=customer,
+        actor=request.user,
+        until=parse_date(body.until, "until"),
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/unblock",
+    response=with_errors({200: s.CustomerOut}),
+    tags=["customers"],
+)
+def customers_unblock(request, customer_id: str):
+    customer = selectors.customer_get(request.access, customer_id)
+    return services.customer_unblock(customer=customer, actor=request.user)
 
 
 @router.patch(

@@ -6,9 +6,22 @@ from ninja import Router, Status
 
 from ordercrm.api.base import Loaded
 from ordercrm.api.v1 import schemas as s
-from ordercrm.api.v1.common import order_of, with_errors
-from ordercrm.fulfilment.selectors import shipment_get, shipment_lines, shipment_list
-from ordercrm.fulfilment.services import shipment_create, shipment_dispatch
+from ordercrm.api.v1.common import order_of, order_out, with_errors
+from ordercrm.fulfilment.selectors import (
+    exception_get,
+    order_exceptions,
+    shipment_get,
+    shipment_lines,
+    shipment_list,
+)
+from ordercrm.fulfilment.services import (
+    backorder_decline,
+    fulfilment_exception_resolve,
+    shipment_cancel,
+    shipment_create,
+    shipment_dispatch,
+    shipment_exception_record,
+)
 
 router = Router()
 
@@ -37,6 +50,7 @@ def shipments_create(request, order_id: str, body: s.ShipmentIn):
         carrier=body.carrier,
         tracking_number=body.tracking_number,
         dispatch=body.dispatch,
+        decline_backorder=body.decline_backorder,
     )
     return Status(201, Loaded(shipment, loaded_lines=shipment_lines(shipment)))
 
@@ -61,5 +75,79 @@ def shipments_dispatch(request, shipment_id: str, body: s.DispatchIn | None = No
         actor=request.user,
         carrier=body.carrier,
         tracking_number=body.tracking_number,
+        decline_backorder=body.decline_backorder,
     )
     return Loaded(shipment, loaded_lines=shipment_lines(shipment))
+
+
+@router.post(
+    "/orders/{order_id}/decline-backorder",
+    response=with_errors({200: s.OrderOut}),
+    tags=["shipments"],
+)
+def orders_decline_backorder(request, order_id: str, body: s.DeclineBackorderIn):
+    """What is still open on the lines (all, or ``line_ids``) and on no draft shipment will
+    not ship: closed with the reason, reservations released, the order flagged."""
+    backorder_decline(
+        order=order_of(request, order_id),
+        actor=request.user,
+        reason=body.reason,
+        line_ids=body.line_ids,
+    )
+    return order_out(order_of(request, order_id))
+
+
+@router.post(
+    "/shipments/{shipment_id}/cancel",
+    response=with_errors({200: s.ShipmentOut}),
+    tags=["shipments"],
+)
+def shipments_cancel(request, shipment_id: str, body: s.ShipmentCancelIn | None = None):
+    """Cancel a draft shipment: the order keeps its reservations, and its fulfilment
+    exception is raised until someone decides (``/fulfilment-exceptions/{id}/resolve``)."""
+    body = body or s.ShipmentCancelIn()
+    shipment = shipment_cancel(
+        shipment=shipment_get(request.access, shipment_id), actor=request.user, reason=body.reason
+    )
+    return Loaded(shipment, loaded_lines=shipment_lines(shipment))
+
+
+@router.post(
+    "/shipments/{shipment_id}/exception",
+    response=with_errors({201: s.FulfilmentExceptionOut}),
+    tags=["shipments"],
+)
+def shipments_exception(request, shipment_id: str, body: s.ShipmentExceptionIn):
+    """A dispatched shipment's delivery failed: raise the order's fulfilment exception."""
+    exception = shipment_exception_record(
+        shipment=shipment_get(request.access, shipment_id),
+        actor=request.user,
+        kind=body.kind,
+        note=body.note,
+    )
+    return Status(201, exception_get(request.access, exception.pk))
+
+
+@router.get(
+    "/orders/{order_id}/fulfilment-exceptions",
+    response=with_errors({200: list[s.FulfilmentExceptionOut]}),
+    tags=["shipments"],
+)
+def orders_fulfilment_exceptions(request, order_id: str):
+    return order_exceptions(request.access, order_of(request, order_id))
+
+
+@router.post(
+    "/fulfilment-exceptions/{exception_id}/resolve",
+    response=with_errors({200: s.FulfilmentExceptionOut}),
+    tags=["shipments"],
+)
+def fulfilment_exceptions_resolve(request, exception_id: str, body: s.ExceptionResolveIn):
+    """Recreate (ship what is open again) or not (close the rest)."""
+    exception = fulfilment_exception_resolve(
+        exception=exception_get(request.access, exception_id),
+        actor=request.user,
+        choice=body.choice,
+        note=body.note,
+    )
+    return exception_get(request.access, exception.pk)

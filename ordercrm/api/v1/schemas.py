@@ -25,7 +25,7 @@ from ordercrm.billing.models import (
 from ordercrm.catalog.models import ExchangeRate
 from ordercrm.core.money import ZERO
 from ordercrm.customers.models import Address, Contact, Customer
-from ordercrm.fulfilment.models import Shipment, ShipmentLine
+from ordercrm.fulfilment.models import FulfilmentException, Shipment, ShipmentLine
 from ordercrm.inventory.models import StockMove
 from ordercrm.notifications.models import WebhookSubscription as Webhook
 from ordercrm.sales.models import OrderComment, OrderRevision, SalesOrder, SalesOrderLine
@@ -124,6 +124,10 @@ class CustomerOut(Schema):
     tax_id: str
     credit_limit: Amount | None = None
     credit_hold: bool
+    blocked_until: Date | None = Field(
+        None, description="No quotation becomes an order before this date (quotations only)."
+    )
+    blocked_reason: str = ""
     receivable_balance: Amount
     payment_terms_id: Id | None = None
     is_active: bool = True
@@ -131,6 +135,15 @@ class CustomerOut(Schema):
     merged_into_id: Id | None = None
     version: int
     created_at: DateTime
+
+
+class CustomerBlockIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"until": "2027-03-01", "reason": "Disputed invoices"}]}
+    )
+
+    until: DATE
+    reason: Text(Customer, "blocked_reason")
 
 
 class CustomerPage(Page):
@@ -540,6 +553,14 @@ class OrderLineOut(Schema):
     quantity_invoiced: Quantity | None = Field(validation_alias="qty_invoiced")
     quantity_credited: Quantity | None = Field(validation_alias="qty_credited")
     quantity_closed: Quantity | None = Field(validation_alias="qty_closed")
+    quantity_over_delivered: Quantity | None = Field(
+        None,
+        validation_alias="qty_over_delivered",
+        description="Shipped beyond the ordered quantity within the over-delivery tolerance.",
+    )
+    delivered_percent: Quantity | None = Field(
+        None, description="Net shipped of what is due (ordered − closed), capped at 100."
+    )
     free_stock: Quantity | None = Field(
         None,
         description="A quotation's stock-tracked line: on hand − reserved in the order's "
@@ -652,6 +673,14 @@ class OrderSummaryOut(Schema):
     version: int
     revision: int
     created_at: DateTime
+    backorder_declined: bool = Field(
+        False, description="What stayed open on some lines was declined: it will not ship."
+    )
+    services_only: bool = Field(
+        False,
+        description="Only services (not stock-tracked): nothing is reserved or shipped; "
+        "fulfilment_status is shipped from confirmation.",
+    )
     fulfilment_status: Literal["not_shipped", "partially_shipped", "shipped"]
     invoice_status: Literal["not_invoiced", "partially_invoiced", "invoiced"]
     payment_status: Literal["unpaid", "partially_paid", "paid", "overpaid"]
@@ -717,6 +746,15 @@ class ActionIn(In):
     reason: Text(SalesOrder, "status_reason") = ""
     comment: Text(OrderComment, "text") = ""
     credit: bool = False
+
+
+class DeclineBackorderIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Customer takes what arrived."}]}
+    )
+
+    reason: Text(SalesOrder, "status_reason")
+    line_ids: list[ID] | None = Field(None, description="Default: every line.", max_length=1000)
 
 
 class AmendLineIn(In):
@@ -810,6 +848,9 @@ class ShipmentIn(In):
     carrier: Text(Shipment, "carrier") = ""
     tracking_number: Text(Shipment, "tracking_number") = ""
     dispatch: bool = False
+    decline_backorder: bool = Field(
+        False, description="With dispatch: close what stays open on the shipped lines."
+    )
 
 
 class DispatchIn(In):
@@ -821,6 +862,9 @@ class DispatchIn(In):
 
     carrier: Text(Shipment, "carrier") | None = None
     tracking_number: Text(Shipment, "tracking_number") | None = None
+    decline_backorder: bool = Field(
+        False, description="Close what stays open on the shipped lines: no backorder."
+    )
 
 
 class ShipmentLineOut(Schema):
@@ -842,6 +886,55 @@ class ShipmentOut(Schema):
     dispatched_at: DateTime | None = None
     created_at: DateTime
     lines: list[ShipmentLineOut] | None = Field(None, validation_alias="loaded_lines")
+
+
+class ShipmentCancelIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Truck full."}]})
+
+    reason: Text(FulfilmentException, "note") = ""
+
+
+class ShipmentExceptionIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "refused", "note": "Nobody at the address."}]}
+    )
+
+    kind: Literal["refused", "undeliverable", "lost", "damaged"]
+    note: Text(FulfilmentException, "note") = ""
+
+
+class ExceptionResolveIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"choice": "recreate", "note": "Customer asked again."}]}
+    )
+
+    choice: Literal["recreate", "close"] = Field(
+        description="recreate: ship what is open again; close: do not recreate, close the rest."
+    )
+    note: Text(FulfilmentException, "note") = ""
+
+
+class FulfilmentExceptionOut(Schema):
+    """An order's fulfilment exception: open until ``resolution`` is set."""
+
+    id: Id
+    order_id: Id
+    shipment_id: Id
+    shipment_number: str
+    kind: Literal["cancelled", "refused", "undeliverable", "lost", "damaged"]
+    note: str
+    resolution: Literal["recreate", "close"] | None = None
+    new_shipment_id: Id | None = None
+    created_at: DateTime
+    resolved_at: DateTime | None = None
+
+    @staticmethod
+    def resolve_shipment_number(obj) -> str:
+        return obj.shipment.number
+
+    @staticmethod
+    def resolve_resolution(obj):
+        return obj.resolution or None
 
 
 class InvoiceIn(In):

@@ -31,6 +31,7 @@ from ordercrm.sales.services.lifecycle import (
     order_reactivate,
     order_release,
     order_request_changes,
+    order_reset_to_draft,
     order_resume,
     order_submit,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "order_reopen",
     "order_reorder",
     "order_request_changes",
+    "order_reset_to_draft",
     "order_resume",
     "order_send_to_customer",
     "order_submit",

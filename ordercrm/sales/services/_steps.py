@@ -62,6 +62,16 @@ def _lock_customer(order: SalesOrder, *, check_hold: bool = True) -> None:
         raise CustomerOnCreditHold(details={"reason": order.customer.credit_hold_reason})
 
 
+def _check_not_blocked(order: SalesOrder) -> None:
+    """A customer blocked until a later date takes no orders yet (``customers.blocked``):
+    a quotation is not submitted or approved into one. The block lifts by itself on its date
+    (the company's today)."""
+    from ordercrm.customers.selectors import require_not_blocked
+    from ordercrm.sales.services.lines import _company_today
+
+    require_not_blocked(order.customer, _company_today(order.company))
+
+
 def _credit_gate(order: SalesOrder) -> dict | None:
     """Under the ``block`` policy an order over the limit is refused; otherwise return the
     credit reason (or None) for the approval path. The customer row must be locked."""
@@ -165,6 +175,7 @@ def _begin(
 def _confirm(order: SalesOrder, actor, action: workflow.OrderAction) -> None:
     """Fix the exchange rate (from the company rate table unless set by hand) and the
     company-currency totals, then confirm (audit entry of the action, ``order.confirmed``)."""
+    _check_not_blocked(order)
     _take_exchange_rate(order)
     lines = _lines_of(order)
     _apply_totals(order, lines)

@@ -14,6 +14,7 @@ from ordercrm.sales.services.lifecycle import (
     order_hold,
     order_release,
     order_request_changes,
+    order_reset_to_draft,
     order_resume,
     order_submit,
 )
@@ -31,6 +32,7 @@ SERVICES: dict[workflow.OrderAction, tuple[Callable[..., SalesOrder], str | None
     workflow.CLOSE: (order_close, "reason", None),
     workflow.RESUME: (order_resume, None, None),
     workflow.CANCEL: (order_cancel, "reason", "credit_invoices"),
+    workflow.RESET_TO_DRAFT: (order_reset_to_draft, "reason", None),
 }
 
 

@@ -101,6 +101,12 @@ def order_amend(
         "lines": _lines_diff(before["lines"], after["lines"]),
         **audit.diff(before["header"], after["header"]),
     }
+    # A line lowered after part of it was closed (a declined backorder, a shortfall within
+    # tolerance) closes no more than is left, so lowering it never opens a new shipment; an
+    # over-delivery is what shipped beyond the new quantity.
+    for line in kept:
+        line.qty_closed = min(line.qty_closed, max(line.quantity - line.net_shipped, ZERO))
+        line.qty_over_delivered = max(line.net_shipped - line.quantity + line.qty_closed, ZERO)
     # Stock: lowered and removed lines give back what they no longer need.
     excess = {line.pk: line.qty_reserved - max(line.open_quantity, ZERO) for line in kept}
     excess.update({line.pk: None for line in current if str(line.pk) in removed})
@@ -117,6 +123,8 @@ def order_amend(
             "tax",
             "gross",
             "qty_reserved",
+            "qty_closed",
+            "qty_over_delivered",
         ],
     )
     SalesOrderLine.objects.bulk_create(added)

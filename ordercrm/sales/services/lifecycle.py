@@ -4,6 +4,8 @@ resume, cancel, and completion once shipped, invoiced and paid.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -23,15 +25,24 @@ from ordercrm.sales.models import (
     ApprovalStatus,
     LineKind,
     OrderComment,
+    OrderRevision,
     SalesOrder,
     SalesOrderLine,
 )
-from ordercrm.sales.services._steps import _begin, _confirm, _credit_gate, _lock_customer, _move
+from ordercrm.sales.services._steps import (
+    _begin,
+    _check_not_blocked,
+    _confirm,
+    _credit_gate,
+    _lock_customer,
+    _move,
+)
 from ordercrm.sales.services.approval import _close_pending, _my_approvals, _request_approval
 from ordercrm.sales.services.lines import (
     _apply_totals,
     _company_today,
     _lines_of,
+    _snapshot,
     _take_exchange_rate,
 )
 from ordercrm.sales.services.stock import _release_all, _reserve_open
@@ -51,6 +62,7 @@ def order_submit(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     _take_exchange_rate(locked)  # the approval rules look at company-currency amounts
     _apply_totals(locked, lines)
     _lock_customer(locked)
+    _check_not_blocked(locked)  # before any approval is asked for
     locked.submitted_at, locked.submitted_by = timezone.now(), actor
     _credit_gate(locked)  # the block policy refuses before anything else
     evaluation = approvals.evaluate(locked, lines, _company_today(locked.company))
@@ -217,7 +229,7 @@ def order_close(
         return locked
     _release_all(locked)
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(
-        qty_closed=F("quantity") - F("qty_shipped") + F("qty_replaced")
+        qty_closed=F("quantity") - F("qty_shipped") + F("qty_replaced") + F("qty_over_delivered")
     )
     locked.status_reason = reason.strip()
     _move(
@@ -230,6 +242,64 @@ def order_close(
 
 
 @transaction.atomic
+def order_reset_to_draft(
+    *, order: SalesOrder, actor, reason: str = "", version: int | None = None
+) -> SalesOrder:
+    """Set a cancelled order back to draft, as a new revision, to be changed and submitted
+    again (``workflow.RESET_TO_DRAFT``: needs ``order_cancel``; on a draft it does nothing;
+    from any other status ``sales.invalid_transition``).
+
+    What a confirmation fixed is undone (the approval it was bound to, the exchange rate unless
+    set by hand, who submitted and confirmed); a validity date already past starts again from
+    today; the number stays. The old shipments stay cancelled and its invoices as they are; new
+    shipments take the order's data as it is when they are made. The revision keeps what the
+    order looked like (``OrderRevision``, with the reason)."""
+    locked, done = _begin(order, actor, workflow.RESET_TO_DRAFT, version)
+    if done:
+        return locked
+    lines = _lines_of(locked)
+    _close_pending(locked, actor, ApprovalStatus.VOID, reason.strip())
+    today = _company_today(locked.company)
+    before_valid = locked.valid_until
+    days = locked.company.quotation_validity_days
+    if locked.valid_until and locked.valid_until < today:
+        locked.valid_until = today + datetime.timedelta(days=days) if days else None
+    if not locked.exchange_rate_overridden:
+        locked.exchange_rate = None
+    locked.approval_fingerprint = ""
+    locked.submitted_at = locked.submitted_by = None
+    locked.confirmed_at = locked.confirmed_by = None
+    locked.services_only = False
+    old_revision = locked.revision
+    locked.revision += 1
+    locked.status_reason = ""
+    OrderRevision.objects.create(
+        company_id=locked.company_id,
+        order=locked,
+        revision=locked.revision,
+        snapshot=_snapshot(locked, lines),
+        diff={"status": [Status.CANCELLED, Status.DRAFT]},
+        reason=reason.strip(),
+        created_by=actor,
+    )
+    _move(
+        locked,
+        actor,
+        workflow.RESET_TO_DRAFT,
+        changes={
+            "revision": [old_revision, locked.revision],
+            "reason": [None, reason.strip()],
+            **(
+                {"valid_until": [str(before_valid), str(locked.valid_until)]}
+                if before_valid != locked.valid_until
+                else {}
+            ),
+        },
+        payload={"revision": locked.revision},
+    )
+    return locked
+
+
 @transaction.atomic
 def order_reactivate(*, order: SalesOrder, actor=None) -> SalesOrder:
     """A completed order owes goods again (``returns``: a replacement or a repaired item):

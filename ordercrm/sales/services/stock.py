@@ -39,6 +39,9 @@ def _reserve_open(
     ``inventory.insufficient_stock`` with the shortfall per line; allow backorder reserves
     what is there and leaves the rest backordered. Returns what each line got."""
     tracked = _tracked_product_ids(order.company_id, lines)
+    goods = [line for line in lines if line.kind == LineKind.PRODUCT and line.quantity > 0]
+    # the caller saves the order (docs/decisions.md, "Services-only orders")
+    order.services_only = bool(goods) and not any(line.product_id in tracked for line in goods)
     demands = [
         inventory.Demand(
             order_line_id=line.pk,
@@ -120,7 +123,11 @@ def backorders_fill(*, company_id, product_ids: list) -> int:
             product_id__in=product_ids,
             kind=LineKind.PRODUCT,
             order__status__in=workflow.SHIPPABLE,
-            qty_reserved__lt=F("quantity") - F("qty_shipped") - F("qty_closed") + F("qty_replaced"),
+            qty_reserved__lt=F("quantity")
+            - F("qty_shipped")
+            - F("qty_closed")
+            + F("qty_replaced")
+            + F("qty_over_delivered"),
         )
         .order_by("order__confirmed_at", "order_id")
         .values_list("order_id", flat=True)

@@ -26,7 +26,8 @@ def test_the_lifecycle_in_the_design():
     assert workflow.actions_from(Status.CLOSED) == ["resume"]
     # a completed order is confirmed again only by the system, when a return owes goods
     assert workflow.actions_from(Status.COMPLETED) == ["reactivate"]
-    assert workflow.actions_from(Status.CANCELLED) == []
+    # a cancelled order may be set back to draft (a new revision), by who may cancel
+    assert workflow.actions_from(Status.CANCELLED) == ["reset_to_draft"]
 
 
 def test_repeating_an_action_is_never_also_a_fresh_start():
