@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -144,7 +145,9 @@ def test_customers_scope_filters_injection_and_dates(world, company, rep, admin,
     [cells] = cells_of(access_of(rep, company), "customers")
     assert_inert(cells["Name"])
     assert cells["Created"].is_date
-    assert cells["Created"].value.date() == world["mine"].created_at.date()
+    # the date the company saw: after 16:00 UTC it is already tomorrow in Shanghai
+    local = world["mine"].created_at.astimezone(zoneinfo.ZoneInfo(company.timezone))
+    assert cells["Created"].value.date() == local.date()
     assert (cells["Credit limit"].data_type, cells["Credit limit"].value) == ("n", 5000)
     assert cells["Credit limit"].number_format == "#,##0.00"
 
