@@ -505,6 +505,7 @@ def drill_down(access: Access, query: ReportQuery, cell: dict) -> list[DrillRow]
         o.pk: o
         for o in sales_selectors.order_list(access)
         .filter(pk__in=list(values))
+        .select_related(None)  # the list's own joins (terms, salesperson) are not shown here
         .select_related("customer")
         .only("number", "order_date", "status", "customer__name", "salesperson", "team")
     }
