@@ -25,7 +25,7 @@ from ordercrm.core import spreadsheets
 from ordercrm.core.documents import Formatter, document_language, render_pdf
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
-from ordercrm.core.money import ZERO
+from ordercrm.core.money import ZERO, round_money, round_to
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.sales import selectors as sales_selectors
@@ -471,6 +471,69 @@ def finance_export(
         )
         return f"{name}.xlsx", content, spreadsheets.XLSX_CONTENT_TYPE
     raise ValidationFailed(details={"fields": {"format": ["csv | xlsx"]}})
+
+
+@dataclass
+class ShipmentBilling:
+    """What a shipment is worth at its order's prices, and how much of it is billed: the
+    issued invoice lines that name its lines, less the credit notes of those lines."""
+
+    value: Decimal
+    invoiced: Decimal
+    credited: Decimal
+    currency: str
+    invoices: list = field(default_factory=list)
+
+    @property
+    def billed(self) -> Decimal:
+        return self.invoiced - self.credited
+
+    @property
+    def percent(self) -> Decimal | None:
+        return round_to(self.billed / self.value * 100, 1) if self.value else None
+
+
+def shipment_billing(shipment) -> ShipmentBilling:
+    """The billing of a shipment (two queries). Its value: each line's quantity at its order
+    line's gross unit amount (gross / quantity, so discounts and tax are in), rounded to the
+    currency. Billed: what issued, part-paid or paid invoices bill for its lines (drafts are
+    not billed yet, cancelled ones never were), less credit notes of those invoice lines.
+    Under ``on_order`` invoicing the order's invoice names no shipment, so billed is zero."""
+    from ordercrm.fulfilment.models import ShipmentLine
+
+    order = shipment.order
+    lines = list(
+        ShipmentLine.objects.for_company(shipment.company_id)
+        .filter(shipment=shipment)
+        .select_related("order_line")
+    )
+    value = sum(
+        (
+            line.quantity * line.order_line.gross / line.order_line.quantity
+            for line in lines
+            if line.order_line.quantity
+        ),
+        ZERO,
+    )
+    billed = list(
+        InvoiceLine.objects.for_company(shipment.company_id)
+        .filter(
+            Q(shipment_line__shipment=shipment) | Q(credited_line__shipment_line__shipment=shipment)
+        )
+        .exclude(invoice__status__in=(InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED))
+        .select_related("invoice")
+        .only("gross", "invoice__id", "invoice__number", "invoice__kind", "invoice__status")
+    )
+    invoiced = sum((b.gross for b in billed if b.invoice.kind == InvoiceKind.INVOICE), ZERO)
+    credited = sum((b.gross for b in billed if b.invoice.kind != InvoiceKind.INVOICE), ZERO)
+    documents = {b.invoice.pk: b.invoice for b in billed}
+    return ShipmentBilling(
+        value=round_money(value, order.currency),
+        invoiced=invoiced,
+        credited=credited,
+        currency=order.currency,
+        invoices=sorted(documents.values(), key=lambda i: i.number or ""),
+    )
 
 
 def invoice_allocations(invoice: Invoice) -> QuerySet:

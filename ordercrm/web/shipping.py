@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ordercrm.billing import selectors as billing_selectors
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -67,6 +68,9 @@ def _shipment_page(request, shipment, errors=(), status=200):
             "lines": fulfilment_selectors.shipment_lines(shipment),
             "can_edit": request.access.can(Perm.SHIPMENT_EDIT),
             "exceptions": list(shipment.exceptions.all()),
+            "billing": billing_selectors.shipment_billing(shipment)
+            if shipment.status != ShipmentStatus.DRAFT
+            else None,
             "failure_kinds": [
                 (k, label) for k, label in ExceptionKind.choices if k in DELIVERY_FAILURES
             ],

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Router, Status
+from ninja import Field, Router, Schema, Status
 
-from ordercrm.api.base import Loaded
+from ordercrm.api.base import Amount, Id, Loaded, Quantity
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import order_of, order_out, with_errors
 from ordercrm.fulfilment.selectors import (
@@ -61,6 +61,39 @@ def shipments_create(request, order_id: str, body: s.ShipmentIn):
 def shipments_get(request, shipment_id: str):
     shipment = shipment_get(request.access, shipment_id)
     return Loaded(shipment, loaded_lines=shipment_lines(shipment))
+
+
+class ShipmentInvoiceOut(Schema):
+    id: Id
+    number: str | None = None
+    kind: str
+
+
+class ShipmentBillingOut(Schema):
+    currency: str
+    value: Amount = Field(description="The shipment's lines at their order lines' gross prices.")
+    invoiced: Amount = Field(description="Issued invoice lines naming the shipment's lines.")
+    credited: Amount = Field(description="Credit notes of those invoice lines.")
+    billed: Amount = Field(description="invoiced − credited.")
+    billed_percent: Quantity | None = Field(None, description="billed / value × 100.")
+    invoices: list[ShipmentInvoiceOut]
+
+    @staticmethod
+    def resolve_billed_percent(obj):
+        return obj.percent
+
+
+@router.get(
+    "/shipments/{shipment_id}/billing",
+    response=with_errors({200: ShipmentBillingOut}),
+    tags=["shipments"],
+)
+def shipments_billing(request, shipment_id: str):
+    """How much of a shipment is billed: by the invoices that name its lines (``on_shipment``
+    invoicing), less their credit notes; an ``on_order`` invoice names no shipment."""
+    from ordercrm.billing.selectors import shipment_billing
+
+    return shipment_billing(shipment_get(request.access, shipment_id))
 
 
 @router.post(
