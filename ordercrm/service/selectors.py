@@ -372,3 +372,28 @@ def calendar_year(company, year: int) -> tuple[list[CalendarRow], bool]:
     for date, day in overrides.items():
         rows.setdefault(date, CalendarRow(date, None, "", day))
     return [rows[d] for d in sorted(rows)], china is not None
+
+
+def weekly_hours(company, posted=None) -> list[dict]:
+    """The weekly hours as the Service levels form shows them: each weekday (Monday first,
+    in the reader's language) with its intervals as text (``"09:00-12:00, 13:00-18:00"``);
+    ``posted`` (a refused form) puts back what was typed."""
+    from babel.dates import get_day_names
+    from django.utils.translation import get_language, to_locale
+
+    from ordercrm.service.models import WorkingHours
+
+    names = get_day_names("wide", locale=to_locale(get_language() or "en"))
+    found: dict[int, list[str]] = {}
+    for row in WorkingHours.objects.for_company(company).order_by("weekday", "start"):
+        found.setdefault(row.weekday, []).append(f"{row.start:%H:%M}-{row.end:%H:%M}")
+    return [
+        {
+            "weekday": day,
+            "name": names[day],
+            "text": posted.get(f"day_{day}", "")
+            if posted is not None
+            else ", ".join(found.get(day, [])),
+        }
+        for day in range(7)
+    ]

@@ -20,6 +20,7 @@ Rules:
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -740,6 +741,82 @@ def calendar_day_set(
         )
         first = first or day
     return first
+
+
+def _weekly_intervals(errors: FieldErrors, weekday: int, text) -> list[tuple]:
+    """``"09:00-12:00, 13:30-18:00"`` (or pairs of times) as sorted intervals of one weekday;
+    problems go to the field ``day_N``."""
+    field = f"day_{weekday}"
+    parts = (
+        text if isinstance(text, list | tuple) else str(text or "").replace("，", ",").split(",")
+    )
+    intervals = []
+    for part in parts:
+        if isinstance(part, list | tuple):
+            pair = part
+        else:
+            if not part.strip():
+                continue
+            pair = [p.strip() for p in part.replace("–", "-").replace("~", "-").split("-")]
+        try:
+            start, end = (
+                t if isinstance(t, datetime.time) else datetime.time.fromisoformat(t) for t in pair
+            )
+        except (TypeError, ValueError):
+            errors.add(field, _("Write the hours as 09:00-12:00, 13:00-18:00."))
+            return []
+        if end <= start:
+            errors.add(field, _("Each interval must end after it starts."))
+            return []
+        intervals.append((start, end))
+    intervals.sort()
+    if any(a[1] > b[0] for a, b in itertools.pairwise(intervals)):
+        errors.add(field, _("The intervals of a day must not overlap."))
+        return []
+    return intervals
+
+
+@transaction.atomic
+def working_hours_set(*, company, actor, week: dict) -> list[WorkingHours]:
+    """The company's weekly working hours: ``week`` maps a weekday (0 = Monday … 6 = Sunday)
+    to its intervals, as text (``"09:00-12:00, 13:00-18:00"``) or pairs of times; a day left
+    out or empty is not worked. Intervals end after they start and do not overlap, and the
+    week has at least one. Replaces the old hours, audited; open cases keep their stored due
+    times (like calendar days), new clocks count on the new hours."""
+    _access(company, actor, Perm.SERVICE_SETTINGS)
+    errors = FieldErrors()
+    planned = {day: _weekly_intervals(errors, day, week.get(day, "")) for day in range(7)}
+    errors.raise_if_any()
+    if not any(planned.values()):
+        errors.add("day_0", _("Give at least one working interval in the week."))
+        errors.raise_if_any()
+    rows = WorkingHours.objects.for_company(company)
+
+    def words(items) -> dict:
+        found: dict[str, list[str]] = {}
+        for day, start, end in items:
+            found.setdefault(str(day), []).append(f"{start:%H:%M}-{end:%H:%M}")
+        return found
+
+    before = words(rows.order_by("weekday", "start").values_list("weekday", "start", "end"))
+    after = words((day, a, b) for day, found in planned.items() for a, b in found)
+    if before == after:
+        return list(rows.order_by("weekday", "start"))
+    rows.delete()
+    created = WorkingHours.objects.bulk_create(
+        [
+            WorkingHours(company=company, weekday=day, start=start, end=end)
+            for day, found in planned.items()
+            for start, end in found
+        ]
+    )
+    audit.record(
+        actor=actor,
+        entity=company,
+        action="working_hours",
+        changes={"working_hours": [before, after]},
+    )
+    return created
 
 
 @transaction.atomic

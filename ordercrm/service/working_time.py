@@ -92,7 +92,10 @@ class WorkingCalendar:
             working = china_day(date)
             if working is False:
                 return ()
-            if working is True:
+            if working is True and date.weekday() >= 5:
+                # a 调休 make-up weekend day: worked with the standard day's hours; an
+                # ordinary weekday keeps the company's weekly hours (a day it never works
+                # stays off)
                 return weekly or self.standard_day
         return weekly
 

@@ -405,6 +405,12 @@ def service_settings(request):
                     day = None
                 if day is not None:
                     services.calendar_day_remove(company=company, actor=request.user, date=day)
+            elif form == "hours":
+                services.working_hours_set(
+                    company=company,
+                    actor=request.user,
+                    week={day: post.get(f"day_{day}", "") for day in range(7)},
+                )
             elif form == "settings":
                 services.service_settings_update(
                     company=company,
@@ -440,6 +446,8 @@ def service_settings(request):
         else:
             messages.success(request, _("Saved."))
             back = reverse("service_settings")
+            if form == "hours":
+                back += "#weekly-hours"
             if form in ("day", "day_remove") and post.get("year", "").isdigit():
                 back += f"?year={post['year']}#calendar"
             return HttpResponseRedirect(back)
@@ -476,6 +484,7 @@ def service_settings(request):
             "china_knows": china_knows,
             "rows": rows,
             "settings_row": sla.settings_for(company),
+            "week": selectors.weekly_hours(company, request.POST if status == 422 else None),
             "terms": WarrantyTerm.objects.for_company(company)
             .select_related("product", "category")
             .order_by("product__sku", "category__name")[:200],

@@ -103,3 +103,58 @@ def test_the_editor_in_simplified_chinese(client, admin, company):
     html = client.get(f"{URL}?year=2026", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'id="day-2026-02-17"' in html
     assert "春节" in html
+
+
+def _hours(company):
+    from ordercrm.service.models import WorkingHours
+
+    return [
+        (r.weekday, f"{r.start:%H:%M}-{r.end:%H:%M}")
+        for r in WorkingHours.objects.for_company(company).order_by("weekday", "start")
+    ]
+
+
+def test_the_weekly_hours_are_edited_and_the_sla_clock_counts_them(client, admin, company):
+    client.force_login(admin)
+    week = {f"day_{d}": "" for d in range(7)}
+    week.update(day_0="08:00-12:00, 13:00-17:00", day_5="09:00-12:00")
+
+    saved = client.post(URL, {"form": "hours", **week})
+
+    assert saved.status_code == 302
+    assert _hours(company) == [(0, "08:00-12:00"), (0, "13:00-17:00"), (5, "09:00-12:00")]
+    page = client.get(URL).content.decode()
+    assert 'value="08:00-12:00, 13:00-17:00"' in page
+    calendar = sla.calendar_for(company)
+    # Monday 2026-11-30 11:00 Shanghai + 2 working hours: 12:00 lunch, so 14:00
+    start = datetime.datetime(2026, 11, 30, 3, 0, tzinfo=datetime.UTC)
+    assert calendar.add(start, 120) == datetime.datetime(2026, 11, 30, 6, 0, tzinfo=datetime.UTC)
+    assert not calendar.is_working_day(datetime.date(2026, 12, 1))  # a Tuesday, now not worked
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("9-12", "09:00-12:00"),
+        ("12:00-09:00", "end after it starts"),
+        ("09:00-12:00, 11:00-13:00", "must not overlap"),
+    ],
+)
+def test_bad_weekly_hours_are_refused_where_typed_and_nothing_changes(
+    client, admin, company, typed, message
+):
+    before = _hours(company)
+    client.force_login(admin)
+
+    refused = client.post(URL, {"form": "hours", "day_2": typed})
+
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert message in html
+    assert f'value="{typed}"' in html  # what was typed is kept
+    assert _hours(company) == before
+
+
+def test_a_week_without_hours_is_refused(admin, company):
+    with pytest.raises(DomainError):
+        services.working_hours_set(company=company, actor=admin, week={})
