@@ -374,10 +374,11 @@ def calendar_year(company, year: int) -> tuple[list[CalendarRow], bool]:
     return [rows[d] for d in sorted(rows)], china is not None
 
 
-def weekly_hours(company, posted=None) -> list[dict]:
+def weekly_hours(company, posted=None, errors=None) -> list[dict]:
     """The weekly hours as the Service levels form shows them: each weekday (Monday first,
     in the reader's language) with its intervals as text (``"09:00-12:00, 13:00-18:00"``);
-    ``posted`` (a refused form) puts back what was typed."""
+    ``posted`` (a refused form) puts back what was typed, ``errors`` (its ``day_N`` field
+    errors) the reason beside each day."""
     from babel.dates import get_day_names
     from django.utils.translation import get_language, to_locale
 
@@ -391,6 +392,7 @@ def weekly_hours(company, posted=None) -> list[dict]:
         {
             "weekday": day,
             "name": names[day],
+            "errors": (errors or {}).get(f"day_{day}", []),
             "text": posted.get(f"day_{day}", "")
             if posted is not None
             else ", ".join(found.get(day, [])),

@@ -373,6 +373,7 @@ def service_settings(request):
     access.require(Perm.SERVICE_SETTINGS)
     company = access.company
     errors: list = []
+    hours_errors: dict = {}
     status = 200
     if request.method == "POST":
         post = request.POST
@@ -443,6 +444,10 @@ def service_settings(request):
                 raise DomainError(_("Unknown action."))
         except DomainError as exc:
             errors, status = error_lines(exc), 422
+            if form == "hours":
+                # each weekday's reason goes beside its box, not as "day_2: …" at the top
+                hours_errors = (exc.details or {}).get("fields") or {}
+                errors = [exc.text] if hours_errors else errors
         else:
             messages.success(request, _("Saved."))
             back = reverse("service_settings")
@@ -484,7 +489,9 @@ def service_settings(request):
             "china_knows": china_knows,
             "rows": rows,
             "settings_row": sla.settings_for(company),
-            "week": selectors.weekly_hours(company, request.POST if status == 422 else None),
+            "week": selectors.weekly_hours(
+                company, request.POST if hours_errors else None, hours_errors
+            ),
             "terms": WarrantyTerm.objects.for_company(company)
             .select_related("product", "category")
             .order_by("product__sku", "category__name")[:200],

@@ -152,6 +152,7 @@ def test_bad_weekly_hours_are_refused_where_typed_and_nothing_changes(
     html = refused.content.decode()
     assert message in html
     assert f'value="{typed}"' in html  # what was typed is kept
+    assert "day_2:" not in html  # the reason sits beside Wednesday's box, in words
     assert _hours(company) == before
 
 
