@@ -16,6 +16,7 @@ import json
 
 import pytest
 import schemathesis
+from django.conf import settings as settings_module
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
@@ -131,7 +132,14 @@ def _tokens(company, team, make_user):
 NEGATIVE_ROLES = (Role.ADMIN, Role.SALES_REP)
 
 
-@pytest.mark.parametrize("role", Role.values)
+# On PostgreSQL the sweep looks for what that database refuses differently (NUL bytes in text,
+# numeric overflow, strict types): input, not permissions, so the roles that reach the most
+# code suffice there; SQLite's run keeps every role's access checks.
+ON_POSTGRES = settings_module.DATABASES["default"]["ENGINE"].endswith("postgresql")
+SWEPT_ROLES = NEGATIVE_ROLES if ON_POSTGRES else tuple(Role.values)
+
+
+@pytest.mark.parametrize("role", SWEPT_ROLES)
 def test_every_operation_as_every_role_meets_every_check(company, team, make_user, records, role):
     # One test per role, so the sweep spreads over the test workers.
     user = make_user(role, company, team=team)
@@ -294,7 +302,9 @@ def _example(spec, schema, records) -> dict:
 
 # ---------------------------------------------------------------- stateful sequences
 
-STATEFUL_ROLES = (Role.ADMIN, Role.SALES_REP, Role.FINANCE, Role.WAREHOUSE)
+STATEFUL_ROLES = (
+    NEGATIVE_ROLES if ON_POSTGRES else (Role.ADMIN, Role.SALES_REP, Role.FINANCE, Role.WAREHOUSE)
+)
 
 
 def test_stateful_sequences_follow_what_the_api_answers(company, team, make_user, records):
