@@ -3,34 +3,9 @@
 upsert by natural key), customer assignment. Each refusal has the error shape, a field name
 and changes nothing."""
 
-import json
-
-import pytest
-
 from ordercrm.accounts.roles import Role
-from ordercrm.accounts.tokens import token_create
 from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import PriceListItem, Product, Unit
-
-
-@pytest.fixture
-def api(client):
-    def make(user):
-        _token, raw = token_create(user=user, name="sync")
-
-        def call(method, path, body=None, **headers):
-            kwargs = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-            kwargs.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
-            if body is not None:
-                kwargs["data"] = json.dumps(body)
-                kwargs["content_type"] = "application/json"
-            response = getattr(client, method)(f"/api/v1{path}", **kwargs)
-            is_json = response.get("Content-Type", "").startswith("application/json")
-            return response.status_code, response.json() if is_json else None
-
-        return call
-
-    return make
 
 
 def test_products_are_created_and_patched_with_the_version(api, admin, company):

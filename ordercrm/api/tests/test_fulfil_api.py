@@ -2,39 +2,15 @@
 cancelled shipments and delivery exceptions, services-only orders, reset to draft and
 customers blocked until a date."""
 
-import json
 from decimal import Decimal
 
 import pytest
 
 from ordercrm.accounts.roles import Role
-from ordercrm.accounts.tokens import token_create
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrderLine
-
-
-@pytest.fixture
-def call(client):
-    tokens = {}
-
-    def do(user, method, path, body=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = token_create(user=user, name="t")[1]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
-        if method == "get":
-            response = client.get(f"/api/v1{path}", **auth)
-        else:
-            response = getattr(client, method)(
-                f"/api/v1{path}",
-                data=json.dumps(body or {}),
-                content_type="application/json",
-                **auth,
-            )
-        return response.status_code, response.json()
-
-    return do
 
 
 @pytest.fixture

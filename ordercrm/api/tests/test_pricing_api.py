@@ -2,38 +2,14 @@
 order discount, rebate lines and free stock per line."""
 
 import datetime
-import json
 
 import pytest
 
 from ordercrm.accounts.roles import Role
-from ordercrm.accounts.tokens import token_create
 from ordercrm.core.dates import company_today
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales.models import SalesOrder
-
-
-@pytest.fixture
-def call(client):
-    tokens = {}
-
-    def do(user, method, path, body=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = token_create(user=user, name="t")[1]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
-        if method == "get":
-            response = client.get(f"/api/v1{path}", **auth)
-        else:
-            response = getattr(client, method)(
-                f"/api/v1{path}",
-                data=json.dumps(body or {}),
-                content_type="application/json",
-                **auth,
-            )
-        return response.status_code, response.json()
-
-    return do
 
 
 @pytest.fixture

@@ -1,40 +1,16 @@
 """Issue #17, terms and money, over HTTP: billing tolerance, draft invoice editing, payment
 terms with instalments. Refusals keep the error shape and change nothing."""
 
-import json
 from decimal import Decimal
 
 import pytest
 
 from ordercrm.accounts import services as accounts
 from ordercrm.accounts.roles import Role
-from ordercrm.accounts.tokens import token_create
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrderLine
-
-
-@pytest.fixture
-def call(client):
-    tokens = {}
-
-    def do(user, method, path, body=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = token_create(user=user, name="t")[1]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[user.pk]}"}
-        if method == "get":
-            response = client.get(f"/api/v1{path}", **auth)
-        else:
-            response = getattr(client, method)(
-                f"/api/v1{path}",
-                data=json.dumps(body or {}),
-                content_type="application/json",
-                **auth,
-            )
-        return response.status_code, response.json()
-
-    return do
 
 
 @pytest.fixture
