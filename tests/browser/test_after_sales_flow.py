@@ -18,20 +18,16 @@ from decimal import Decimal
 
 import pytest
 
-from ordercrm.accounts.roles import Role
 from ordercrm.billing.models import Invoice, InvoiceKind
 from ordercrm.core.models import Event
 from ordercrm.customers.models import Customer
-from ordercrm.fulfilment import services as fulfilment
 from ordercrm.fulfilment.models import Shipment
 from ordercrm.inventory import selectors as inventory_selectors
-from ordercrm.inventory import services as inventory
-from ordercrm.inventory.models import StockLevel, StockMove, Warehouse
+from ordercrm.inventory.models import StockLevel, StockMove
 from ordercrm.returns.models import ReturnAuthorization
-from ordercrm.sales import services as sales
-from ordercrm.sales.models import SalesOrderLine
 from ordercrm.service.models import Case
 from tests.browser import test_order_flow as flow
+from tests.browser.conftest import lines_of, speak
 from tests.browser.test_order_flow import CHROMIUM, login, shot
 
 browser = flow.browser
@@ -69,25 +65,6 @@ WORDS = {
 }
 
 
-@pytest.fixture
-def people(company, make_user, team):
-    return {
-        "rep": make_user(Role.SALES_REP, company, username="rep-a", team=team),
-        "support": make_user(Role.SUPPORT, company, username="agent-a", team=team),
-        "manager": make_user(Role.SALES_MANAGER, company, username="mgr-a", team=team),
-        "warehouse": make_user(Role.WAREHOUSE, company, username="wh-a"),
-        "finance": make_user(Role.FINANCE, company, username="fin-a"),
-    }
-
-
-def lines_of(order):
-    return list(
-        SalesOrderLine.objects.for_company(order.company_id)
-        .filter(order=order)
-        .order_by("position")
-    )
-
-
 def counters(line):
     return {
         "shipped": line.qty_shipped,
@@ -118,30 +95,17 @@ def rma_step(browser, live_server, user, language, rma_url, button, name):
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_complaint_to_rma_credit_replacement_and_resolved_case(
-    browser, live_server, company, people, make_customer, products, language
+    browser, live_server, company, shipped_world, products, language
 ):
     words = WORDS[language]
-    for user in people.values():
-        user.language = language
-        user.save(update_fields=["language"])
-    main = Warehouse.objects.for_company(company).get(code="main")
-    inventory.stock_receive(
-        company=company,
-        actor=people["warehouse"],
-        warehouse=main,
-        lines=[{"product": p, "quantity": 20} for p in products[:2]],
+    people, main, customer, order = (
+        shipped_world.people,
+        shipped_world.warehouse,
+        shipped_world.customer,
+        shipped_world.order,
     )
-    customer = make_customer(company, actor=people["rep"], name="Shanghai Mingda")
-    order = sales.order_create(
-        company=company,
-        actor=people["rep"],
-        customer=customer,
-        invoicing_policy="on_shipment",
-        lines=[{"product": products[0], "quantity": 5}, {"product": products[1], "quantity": 3}],
-    )
-    order = sales.order_submit(order=order, actor=people["rep"])
-    fulfilment.shipment_create(order=order, actor=people["warehouse"], dispatch=True)
-    invoice = Invoice.objects.for_company(company).get(order=order, kind=InvoiceKind.INVOICE)
+    speak(people, language)
+    invoice = shipped_world.invoice
     before = Customer.objects.for_company(company).get(pk=customer.pk).receivable_balance
     assert before == invoice.gross_total == Decimal("93.79")
     first, second = lines_of(order)

@@ -11,17 +11,16 @@ from decimal import Decimal
 
 import pytest
 
-from ordercrm.accounts.roles import Role
 from ordercrm.billing.models import Invoice, InvoiceKind
 from ordercrm.customers.models import Customer
-from ordercrm.fulfilment import services as fulfilment
 from ordercrm.inventory import selectors as inventory_selectors
-from ordercrm.inventory import services as inventory
-from ordercrm.inventory.models import StockLevel, Warehouse
+from ordercrm.inventory.models import StockLevel
 from ordercrm.returns.models import ReturnAuthorization
-from ordercrm.sales import services as sales
-from ordercrm.sales.models import SalesOrderLine
+from tests.browser import test_order_flow as flow
+from tests.browser.conftest import lines_of, speak
 from tests.browser.test_order_flow import login, shot
+
+browser = flow.browser
 
 CHROMIUM = os.environ.get("ORDERCRM_CHROMIUM", "/usr/bin/chromium")
 RMA_URL = re.compile(r"/returns/[0-9a-f-]{36}/$")
@@ -38,51 +37,6 @@ LABELS = {
 }
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def people(company, make_user, team):
-    return {
-        "rep": make_user(Role.SALES_REP, company, username="rep-r", team=team),
-        "support": make_user(Role.SUPPORT, company, username="agent-r"),
-        "manager": make_user(Role.SALES_MANAGER, company, username="mgr-r", team=team),
-        "warehouse": make_user(Role.WAREHOUSE, company, username="wh-r"),
-        "finance": make_user(Role.FINANCE, company, username="fin-r"),
-    }
-
-
-def lines_of(order):
-    return list(
-        SalesOrderLine.objects.for_company(order.company_id)
-        .filter(order=order)
-        .order_by("position")
-    )
-
-
-def shipped_invoiced_order(company, people, customer, products):
-    order = sales.order_create(
-        company=company,
-        actor=people["rep"],
-        customer=customer,
-        invoicing_policy="on_shipment",
-        lines=[{"product": products[0], "quantity": 5}, {"product": products[1], "quantity": 3}],
-    )
-    order = sales.order_submit(order=order, actor=people["rep"])
-    fulfilment.shipment_create(order=order, actor=people["warehouse"], dispatch=True)
-    return order
-
-
 def step(context, live_server, user, url, button, name, language):
     page = login(context, live_server, user.username)
     page.goto(url)
@@ -94,20 +48,15 @@ def step(context, live_server, user, url, button, name, language):
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_rma_from_order_to_credit_note_and_replacement(
-    browser, live_server, company, people, make_customer, products, language
+    browser, live_server, company, shipped_world, products, language
 ):
-    for user in people.values():
-        user.language = language
-        user.save(update_fields=["language"])
-    main = Warehouse.objects.for_company(company).get(code="main")
-    inventory.stock_receive(
-        company=company,
-        actor=people["warehouse"],
-        warehouse=main,
-        lines=[{"product": p, "quantity": 20} for p in products],
+    people, main, customer, order = (
+        shipped_world.people,
+        shipped_world.warehouse,
+        shipped_world.customer,
+        shipped_world.order,
     )
-    customer = make_customer(company, actor=people["rep"], name="Shanghai Mingda")
-    order = shipped_invoiced_order(company, people, customer, products)
+    speak(people, language)
     receivable = Customer.objects.for_company(company).get(pk=customer.pk).receivable_balance
     first, second = lines_of(order)
     labels = LABELS[language]
