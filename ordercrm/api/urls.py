@@ -10,6 +10,7 @@ from ordercrm.api.v1 import (
     exports,
     fulfilment,
     orders,
+    performance,
     returns,
     service,
     stock,
@@ -27,6 +28,7 @@ for area in (
     terms,
     returns,
     service,
+    performance,
     events,
     exports,
 ):
