@@ -80,6 +80,32 @@ def _english(settings):
 
 
 @pytest.fixture(autouse=True)
+def _stored_progress_holds(request):
+    """After every test that used the database: each order's stored progress is what its
+    lines say (``sales.progress_sql``), so no service path forgets to store it. A test that
+    writes counters by hand stores it with ``counters.order_progress_store``."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not {"db", "transactional_db"} & names:
+        yield
+        return
+    transactional = "transactional_db" in names or bool(
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    # set the database up before this fixture, so its check runs before the teardown
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from ordercrm.sales.selectors import orders_with_stale_progress
+
+    stale = list(
+        orders_with_stale_progress().values(
+            "number", "fulfilment_progress", "invoicing_progress", "payment_progress"
+        )[:5]
+    )
+    assert not stale, f"orders whose stored progress is stale: {stale}"
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_at_once(settings):
     """Background tasks run where they are enqueued (after commit), so a test sees their effect;
     worker tests switch back to the database backend."""

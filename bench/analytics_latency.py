@@ -20,13 +20,12 @@ is more than half as much again).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _latency import print_table, setup, timed_and_printed, use_database
 
 PAGES = [
     # (name, user, path); {customer} is the customer with the most orders
@@ -56,20 +55,14 @@ PAGES = [
 
 
 def measure(database: str, runs: int) -> dict:
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.db import connection, connections
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from ordercrm.accounts.models import User
     from ordercrm.analytics.models import SalesFact
     from ordercrm.core.models import Company
     from ordercrm.sales.models import SalesOrder
 
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = database
-    connections["default"].settings_dict["NAME"] = database
+    use_database(database)
     company = Company.objects.get(code="bench")
     orders = SalesOrder.objects.for_company(company).count()
     facts = SalesFact.objects.for_company(company).count()
@@ -99,26 +92,8 @@ def measure(database: str, runs: int) -> dict:
     results = {}
     for name, role, path in PAGES:
         url = path.format(customer=customer, drill=drill)
-        client = clients[role]
-        cache.clear()
-        start = time.perf_counter()
-        response = client.get(url)
-        cold = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (url, response.status_code, response.content[:300])
-        times = []
-        for _ in range(runs):
-            with CaptureQueriesContext(connection) as captured:
-                start = time.perf_counter()
-                response = client.get(url)
-                if hasattr(response, "streaming_content"):
-                    b"".join(response.streaming_content)
-                times.append((time.perf_counter() - start) * 1000)
-        results[name] = (cold, min(times), len(captured))
-        print(
-            f"{database} orders={orders} page={name!r} cold_ms={cold:.0f} "
-            f"best_ms={min(times):.0f} median_ms={statistics.median(times):.0f} "
-            f"queries={len(captured)}",
-            flush=True,
+        results[name] = timed_and_printed(
+            f"{database} orders={orders}", name, clients[role], url, runs
         )
     return {"orders": orders, "facts": facts, "pages": results}
 
@@ -128,28 +103,13 @@ def main() -> None:
     parser.add_argument("--database", action="append", required=True)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database[0]}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordercrm.settings")
-    import django
-
-    django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # the test client's host is let in
+    setup(args.database[0])
     tables = [measure(name, args.runs) for name in args.database]
-    header = ["page"] + [f"{t['orders']:,} orders ({t['facts']:,} facts)" for t in tables]
-    print()
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for name, _role, _path in PAGES:
-        cells = [name]
-        for t in tables:
-            cold, warm, queries = t["pages"][name]
-            cell = f"{warm:.0f} ms"
-            if cold > warm * 1.5 and cold - warm > 20:
-                cell += f" (cold {cold:.0f})"
-            cells.append(f"{cell}, {queries} q")
-        print("| " + " | ".join(cells) + " |")
+    print_table(
+        [name for name, _role, _path in PAGES],
+        tables,
+        lambda t: f"{t['orders']:,} orders ({t['facts']:,} facts)",
+    )
 
 
 if __name__ == "__main__":

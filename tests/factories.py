@@ -123,3 +123,12 @@ def receive_stock(company, actor, *pairs, warehouse=None):
         lines=[{"product": p, "quantity": Decimal(q)} for p, q in pairs],
         reference=f"GR-{next(_serial)}",
     )
+
+
+def counters_written_by_hand(order) -> None:
+    """A test that sets line counters or amounts with ``update()`` (not through the
+    services) stores the order's progress afterwards, as the services do; the root
+    ``conftest.py`` checks after each test that no order's stored progress is stale."""
+    from ordercrm.sales import counters
+
+    counters.order_progress_store(order)

@@ -259,18 +259,67 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
 
 
 def aging_report(access: Access, today: datetime.date) -> list[dict]:
-    """One row per customer with open invoices: the aging buckets in company currency, each
-    open instalment in the bucket of its own due date."""
-    rows: dict = {}
-    invoices = list(invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN))
-    for invoice, open_amount, due in _open_parts(invoices):
-        row = rows.setdefault(
-            invoice.customer_id,
-            {"customer": invoice.customer, **{name: ZERO for name, _l, _h in AGING_BUCKETS}},
+    """One row per customer with open invoices (by name): the aging buckets in company
+    currency, each open instalment in the bucket of its own due date (an invoice without
+    instalments at its due date; none: not yet due). Summed in SQL by two grouped queries, so
+    no invoice is loaded, whatever their number."""
+    from django.db.models import DecimalField, ExpressionWrapper, Sum
+
+    open_invoices = invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN)
+    instalments = InvoiceInstalment.objects.for_company(access.company)
+
+    def buckets(due: str, open_amount, rate: str) -> dict:
+        in_base = ExpressionWrapper(
+            open_amount * F(rate), output_field=DecimalField(max_digits=30, decimal_places=10)
         )
-        late = max((today - due).days, 0) if due else 0
-        row[_bucket(late)] += open_amount * invoice.exchange_rate
-    return sorted(rows.values(), key=lambda row: row["customer"].name)
+        sums = {}
+        for name, low, high in AGING_BUCKETS:
+            # late = today - due, in days; not yet due (or no due date) is 0 days late
+            window = Q(**{f"{due}__lte": today - datetime.timedelta(days=low)}) if low else Q()
+            if high is not None:
+                window &= Q(**{f"{due}__gte": today - datetime.timedelta(days=high)})
+            if not low:
+                window |= Q(**{f"{due}__gt": today}) | Q(**{f"{due}__isnull": True})
+            sums[name] = Sum(in_base, filter=window)
+        return sums
+
+    per_instalment = (
+        instalments.filter(invoice__in=open_invoices.values("pk"))
+        .annotate(open=INSTALMENT_OPEN)
+        .filter(open__gt=0)
+        .values(owner=F("invoice__customer_id"), owner_name=F("invoice__customer__name"))
+        .annotate(**buckets("due_date", F("open"), "invoice__exchange_rate"))
+        .order_by()
+    )
+    whole = (
+        open_invoices.exclude(pk__in=instalments.values("invoice_id"))
+        .annotate(open=F("gross_total") - F("amount_credited") - F("amount_paid"))
+        .filter(open__gt=0)
+        .values(owner=F("customer_id"), owner_name=F("customer__name"))
+        .annotate(**buckets("due_date", F("open"), "exchange_rate"))
+        .order_by()
+    )
+    rows: dict = {}
+    names: dict = {}
+    for part in (*per_instalment, *whole):
+        names[part["owner"]] = part["owner_name"]
+        row = rows.setdefault(part["owner"], {name: ZERO for name, _l, _h in AGING_BUCKETS})
+        for name, _low, _high in AGING_BUCKETS:
+            row[name] += part[name] or ZERO
+    # exact sums (the page formats them at the currency's places)
+    table = [
+        {"customer": AgingCustomer(customer_id, names[customer_id]), **row}
+        for customer_id, row in rows.items()
+    ]
+    return sorted(table, key=lambda row: (row["customer"].name, str(row["customer"].pk)))
+
+
+@dataclass(frozen=True)
+class AgingCustomer:
+    """The customer of an aging row: its id and name are all the report shows."""
+
+    pk: object
+    name: str
 
 
 # ---------------------------------------------------------------- documents

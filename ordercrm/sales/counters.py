@@ -21,6 +21,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
+from ordercrm.sales.progress_sql import progress_columns
+
+
+def order_progress_store(order: SalesOrder) -> None:
+    """Store the order's three progress axes from its lines, as ``sales.progress_sql``
+    computes them, in one statement. Called by every write that moves what the rule reads:
+    the line counters and amounts here, the lines themselves (draft edits, amendments, a
+    reopen or close) and every status change (``services_only`` is set at confirmation)."""
+    SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
+        **progress_columns()
+    )
 
 
 def _lines(order: SalesOrder, quantities: Mapping, lines: Iterable[SalesOrderLine] | None):
@@ -71,7 +82,7 @@ def order_lines_ship(
         changed, ["qty_shipped", "qty_reserved", "qty_over_delivered"]
     )
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=order.version + 1, updated_at=timezone.now()
+        version=order.version + 1, updated_at=timezone.now(), **progress_columns()
     )
 
 
@@ -98,7 +109,7 @@ def order_lines_close(
         )
     flag = {"backorder_declined": True} if declined else {}
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=F("version") + 1, updated_at=timezone.now(), **flag
+        version=F("version") + 1, updated_at=timezone.now(), **flag, **progress_columns()
     )
     order.version += 1
     if declined:
@@ -120,7 +131,7 @@ def order_lines_replace(
     The caller (returns) checks replaced ≤ returned; the order's version moves on."""
     _add(order, quantities, lines, "qty_replaced")
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=order.version + 1, updated_at=timezone.now()
+        version=order.version + 1, updated_at=timezone.now(), **progress_columns()
     )
 
 
@@ -132,7 +143,7 @@ def order_lines_refund(
     refunded ≤ returned − replaced and the uninvoiced room; the order's version moves on."""
     _add(order, quantities, lines, "qty_refunded")
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
-        version=order.version + 1, updated_at=timezone.now()
+        version=order.version + 1, updated_at=timezone.now(), **progress_columns()
     )
 
 
@@ -141,6 +152,7 @@ def order_lines_invoice(
 ) -> None:
     """An invoice bills these quantities: ``qty_invoiced`` rises."""
     _add(order, quantities, lines, "qty_invoiced")
+    order_progress_store(order)
 
 
 def order_lines_uninvoice(
@@ -148,6 +160,7 @@ def order_lines_uninvoice(
 ) -> None:
     """A cancelled invoice no longer bills these quantities: ``qty_invoiced`` falls."""
     _add(order, quantities, lines, "qty_invoiced", sign=-1)
+    order_progress_store(order)
 
 
 def order_lines_credit(
@@ -163,4 +176,6 @@ def order_amounts_set(order: SalesOrder, *, invoiced: Decimal, paid: Decimal) ->
     SalesOrder.objects.for_company(order.company_id).filter(pk=order.pk).update(
         amount_invoiced=invoiced, amount_paid=paid
     )
+    # a second statement: in the first, the payment axis would read the amounts it replaces
+    order_progress_store(order)
     order.amount_invoiced, order.amount_paid = invoiced, paid

@@ -320,14 +320,17 @@ def aging(request):
     rows = billing_selectors.aging_report(request.access, today)
     buckets = [name for name, _low, _high in AGING_BUCKETS]
     totals = {name: sum((row[name] for row in rows), 0) for name in buckets}
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     table = [
-        {"customer": row["customer"], "amounts": [row[name] for name in buckets]} for row in rows
+        {"customer": row["customer"], "amounts": [row[name] for name in buckets]}
+        for row in page.object_list
     ]
     return render(
         request,
         "web/aging.html",
         {
             "rows": table,
+            "page": page,
             "headers": [AGING_LABELS[name] for name in buckets],
             "totals": [totals[name] for name in buckets],
             "today": today,

@@ -268,3 +268,32 @@ def test_without_auto_allocation_a_payment_stays_as_credit(
     payment = pay(company, finance, customer, "50.00")
     assert fresh(invoice).amount_paid == 0
     assert fresh(payment).unallocated == Decimal("50.00")
+
+
+def test_aging_buckets_at_their_boundaries_in_sql(company, finance, customer, confirmed_order):
+    """Each bucket's edges (30 days late is still 0–30, 31 is 31–60, …; not yet due is 0–30)
+    for instalments and for an invoice without any, as the SQL of ``aging_report`` sums."""
+    today = datetime.date(2026, 11, 27)
+    expected = {"0_30": Decimal(0), "31_60": Decimal(0), "61_90": Decimal(0), "90_plus": Decimal(0)}
+    for days_late, bucket, instalments in (
+        (-5, "0_30", True),
+        (30, "0_30", True),
+        (31, "31_60", True),
+        (60, "31_60", False),
+        (61, "61_90", True),
+        (90, "61_90", True),
+        (91, "90_plus", False),
+    ):
+        order = confirmed_order("on_order", quantities=(1,))
+        invoice = Invoice.objects.for_company(company).get(order=order)
+        due = today - datetime.timedelta(days=days_late)
+        Invoice.objects.for_company(company).filter(pk=invoice.pk).update(due_date=due)
+        parts = InvoiceInstalment.objects.for_company(company).filter(invoice=invoice)
+        if instalments:
+            parts.update(due_date=due)
+        else:
+            parts.delete()  # the invoice counts whole at its due date
+        expected[bucket] += invoice.gross_total
+    (row,) = selectors.aging_report(access_for(finance, company), today)
+    assert (row["customer"].pk, row["customer"].name) == (customer.pk, customer.name)
+    assert {name: row[name] for name in expected} == expected

@@ -17,7 +17,7 @@ from ordercrm.accounts.access import Access, access_for
 from ordercrm.core import audit, events
 from ordercrm.core.models import CreditPolicy
 from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals, hooks, locks, workflow
+from ordercrm.sales import approvals, counters, hooks, locks, workflow
 from ordercrm.sales.exceptions import (
     CreditLimitExceeded,
     CustomerOnCreditHold,
@@ -97,6 +97,7 @@ def _transition(
     order.status_changed_by = actor
     order.version += 1
     order.save()
+    counters.order_progress_store(order)  # a confirmation decides ``services_only``
     audit.record(
         actor=actor,
         entity=order,

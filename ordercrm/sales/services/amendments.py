@@ -9,7 +9,7 @@ from ordercrm.core import audit, events
 from ordercrm.core.money import ZERO
 from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.sales import approvals, hooks, locks, workflow
+from ordercrm.sales import approvals, counters, hooks, locks, workflow
 from ordercrm.sales.exceptions import AmendBelowProgress
 from ordercrm.sales.models import OrderRevision, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _begin, _credit_gate, _lock_customer
@@ -154,6 +154,7 @@ def order_amend(
         locked.approval_fingerprint = digest
         locked.version += 1
         locked.save()
+        counters.order_progress_store(locked)  # new quantities; reserving set services_only
         audit.record(actor=actor, entity=locked, action=workflow.AMEND.name, changes=changes)
         events.emit(
             type=workflow.AMEND.event,

@@ -24,6 +24,7 @@ from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind
+from ordercrm.sales import counters
 from ordercrm.sales.exceptions import (
     BackdateNotAllowed,
     ExchangeRateOverride,
@@ -391,6 +392,7 @@ def order_update(
     if lines is not None:
         SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
         SalesOrderLine.objects.bulk_create(new_lines)
+    counters.order_progress_store(locked)
     after = _snapshot(locked, new_lines)
     after["header"]["customer"] = str(locked.customer_id)
     changes = audit.diff(before["header"], after["header"])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ordercrm.accounts.access import access_for
 from ordercrm.core import events
 from ordercrm.core.permissions import Perm
-from ordercrm.sales import approvals, hooks, locks, progress, workflow
+from ordercrm.sales import approvals, counters, hooks, locks, progress, workflow
 from ordercrm.sales.exceptions import (
     CancelAfterShipment,
     CreditHoldRelease,
@@ -172,6 +172,7 @@ def order_resume(*, order: SalesOrder, actor, version: int | None = None) -> Sal
     if done:
         return locked
     SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).update(qty_closed=0)
+    counters.order_progress_store(locked)
     if _recheck(locked, actor, workflow.RESUME):
         _reserve_open(locked, _lines_of(locked))
         _move(locked, actor, workflow.RESUME)  # confirmed again: _move calls the hook
