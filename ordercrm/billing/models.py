@@ -113,6 +113,16 @@ class Invoice(CompanyOwned):
             models.Index(fields=["company", "customer", "status"]),
             models.Index(fields=["company", "order"]),
             models.Index(fields=["company", "issue_date"]),
+            # Open invoices (receivables aging, overdue on the dashboard and in approvals):
+            # the few still open, not every invoice ever issued (1M at 1M orders).
+            models.Index(
+                fields=["company", "customer"],
+                condition=Q(
+                    status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
+                    kind=InvoiceKind.INVOICE,
+                ),
+                name="billing_invoice_open",
+            ),
         ]
 
     def __str__(self) -> str:
