@@ -170,6 +170,19 @@ def stock_receipt(access: Access, receipt_id: UUID) -> Receipt:
     )
 
 
+def reversed_receipts(company: Company, receipt_ids: Iterable[UUID]) -> set[UUID]:
+    """Which of these receipts have been reversed (one query, for a page of the ledger)."""
+    ids = {i for i in receipt_ids if i}
+    if not ids:
+        return set()
+    return set(
+        StockMove.objects.for_company(company)
+        .filter(kind=MoveKind.RECEIPT_REVERSAL, reference_id__in=ids)
+        .values_list("reference_id", flat=True)
+        .distinct()
+    )
+
+
 def reservations_of_order(company: Company, order_id: UUID) -> QuerySet[Reservation]:
     return Reservation.objects.for_company(company).filter(order_id=order_id)
 

@@ -260,6 +260,11 @@ def _raise_below_reserved(company: Company, short: list[dict[str, str]]) -> None
     for line in short:
         line["sku"] = skus.get(UUID(line["product_id"]), "")
         line["warehouse"] = codes.get(UUID(line["warehouse_id"]), "")
+    if all(Decimal(line["reserved"]) == 0 for line in short):
+        # nothing is promised: the stock is simply not there (shipped, moved, adjusted since)
+        raise BelowReserved(
+            _("There is less stock on hand than this takes out."), details={"lines": short}
+        )
     raise BelowReserved(details={"lines": short})
 
 
