@@ -28,7 +28,7 @@ from ordercrm.catalog.models import Product
 from ordercrm.catalog.selectors import products_for_rows
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
-from ordercrm.core.ids import new_id
+from ordercrm.core.ids import new_id, parse_id
 from ordercrm.core.models import Company
 from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
@@ -408,7 +408,7 @@ def _lock_receipt(company: Company, receipt_id: UUID) -> list[StockMove]:
 
 @transaction.atomic
 def stock_receipt_reverse(
-    *, company: Company, actor, receipt_id: UUID, reason: str
+    *, company: Company, actor, receipt_id: UUID | str, reason: str
 ) -> list[StockMove]:
     """Take a whole receipt back out of stock (wrong delivery, booked twice, goods sent back
     to the supplier): one ``receipt_reversal`` move per receipt line, of the opposite
@@ -427,6 +427,7 @@ def stock_receipt_reverse(
     if not (reason or "").strip():
         raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
     reason = reason.strip()
+    receipt_id = parse_id(receipt_id)  # malformed: core.not_found, like a missing receipt
     receipt = _lock_receipt(company, receipt_id)
     if not receipt:
         raise NotFound(details={"receipt_id": str(receipt_id)})

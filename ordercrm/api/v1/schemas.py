@@ -422,7 +422,7 @@ class MoveOut(Schema):
     balance_after: Quantity
     reference: str
     # The document the move belongs to: for a receipt and its reversal, the receipt's id
-    # (``/stock/receipts/{receipt_id}``); for a shipment or return, that document's id.
+    # (``/stock/receipts/{stock_receipt_id}``); for a shipment or return, that document's id.
     reference_id: Id | None = None
     # A ``receipt_reversal`` move names the receipt move it takes back out.
     reversal_of_id: Id | None = None

@@ -44,26 +44,26 @@ def stock_receipts(request, body: s.StockIn):
 
 
 @router.get(
-    "/stock/receipts/{receipt_id}", response=with_errors({200: s.ReceiptOut}), tags=["stock"]
+    "/stock/receipts/{stock_receipt_id}", response=with_errors({200: s.ReceiptOut}), tags=["stock"]
 )
-def stock_receipts_get(request, receipt_id: str):
+def stock_receipts_get(request, stock_receipt_id: str):
     """A receipt by its id (every move of the receipt carries it as ``reference_id``): its
     lines and, once reversed, the reversal moves."""
-    return stock_receipt(request.access, parse_id(receipt_id))
+    return stock_receipt(request.access, parse_id(stock_receipt_id))
 
 
 @router.post(
-    "/stock/receipts/{receipt_id}/reverse",
+    "/stock/receipts/{stock_receipt_id}/reverse",
     response=with_errors({200: s.ReceiptOut}),
     tags=["stock"],
 )
-def stock_receipts_reverse(request, receipt_id: str, body: s.ReceiptReverseIn):
+def stock_receipts_reverse(request, stock_receipt_id: str, body: s.ReceiptReverseIn):
     """Take a whole receipt back out of stock with opposite moves that reference it (the
     receipt's moves stay). Needs ``stock_edit`` and a reason. 409 ``inventory.below_reserved``
     when that stock is reserved for orders (``details.lines``: product, SKU, warehouse, on
     hand, reserved, available, change) or already gone; 409 ``inventory.already_reversed``
     the second time."""
-    receipt_id = parse_id(receipt_id)
+    receipt_id = parse_id(stock_receipt_id)
     stock_receipt_reverse(
         company=request.company, actor=request.user, receipt_id=receipt_id, reason=body.reason
     )
