@@ -12,10 +12,22 @@ class InsufficientStock(Conflict):
 
 
 class BelowReserved(Conflict):
+    """``details["lines"]`` lists, per refused (product, warehouse): ``product_id``, ``sku``,
+    ``warehouse_id``, ``warehouse`` (its code), ``on_hand``, ``reserved``, ``available`` (what
+    is free before the change) and the signed ``change`` that was asked for."""
+
     code = "inventory.below_reserved"
     message = _(
         "This would leave less stock than is reserved for orders. Release reservations first."
     )
+    http_status = 409
+
+
+class AlreadyReversed(Conflict):
+    """``details``: ``receipt_id``, ``reference``, ``reversed_at`` of the earlier reversal."""
+
+    code = "inventory.already_reversed"
+    message = _("This receipt has already been reversed.")
     http_status = 409
 
 

@@ -93,6 +93,9 @@ class MoveKind(models.TextChoices):
     RETURN = "return", _("Return")
     ADJUSTMENT = "adjustment", _("Adjustment")
     TRANSFER = "transfer", _("Transfer")
+    # Takes one receipt line back out (wrong delivery, booked twice): the opposite quantity,
+    # linked to the line's move by ``reversal_of``; the receipt's own moves stay.
+    RECEIPT_REVERSAL = "receipt_reversal", _("Receipt reversal")
 
 
 class StockMove(CompanyOwned):
@@ -115,12 +118,31 @@ class StockMove(CompanyOwned):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    reversal_of = models.ForeignKey(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The receipt move this move takes back out."),
+    )
 
     class Meta:
         verbose_name = _("stock move")
         verbose_name_plural = _("stock moves")
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="stock_move_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="stock_move_not_zero"),
+            # A receipt line is reversed at most once, whatever races the service loses.
+            models.UniqueConstraint(fields=["reversal_of"], name="stock_move_reversed_once"),
+            # A reversal always names the move it reverses, and only a reversal does.
+            models.CheckConstraint(
+                condition=(Q(kind="receipt_reversal") & Q(reversal_of__isnull=False))
+                | (~Q(kind="receipt_reversal") & Q(reversal_of__isnull=True)),
+                name="stock_move_reversal_linked",
+            ),
+        ]
         indexes = [
             models.Index(fields=["company", "product", "created_at"]),
             models.Index(fields=["company", "warehouse", "created_at"]),

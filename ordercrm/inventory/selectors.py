@@ -1,5 +1,6 @@
 """Reads of stock: levels, availability (available = on hand − reserved), the moves ledger,
-reservations, and the ledger check the tests run after every inventory change."""
+a receipt with its reversal, reservations, and the ledger check the tests run after every
+inventory change."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from uuid import UUID
 from django.db.models import QuerySet, Sum
 
 from ordercrm.accounts.access import Access
+from ordercrm.core.exceptions import NotFound
 from ordercrm.core.models import Company
 from ordercrm.core.money import ZERO
 from ordercrm.core.permissions import Perm
-from ordercrm.inventory.models import Reservation, StockLevel, StockMove, Warehouse
+from ordercrm.inventory.models import MoveKind, Reservation, StockLevel, StockMove, Warehouse
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,85 @@ def stock_moves(
     if reference_id:
         moves = moves.filter(reference_id=reference_id)
     return moves
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One stock receipt: its lines (receipt moves, sharing ``reference_id``), the reversal
+    moves if it was reversed, and the stock each line's product holds now in its warehouse."""
+
+    id: UUID
+    reference: str
+    warehouse: Warehouse
+    lines: list[StockMove]
+    reversals: list[StockMove]
+    levels: dict[UUID, Availability]
+
+    @property
+    def created_at(self):
+        return self.lines[0].created_at
+
+    @property
+    def actor(self):
+        return self.lines[0].actor
+
+    @property
+    def reversed(self) -> bool:
+        return bool(self.reversals)
+
+    @property
+    def reversed_at(self):
+        return self.reversals[0].created_at if self.reversals else None
+
+    @property
+    def reversed_by(self):
+        return self.reversals[0].actor if self.reversals else None
+
+    @property
+    def reversal_reason(self) -> str:
+        return self.reversals[0].reason if self.reversals else ""
+
+
+def stock_receipt(access: Access, receipt_id: UUID) -> Receipt:
+    """The receipt whose moves carry ``reference_id = receipt_id`` in the caller's company
+    (``stock_view``); ``core.not_found`` otherwise. Two queries."""
+    access.require(Perm.STOCK_VIEW)
+    moves = list(
+        StockMove.objects.for_company(access.company)
+        .filter(reference_id=receipt_id, kind__in=[MoveKind.RECEIPT, MoveKind.RECEIPT_REVERSAL])
+        .select_related("product", "product__unit", "warehouse", "actor")
+        .order_by("created_at", "id")
+    )
+    lines = [m for m in moves if m.kind == MoveKind.RECEIPT]
+    if not lines:
+        raise NotFound(details={"receipt_id": str(receipt_id)})
+    levels = {
+        level.product_id: Availability(level.on_hand, level.reserved)
+        for level in StockLevel.objects.for_company(access.company).filter(
+            warehouse_id=lines[0].warehouse_id, product_id__in={m.product_id for m in lines}
+        )
+    }
+    return Receipt(
+        id=receipt_id,
+        reference=lines[0].reference,
+        warehouse=lines[0].warehouse,
+        lines=lines,
+        reversals=[m for m in moves if m.kind == MoveKind.RECEIPT_REVERSAL],
+        levels=levels,
+    )
+
+
+def reversed_receipts(company: Company, receipt_ids: Iterable[UUID]) -> set[UUID]:
+    """Which of these receipts have been reversed (one query, for a page of the ledger)."""
+    ids = {i for i in receipt_ids if i}
+    if not ids:
+        return set()
+    return set(
+        StockMove.objects.for_company(company)
+        .filter(kind=MoveKind.RECEIPT_REVERSAL, reference_id__in=ids)
+        .values_list("reference_id", flat=True)
+        .distinct()
+    )
 
 
 def reservations_of_order(company: Company, order_id: UUID) -> QuerySet[Reservation]:

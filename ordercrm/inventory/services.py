@@ -1,9 +1,10 @@
-"""Write use cases of stock: warehouses, receipts, adjustments, transfers, counts, and the
-reservation primitives the order services call (reserve, release, consume, put back).
+"""Write use cases of stock: warehouses, receipts and their reversal, adjustments, transfers,
+counts, and the reservation primitives the order services call (reserve, release, consume,
+put back).
 
 Locking rule: stock levels are locked with ``SELECT … FOR UPDATE`` in primary-key order, in
 one statement, so two transactions touching the same products always queue instead of
-deadlocking. Reservation rows belong to one order line; callers (sales, fulfilment) hold
+deadlocking. A receipt reversal locks the receipt's moves before the levels (``_lock_receipt``). Reservation rows belong to one order line; callers (sales, fulfilment) hold
 that order's row lock, so no two transactions change the same reservation.
 
 Every function writes with a fixed number of statements whatever the number of lines.
@@ -26,14 +27,15 @@ from ordercrm.accounts.access import access_for
 from ordercrm.catalog.models import Product
 from ordercrm.catalog.selectors import products_for_rows
 from ordercrm.core import audit, events
-from ordercrm.core.exceptions import ValidationFailed
-from ordercrm.core.ids import new_id
+from ordercrm.core.exceptions import NotFound, ValidationFailed
+from ordercrm.core.ids import new_id, parse_id
 from ordercrm.core.models import Company
 from ordercrm.core.money import ZERO, plain
 from ordercrm.core.numbering import next_number
 from ordercrm.core.permissions import Perm
 from ordercrm.core.validation import FieldErrors, RowErrors
 from ordercrm.inventory.exceptions import (
+    AlreadyReversed,
     BelowReserved,
     InsufficientStock,
     NotReserved,
@@ -185,6 +187,7 @@ class _Entry:
     warehouse_id: UUID
     quantity: Decimal
     reason: str = ""
+    reverses: UUID | None = None  # the receipt move a reversal takes back out
 
 
 def _write_moves(
@@ -208,13 +211,15 @@ def _write_moves(
         level.on_hand += entry.quantity
         level.updated_at = now
         if level.on_hand < level.reserved or level.on_hand < 0:
+            before = level.on_hand - entry.quantity
             short.append(
                 {
                     "product_id": str(entry.product_id),
                     "warehouse_id": str(entry.warehouse_id),
-                    "on_hand": str(level.on_hand - entry.quantity),
-                    "reserved": str(level.reserved),
-                    "change": str(entry.quantity),
+                    "on_hand": plain(before),
+                    "reserved": plain(level.reserved),
+                    "available": plain(before - level.reserved),
+                    "change": plain(entry.quantity),
                 }
             )
         moves.append(
@@ -229,13 +234,38 @@ def _write_moves(
                 reference=reference[:64],
                 reference_id=reference_id,
                 actor=actor if getattr(actor, "pk", None) else None,
+                reversal_of_id=entry.reverses,
             )
         )
     if short:
-        raise BelowReserved(details={"lines": short})
+        _raise_below_reserved(company, short)
     _save_levels(company, {id(level): level for level in levels.values()}.values())
     StockMove.objects.bulk_create(moves)
     return moves
+
+
+def _raise_below_reserved(company: Company, short: list[dict[str, str]]) -> None:
+    """Name the product (SKU) and warehouse (code) of each refused line, so a page can say
+    which stock orders rely on; two queries, only on the refusal."""
+    skus = dict(
+        Product.objects.for_company(company)
+        .filter(pk__in={line["product_id"] for line in short})
+        .values_list("pk", "sku")
+    )
+    codes = dict(
+        Warehouse.objects.for_company(company)
+        .filter(pk__in={line["warehouse_id"] for line in short})
+        .values_list("pk", "code")
+    )
+    for line in short:
+        line["sku"] = skus.get(UUID(line["product_id"]), "")
+        line["warehouse"] = codes.get(UUID(line["warehouse_id"]), "")
+    if all(Decimal(line["reserved"]) == 0 for line in short):
+        # nothing is promised: the stock is simply not there (shipped, moved, adjusted since)
+        raise BelowReserved(
+            _("There is less stock on hand than this takes out."), details={"lines": short}
+        )
+    raise BelowReserved(details={"lines": short})
 
 
 def _resolve_lines(
@@ -360,6 +390,92 @@ def stock_receive(
         action="stock_receipt",
         event="stock.received",
     )
+
+
+def _lock_receipt(company: Company, receipt_id: UUID) -> list[StockMove]:
+    """Lock a receipt's moves (its lines), in primary-key order.
+
+    Lock order: the receipt first, then its stock levels (``_lock_levels``). Nothing else
+    locks moves, so this adds no cycle to the order → levels order of the order services; two
+    reversals of one receipt queue here, and the second sees the first's moves."""
+    return list(
+        StockMove.objects.for_company(company)
+        .filter(reference_id=receipt_id, kind=MoveKind.RECEIPT)
+        .select_for_update()
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def stock_receipt_reverse(
+    *, company: Company, actor, receipt_id: UUID | str, reason: str
+) -> list[StockMove]:
+    """Take a whole receipt back out of stock (wrong delivery, booked twice, goods sent back
+    to the supplier): one ``receipt_reversal`` move per receipt line, of the opposite
+    quantity, with the receipt's reference and ``reference_id`` and ``reversal_of`` its line.
+    The receipt's own moves are never changed or deleted.
+
+    ``receipt_id`` is the receipt's ``reference_id`` (the id every move of one receipt shares).
+    Needs ``stock_edit`` in the receipt's company and a reason. Refusals, each changing nothing:
+    ``core.validation_failed`` (no reason), ``core.not_found`` (no such receipt in the company),
+    ``inventory.already_reversed`` (a second reversal, also when two race: the receipt's rows
+    are locked first), ``inventory.below_reserved`` when a line would leave less on hand than
+    reservations hold (on hand − quantity < reserved: that stock is promised to orders; ship or
+    release those first) or less than zero (the goods were shipped or moved since).
+    """
+    access_for(actor, company).require(Perm.STOCK_EDIT)
+    if not (reason or "").strip():
+        raise ValidationFailed(details={"fields": {"reason": [_("Please give a reason.")]}})
+    reason = reason.strip()
+    receipt_id = parse_id(receipt_id)  # malformed: core.not_found, like a missing receipt
+    receipt = _lock_receipt(company, receipt_id)
+    if not receipt:
+        raise NotFound(details={"receipt_id": str(receipt_id)})
+    warehouse = Warehouse.objects.for_company(company).get(pk=receipt[0].warehouse_id)
+    _require_stock_edit(actor, company, warehouse)
+    earlier = (
+        StockMove.objects.for_company(company)
+        .filter(reversal_of__in=[m.pk for m in receipt])
+        .order_by("created_at")
+        .first()
+    )
+    if earlier is not None:
+        raise AlreadyReversed(
+            details={
+                "receipt_id": str(receipt_id),
+                "reference": earlier.reference,
+                "reversed_at": earlier.created_at.isoformat(),
+            }
+        )
+    levels = _lock_levels(company, [m.product_id for m in receipt], [warehouse.pk], create=False)
+    entries = [
+        _Entry(m.product_id, m.warehouse_id, -m.quantity, reason, reverses=m.pk) for m in receipt
+    ]
+    moves = _write_moves(
+        company,
+        levels,
+        entries,
+        kind=MoveKind.RECEIPT_REVERSAL,
+        actor=actor,
+        reference=receipt[0].reference,
+        reference_id=receipt_id,
+    )
+    summary = [{"product_id": str(m.product_id), "quantity": plain(m.quantity)} for m in moves]
+    changes = {
+        "receipt_id": str(receipt_id),
+        "reference": receipt[0].reference,
+        "reason": reason,
+        "lines": summary,
+    }
+    audit.record(
+        actor=actor,
+        entity=warehouse,
+        action="stock_receipt_reverse",
+        label=f"{warehouse.code} {receipt[0].reference}",
+        changes=changes,
+    )
+    events.emit(type="stock.receipt_reversed", entity=warehouse, actor=actor, payload=changes)
+    return moves
 
 
 @transaction.atomic

@@ -16,11 +16,13 @@ def field_label(name: str) -> str:
     from ordercrm.billing.models import Invoice, Payment
     from ordercrm.catalog.models import Product
     from ordercrm.customers.models import Contact, Customer
+    from ordercrm.inventory.models import StockMove
     from ordercrm.sales.models import SalesOrder, SalesOrderLine
 
     aliases = {"discount": "discount_percent", "product_id": "product", "customer_id": "customer"}
     name = aliases.get(name, name)
-    for model in (SalesOrderLine, SalesOrder, Product, Customer, Contact, Payment, Invoice):
+    models = (SalesOrderLine, SalesOrder, Product, Customer, Contact, Payment, Invoice, StockMove)
+    for model in models:
         try:
             label = getattr(model._meta.get_field(name), "verbose_name", None)
         except FieldDoesNotExist:
@@ -49,7 +51,22 @@ def error_lines(error: DomainError) -> list[str]:
         texts += [_("Row %(n)s: %(problem)s") % {"n": number, "problem": p} for p in problems]
     if isinstance(details.get("lines"), list):
         for item in details["lines"]:
-            if "shortfall" in item:
+            if "reserved" in item and "change" in item:  # inventory.below_reserved
+                texts.append(
+                    _(
+                        "%(sku)s in %(warehouse)s: %(on_hand)s on hand, %(reserved)s reserved "
+                        "for orders, %(available)s free; this needs %(needed)s."
+                    )
+                    % {
+                        "sku": item.get("sku", ""),
+                        "warehouse": item.get("warehouse", ""),
+                        "on_hand": item["on_hand"],
+                        "reserved": item["reserved"],
+                        "available": item.get("available", ""),
+                        "needed": item["change"].lstrip("-"),
+                    }
+                )
+            elif "shortfall" in item:
                 texts.append(
                     _("%(sku)s: %(shortfall)s short (%(available)s available)")
                     % {

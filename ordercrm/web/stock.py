@@ -1,5 +1,5 @@
-"""Stock pages: stock by warehouse, the moves ledger, and
-receipts and adjustments (lines typed or pasted as ``SKU quantity``)."""
+"""Stock pages: stock by warehouse, the moves ledger, receipts and adjustments (lines typed
+or pasted as ``SKU quantity``), and a receipt's page, where it can be reversed."""
 
 from __future__ import annotations
 
@@ -78,11 +78,17 @@ def stock_moves(request):
     page = Paginator(moves, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    reversed_ids = inventory_selectors.reversed_receipts(
+        access.company, [m.reference_id for m in page if m.kind == MoveKind.RECEIPT]
+    )
     return render(
         request,
         "web/stock_moves.html",
         {
             "page": page,
+            "receipt_kinds": (MoveKind.RECEIPT, MoveKind.RECEIPT_REVERSAL),
+            "reversed_ids": reversed_ids,
+            "can_edit": access.can(Perm.STOCK_EDIT),
             "warehouses": warehouses,
             "warehouse": warehouse,
             "kinds": MoveKind.choices,
@@ -154,4 +160,57 @@ def stock_entry(request, kind: str):
         "web/stock_entry.html",
         {"kind": kind, "warehouses": warehouses, "form": form, "errors": errors},
         status=422 if errors else 200,
+    )
+
+
+@member_view
+def stock_receipt(request, receipt_id: str):
+    """One receipt: its lines, the stock they are part of now, and *Reverse receipt* (a
+    reason and a tick to confirm). A refusal (stock reserved for orders, already reversed)
+    is shown beside the button and nothing is booked."""
+    access = request.access
+    receipt_id = parse_id(receipt_id)
+    receipt = inventory_selectors.stock_receipt(access, receipt_id)
+    can_edit = access.can(Perm.STOCK_EDIT)
+    errors: list[str] = []
+    form = {"reason": request.POST.get("reason", ""), "confirm": request.POST.get("confirm")}
+    status = 200
+    if request.method == "POST":
+        access.require(Perm.STOCK_EDIT)
+        try:
+            if not form["confirm"]:
+                raise ValidationFailed(_("Tick the box to confirm the reversal."))
+            inventory.stock_receipt_reverse(
+                company=access.company,
+                actor=request.user,
+                receipt_id=receipt_id,
+                reason=form["reason"][:200],
+            )
+        except DomainError as exc:
+            errors = error_lines(exc)
+            status = exc.http_status if exc.http_status in (409, 422) else 422
+            receipt = inventory_selectors.stock_receipt(access, receipt_id)
+        else:
+            messages.success(
+                request, _("Receipt %(reference)s reversed.") % {"reference": receipt.reference}
+            )
+            return HttpResponseRedirect(reverse("stock_receipt", args=[receipt_id]))
+    lines = [
+        {
+            "move": move,
+            "stock": receipt.levels.get(move.product_id, inventory_selectors.Availability()),
+        }
+        for move in receipt.lines
+    ]
+    return render(
+        request,
+        "web/stock_receipt.html",
+        {
+            "receipt": receipt,
+            "lines": lines,
+            "can_edit": can_edit,
+            "form": form,
+            "errors": errors,
+        },
+        status=status,
     )

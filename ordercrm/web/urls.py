@@ -123,6 +123,7 @@ urlpatterns = [
     ),
     path("stock/", stock.stock_levels, name="stock_levels"),
     path("stock/moves/", stock.stock_moves, name="stock_moves"),
+    path("stock/receipts/<str:receipt_id>/", stock.stock_receipt, name="stock_receipt"),
     path("stock/<str:kind>/", stock.stock_entry, name="stock_entry"),
     path("service/", service.desk, name="service_desk"),
     path("service/filters/", service.desk_filter, name="service_desk_filter"),

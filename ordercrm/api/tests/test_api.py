@@ -364,6 +364,8 @@ def test_openapi_document_is_complete(client):
         "/api/v1/stock",
         "/api/v1/stock/receipts",
         "/api/v1/stock/adjustments",
+        "/api/v1/stock/receipts/{stock_receipt_id}",
+        "/api/v1/stock/receipts/{stock_receipt_id}/reverse",
         "/api/v1/orders",
         "/api/v1/orders/{order_id}/submit",
         "/api/v1/orders/{order_id}/amend",

@@ -62,6 +62,13 @@ def records(company, admin, rep, customer, products):
         warehouse=warehouse,
         lines=[{"product": p, "quantity": 100} for p in products],
     )
+    # a second receipt, free of reservations, that a reversal can take back out
+    [stock_receipt] = inventory.stock_receive(
+        company=company,
+        actor=admin,
+        warehouse=warehouse,
+        lines=[{"product": products[0], "quantity": 5}],
+    )
     order = sales.order_create(
         company=company,
         actor=rep,
@@ -98,6 +105,7 @@ def records(company, admin, rep, customer, products):
     return {
         "rma_id": str(rma.pk),
         "receipt_id": str(rma.receipts.get().receipt_id),
+        "stock_receipt_id": str(stock_receipt.reference_id),
         "case_id": str(case.pk),
         "order_id": str(order.pk),
         "customer_id": str(customer.pk),

@@ -421,8 +421,39 @@ class MoveOut(Schema):
     quantity: Quantity
     balance_after: Quantity
     reference: str
+    # The document the move belongs to: for a receipt and its reversal, the receipt's id
+    # (``/stock/receipts/{stock_receipt_id}``); for a shipment or return, that document's id.
+    reference_id: Id | None = None
+    # A ``receipt_reversal`` move names the receipt move it takes back out.
+    reversal_of_id: Id | None = None
     reason: str
     created_at: DateTime
+
+
+class ReceiptReverseIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Delivered to the wrong warehouse."}]}
+    )
+
+    reason: Text(StockMove, "reason")
+
+
+class ReceiptOut(Schema):
+    """A stock receipt: its lines and, once reversed, the moves that took them back out."""
+
+    id: Id
+    reference: str
+    warehouse_id: Id
+    created_at: DateTime
+    reversed: bool
+    reversed_at: DateTime | None = None
+    reversal_reason: str
+    lines: list[MoveOut]
+    reversals: list[MoveOut]
+
+    @staticmethod
+    def resolve_warehouse_id(obj) -> str:
+        return str(obj.warehouse.pk)
 
 
 # ---------------------------------------------------------------- orders
