@@ -258,14 +258,42 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
     )
 
 
-def aging_report(access: Access, today: datetime.date) -> list[dict]:
-    """One row per customer with open invoices (by name): the aging buckets in company
-    currency, each open instalment in the bucket of its own due date (an invoice without
-    instalments at its due date; none: not yet due). Summed in SQL by two grouped queries, so
-    no invoice is loaded, whatever their number."""
+@dataclass
+class Aging:
+    """Open receivables by days past due, in company currency: ``customers`` (those with
+    something open, by name: a queryset, so a page of them is read, not all) and
+    ``totals`` of every bucket over all of them; ``rows(customers)`` gives a page's rows."""
+
+    access: Access
+    today: datetime.date
+    customers: QuerySet
+    totals: dict
+
+    def rows(self, customers) -> list[dict]:
+        """``{"customer": AgingCustomer, <bucket>: amount, …}`` for these customers, in
+        their order: two grouped queries, whatever the number of their invoices."""
+        customers = list(customers)
+        found = {c.pk: dict.fromkeys(AGING_NAMES, ZERO) for c in customers}
+        for part in _aging_parts(self.access, self.today, [c.pk for c in customers]):
+            for name in AGING_NAMES:
+                found[part["owner"]][name] += part[name] or ZERO
+        return [{"customer": AgingCustomer(c.pk, c.name), **found[c.pk]} for c in customers]
+
+
+AGING_NAMES = [name for name, _low, _high in AGING_BUCKETS]
+
+
+def _open_invoices(access: Access) -> QuerySet[Invoice]:
+    return invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN)
+
+
+def _aging_parts(access: Access, today: datetime.date, customer_ids=None):
+    """The bucket sums (exact, company currency) of the open instalments, and of the open
+    invoices without instalments at their due date (none: not yet due): grouped by customer
+    for ``customer_ids``, or two rows of totals over every customer when it is ``None``."""
     from django.db.models import DecimalField, ExpressionWrapper, Sum
 
-    open_invoices = invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN)
+    open_invoices = _open_invoices(access)
     instalments = InvoiceInstalment.objects.for_company(access.company)
 
     def buckets(due: str, open_amount, rate: str) -> dict:
@@ -287,31 +315,49 @@ def aging_report(access: Access, today: datetime.date) -> list[dict]:
         instalments.filter(invoice__in=open_invoices.values("pk"))
         .annotate(open=INSTALMENT_OPEN)
         .filter(open__gt=0)
-        .values(owner=F("invoice__customer_id"), owner_name=F("invoice__customer__name"))
-        .annotate(**buckets("due_date", F("open"), "invoice__exchange_rate"))
         .order_by()
     )
     whole = (
         open_invoices.exclude(pk__in=instalments.values("invoice_id"))
         .annotate(open=F("gross_total") - F("amount_credited") - F("amount_paid"))
         .filter(open__gt=0)
-        .values(owner=F("customer_id"), owner_name=F("customer__name"))
-        .annotate(**buckets("due_date", F("open"), "exchange_rate"))
         .order_by()
     )
-    rows: dict = {}
-    names: dict = {}
-    for part in (*per_instalment, *whole):
-        names[part["owner"]] = part["owner_name"]
-        row = rows.setdefault(part["owner"], {name: ZERO for name, _l, _h in AGING_BUCKETS})
-        for name, _low, _high in AGING_BUCKETS:
-            row[name] += part[name] or ZERO
-    # exact sums (the page formats them at the currency's places)
-    table = [
-        {"customer": AgingCustomer(customer_id, names[customer_id]), **row}
-        for customer_id, row in rows.items()
+    by_instalment = buckets("due_date", F("open"), "invoice__exchange_rate")
+    by_invoice = buckets("due_date", F("open"), "exchange_rate")
+    if customer_ids is None:
+        return [per_instalment.aggregate(**by_instalment), whole.aggregate(**by_invoice)]
+    return [
+        *per_instalment.filter(invoice__customer_id__in=customer_ids)
+        .values(owner=F("invoice__customer_id"))
+        .annotate(**by_instalment),
+        *whole.filter(customer_id__in=customer_ids)
+        .values(owner=F("customer_id"))
+        .annotate(**by_invoice),
     ]
-    return sorted(table, key=lambda row: (row["customer"].name, str(row["customer"].pk)))
+
+
+def aging_report(access: Access, today: datetime.date) -> Aging:
+    """Receivables aging: each open instalment in the bucket of its own due date, summed
+    in SQL (no invoice is loaded); the customers are a queryset to page through."""
+    from django.db.models import Exists
+
+    from ordercrm.customers.models import Customer
+
+    open_left = _open_invoices(access).filter(
+        customer_id=OuterRef("pk"), gross_total__gt=F("amount_credited") + F("amount_paid")
+    )
+    customers = (
+        Customer.objects.for_company(access.company)
+        .filter(Exists(open_left))
+        .only("pk", "name")
+        .order_by("name", "pk")
+    )
+    totals = dict.fromkeys(AGING_NAMES, ZERO)
+    for part in _aging_parts(access, today):
+        for name in AGING_NAMES:
+            totals[name] += part[name] or ZERO
+    return Aging(access, today, customers, totals)
 
 
 @dataclass(frozen=True)

@@ -317,13 +317,13 @@ def payment_action(request, payment_id, action: str):
 def aging(request):
     """Open receivables per customer by days past due, in the company currency."""
     today = timezone.localdate()
-    rows = billing_selectors.aging_report(request.access, today)
+    aging = billing_selectors.aging_report(request.access, today)
     buckets = [name for name, _low, _high in AGING_BUCKETS]
-    totals = {name: sum((row[name] for row in rows), 0) for name in buckets}
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = aging.totals
+    page = Paginator(aging.customers, PAGE_SIZE).get_page(request.GET.get("page"))
     table = [
         {"customer": row["customer"], "amounts": [row[name] for name in buckets]}
-        for row in page.object_list
+        for row in aging.rows(page.object_list)
     ]
     return render(
         request,

@@ -179,7 +179,8 @@ def test_receivables_and_aging(company, finance, customer, confirmed_order):
     assert report.unpaid == Decimal("45.20")
     assert report.credit == Decimal("5.00")
     assert report.balance == Decimal("40.20")
-    rows = selectors.aging_report(access_for(finance, company), today)
+    aging = selectors.aging_report(access_for(finance, company), today)
+    rows = aging.rows(aging.customers)
     assert rows[0]["90_plus"] == Decimal("11.30")
 
 
@@ -294,6 +295,8 @@ def test_aging_buckets_at_their_boundaries_in_sql(company, finance, customer, co
         else:
             parts.delete()  # the invoice counts whole at its due date
         expected[bucket] += invoice.gross_total
-    (row,) = selectors.aging_report(access_for(finance, company), today)
+    aging = selectors.aging_report(access_for(finance, company), today)
+    (row,) = aging.rows(aging.customers)
     assert (row["customer"].pk, row["customer"].name) == (customer.pk, customer.name)
     assert {name: row[name] for name in expected} == expected
+    assert aging.totals == expected  # the totals over every customer, summed apart

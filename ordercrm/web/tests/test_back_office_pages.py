@@ -300,3 +300,40 @@ def test_list_pages_keep_a_bounded_query_count(client, company, users, stocked, 
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse(name)).status_code == 200
     assert len(many) == len(few), name
+
+
+def test_aging_pages_through_customers_under_the_totals_of_all(
+    client, company, users, rep, stocked, make_customer, monkeypatch
+):
+    """Customers by name, a page at a time; the totals are over every customer on every
+    page; the queries do not grow with the number of open invoices."""
+    from ordercrm.billing.services import invoice_create
+    from ordercrm.web import billing as billing_pages
+    from ordercrm.web.templatetags.web_extras import amount
+
+    monkeypatch.setattr(billing_pages, "PAGE_SIZE", 2)
+    names = ["Alpha Trading", "Beta Foods", "Gamma Tools"]
+    grand = Decimal(0)
+    for index, name in enumerate(names):
+        buyer = make_customer(company, actor=rep, name=name)
+        for _ in range(index + 1):  # 1, 2 and 3 open invoices
+            order = sales.order_create(
+                company=company,
+                actor=rep,
+                customer=buyer,
+                lines=[{"product": stocked[0], "quantity": 1}],
+                invoicing_policy="manual",
+            )
+            order = sales.order_submit(order=order, actor=rep)
+            invoice = invoice_create(order=order, actor=users["finance"], issue=True)
+            grand += invoice.gross_total
+    client.force_login(users["finance"])
+    first = client.get(reverse("aging")).content.decode()
+    with CaptureQueriesContext(connection) as second_page:
+        second = client.get(reverse("aging"), {"page": 2}).content.decode()
+    assert names[0] in first and names[1] in first and names[2] not in first
+    assert names[2] in second and names[0] not in second
+    assert "Page 2 of 2" in second
+    total = amount(grand, company.base_currency)
+    assert total in first and total in second
+    assert len(second_page) <= 12
