@@ -15,6 +15,11 @@ Rules:
 - Payments are allocated to invoices of the same currency, never beyond an invoice's open
   amount; what is not allocated is customer credit (an advance when it names an order,
   applied to that order's next invoice when it is issued).
+- Company-currency amounts (``billing.exchange``): an invoice at its rate, a payment at its
+  own; each allocation is worth ``base_amount`` of the payment and settles
+  ``invoice_base_amount`` of the invoice, their gap the exchange difference realised then.
+  The part using up the last of a document takes what is left in base, so a settled invoice
+  and a used-up payment have nothing left over in base, to the cent.
 - Every change refreshes, in the same transaction, the invoice status, the order's
   ``amount_invoiced``/``amount_paid`` and the customer's receivable balances, which the
   credit check reads. Locks are taken in the order ``sales.locks`` documents (orders, the
@@ -52,9 +57,12 @@ from ordercrm.billing.exceptions import (
     PaymentInUse,
     PaymentVoided,
 )
+from ordercrm.billing.exchange import pro_rata, taken_base, to_base
 from ordercrm.billing.models import (
     INSTALMENT_OPEN,
+    OPEN_BASE,
     UNALLOCATED,
+    UNALLOCATED_BASE,
     Invoice,
     InvoiceInstalment,
     InvoiceKind,
@@ -144,27 +152,21 @@ def refresh_order(order: SalesOrder, *, complete: bool = True) -> None:
 
 
 def refresh_customer(customer: Customer) -> None:
-    """Receivables in the company currency: unpaid invoices, unallocated credit, and the due
-    date of the oldest unpaid instalment. Three aggregates; the customer row is locked."""
+    """Receivables in the company currency: unpaid invoices (their open base amounts, at
+    their own rates), unallocated credit (at the payments' rates), and the due date of the
+    oldest unpaid instalment. Three aggregates; the customer row is locked."""
     company = customer.company
-    amount = DecimalField(max_digits=24, decimal_places=8)
+    amount = DecimalField(max_digits=24, decimal_places=2)
     open_invoices = Invoice.objects.for_company(customer.company_id).filter(
         customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES
     )
-    receivable = open_invoices.aggregate(
-        t=Sum(
-            ExpressionWrapper(
-                (F("gross_total") - F("amount_credited") - F("amount_paid")) * F("exchange_rate"),
-                output_field=amount,
-            )
-        )
-    )["t"]
+    receivable = open_invoices.aggregate(t=Sum(ExpressionWrapper(OPEN_BASE, output_field=amount)))[
+        "t"
+    ]
     credit = (
         Payment.objects.for_company(customer.company_id)
         .filter(customer=customer)
-        .aggregate(t=Sum(ExpressionWrapper(UNALLOCATED * F("exchange_rate"), output_field=amount)))[
-            "t"
-        ]
+        .aggregate(t=Sum(ExpressionWrapper(UNALLOCATED_BASE, output_field=amount)))["t"]
     )
     # overdue is by instalment: the earliest due date of an instalment still open
     oldest = (
@@ -517,7 +519,15 @@ def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True)
 
 def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: bool) -> Decimal:
     """Allocate payment amounts to one invoice, up to its open amount. With ``exact`` the
-    whole of each part must fit (``billing.over_allocation``), else what fits is taken."""
+    whole of each part must fit (``billing.over_allocation``), else what fits is taken.
+
+    Each allocation records its company-currency amounts (``billing.exchange``): the part of
+    the payment's base it takes (``base_amount``, at the payment's rate), the part of the
+    invoice's open base it settles (``invoice_base_amount``, at the invoice's rate) and their
+    gap, the ``exchange_difference`` (gain positive, loss negative). The allocation that
+    settles the invoice takes the rest of its open base, the one that uses up the payment
+    the rest of its unallocated base."""
+    base, mode = _base_of(invoice)
     rows, total = [], ZERO
     for payment, wanted in parts:
         room = min(invoice.open_amount - total, payment.unallocated)
@@ -528,23 +538,56 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
             raise OverAllocation(
                 details={"invoice_id": str(invoice.pk), "open": plain(invoice.open_amount - total)}
             )
+        paid_base = taken_base(
+            payment.unallocated_base,
+            payment.unallocated - amount,
+            payment.exchange_rate,
+            base,
+            mode,
+        )
+        settled_base = taken_base(
+            invoice.open_base,
+            invoice.open_amount - total - amount,
+            invoice.exchange_rate,
+            base,
+            mode,
+        )
         payment.amount_allocated += amount
+        payment.amount_allocated_base += paid_base
         total += amount
+        invoice.amount_paid_base += settled_base
         rows.append(
             PaymentAllocation(
-                company_id=invoice.company_id, payment=payment, invoice=invoice, amount=amount
+                company_id=invoice.company_id,
+                payment=payment,
+                invoice=invoice,
+                amount=amount,
+                base_amount=paid_base,
+                invoice_base_amount=settled_base,
+                exchange_difference=paid_base - settled_base,
             )
         )
     if rows:
         PaymentAllocation.objects.bulk_create(rows)
         Payment.objects.for_company(invoice.company_id).bulk_update(
-            [r.payment for r in rows], ["amount_allocated"]
+            [r.payment for r in rows], ["amount_allocated", "amount_allocated_base"]
         )
         invoice.amount_paid += total
         _settle_status(invoice)
-        invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+        invoice.save(update_fields=["amount_paid", "amount_paid_base", "status", "updated_at"])
         _instalments_spread(invoice)
     return total
+
+
+def _base_of(invoice: Invoice) -> tuple[str, str]:
+    """The company's currency and rounding mode (read once when the invoice does not hold
+    its company yet)."""
+    if Invoice._meta.get_field("company").is_cached(invoice):
+        return invoice.company.base_currency, invoice.company.rounding_mode
+    from ordercrm.core.models import Company
+
+    invoice.company = Company.objects.get(pk=invoice.company_id)
+    return invoice.company.base_currency, invoice.company.rounding_mode
 
 
 @transaction.atomic
@@ -916,8 +959,14 @@ def credit_note_create(
     note.net_total = sum((x.net for x in note_lines), ZERO)
     note.tax_total = sum((x.tax for x in note_lines), ZERO)
     note.gross_total = note.net_total + note.tax_total
-    note.company_gross_total = round_money(
-        note.gross_total * note.exchange_rate, company.base_currency, company.rounding_mode
+    # in base, what it credits of the invoice's uncredited base; the note crediting the
+    # last of the invoice takes exactly what was left
+    note.company_gross_total = taken_base(
+        locked.company_gross_total - locked.amount_credited_base,
+        locked.gross_total - locked.amount_credited - note.gross_total,
+        locked.exchange_rate,
+        company.base_currency,
+        company.rounding_mode,
     )
     note.save()
     InvoiceLine.objects.bulk_create(note_lines)
@@ -927,6 +976,7 @@ def credit_note_create(
     counters.order_lines_credit(order, credited, lines=order_lines.values())
     customer = locks.lock_customer(order.customer_id, company_id=company.pk)
     locked.amount_credited += note.gross_total
+    locked.amount_credited_base += note.company_gross_total
     excess = locked.amount_paid - (locked.gross_total - locked.amount_credited)
     if excess > 0:
         _release_allocations(locked, excess)
@@ -959,26 +1009,54 @@ def credit_note_create(
 
 
 def _release_allocations(invoice: Invoice, amount: Decimal) -> None:
-    """Take ``amount`` back from the invoice's allocations, newest first."""
+    """Take ``amount`` back from the invoice's allocations, newest first; what is taken back
+    is customer credit on its payment again.
+
+    In the company currency each release reverses exactly what it takes back: the whole
+    allocation's ``base_amount``, ``invoice_base_amount`` and difference when all of it is
+    released, the same share of each when part is. An invoice left settled keeps nothing
+    open in base: the cent that shares can leave is settled by the newest allocation still
+    standing (the last release), in its invoice-side amount and so its difference."""
+    base, mode = _base_of(invoice)
     allocations = list(
         PaymentAllocation.objects.for_company(invoice.company_id)
         .filter(invoice=invoice)
         .select_related("payment")
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
     )
+    standing = None
     for allocation in allocations:
         if amount <= 0:
+            standing = standing or allocation
             break
         take = min(amount, allocation.amount)
+        paid_back = pro_rata(allocation.base_amount, take, allocation.amount, base, mode)
+        settled_back = pro_rata(allocation.invoice_base_amount, take, allocation.amount, base, mode)
         allocation.amount -= take
-        allocation.payment.amount_allocated -= take
+        allocation.base_amount -= paid_back
+        allocation.invoice_base_amount -= settled_back
+        allocation.exchange_difference = allocation.base_amount - allocation.invoice_base_amount
+        payment = allocation.payment
+        payment.amount_allocated -= take
+        payment.amount_allocated_base -= paid_back
         invoice.amount_paid -= take
+        invoice.amount_paid_base -= settled_back
         amount -= take
         if allocation.amount == 0:
             allocation.delete()
         else:
-            allocation.save(update_fields=["amount", "updated_at"])
-        allocation.payment.save(update_fields=["amount_allocated", "updated_at"])
+            standing = allocation
+            allocation.save(update_fields=[*BASE_FIELDS, "amount", "updated_at"])
+        payment.save(update_fields=["amount_allocated", "amount_allocated_base", "updated_at"])
+    gap = invoice.amount_paid_base - (invoice.company_gross_total - invoice.amount_credited_base)
+    if invoice.open_amount == 0 and gap and standing is not None:
+        standing.invoice_base_amount -= gap
+        standing.exchange_difference += gap
+        invoice.amount_paid_base -= gap
+        standing.save(update_fields=[*BASE_FIELDS, "updated_at"])
+
+
+BASE_FIELDS = ("base_amount", "invoice_base_amount", "exchange_difference")
 
 
 # ---------------------------------------------------------------- payments
@@ -1125,6 +1203,7 @@ def payment_record(
         amount=amount,
         currency=currency,
         exchange_rate=rate,
+        amount_base=to_base(amount, rate, company.base_currency, company.rounding_mode),
         received_on=received_on or company_today(company),
         reference=reference,
         notes=notes,
@@ -1428,6 +1507,14 @@ def _write_off(
 ) -> PaymentRefund:
     company = customer.company = locked.company
     today = company_today(company)
+    # in base, what it takes of the unallocated credit (all that is left when it is the last)
+    base_amount = taken_base(
+        locked.unallocated_base,
+        locked.unallocated - amount,
+        locked.exchange_rate,
+        company.base_currency,
+        company.rounding_mode,
+    )
     refund = PaymentRefund.objects.create(
         company=company,
         number=next_number(company=company, prefix="RF", year=today.year),
@@ -1439,10 +1526,12 @@ def _write_off(
         method=method,
         reason=reason,
         refunded_by=actor if getattr(actor, "pk", None) else None,
+        base_amount=base_amount,
     )
     before = str(locked.amount_refunded)
     locked.amount_refunded += amount
-    fields = ["amount_refunded", "updated_at"]
+    locked.amount_refunded_base += base_amount
+    fields = ["amount_refunded", "amount_refunded_base", "updated_at"]
     if kind == RefundKind.VOID:
         locked.voided_at = timezone.now()
         fields.append("voided_at")
