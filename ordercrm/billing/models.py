@@ -408,8 +408,18 @@ class PaymentAllocation(CompanyOwned):
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
+            # (within a hundredth of a cent: SQLite compares decimals as floating point)
             models.CheckConstraint(
-                condition=Q(exchange_difference=F("base_amount") - F("invoice_base_amount")),
+                condition=Q(
+                    exchange_difference__gte=F("base_amount")
+                    - F("invoice_base_amount")
+                    - CENT_FRACTION
+                )
+                & Q(
+                    exchange_difference__lte=F("base_amount")
+                    - F("invoice_base_amount")
+                    + CENT_FRACTION
+                ),
                 name="allocation_difference_is_gap",
             ),
         ]

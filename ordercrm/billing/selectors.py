@@ -592,8 +592,9 @@ def payment_get(access: Access, payment_id) -> Payment:
 
 
 def payment_detail(access: Access, payment: Payment) -> dict:
-    """What the payment page shows: its allocations (with invoice numbers), its refunds, and
-    the customer's open invoices in its currency its credit could still be applied to."""
+    """What the payment page shows: its allocations (with invoice numbers and exchange
+    differences, and their total), its refunds, and the customer's open invoices in its
+    currency its credit could still be applied to."""
     allocations = list(
         PaymentAllocation.objects.for_company(access.company)
         .filter(payment=payment)
@@ -617,7 +618,17 @@ def payment_detail(access: Access, payment: Payment) -> dict:
             )
             .order_by("due_date", "issue_date", "number")[:50]
         )
-    return {"allocations": allocations, "refunds": refunds, "applicable": applicable}
+    return {
+        "allocations": allocations,
+        "refunds": refunds,
+        "applicable": applicable,
+        "exchange_total": exchange_total(allocations),
+    }
+
+
+def exchange_total(allocations) -> Decimal:
+    """The exchange difference the given allocations realised together (gain +, loss −)."""
+    return sum((a.exchange_difference for a in allocations), ZERO)
 
 
 # ---------------------------------------------------------------- exchange differences
@@ -666,9 +677,14 @@ def exchange_differences(
         .select_related("payment", "invoice", "invoice__customer")
         .order_by("created_at", "id")
     )
+    base = access.company.base_currency
     return ExchangeDifferences(
-        currency=access.company.base_currency,
+        currency=base,
         rows=rows,
-        gain=sum((r.exchange_difference for r in rows if r.exchange_difference > 0), ZERO),
-        loss=sum((r.exchange_difference for r in rows if r.exchange_difference < 0), ZERO),
+        gain=round_money(
+            sum((r.exchange_difference for r in rows if r.exchange_difference > 0), ZERO), base
+        ),
+        loss=round_money(
+            sum((r.exchange_difference for r in rows if r.exchange_difference < 0), ZERO), base
+        ),
     )

@@ -360,9 +360,7 @@ def _create_invoice(
     invoice.net_total = sum((x.net for x in lines), ZERO)
     invoice.tax_total = sum((x.tax for x in lines), ZERO)
     invoice.gross_total = invoice.net_total + invoice.tax_total
-    invoice.company_gross_total = round_money(
-        invoice.gross_total * invoice.exchange_rate, company.base_currency, company.rounding_mode
-    )
+    invoice.company_gross_total = _invoice_base_total(order, invoice)
     invoice.save()
     InvoiceLine.objects.bulk_create(lines)
     counters.order_lines_invoice(
@@ -376,6 +374,37 @@ def _create_invoice(
         changes={"order": order.number, "gross_total": [None, str(invoice.gross_total)]},
     )
     return invoice
+
+
+def _invoice_base_total(order: SalesOrder, invoice: Invoice) -> Decimal:
+    """The invoice's total in the company currency at its rate (the order's); the invoice
+    that completes the order's billing (its invoices less credit notes reach the order's
+    total) takes what is left of the order's company-currency total, so the order and its
+    invoices agree to the cent in both currencies."""
+    company = order.company
+    own = to_base(
+        invoice.gross_total, invoice.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    if order.company_gross_total is None:
+        return own
+    others = (
+        Invoice.objects.for_company(order.company_id)
+        .filter(order=order)
+        .exclude(pk=invoice.pk)
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .aggregate(
+            billed=Sum("gross_total", filter=Q(kind=InvoiceKind.INVOICE)),
+            credited=Sum("gross_total", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
+            billed_base=Sum("company_gross_total", filter=Q(kind=InvoiceKind.INVOICE)),
+            credited_base=Sum("company_gross_total", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
+        )
+    )
+    billed = (others["billed"] or ZERO) - (others["credited"] or ZERO) + invoice.gross_total
+    if billed != order.gross_total:
+        return own
+    return order.company_gross_total - (
+        (others["billed_base"] or ZERO) - (others["credited_base"] or ZERO)
+    )
 
 
 def _order_terms(order: SalesOrder) -> PaymentTerm | None:
@@ -802,13 +831,10 @@ def invoice_lines_update(
     if take:
         counters.order_lines_invoice(order, dict(take), lines=order_lines.values())
     remaining = [row for row in rows.values() if row.pk not in removed]
-    company = order.company
     locked.net_total = sum((x.net for x in remaining), ZERO)
     locked.tax_total = sum((x.tax for x in remaining), ZERO)
     locked.gross_total = locked.net_total + locked.tax_total
-    locked.company_gross_total = round_money(
-        locked.gross_total * locked.exchange_rate, company.base_currency, company.rounding_mode
-    )
+    locked.company_gross_total = _invoice_base_total(order, locked)
     locked.version += 1
     locked.save()
     audit.record(
