@@ -555,7 +555,8 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
     invoice's open base it settles (``invoice_base_amount``, at the invoice's rate) and their
     gap, the ``exchange_difference`` (gain positive, loss negative). The allocation that
     settles the invoice takes the rest of its open base, the one that uses up the payment
-    the rest of its unallocated base."""
+    the rest of its unallocated base. A payment at the invoice's own rate settles what it
+    is worth (no difference), but for the rounding cent of the one settling the invoice."""
     base, mode = _base_of(invoice)
     rows, total = [], ZERO
     for payment, wanted in parts:
@@ -574,13 +575,15 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
             base,
             mode,
         )
-        settled_base = taken_base(
-            invoice.open_base,
-            invoice.open_amount - total - amount,
-            invoice.exchange_rate,
-            base,
-            mode,
-        )
+        open_after = invoice.open_amount - total - amount
+        if open_after > 0 and payment.exchange_rate == invoice.exchange_rate:
+            # at the invoice's own rate nothing is gained or lost: only the allocation that
+            # settles the invoice may leave a rounding cent
+            settled_base = paid_base
+        else:
+            settled_base = taken_base(
+                invoice.open_base, open_after, invoice.exchange_rate, base, mode
+            )
         payment.amount_allocated += amount
         payment.amount_allocated_base += paid_base
         total += amount
@@ -985,15 +988,18 @@ def credit_note_create(
     note.net_total = sum((x.net for x in note_lines), ZERO)
     note.tax_total = sum((x.tax for x in note_lines), ZERO)
     note.gross_total = note.net_total + note.tax_total
-    # in base, what it credits of the invoice's uncredited base; the note crediting the
-    # last of the invoice takes exactly what was left
-    note.company_gross_total = taken_base(
-        locked.company_gross_total - locked.amount_credited_base,
-        locked.gross_total - locked.amount_credited - note.gross_total,
-        locked.exchange_rate,
-        company.base_currency,
-        company.rounding_mode,
-    )
+    # in base, what it credits of the invoice's uncredited base; a note that settles the
+    # invoice (credits exactly what is open) takes what is open in base, so nothing is left
+    if locked.open_amount == note.gross_total:
+        note.company_gross_total = locked.open_base
+    else:
+        note.company_gross_total = taken_base(
+            locked.company_gross_total - locked.amount_credited_base,
+            locked.gross_total - locked.amount_credited - note.gross_total,
+            locked.exchange_rate,
+            company.base_currency,
+            company.rounding_mode,
+        )
     note.save()
     InvoiceLine.objects.bulk_create(note_lines)
     InvoiceLine.objects.for_company(company).bulk_update(

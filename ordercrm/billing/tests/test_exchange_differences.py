@@ -304,3 +304,91 @@ def test_the_invoice_completing_the_order_takes_what_is_left_of_its_base(
         for _ in range(2)
     ]
     assert [fresh(i).company_gross_total for i in halves] == [D("402.48"), D("402.49")]
+
+
+def test_partial_payments_at_the_invoice_rate_realise_no_difference(
+    company, finance, customer, usd_invoice
+):
+    invoice = usd_invoice("7.13")  # 113.00 USD = 805.69 CNY
+    parts = ["0.03", "33.33", "0.07", "79.57"]
+    for part in parts:
+        pay(company, finance, customer, fresh(invoice), part, "7.13")
+    rows = list(
+        PaymentAllocation.objects.for_company(company)
+        .filter(invoice=invoice)
+        .order_by("created_at")
+    )
+    assert [r.exchange_difference for r in rows[:-1]] == [0, 0, 0]
+    assert abs(rows[-1].exchange_difference) <= D("0.01")  # the settling rounding cent only
+    invoice = fresh(invoice)
+    assert invoice.open_base == 0
+    assert sum(r.invoice_base_amount for r in rows) == D("805.69")
+
+
+def test_the_migration_backfills_what_the_services_write(company, finance, customer, usd_invoice):
+    import importlib
+
+    from django.apps import apps
+
+    from ordercrm.billing.models import PaymentRefund
+
+    backfill = importlib.import_module(
+        "ordercrm.billing.migrations.0005_exchange_differences"
+    ).backfill_base_amounts
+    invoice = usd_invoice("7.10", quantity=2)
+    first = services.payment_record(
+        company=company,
+        actor=finance,
+        customer=customer,
+        amount="110.00",
+        currency="USD",
+        method="cash",
+        exchange_rate="7.20",
+        allocations=[{"invoice": invoice, "amount": "100.00"}],
+    )
+    services.payment_record(  # 24.00 of it stays as credit
+        company=company,
+        actor=finance,
+        customer=customer,
+        amount="150.00",
+        currency="USD",
+        method="cash",
+        exchange_rate="6.95",
+        allocations=[{"invoice": fresh(invoice), "amount": "126.00"}],
+    )
+    line = InvoiceLine.objects.for_company(company).get(invoice=invoice)
+    services.credit_note_create(
+        invoice=fresh(invoice),
+        actor=finance,
+        lines=[{"invoice_line_id": str(line.pk), "quantity": "1"}],
+    )
+    services.payment_refund(payment=fresh(first), amount="10.00", reason="x", actor=finance)
+
+    def snapshot():
+        return (
+            sorted(
+                (str(i.pk), i.amount_paid_base, i.amount_credited_base)
+                for i in Invoice.objects.for_company(company)
+            ),
+            sorted(
+                (str(p.pk), p.amount_base, p.amount_allocated_base, p.amount_refunded_base)
+                for p in Payment.objects.for_company(company)
+            ),
+            sorted(
+                (str(a.pk), a.base_amount, a.invoice_base_amount, a.exchange_difference)
+                for a in PaymentAllocation.objects.for_company(company)
+            ),
+            sorted((str(r.pk), r.base_amount) for r in PaymentRefund.objects.for_company(company)),
+        )
+
+    written = snapshot()
+    PaymentAllocation.objects.for_company(company).update(
+        base_amount=0, invoice_base_amount=0, exchange_difference=0
+    )
+    Payment.objects.for_company(company).update(
+        amount_base=0, amount_allocated_base=0, amount_refunded_base=0
+    )
+    Invoice.objects.for_company(company).update(amount_paid_base=0, amount_credited_base=0)
+    PaymentRefund.objects.for_company(company).update(base_amount=0)
+    backfill(apps, None)
+    assert snapshot() == written
