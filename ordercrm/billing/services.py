@@ -1056,6 +1056,10 @@ def _release_allocations(invoice: Invoice, amount: Decimal) -> None:
         .select_related("payment")
         .order_by("-created_at", "-id")
     )
+    # one object per payment: two allocations of one payment release into the same row
+    payments: dict = {}
+    for allocation in allocations:
+        allocation.payment = payments.setdefault(allocation.payment_id, allocation.payment)
     standing = None
     for allocation in allocations:
         if amount <= 0:

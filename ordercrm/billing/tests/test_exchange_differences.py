@@ -392,3 +392,34 @@ def test_the_migration_backfills_what_the_services_write(company, finance, custo
     PaymentRefund.objects.for_company(company).update(base_amount=0)
     backfill(apps, None)
     assert snapshot() == written
+
+
+def test_two_allocations_of_one_payment_are_released_into_the_same_payment(
+    company, finance, customer, usd_invoice
+):
+    invoice = usd_invoice("7.10", quantity=2)  # 226.00 USD
+    payment = services.payment_record(
+        company=company,
+        actor=finance,
+        customer=customer,
+        amount="226.00",
+        currency="USD",
+        method="bank_transfer",
+        exchange_rate="7.20",
+    )
+    for part in ("100.00", "126.00"):
+        services.payment_allocate(
+            payment=fresh(payment),
+            actor=finance,
+            allocations=[{"invoice_id": str(invoice.pk), "amount": part}],
+        )
+    line = InvoiceLine.objects.for_company(company).get(invoice=invoice)
+    services.credit_note_create(
+        invoice=fresh(invoice),
+        actor=finance,
+        lines=[{"invoice_line_id": str(line.pk), "quantity": "2"}],  # all of it
+    )
+    payment = fresh(payment)
+    assert payment.amount_allocated == payment.amount_allocated_base == 0
+    assert payment.unallocated == D("226.00")
+    assert payment.unallocated_base == payment.amount_base == D("1627.20")
