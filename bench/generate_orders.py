@@ -539,6 +539,21 @@ def generate(args) -> dict:
                 invoice_status = (
                     "paid" if open_amount <= 0 else "partially_paid" if allocated > 0 else "issued"
                 )
+                # company-currency amounts by billing.exchange's rules (one rate throughout:
+                # the payment is received at the order's rate, so no exchange difference)
+                invoice_base = money(gross_total * rate)
+                credited_base = money(credit_gross * rate)
+                paid_base = (
+                    invoice_base - credited_base - money(open_amount * rate)
+                    if open_amount > 0
+                    else invoice_base - credited_base
+                )
+                payment_base = money(paid * rate)
+                allocated_base = (
+                    payment_base - money((paid - allocated) * rate)
+                    if paid > allocated
+                    else payment_base
+                )
                 tables[Invoice].add(
                     id=invoice_id,
                     company_id=company.pk,
@@ -558,9 +573,11 @@ def generate(args) -> dict:
                     net_total=net_total,
                     tax_total=tax_total,
                     gross_total=gross_total,
-                    company_gross_total=money(gross_total * rate),
+                    company_gross_total=invoice_base,
                     amount_paid=allocated,
                     amount_credited=credit_gross,
+                    amount_paid_base=paid_base if allocated > 0 else Decimal(0),
+                    amount_credited_base=credited_base,
                     issued_by_id=admin.pk,
                 )
                 for pos, x in enumerate(invoice_lines, 1):
@@ -606,7 +623,7 @@ def generate(args) -> dict:
                         net_total=x["credit_net"],
                         tax_total=x["credit_tax"],
                         gross_total=credit_gross,
-                        company_gross_total=money(credit_gross * rate),
+                        company_gross_total=credited_base,
                         issued_by_id=admin.pk,
                     )
                     tables[InvoiceLine].add(
@@ -643,6 +660,8 @@ def generate(args) -> dict:
                         received_on=pay_day,
                         reference=f"BANK-{counts['payments']:08d}",
                         amount_allocated=allocated,
+                        amount_base=payment_base,
+                        amount_allocated_base=allocated_base if allocated > 0 else Decimal(0),
                         recorded_by_id=admin.pk,
                     )
                     if allocated > 0:
@@ -654,6 +673,9 @@ def generate(args) -> dict:
                             payment_id=payment_id,
                             invoice_id=invoice_id,
                             amount=allocated,
+                            base_amount=allocated_base,
+                            invoice_base_amount=paid_base,
+                            exchange_difference=allocated_base - paid_base,
                         )
                 amount_invoiced, amount_paid = gross_total - credit_gross, allocated
         booked = order_status in ("confirmed", "completed")

@@ -2,7 +2,10 @@
 
 Invoice lines reference order lines (and the shipment line they bill); credit-note lines
 reference the invoice line they credit. Amounts are stored per line and per document in the
-document currency; ``company_gross_total`` converts at the order's confirmed exchange rate.
+document currency and, beside them, in the company currency (base): an invoice's
+``company_gross_total`` at its own rate (the order's confirmed rate), a payment's
+``amount_base`` at the payment's rate, and each allocation at both rates, the gap being the
+exchange difference realised by that allocation (``billing.services._allocate``).
 Only ``billing.services`` writes these tables.
 """
 
@@ -71,9 +74,19 @@ class Invoice(CompanyOwned):
     net_total = models.DecimalField(_("net total"), **AMOUNT_FIELD, default=ZERO)
     tax_total = models.DecimalField(_("tax"), **AMOUNT_FIELD, default=ZERO)
     gross_total = models.DecimalField(_("total"), **AMOUNT_FIELD, default=ZERO)
-    company_gross_total = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
+    company_gross_total = models.DecimalField(
+        _("total (company currency)"), **AMOUNT_FIELD, default=ZERO
+    )
     amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)
     amount_credited = models.DecimalField(_("credited"), **AMOUNT_FIELD, default=ZERO)
+    # In the company currency at the invoice's rate: Σ allocations' ``invoice_base_amount``
+    # and Σ credit notes' ``company_gross_total``; a settled invoice has nothing left in base.
+    amount_paid_base = models.DecimalField(
+        _("paid (company currency)"), **AMOUNT_FIELD, default=ZERO
+    )
+    amount_credited_base = models.DecimalField(
+        _("credited (company currency)"), **AMOUNT_FIELD, default=ZERO
+    )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -132,6 +145,11 @@ class Invoice(CompanyOwned):
     def open_amount(self) -> Decimal:
         """What is still to be paid: total − credited − paid (invoices only)."""
         return self.gross_total - self.amount_credited - self.amount_paid
+
+    @property
+    def open_base(self) -> Decimal:
+        """The open amount in the company currency at the invoice's rate; 0 when settled."""
+        return self.company_gross_total - self.amount_credited_base - self.amount_paid_base
 
 
 class InvoiceLine(CompanyOwned):
@@ -283,6 +301,11 @@ class Payment(CompanyOwned):
         help_text=_("Paid back to the customer, or the whole amount when the payment is void."),
     )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    # In the company currency at the payment's rate. What allocations and refunds take of it
+    # is kept beside, so amount_base = allocated + refunded + unallocated base, to the cent.
+    amount_base = models.DecimalField(_("amount (company currency)"), **AMOUNT_FIELD, default=ZERO)
+    amount_allocated_base = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
+    amount_refunded_base = models.DecimalField(**AMOUNT_FIELD, default=ZERO)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -322,9 +345,17 @@ class Payment(CompanyOwned):
         """Customer credit left on this payment: neither allocated nor refunded."""
         return self.amount - self.amount_allocated - self.amount_refunded
 
+    @property
+    def unallocated_base(self) -> Decimal:
+        """The unallocated credit in the company currency at the payment's rate."""
+        return self.amount_base - self.amount_allocated_base - self.amount_refunded_base
 
-# The SQL twin of ``Payment.unallocated``, for the balance aggregates.
+
+# The SQL twins of ``Payment.unallocated`` and ``unallocated_base``, for the aggregates.
 UNALLOCATED = F("amount") - F("amount_allocated") - F("amount_refunded")
+UNALLOCATED_BASE = F("amount_base") - F("amount_allocated_base") - F("amount_refunded_base")
+# And of ``Invoice.open_base``.
+OPEN_BASE = F("company_gross_total") - F("amount_credited_base") - F("amount_paid_base")
 
 
 class RefundKind(models.TextChoices):
@@ -350,6 +381,8 @@ class PaymentRefund(CompanyOwned):
     refunded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What it takes of the payment's unallocated credit in the company currency.
+    base_amount = models.DecimalField(_("amount (company currency)"), **AMOUNT_FIELD, default=ZERO)
 
     class Meta:
         verbose_name = _("refund")
@@ -365,15 +398,42 @@ class PaymentRefund(CompanyOwned):
 
 
 class PaymentAllocation(CompanyOwned):
+    """Part of a payment applied to an invoice (same currency). In the company currency it
+    is worth ``base_amount`` at the payment's rate and settles ``invoice_base_amount`` of the
+    invoice at the invoice's rate; ``exchange_difference`` = the former − the latter (a gain
+    when positive, a loss when negative), realised when the allocation is made."""
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
+    base_amount = models.DecimalField(_("amount (company currency)"), **AMOUNT_FIELD, default=ZERO)
+    invoice_base_amount = models.DecimalField(
+        _("at the invoice's rate"), **AMOUNT_FIELD, default=ZERO
+    )
+    exchange_difference = models.DecimalField(
+        _("exchange difference"), **AMOUNT_FIELD, default=ZERO
+    )
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
+            # (within a hundredth of a cent: SQLite compares decimals as floating point)
+            models.CheckConstraint(
+                condition=Q(
+                    exchange_difference__gte=F("base_amount")
+                    - F("invoice_base_amount")
+                    - CENT_FRACTION
+                )
+                & Q(
+                    exchange_difference__lte=F("base_amount")
+                    - F("invoice_base_amount")
+                    + CENT_FRACTION
+                ),
+                name="allocation_difference_is_gap",
+            ),
         ]
+        indexes = [models.Index(fields=["company", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.invoice_id}: {self.amount}"

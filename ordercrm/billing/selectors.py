@@ -1,9 +1,11 @@
 """Reads of billing: invoices and credit notes through visible orders, payments through
-visible customers, receivables with aging, documents and the finance export."""
+visible customers, receivables with aging, documents, the finance export and the exchange
+differences realised over a period."""
 
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -502,7 +504,7 @@ def finance_rows(access: Access, start: datetime.date, end: datetime.date) -> li
                 "",
                 payment.amount,
                 payment.exchange_rate,
-                (payment.amount * payment.exchange_rate).quantize(Decimal("0.01")),
+                payment.amount_base,
                 payment.amount_allocated,
             ]
         )
@@ -536,7 +538,7 @@ def finance_rows(access: Access, start: datetime.date, end: datetime.date) -> li
                 "",
                 -refund.amount,
                 payment.exchange_rate,
-                (-refund.amount * payment.exchange_rate).quantize(Decimal("0.01")),
+                -refund.base_amount,
                 "",
             ]
         )
@@ -685,8 +687,9 @@ def payment_get(access: Access, payment_id) -> Payment:
 
 
 def payment_detail(access: Access, payment: Payment) -> dict:
-    """What the payment page shows: its allocations (with invoice numbers), its refunds, and
-    the customer's open invoices in its currency its credit could still be applied to."""
+    """What the payment page shows: its allocations (with invoice numbers and exchange
+    differences, and their total), its refunds, and the customer's open invoices in its
+    currency its credit could still be applied to."""
     allocations = list(
         PaymentAllocation.objects.for_company(access.company)
         .filter(payment=payment)
@@ -710,4 +713,73 @@ def payment_detail(access: Access, payment: Payment) -> dict:
             )
             .order_by("due_date", "issue_date", "number")[:50]
         )
-    return {"allocations": allocations, "refunds": refunds, "applicable": applicable}
+    return {
+        "allocations": allocations,
+        "refunds": refunds,
+        "applicable": applicable,
+        "exchange_total": exchange_total(allocations),
+    }
+
+
+def exchange_total(allocations) -> Decimal:
+    """The exchange difference the given allocations realised together (gain +, loss −)."""
+    return sum((a.exchange_difference for a in allocations), ZERO)
+
+
+# ---------------------------------------------------------------- exchange differences
+
+
+@dataclass
+class ExchangeDifferences:
+    """Exchange differences realised over a period, in the company currency: ``rows`` are
+    the allocations (payment, invoice, customer loaded), gains positive, losses negative."""
+
+    currency: str
+    rows: list[PaymentAllocation]
+    gain: Decimal
+    loss: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.gain + self.loss
+
+
+def exchange_differences(
+    access: Access,
+    first: datetime.date,
+    last: datetime.date,
+    *,
+    customer_id=None,
+) -> ExchangeDifferences:
+    """The exchange differences realised from ``first`` to ``last`` (the company's dates,
+    both included): allocations of payments made on those days whose payment's rate differs
+    from the invoice's, of the customers the caller may see (as ``payment_list``), or of one.
+    An allocation a credit note took back in part counts what is left of it; one taken back
+    whole no longer counts. Refused: ``last`` before ``first`` (``core.validation_failed``)."""
+    if first > last:
+        raise ValidationFailed(details={"fields": {"last": ["last < first"]}})
+    zone = zoneinfo.ZoneInfo(access.company.timezone)
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, zone)
+    rows = list(
+        PaymentAllocation.objects.for_company(access.company)
+        .filter(
+            payment__in=payment_list(access, customer_id=customer_id).values("pk"),
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(exchange_difference=0)
+        .select_related("payment", "invoice", "invoice__customer")
+        .order_by("created_at", "id")
+    )
+    base = access.company.base_currency
+    return ExchangeDifferences(
+        currency=base,
+        rows=rows,
+        gain=round_money(
+            sum((r.exchange_difference for r in rows if r.exchange_difference > 0), ZERO), base
+        ),
+        loss=round_money(
+            sum((r.exchange_difference for r in rows if r.exchange_difference < 0), ZERO), base
+        ),
+    )

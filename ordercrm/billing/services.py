@@ -15,6 +15,11 @@ Rules:
 - Payments are allocated to invoices of the same currency, never beyond an invoice's open
   amount; what is not allocated is customer credit (an advance when it names an order,
   applied to that order's next invoice when it is issued).
+- Company-currency amounts (``billing.exchange``): an invoice at its rate, a payment at its
+  own; each allocation is worth ``base_amount`` of the payment and settles
+  ``invoice_base_amount`` of the invoice, their gap the exchange difference realised then.
+  The part using up the last of a document takes what is left in base, so a settled invoice
+  and a used-up payment have nothing left over in base, to the cent.
 - Every change refreshes, in the same transaction, the invoice status, the order's
   ``amount_invoiced``/``amount_paid`` and the customer's receivable balances, which the
   credit check reads. Locks are taken in the order ``sales.locks`` documents (orders, the
@@ -52,9 +57,12 @@ from ordercrm.billing.exceptions import (
     PaymentInUse,
     PaymentVoided,
 )
+from ordercrm.billing.exchange import pro_rata, taken_base, to_base
 from ordercrm.billing.models import (
     INSTALMENT_OPEN,
+    OPEN_BASE,
     UNALLOCATED,
+    UNALLOCATED_BASE,
     Invoice,
     InvoiceInstalment,
     InvoiceKind,
@@ -144,27 +152,21 @@ def refresh_order(order: SalesOrder, *, complete: bool = True) -> None:
 
 
 def refresh_customer(customer: Customer) -> None:
-    """Receivables in the company currency: unpaid invoices, unallocated credit, and the due
-    date of the oldest unpaid instalment. Three aggregates; the customer row is locked."""
+    """Receivables in the company currency: unpaid invoices (their open base amounts, at
+    their own rates), unallocated credit (at the payments' rates), and the due date of the
+    oldest unpaid instalment. Three aggregates; the customer row is locked."""
     company = customer.company
-    amount = DecimalField(max_digits=24, decimal_places=8)
+    amount = DecimalField(max_digits=24, decimal_places=2)
     open_invoices = Invoice.objects.for_company(customer.company_id).filter(
         customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES
     )
-    receivable = open_invoices.aggregate(
-        t=Sum(
-            ExpressionWrapper(
-                (F("gross_total") - F("amount_credited") - F("amount_paid")) * F("exchange_rate"),
-                output_field=amount,
-            )
-        )
-    )["t"]
+    receivable = open_invoices.aggregate(t=Sum(ExpressionWrapper(OPEN_BASE, output_field=amount)))[
+        "t"
+    ]
     credit = (
         Payment.objects.for_company(customer.company_id)
         .filter(customer=customer)
-        .aggregate(t=Sum(ExpressionWrapper(UNALLOCATED * F("exchange_rate"), output_field=amount)))[
-            "t"
-        ]
+        .aggregate(t=Sum(ExpressionWrapper(UNALLOCATED_BASE, output_field=amount)))["t"]
     )
     # overdue is by instalment: the earliest due date of an instalment still open
     oldest = (
@@ -358,9 +360,7 @@ def _create_invoice(
     invoice.net_total = sum((x.net for x in lines), ZERO)
     invoice.tax_total = sum((x.tax for x in lines), ZERO)
     invoice.gross_total = invoice.net_total + invoice.tax_total
-    invoice.company_gross_total = round_money(
-        invoice.gross_total * invoice.exchange_rate, company.base_currency, company.rounding_mode
-    )
+    invoice.company_gross_total = _invoice_base_total(order, invoice)
     invoice.save()
     InvoiceLine.objects.bulk_create(lines)
     counters.order_lines_invoice(
@@ -374,6 +374,37 @@ def _create_invoice(
         changes={"order": order.number, "gross_total": [None, str(invoice.gross_total)]},
     )
     return invoice
+
+
+def _invoice_base_total(order: SalesOrder, invoice: Invoice) -> Decimal:
+    """The invoice's total in the company currency at its rate (the order's); the invoice
+    that completes the order's billing (its invoices less credit notes reach the order's
+    total) takes what is left of the order's company-currency total, so the order and its
+    invoices agree to the cent in both currencies."""
+    company = order.company
+    own = to_base(
+        invoice.gross_total, invoice.exchange_rate, company.base_currency, company.rounding_mode
+    )
+    if order.company_gross_total is None:
+        return own
+    others = (
+        Invoice.objects.for_company(order.company_id)
+        .filter(order=order)
+        .exclude(pk=invoice.pk)
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .aggregate(
+            billed=Sum("gross_total", filter=Q(kind=InvoiceKind.INVOICE)),
+            credited=Sum("gross_total", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
+            billed_base=Sum("company_gross_total", filter=Q(kind=InvoiceKind.INVOICE)),
+            credited_base=Sum("company_gross_total", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
+        )
+    )
+    billed = (others["billed"] or ZERO) - (others["credited"] or ZERO) + invoice.gross_total
+    if billed != order.gross_total:
+        return own
+    return order.company_gross_total - (
+        (others["billed_base"] or ZERO) - (others["credited_base"] or ZERO)
+    )
 
 
 def _order_terms(order: SalesOrder) -> PaymentTerm | None:
@@ -517,7 +548,16 @@ def _issue(invoice: Invoice, order: SalesOrder, actor, *, complete: bool = True)
 
 def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: bool) -> Decimal:
     """Allocate payment amounts to one invoice, up to its open amount. With ``exact`` the
-    whole of each part must fit (``billing.over_allocation``), else what fits is taken."""
+    whole of each part must fit (``billing.over_allocation``), else what fits is taken.
+
+    Each allocation records its company-currency amounts (``billing.exchange``): the part of
+    the payment's base it takes (``base_amount``, at the payment's rate), the part of the
+    invoice's open base it settles (``invoice_base_amount``, at the invoice's rate) and their
+    gap, the ``exchange_difference`` (gain positive, loss negative). The allocation that
+    settles the invoice takes the rest of its open base, the one that uses up the payment
+    the rest of its unallocated base. A payment at the invoice's own rate settles what it
+    is worth (no difference), but for the rounding cent of the one settling the invoice."""
+    base, mode = _base_of(invoice)
     rows, total = [], ZERO
     for payment, wanted in parts:
         room = min(invoice.open_amount - total, payment.unallocated)
@@ -528,23 +568,58 @@ def _allocate(invoice: Invoice, parts: list[tuple[Payment, Decimal]], *, exact: 
             raise OverAllocation(
                 details={"invoice_id": str(invoice.pk), "open": plain(invoice.open_amount - total)}
             )
+        paid_base = taken_base(
+            payment.unallocated_base,
+            payment.unallocated - amount,
+            payment.exchange_rate,
+            base,
+            mode,
+        )
+        open_after = invoice.open_amount - total - amount
+        if open_after > 0 and payment.exchange_rate == invoice.exchange_rate:
+            # at the invoice's own rate nothing is gained or lost: only the allocation that
+            # settles the invoice may leave a rounding cent
+            settled_base = paid_base
+        else:
+            settled_base = taken_base(
+                invoice.open_base, open_after, invoice.exchange_rate, base, mode
+            )
         payment.amount_allocated += amount
+        payment.amount_allocated_base += paid_base
         total += amount
+        invoice.amount_paid_base += settled_base
         rows.append(
             PaymentAllocation(
-                company_id=invoice.company_id, payment=payment, invoice=invoice, amount=amount
+                company_id=invoice.company_id,
+                payment=payment,
+                invoice=invoice,
+                amount=amount,
+                base_amount=paid_base,
+                invoice_base_amount=settled_base,
+                exchange_difference=paid_base - settled_base,
             )
         )
     if rows:
         PaymentAllocation.objects.bulk_create(rows)
         Payment.objects.for_company(invoice.company_id).bulk_update(
-            [r.payment for r in rows], ["amount_allocated"]
+            [r.payment for r in rows], ["amount_allocated", "amount_allocated_base"]
         )
         invoice.amount_paid += total
         _settle_status(invoice)
-        invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+        invoice.save(update_fields=["amount_paid", "amount_paid_base", "status", "updated_at"])
         _instalments_spread(invoice)
     return total
+
+
+def _base_of(invoice: Invoice) -> tuple[str, str]:
+    """The company's currency and rounding mode (read once when the invoice does not hold
+    its company yet)."""
+    if Invoice._meta.get_field("company").is_cached(invoice):
+        return invoice.company.base_currency, invoice.company.rounding_mode
+    from ordercrm.core.models import Company
+
+    invoice.company = Company.objects.get(pk=invoice.company_id)
+    return invoice.company.base_currency, invoice.company.rounding_mode
 
 
 @transaction.atomic
@@ -759,13 +834,10 @@ def invoice_lines_update(
     if take:
         counters.order_lines_invoice(order, dict(take), lines=order_lines.values())
     remaining = [row for row in rows.values() if row.pk not in removed]
-    company = order.company
     locked.net_total = sum((x.net for x in remaining), ZERO)
     locked.tax_total = sum((x.tax for x in remaining), ZERO)
     locked.gross_total = locked.net_total + locked.tax_total
-    locked.company_gross_total = round_money(
-        locked.gross_total * locked.exchange_rate, company.base_currency, company.rounding_mode
-    )
+    locked.company_gross_total = _invoice_base_total(order, locked)
     locked.version += 1
     locked.save()
     audit.record(
@@ -916,9 +988,18 @@ def credit_note_create(
     note.net_total = sum((x.net for x in note_lines), ZERO)
     note.tax_total = sum((x.tax for x in note_lines), ZERO)
     note.gross_total = note.net_total + note.tax_total
-    note.company_gross_total = round_money(
-        note.gross_total * note.exchange_rate, company.base_currency, company.rounding_mode
-    )
+    # in base, what it credits of the invoice's uncredited base; a note that settles the
+    # invoice (credits exactly what is open) takes what is open in base, so nothing is left
+    if locked.open_amount == note.gross_total:
+        note.company_gross_total = locked.open_base
+    else:
+        note.company_gross_total = taken_base(
+            locked.company_gross_total - locked.amount_credited_base,
+            locked.gross_total - locked.amount_credited - note.gross_total,
+            locked.exchange_rate,
+            company.base_currency,
+            company.rounding_mode,
+        )
     note.save()
     InvoiceLine.objects.bulk_create(note_lines)
     InvoiceLine.objects.for_company(company).bulk_update(
@@ -927,6 +1008,7 @@ def credit_note_create(
     counters.order_lines_credit(order, credited, lines=order_lines.values())
     customer = locks.lock_customer(order.customer_id, company_id=company.pk)
     locked.amount_credited += note.gross_total
+    locked.amount_credited_base += note.company_gross_total
     excess = locked.amount_paid - (locked.gross_total - locked.amount_credited)
     if excess > 0:
         _release_allocations(locked, excess)
@@ -959,26 +1041,58 @@ def credit_note_create(
 
 
 def _release_allocations(invoice: Invoice, amount: Decimal) -> None:
-    """Take ``amount`` back from the invoice's allocations, newest first."""
+    """Take ``amount`` back from the invoice's allocations, newest first; what is taken back
+    is customer credit on its payment again.
+
+    In the company currency each release reverses exactly what it takes back: the whole
+    allocation's ``base_amount``, ``invoice_base_amount`` and difference when all of it is
+    released, the same share of each when part is. An invoice left settled keeps nothing
+    open in base: the cent that shares can leave is settled by the newest allocation still
+    standing (the last release), in its invoice-side amount and so its difference."""
+    base, mode = _base_of(invoice)
     allocations = list(
         PaymentAllocation.objects.for_company(invoice.company_id)
         .filter(invoice=invoice)
         .select_related("payment")
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
     )
+    # one object per payment: two allocations of one payment release into the same row
+    payments: dict = {}
+    for allocation in allocations:
+        allocation.payment = payments.setdefault(allocation.payment_id, allocation.payment)
+    standing = None
     for allocation in allocations:
         if amount <= 0:
+            standing = standing or allocation
             break
         take = min(amount, allocation.amount)
+        paid_back = pro_rata(allocation.base_amount, take, allocation.amount, base, mode)
+        settled_back = pro_rata(allocation.invoice_base_amount, take, allocation.amount, base, mode)
         allocation.amount -= take
-        allocation.payment.amount_allocated -= take
+        allocation.base_amount -= paid_back
+        allocation.invoice_base_amount -= settled_back
+        allocation.exchange_difference = allocation.base_amount - allocation.invoice_base_amount
+        payment = allocation.payment
+        payment.amount_allocated -= take
+        payment.amount_allocated_base -= paid_back
         invoice.amount_paid -= take
+        invoice.amount_paid_base -= settled_back
         amount -= take
         if allocation.amount == 0:
             allocation.delete()
         else:
-            allocation.save(update_fields=["amount", "updated_at"])
-        allocation.payment.save(update_fields=["amount_allocated", "updated_at"])
+            standing = allocation
+            allocation.save(update_fields=[*BASE_FIELDS, "amount", "updated_at"])
+        payment.save(update_fields=["amount_allocated", "amount_allocated_base", "updated_at"])
+    gap = invoice.amount_paid_base - (invoice.company_gross_total - invoice.amount_credited_base)
+    if invoice.open_amount == 0 and gap and standing is not None:
+        standing.invoice_base_amount -= gap
+        standing.exchange_difference += gap
+        invoice.amount_paid_base -= gap
+        standing.save(update_fields=[*BASE_FIELDS, "updated_at"])
+
+
+BASE_FIELDS = ("base_amount", "invoice_base_amount", "exchange_difference")
 
 
 # ---------------------------------------------------------------- payments
@@ -1125,6 +1239,7 @@ def payment_record(
         amount=amount,
         currency=currency,
         exchange_rate=rate,
+        amount_base=to_base(amount, rate, company.base_currency, company.rounding_mode),
         received_on=received_on or company_today(company),
         reference=reference,
         notes=notes,
@@ -1428,6 +1543,14 @@ def _write_off(
 ) -> PaymentRefund:
     company = customer.company = locked.company
     today = company_today(company)
+    # in base, what it takes of the unallocated credit (all that is left when it is the last)
+    base_amount = taken_base(
+        locked.unallocated_base,
+        locked.unallocated - amount,
+        locked.exchange_rate,
+        company.base_currency,
+        company.rounding_mode,
+    )
     refund = PaymentRefund.objects.create(
         company=company,
         number=next_number(company=company, prefix="RF", year=today.year),
@@ -1439,10 +1562,12 @@ def _write_off(
         method=method,
         reason=reason,
         refunded_by=actor if getattr(actor, "pk", None) else None,
+        base_amount=base_amount,
     )
     before = str(locked.amount_refunded)
     locked.amount_refunded += amount
-    fields = ["amount_refunded", "updated_at"]
+    locked.amount_refunded_base += base_amount
+    fields = ["amount_refunded", "amount_refunded_base", "updated_at"]
     if kind == RefundKind.VOID:
         locked.voided_at = timezone.now()
         fields.append("voided_at")

@@ -73,6 +73,7 @@ def invoice_list(request):
 
 def _invoice_page(request, invoice, errors=(), status=200):
     access = request.access
+    allocations = list(billing_selectors.invoice_allocations(invoice))
     return render(
         request,
         "web/invoice_detail.html",
@@ -81,7 +82,8 @@ def _invoice_page(request, invoice, errors=(), status=200):
             "lines": billing_selectors.invoice_lines(invoice),
             "instalments": billing_selectors.invoice_instalments(invoice),
             "today": company_today(access.company),
-            "allocations": billing_selectors.invoice_allocations(invoice),
+            "allocations": allocations,
+            "exchange_total": billing_selectors.exchange_total(allocations),
             "credit_notes": billing_selectors.credit_notes_of(invoice),
             "actions": billing_selectors.invoice_actions(access, invoice),
             "methods": PaymentMethod.choices,
@@ -145,7 +147,9 @@ def invoice_action(request, invoice_id, action: str):
                 currency=invoice.currency,
                 method=post.get("method", PaymentMethod.BANK_TRANSFER),
                 reference=post.get("reference", ""),
-                exchange_rate=invoice.exchange_rate,
+                # the rate it was received at (the invoice's unless given): another rate
+                # records an exchange difference
+                exchange_rate=post.get("exchange_rate", "").strip() or invoice.exchange_rate,
                 allocations=[{"invoice": invoice, "amount": post.get("amount", "")}],
             )
             done = _("Payment recorded.")

@@ -13,10 +13,16 @@ from ordercrm.api.v1.common import (
     order_of,
     parse_date,
     payment_of,
+    payment_out,
     with_errors,
 )
 from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
-from ordercrm.billing.selectors import invoice_list, invoice_pdf, payment_detail
+from ordercrm.billing.selectors import (
+    exchange_differences,
+    invoice_list,
+    invoice_pdf,
+    payment_detail,
+)
 from ordercrm.billing.services import (
     credit_note_create,
     invoice_cancel,
@@ -29,6 +35,7 @@ from ordercrm.billing.services import (
     payment_void,
 )
 from ordercrm.core.documents import pdf_response
+from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
 
 router = Router()
@@ -159,7 +166,39 @@ def payments_create(request, body: s.PaymentIn):
         allocations=[a.dict() for a in body.allocations],
         auto_allocate=body.auto_allocate,
     )
-    return Status(201, payment)
+    return Status(201, payment_out(request, payment))
+
+
+@router.get("/payments/{payment_id}", response=with_errors({200: s.PaymentOut}), tags=["billing"])
+def payments_get(request, payment_id: str):
+    """One payment with the invoices it was applied to and each one's exchange difference."""
+    return payment_out(request, payment_of(request, payment_id))
+
+
+@router.get(
+    "/exchange-differences",
+    response=with_errors({200: s.ExchangeDifferencesOut}),
+    tags=["billing"],
+)
+def exchange_differences_get(request, first: str, last: str, customer_id: str | None = None):
+    """The exchange differences realised from ``first`` to ``last`` (YYYY-MM-DD, the
+    company's dates, both included), of the customers the caller may see or of one: one
+    item per allocation whose payment's rate differed from its invoice's."""
+    start, end = parse_date(first, "first"), parse_date(last, "last")
+    if start is None or end is None:
+        raise ValidationFailed(
+            details={"fields": {"first" if start is None else "last": ["YYYY-MM-DD"]}}
+        )
+    result = exchange_differences(request.access, start, end, customer_id=customer_id or None)
+    return {
+        "currency": result.currency,
+        "first": start,
+        "last": end,
+        "gain": result.gain,
+        "loss": result.loss,
+        "net": result.net,
+        "items": result.rows,
+    }
 
 
 # ---------------------------------------------------------------- payment credit: apply, refund, void
@@ -194,7 +233,7 @@ def payments_allocate(request, payment_id: str, body: s.PaymentAllocateIn):
         actor=request.user,
         allocations=[a.dict() for a in body.allocations],
     )
-    return payment_of(request, payment.pk)
+    return payment_out(request, payment)
 
 
 @router.post(

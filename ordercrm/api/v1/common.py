@@ -100,14 +100,26 @@ def invoice_of(request, invoice_id):
 
 
 def invoice_out(invoice):
-    """The invoice with its lines and instalments, for ``InvoiceOut``."""
-    from ordercrm.billing.selectors import invoice_instalments
+    """The invoice with its lines, allocations and instalments, for ``InvoiceOut``."""
+    from ordercrm.billing.selectors import invoice_allocations, invoice_instalments
 
     return Loaded(
         invoice,
         loaded_lines=invoice_lines(invoice),
+        loaded_allocations=list(invoice_allocations(invoice).select_related("invoice")),
         loaded_instalments=invoice_instalments(invoice),
     )
+
+
+def payment_out(request, payment):
+    """The payment as the caller may see it, with its allocations, for ``PaymentOut``."""
+    from ordercrm.billing.selectors import payment_detail
+
+    visible = payment_of(request, payment.pk)
+    allocations = payment_detail(request.access, visible)["allocations"]
+    for allocation in allocations:
+        allocation.payment = visible
+    return Loaded(visible, loaded_allocations=allocations)
 
 
 def payment_of(request, payment_id):

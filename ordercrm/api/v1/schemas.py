@@ -1046,8 +1046,65 @@ class InvoiceLineOut(Schema):
     )
 
 
+class AllocationOut(Schema):
+    """Part of a payment applied to an invoice (same currency), and what it is worth in the
+    company currency: ``base_amount`` at the payment's rate, ``invoice_base_amount`` at the
+    invoice's rate; ``exchange_difference`` is the former − the latter, realised when the
+    allocation was made (a gain when positive, a loss when negative)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0192f3a4-5b6c-7d8e-9f00-aabbccddeeff",
+                    "payment_id": "0192f3a4-5b6c-7d8e-9f00-112233445566",
+                    "payment_number": "PAY-2026-000042",
+                    "invoice_id": "0192f3a4-5b6c-7d8e-9f00-665544332211",
+                    "invoice_number": "INV-2026-000017",
+                    "amount": "113.00",
+                    "currency": "USD",
+                    "base_amount": "813.60",
+                    "invoice_base_amount": "802.30",
+                    "exchange_difference": "11.30",
+                    "created_at": "2026-12-03T10:15:00+08:00",
+                }
+            ]
+        }
+    )
+
+    id: Id
+    payment_id: Id
+    payment_number: str
+    invoice_id: Id
+    invoice_number: str
+    amount: Amount = Field(description="In the payment's (and invoice's) currency.")
+    currency: str
+    base_amount: Amount = Field(description="In the company currency at the payment's rate.")
+    invoice_base_amount: Amount = Field(
+        description="In the company currency at the invoice's rate: what it settles."
+    )
+    exchange_difference: Amount = Field(
+        description="base_amount − invoice_base_amount: a gain when positive, a loss when negative."
+    )
+    created_at: DateTime
+
+    @staticmethod
+    def resolve_payment_number(obj) -> str:
+        return obj.payment.number
+
+    @staticmethod
+    def resolve_invoice_number(obj) -> str:
+        return obj.invoice.number
+
+    @staticmethod
+    def resolve_currency(obj) -> str:
+        return obj.invoice.currency
+
+
 class InvoiceOut(Schema):
-    """An invoice or credit note; ``lines`` is set where one is read, ``null`` in lists."""
+    """An invoice or credit note; ``lines`` is set where one is read, ``null`` in lists.
+    Amounts are in its currency; the ``*_base`` ones in the company currency at its
+    exchange rate (the order's, fixed at confirmation)."""
 
     id: Id
     kind: str
@@ -1056,6 +1113,7 @@ class InvoiceOut(Schema):
     order_id: Id
     customer_id: Id
     currency: str
+    exchange_rate: Quantity = Field(description="Company currency per one unit of currency.")
     issue_date: Date | None = None
     due_date: Date | None = None
     net_total: Amount
@@ -1064,9 +1122,29 @@ class InvoiceOut(Schema):
     amount_paid: Amount
     amount_credited: Amount
     open_amount: Amount
+    gross_total_base: Amount = Field(
+        validation_alias="company_gross_total",
+        description="The total in the company currency at the invoice's rate.",
+    )
+    amount_paid_base: Amount = Field(
+        description="What its payments settled in the company currency, at the invoice's "
+        "rate (the sum of its allocations' invoice_base_amount)."
+    )
+    amount_credited_base: Amount = Field(
+        description="Its credit notes' totals in the company currency."
+    )
+    open_base: Amount = Field(
+        description="What is open in the company currency at the invoice's rate; 0 when settled."
+    )
     version: int
     created_at: DateTime
     lines: list[InvoiceLineOut] | None = Field(None, validation_alias="loaded_lines")
+    allocations: list[AllocationOut] | None = Field(
+        None,
+        validation_alias="loaded_allocations",
+        description="The payments applied to it, oldest first, with their exchange "
+        "differences (where one invoice is read; null in lists).",
+    )
     instalments: list[InstalmentOut] | None = Field(
         None,
         validation_alias="loaded_instalments",
@@ -1119,6 +1197,9 @@ class PaymentIn(In):
 
 
 class PaymentOut(Schema):
+    """A payment; the ``*_base`` amounts are in the company currency at its own exchange
+    rate: amount_base = amount_allocated_base + refunded + unallocated_base, to the cent."""
+
     id: Id
     number: str
     customer_id: Id
@@ -1126,15 +1207,58 @@ class PaymentOut(Schema):
     method: str
     amount: Amount
     currency: str
+    exchange_rate: Quantity = Field(description="Company currency per one unit of currency.")
     received_on: Date
     reference: str
     amount_allocated: Amount
     amount_refunded: Amount = Field(description="Paid back to the customer (refunds).")
     unallocated: Amount
+    amount_base: Amount = Field(description="The amount in the company currency.")
+    amount_allocated_base: Amount = Field(
+        description="What its allocations took, in the company currency at its rate."
+    )
+    unallocated_base: Amount = Field(
+        description="Its unallocated credit in the company currency at its rate."
+    )
     voided_at: DateTime | None = Field(
         default=None, description="Set when the payment was voided (recorded in error)."
     )
     created_at: DateTime
+    allocations: list[AllocationOut] | None = Field(
+        None,
+        validation_alias="loaded_allocations",
+        description="The invoices it was applied to, with the exchange difference of each "
+        "(where one payment is read or written; null in lists).",
+    )
+
+
+class ExchangeDifferencesOut(Schema):
+    """Exchange differences realised over a period, in the company ``currency``: each
+    allocation whose payment's rate differs from its invoice's, gains and losses apart."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "currency": "CNY",
+                    "first": "2026-12-01",
+                    "last": "2026-12-31",
+                    "gain": "11.30",
+                    "loss": "-6.30",
+                    "net": "5.00",
+                    "items": [AllocationOut.model_config["json_schema_extra"]["examples"][0]],
+                }
+            ]
+        }
+    )
+
+    currency: str
+    first: Date
+    last: Date
+    gain: Amount
+    loss: Amount = Field(description="Negative (or 0): the sum of the losses.")
+    net: Amount
+    items: list[AllocationOut]
 
 
 class PaymentPage(Page):

@@ -331,9 +331,13 @@ def test_aging_pages_through_customers_under_the_totals_of_all(
     first = client.get(reverse("aging")).content.decode()
     with CaptureQueriesContext(connection) as second_page:
         second = client.get(reverse("aging"), {"page": 2}).content.decode()
-    assert names[0] in first and names[1] in first and names[2] not in first
-    assert names[2] in second and names[0] not in second
+    assert names[0] in first
+    assert names[1] in first
+    assert names[2] not in first
+    assert names[2] in second
+    assert names[0] not in second
     assert "Page 2 of 2" in second
     total = amount(grand, company.base_currency)
-    assert total in first and total in second
+    assert total in first
+    assert total in second
     assert len(second_page) <= 12

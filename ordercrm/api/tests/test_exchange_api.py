@@ -1,0 +1,125 @@
+"""Multi-currency settlement over the API (#17): invoices, payments and their allocations
+carry their company-currency amounts and exchange differences; the realised differences of
+a period; every answer matches the OpenAPI document."""
+
+from decimal import Decimal
+
+import pytest
+
+from ordercrm.billing import services as billing
+from ordercrm.catalog.services import exchange_rate_set
+from ordercrm.core.dates import company_today
+from ordercrm.sales import services as sales
+
+
+@pytest.fixture
+def usd_invoice(company, admin, customer, make_product):
+    """An issued invoice of a USD order confirmed at 7.10: 100.00 + 13 % = 113.00 USD."""
+    exchange_rate_set(
+        company=company, actor=admin, currency="USD", date=company_today(company), rate="7.10"
+    )
+    service = make_product(company, sku="SVC", is_stock_tracked=False)
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=admin,
+            customer=customer,
+            currency="USD",
+            invoicing_policy="manual",
+            lines=[{"product": service, "quantity": 1, "unit_price": "100.00"}],
+        ),
+        actor=admin,
+    )
+    return billing.invoice_create(order=order, actor=admin, issue=True)
+
+
+def test_payment_at_another_rate_shows_its_exchange_difference(api, admin, customer, usd_invoice):
+    call = api(admin)
+    status, payment = call(
+        "post",
+        "/payments",
+        {
+            "customer_id": str(customer.pk),
+            "amount": "113.00",
+            "currency": "USD",
+            "method": "bank_transfer",
+            "exchange_rate": "7.20",
+            "allocations": [{"invoice_id": str(usd_invoice.pk), "amount": "113.00"}],
+        },
+    )
+    assert status == 201, payment
+    assert payment["exchange_rate"] == "7.2"
+    assert payment["amount_base"] == "813.60"
+    assert payment["amount_allocated_base"] == "813.60"
+    assert payment["unallocated_base"] == "0.00"
+    [allocation] = payment["allocations"]
+    assert allocation["invoice_number"] == usd_invoice.number
+    assert allocation["currency"] == "USD"
+    assert (
+        allocation["amount"],
+        allocation["base_amount"],
+        allocation["invoice_base_amount"],
+        allocation["exchange_difference"],
+    ) == ("113.00", "813.60", "802.30", "11.30")
+
+    status, invoice = call("get", f"/invoices/{usd_invoice.pk}")
+    assert status == 200
+    assert invoice["exchange_rate"] == "7.1"
+    assert invoice["gross_total_base"] == "802.30"
+    assert invoice["amount_paid_base"] == "802.30"
+    assert invoice["open_base"] == "0.00"
+    assert invoice["allocations"][0]["exchange_difference"] == "11.30"
+    status, listed = call("get", "/invoices")
+    assert listed["items"][0]["allocations"] is None  # lists do not load them
+
+    status, again = call("get", f"/payments/{payment['id']}")
+    assert status == 200
+    assert again["allocations"][0]["payment_number"] == payment["number"]
+
+    today = company_today(usd_invoice.company).isoformat()
+    status, period = call("get", f"/exchange-differences?first={today}&last={today}")
+    assert status == 200, period
+    assert (period["currency"], period["gain"], period["loss"], period["net"]) == (
+        "CNY",
+        "11.30",
+        "0.00",
+        "11.30",
+    )
+    assert [i["exchange_difference"] for i in period["items"]] == ["11.30"]
+    status, refused = call("get", f"/exchange-differences?first={today}&last=2000-01-01")
+    assert status == 422
+    assert refused["error"]["code"] == "core.validation_failed"
+
+
+def test_exchange_difference_answers_match_the_openapi_document(
+    client, api, admin, customer, usd_invoice
+):
+    import jsonschema_rs
+
+    call = api(admin)
+    billing.payment_record(
+        company=usd_invoice.company,
+        actor=admin,
+        customer=customer,
+        amount=Decimal("50.00"),
+        currency="USD",
+        method="cash",
+        exchange_rate="7.00",
+        allocations=[{"invoice": usd_invoice, "amount": "50.00"}],
+    )
+    doc = client.get("/api/v1/openapi.json").json()
+    today = company_today(usd_invoice.company).isoformat()
+    for path, template in (
+        (f"/invoices/{usd_invoice.pk}", "/api/v1/invoices/{invoice_id}"),
+        (f"/exchange-differences?first={today}&last={today}", "/api/v1/exchange-differences"),
+    ):
+        status, body = call("get", path)
+        assert status == 200
+        schema = doc["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]
+        validator = jsonschema_rs.Draft202012Validator(
+            {"allOf": [schema["schema"]], "components": doc["components"]}
+        )
+        assert validator.is_valid(body), list(validator.iter_errors(body))[:3]
+    components = doc["components"]["schemas"]
+    assert components["AllocationOut"]["examples"][0]["exchange_difference"] == "11.30"
+    assert components["ExchangeDifferencesOut"]["examples"]
