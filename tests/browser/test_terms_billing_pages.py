@@ -91,6 +91,18 @@ def price_list(company, admin, make_product):
     return catalog.price_list_create(company=company, actor=admin, name="Dealers", currency="CNY")
 
 
+# Chromium folds two submits in one task into one post, so the rule count alone would not
+# notice a missing guard; each submit event is recorded (whether the guard cancelled it)
+RECORD_SUBMITS = """() => {
+    sessionStorage.setItem("submits", "[]");
+    document.addEventListener("submit", (event) => {
+        const seen = JSON.parse(sessionStorage.getItem("submits"));
+        seen.push(event.defaultPrevented);
+        sessionStorage.setItem("submits", JSON.stringify(seen));
+    });
+}"""
+
+
 def rules_of(company):
     return list(PriceRule.objects.for_company(company).order_by("created_at"))
 
@@ -156,12 +168,16 @@ def test_a_price_rule_is_added_refused_at_its_field_and_made_once_on_a_double_cl
     assert words["required"] in field_error(page, "markup_percent")
     assert len(rules_of(company)) == 1
 
-    # a hurried double click on the submit makes one rule
+    # a hurried double click on the submit makes one rule: the page's submit guard lets one
+    # submit through (a listener after it records each, across the navigation)
     page.fill(f"{RULE_FORM} #id_name", "Dealers less 10")
     page.fill(f"{RULE_FORM} #id_markup_percent", "-10")
+    page.evaluate(RECORD_SUBMITS)
     page.dblclick(SUBMIT)
     page.wait_for_url(PRICE_LIST_URL)
     page.wait_for_load_state()
+    submitted = page.evaluate("JSON.parse(sessionStorage.getItem('submits'))")
+    assert submitted.count(False) == 1, submitted  # the second was cancelled, or never fired
     assert [r.name for r in rules_of(company)] == ["Cost plus 25", "Dealers less 10"]
     assert page.locator("#price-rule-rows tr.price-rule").count() == 2
     assert "Dealers less 10" in page.inner_text("#price-rule-rows")
