@@ -860,6 +860,36 @@ def _check_rule(price_list: PriceList, values: dict, errors: FieldErrors) -> Non
         values["is_active"] = bool(values["is_active"])
 
 
+class PriceRuleDuplicate(ValidationFailed):
+    code = "catalog.price_rule_duplicate"
+    message = gettext_lazy(
+        "This price list already has the same rule (“%(name)s”): same products, base, "
+        "markup, rounding, surcharge, quantity and dates."
+    )
+
+
+# What a rule computes and for what; two rules alike in all of it price nothing differently.
+_RULE_EFFECT = [f for f in PRICE_RULE_FIELDS if f not in ("name", "is_active")]
+
+
+def _refuse_twin(price_list: PriceList, values: dict, exclude=None) -> None:
+    """A rule the list already has (a double post, a form sent twice from two tabs) is
+    refused with the existing one's name. The caller holds the list's lock, so two twins
+    posted at once are serialized and the second sees the first."""
+    model_defaults = {f: PriceRule._meta.get_field(f).get_default() for f in _RULE_EFFECT}
+    wanted = {f: values.get(f, model_defaults[f]) for f in _RULE_EFFECT}
+    twins = PriceRule.objects.for_company(price_list.company_id).filter(
+        price_list=price_list, **wanted
+    )
+    if exclude is not None:
+        twins = twins.exclude(pk=exclude.pk)
+    twin = twins.first()
+    if twin is not None:
+        raise PriceRuleDuplicate(
+            params={"name": twin.name or str(twin.pk)}, details={"rule_id": str(twin.pk)}
+        )
+
+
 def _rule_label(rule: PriceRule) -> str:
     return f"rule:{rule.pk}"
 
@@ -870,7 +900,9 @@ def price_rule_create(*, price_list: PriceList, actor, **values) -> PriceRule:
     ``catalog.pricing`` which rule wins). Only in a list of the company's base currency
     (``catalog.price_rule_currency``); field errors for a markup below −100 %, a negative
     rounding step or quantity, an end before the start, a product or category of another
-    company, or both a product and a category."""
+    company, or both a product and a category. A rule the list already has (the same in all
+    but its name: a double post, the form sent from two tabs) is
+    ``catalog.price_rule_duplicate``."""
     _require(actor, price_list.company, Perm.PRODUCT_EDIT)
     _unknown("price rule", values, PRICE_RULE_FIELDS)
     locked = locks.lock_price_list(price_list)
@@ -880,6 +912,7 @@ def price_rule_create(*, price_list: PriceList, actor, **values) -> PriceRule:
     errors = FieldErrors()
     _check_rule(locked, values, errors)
     errors.raise_if_any()
+    _refuse_twin(locked, values)
     rule = PriceRule.objects.create(company_id=locked.company_id, price_list=locked, **values)
     audit.record(
         actor=actor,

@@ -132,3 +132,19 @@ def test_refusals_change_nothing(company, dealers, pump, admin, other_company):
         "valid_to",
     }
     assert not PriceRule.objects.for_company(company).exists()
+
+
+def test_the_same_rule_twice_is_refused_naming_the_first(dealers, pump, admin):
+    """A double post or the form sent from two tabs makes one rule; a rule that differs in
+    anything it computes (here the markup) is another rule."""
+    values = {"base": "cost", "markup_percent": Decimal("25"), "product": pump}
+    first = catalog.price_rule_create(price_list=dealers, actor=admin, name="Cost +25", **values)
+    with pytest.raises(ValidationFailed) as refused:
+        catalog.price_rule_create(price_list=dealers, actor=admin, name="again", **values)
+    assert refused.value.code == "catalog.price_rule_duplicate"
+    assert refused.value.details["rule_id"] == str(first.pk)
+    assert "Cost +25" in refused.value.text
+    assert PriceRule.objects.for_company(dealers.company).count() == 1
+    other = {**values, "markup_percent": Decimal("30")}
+    catalog.price_rule_create(price_list=dealers, actor=admin, **other)
+    assert PriceRule.objects.for_company(dealers.company).count() == 2
