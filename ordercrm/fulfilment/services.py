@@ -188,45 +188,13 @@ def shipment_create(
     if not requested:
         raise NothingToShip()
     _check_ship_complete(locked, order_lines, requested)
-    shipment = Shipment.objects.create(
-        company_id=locked.company_id,
-        number=next_number(company=locked.company, prefix="SH", year=timezone.now().year),
-        order=locked,
-        # the order's own warehouse, else the first it draws from; dispatch corrects it to
-        # where the goods actually left
-        warehouse_id=locked.warehouse_id
-        or next(iter(inventory.warehouses_in_order(locked.company)), None),
+    shipment = _new_shipment(
+        locked,
+        requested,
+        actor,
+        notes=notes,
         carrier=carrier.strip(),
         tracking_number=tracking_number.strip(),
-        shipping_address=locked.shipping_address,
-        notes=notes,
-        created_by=actor,
-    )
-    ShipmentLine.objects.bulk_create(
-        [
-            ShipmentLine(
-                company_id=locked.company_id,
-                shipment=shipment,
-                order_line=line,
-                product_id=line.product_id,
-                description=line.description or (line.product.name if line.product else ""),
-                quantity=quantity,
-            )
-            for line, quantity in requested.items()
-        ]
-    )
-    summary = {str(line.pk): str(q) for line, q in requested.items()}
-    audit.record(
-        actor=actor,
-        entity=shipment,
-        action="create",
-        changes={"order": locked.number, "lines": summary},
-    )
-    events.emit(
-        type="shipment.created",
-        entity=shipment,
-        actor=actor,
-        payload={"number": shipment.number, "order_id": str(locked.pk), "lines": summary},
     )
     if dispatch:
         _dispatch(shipment, locked, order_lines, actor, decline_rest=decline_backorder)
@@ -801,14 +769,27 @@ def _take_back(shipment, order, by_id, planned, exception, actor) -> ReturnRecei
     return receipt
 
 
-def _new_shipment(order: SalesOrder, wanted: dict, actor, *, notes: str = "") -> Shipment:
-    """A draft shipment of ``wanted`` (``{order line: quantity}``), audited and announced."""
+def _new_shipment(
+    order: SalesOrder,
+    wanted: dict,
+    actor,
+    *,
+    notes: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+) -> Shipment:
+    """A draft shipment of ``wanted`` (``{order line: quantity}``), audited and announced:
+    planned by ``shipment_create`` and made again by a fulfilment exception's "recreate"."""
     shipment = Shipment.objects.create(
         company_id=order.company_id,
         number=next_number(company=order.company, prefix="SH", year=timezone.now().year),
         order=order,
+        # the order's own warehouse, else the first it draws from; dispatch corrects it to
+        # where the goods actually left
         warehouse_id=order.warehouse_id
         or next(iter(inventory.warehouses_in_order(order.company)), None),
+        carrier=carrier,
+        tracking_number=tracking_number,
         shipping_address=order.shipping_address,
         notes=notes,
         created_by=actor,
