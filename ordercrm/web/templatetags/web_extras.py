@@ -59,6 +59,14 @@ def qty(value):
 
 
 @register.filter
+def plain(value):
+    """A decimal as a form field's value: no locale, no trailing zeros (``7.1``)."""
+    from ordercrm.core.money import plain as plain_text
+
+    return "" if _blank(value) else plain_text(Decimal(value))
+
+
+@register.filter
 def day(value):
     """A date in the viewer's locale (``December 2, 2026`` / ``2026年12月2日``)."""
     return "" if _blank(value) else _formatter().date(value)
