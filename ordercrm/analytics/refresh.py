@@ -52,8 +52,10 @@ def grace() -> datetime.timedelta:
 
 
 def fact_key(row) -> str:
+    """The digest of a fact's dimensions (MD5: PostgreSQL computes it too, without an
+    extension, so a rebuild sums the facts in SQL; it names a cell, it guards nothing)."""
     text = "|".join(str(getattr(row, name) or "") for name in DIMENSIONS)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def _lock_state(company, *, skip_locked: bool) -> FactState | None:
@@ -206,9 +208,48 @@ def _write(model, rows: list) -> None:
             )
 
 
+def _key_sql() -> str:
+    """:func:`fact_key` in PostgreSQL: the MD5 of the dimensions' text joined by ``|``, a
+    missing one as empty text (``str(x or "")``: a UUID's text is the same in both, a date's
+    is ISO). A rebuilt row and an incremental one must get the same key, or the next event
+    would add a second row for the same cell; the analytics tests compare keys both ways."""
+    parts = []
+    for name in DIMENSIONS:
+        column = OrderFact._meta.get_field(name).column
+        text = f"to_char({column}, 'YYYY-MM-DD')" if name == "day" else f"{column}::text"
+        parts.append(f"coalesce({text}, '')")
+    joined = " || '|' || ".join(parts)
+    return f"md5({joined})"
+
+
+def _totals_sql(company) -> int:
+    """:func:`_totals` as one ``INSERT … SELECT … GROUP BY`` on PostgreSQL: the rows never
+    leave the server (a Python scan of a million orders' facts took as long as deriving
+    them)."""
+    fact, order_fact = SalesFact._meta, OrderFact._meta
+    dimensions = [order_fact.get_field(name).column for name in DIMENSIONS]
+    measures = [order_fact.get_field(name).column for name in COLUMNS]
+    target = ["id", "company_id", "created_at", "updated_at", "key", *dimensions, *measures]
+    sql = (
+        # the names are the models' own columns; the company is a parameter
+        f"INSERT INTO {fact.db_table} ({', '.join(target)}) "  # noqa: S608
+        # random ids (PostgreSQL 15 has no UUIDv7): these rows are written once per rebuild
+        f"SELECT gen_random_uuid(), company_id, now(), now(), {_key_sql()}, "
+        f"{', '.join(dimensions)}, {', '.join(f'sum({m})' for m in measures)} "
+        f"FROM {order_fact.db_table} WHERE company_id = %s "
+        f"GROUP BY company_id, {', '.join(dimensions)} "
+        f"HAVING NOT ({' AND '.join(f'sum({m}) = 0' for m in measures)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [company.pk])
+        return cursor.rowcount
+
+
 def _totals(company) -> int:
     """``SalesFact`` as the sums of ``OrderFact`` by the dimensions, in one grouped scan
     (memory does not grow with the facts). Returns the rows written."""
+    if connection.vendor == "postgresql":
+        return _totals_sql(company)
     rows = (
         OrderFact.objects.for_company(company)
         .order_by()

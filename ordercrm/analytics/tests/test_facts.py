@@ -15,6 +15,8 @@ from ordercrm.analytics.models import OrderFact, ProcessedEvent, SalesFact
 from ordercrm.sales import services as sales
 from tests.factories import OrderFactory
 
+from .conftest import at
+
 pytestmark = pytest.mark.django_db
 
 D = Decimal
@@ -87,6 +89,30 @@ def test_each_event_once_and_rebuild_gives_the_same(history):
     refresh.rebuild(company)
     assert _snapshot(company) == incremental
     assert refresh.as_of(company) is not None
+
+
+def test_a_rebuilt_fact_has_the_key_an_event_looks_for(history):
+    """The rebuild sums the facts in SQL on PostgreSQL; each row's key must be the one
+    ``fact_key`` gives its dimensions, or the next event would add a second row for it."""
+    shop = history[0]
+    company, rep = shop["company"], shop["people"]["rep"]
+    # rebuilt as of the morning of A's day, so that the scan after it sees the new order
+    with at("2026-01-10", hour=9):
+        refresh.rebuild(company)
+    rows = list(SalesFact.objects.for_company(company))
+    assert {row.key for row in rows} == {refresh.fact_key(row) for row in rows}
+    # one more drill for Mingda by the rep on A's day: the same cell as A's ordered row
+    with at("2026-01-10"):
+        d = OrderFactory(
+            company=company, actor=rep, customer=shop["mingda"], lines=[(shop["drill"], 1)]
+        )
+        sales.order_submit(order=d, actor=rep)
+    while refresh.process_company(company):
+        pass
+    assert SalesFact.objects.for_company(company).count() == len(rows)
+    assert _month_sum(company, 1, "ordered_qty", salesperson=rep, customer=shop["mingda"]) == D(
+        "10"
+    ) + D("1.8") + D("1")
 
 
 def test_split_must_make_100_and_changes_nothing(history):
