@@ -94,10 +94,13 @@ def customer_find(access: Access, text: str) -> Customer:
 
 
 class CustomerInactive(ValidationFailed):
-    """``details["merged_into"]`` names the surviving customer of a merged duplicate."""
+    """``details``: ``customer_id`` and ``reason`` (as given when it was deactivated);
+    ``details["merged_into"]`` names the surviving customer of a merged duplicate."""
 
     code = "customers.inactive"
-    message = gettext_lazy("This customer is inactive; reactivate it to take new orders.")
+    message = gettext_lazy(
+        "This customer is inactive (%(reason)s); reactivate it to take new orders."
+    )
 
 
 class CustomerMerged(CustomerInactive):
@@ -142,7 +145,11 @@ def customer_for_new_order(access: Access, customer_id) -> Customer:
             params={"code": survivor.code, "name": survivor.name},
             details={"merged_into": str(survivor.pk)},
         )
-    raise CustomerInactive(details={"customer_id": str(customer.pk)})
+    reason = customer.inactive_reason or gettext_lazy("no reason given")
+    raise CustomerInactive(
+        params={"reason": reason},
+        details={"customer_id": str(customer.pk), "reason": customer.inactive_reason},
+    )
 
 
 def customer_contacts(customer: Customer, *, include_inactive: bool = False) -> QuerySet[Contact]:

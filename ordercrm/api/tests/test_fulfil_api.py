@@ -261,3 +261,24 @@ def test_block_a_customer_until_a_date(call, company, rep, customer, products, m
     assert (status, body["blocked_until"]) == (200, None)
     status, body = call(rep, "post", f"/orders/{order['id']}/submit", {})
     assert (status, body["status"]) == (200, "confirmed")
+
+
+def test_an_inactive_customer_takes_no_quotation_and_says_why(
+    call, company, rep, manager, customer, products
+):
+    from ordercrm.customers import services as customers
+    from ordercrm.sales.models import SalesOrder
+
+    customers.customer_deactivate(customer=customer, actor=manager, reason="closed down")
+    before = SalesOrder.objects.for_company(company).count()
+    status, body = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "2"}]},
+    )
+    assert status == 422, body
+    assert body["error"]["code"] == "customers.inactive"
+    assert body["error"]["details"]["reason"] == "closed down"
+    assert "closed down" in body["error"]["message"]
+    assert SalesOrder.objects.for_company(company).count() == before

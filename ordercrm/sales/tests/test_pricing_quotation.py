@@ -422,6 +422,9 @@ def test_an_inactive_customer_cannot_take_over_a_draft(
     with pytest.raises(CustomerInactive) as raised:
         services.order_update(order=order, actor=rep, version=order.version, customer=gone)
     assert raised.value.code == "customers.inactive"
+    # the refusal says why, in the words given when it was deactivated
+    assert raised.value.details["reason"] == "closed"
+    assert "(closed)" in str(raised.value)
     assert SalesOrder.objects.for_company(company).get(pk=order.pk).customer_id == order.customer_id
 
 
