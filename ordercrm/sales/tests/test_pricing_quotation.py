@@ -267,11 +267,46 @@ def test_a_quotation_valid_today_is_not_expired(company, make_order):
     assert not services.order_expire(order=order)
 
 
-def test_the_quotation_pdf_renders(company, make_order):
+def test_the_quotation_pdf_states_its_validity_and_order_discount(company, make_order, tmp_path):
+    import subprocess
+
     from ordercrm.sales.documents import render_order_pdf
 
-    order = make_order()
-    assert render_order_pdf(order, "zh-hans").startswith(b"%PDF")
+    order = make_order(discount_percent=Decimal("10"))
+    assert order.valid_until is not None
+    for language, valid, discount in (
+        ("en", "Valid until", "Order discount (10"),
+        ("zh-hans", "有效期至", "整单折扣（10"),
+    ):
+        path = tmp_path / f"quotation-{language}.pdf"
+        path.write_bytes(render_order_pdf(order, language))
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        assert valid in text
+        assert discount in text
+
+
+def test_the_daily_command_and_task_expire_overdue_quotations(company, make_order):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from ordercrm.sales.tasks import expire_quotations
+
+    first, second, fresh = make_order(), make_order(), make_order()
+    _overdue(first, company)
+    with pytest.raises(CommandError):
+        call_command("expire_quotations", "--company", "NO-SUCH", stdout=StringIO())
+    assert SalesOrder.objects.for_company(company).get(pk=first.pk).status == Status.DRAFT
+    out = StringIO()
+    call_command("expire_quotations", "--company", company.code, stdout=out)
+    assert out.getvalue().strip() == "1 quotation(s) expired"
+    _overdue(second, company)
+    assert expire_quotations.call() == 1
+    statuses = dict(SalesOrder.objects.for_company(company).values_list("pk", "status"))
+    assert (statuses[first.pk], statuses[second.pk]) == (Status.CANCELLED, Status.CANCELLED)
+    assert statuses[fresh.pk] == Status.DRAFT
 
 
 # ---------------------------------------------------------------- free stock at quoting
