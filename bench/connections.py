@@ -64,8 +64,10 @@ def run(args, age: int, token: str) -> dict:
         env["DATABASE_REPLICA_URL"] = f"postgres://{args.replica}/{args.database}"
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ordercrm.wsgi", "-w", str(args.workers)]
-        + ["-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        [
+            *(sys.executable, "-m", "gunicorn", "ordercrm.wsgi", "-w", str(args.workers)),
+            *("-b", f"127.0.0.1:{port}", "--log-level", "warning"),
+        ],
         env=env,
         cwd=ROOT,
     )

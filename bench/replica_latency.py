@@ -58,11 +58,13 @@ def per_alias(client, url: str, headers: dict) -> dict:
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connections["default"]) as p:
-        with CaptureQueriesContext(connections["replica"]) as r:
-            response = client.get(url, **headers)
-            if hasattr(response, "streaming_content"):
-                b"".join(response.streaming_content)
+    with (
+        CaptureQueriesContext(connections["default"]) as p,
+        CaptureQueriesContext(connections["replica"]) as r,
+    ):
+        response = client.get(url, **headers)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
     return {"primary": len(p), "replica": len(r)}
 
 

@@ -153,11 +153,15 @@ class ReplicaReadsMiddleware:
         return response
 
 
-class reading_from_replica(ContextDecorator):
-    """Let the reads inside go to the replica (see above for when they still do not)."""
+class _Reads(ContextDecorator):
+    wanted = False
+
+    def _recreate_cm(self):
+        # a fresh one per decorated call: the token is per entry (threads, nesting)
+        return type(self)()
 
     def __enter__(self):
-        self._token = _replica_wanted.set(True)
+        self._token = _replica_wanted.set(self.wanted)
         return self
 
     def __exit__(self, *exc):
@@ -165,17 +169,17 @@ class reading_from_replica(ContextDecorator):
         return False
 
 
-class reading_from_primary(ContextDecorator):
+class reading_from_replica(_Reads):
+    """Let the reads inside go to the replica (see above for when they still do not)."""
+
+    wanted = True
+
+
+class reading_from_primary(_Reads):
     """The reads inside go to the primary, also within ``reading_from_replica`` (who the
     caller is and what they may see)."""
 
-    def __enter__(self):
-        self._token = _replica_wanted.set(False)
-        return self
-
-    def __exit__(self, *exc):
-        _replica_wanted.reset(self._token)
-        return False
+    wanted = False
 
 
 def stream_from_replica(chunks: Iterable[T]) -> Iterator[T]:

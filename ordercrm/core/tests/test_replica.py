@@ -26,6 +26,7 @@ from ordercrm.core.db import (
     REPLICA,
     ReplicaRouter,
     RequestReads,
+    reading_from_primary,
     reading_from_replica,
     recent_write_key,
     stream_from_replica,
@@ -55,6 +56,18 @@ def test_reads_go_to_the_replica_only_inside_reading_from_replica(replica_named)
     assert router.db_for_read(Customer) == PRIMARY
     with reading_from_replica():
         assert router.db_for_read(Customer) == REPLICA
+    assert router.db_for_read(Customer) == PRIMARY
+
+
+def test_a_decorated_view_reads_the_replica_each_call_and_the_primary_inside(replica_named):
+    @reading_from_replica()
+    def view(depth: int) -> list:
+        seen = [router.db_for_read(Customer)]
+        with reading_from_primary():
+            seen.append(router.db_for_read(Customer))
+        return seen + (view(depth - 1) if depth else [])
+
+    assert view(1) == [REPLICA, PRIMARY, REPLICA, PRIMARY]
     assert router.db_for_read(Customer) == PRIMARY
 
 
