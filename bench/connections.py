@@ -3,7 +3,8 @@
 
     BENCH_PG=postgres@127.0.0.1:5433 python bench/generate_orders.py --orders 10000
     python bench/connections.py --database ordercrm_bench_10000 --workers 4 --clients 8 \\
-        [--primary postgres@127.0.0.1:5433] [--replica postgres@127.0.0.1:5434]
+        [--primary postgres@127.0.0.1:5433] [--replica postgres@127.0.0.1:5434] \
+        [--via postgres@127.0.0.1:6435]      # PgBouncer (transaction pooling) to the primary
 
 For each ``CONN_MAX_AGE`` in ``--ages`` (default 0 and 60): gunicorn with ``--workers`` sync
 workers, ``--clients`` threads sending ``GET /api/v1/orders`` for ``--seconds``; meanwhile
@@ -41,10 +42,10 @@ def make_token(url: str) -> str:
     import django
 
     django.setup()
+    from django.db import connections
+
     from ordercrm.accounts.models import User
     from ordercrm.accounts.tokens import token_create
-
-    from django.db import connections
 
     raw = token_create(user=User.objects.get(username="bench-admin"), name="connections")[1]
     connections.close_all()  # counted: only gunicorn's connections
@@ -54,7 +55,8 @@ def make_token(url: str) -> str:
 def run(args, age: int, token: str) -> dict:
     import psycopg
 
-    primary_url = f"postgres://{args.primary}/{args.database}"
+    # the app may reach the primary through PgBouncer (--via); counts are on the servers
+    primary_url = f"postgres://{args.via or args.primary}/{args.database}"
     env = {
         **os.environ,
         "DATABASE_URL": primary_url,
@@ -64,13 +66,15 @@ def run(args, age: int, token: str) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.pop("DATABASE_REPLICA_URL", None)
+    if args.via:
+        env["ORDERCRM_PGBOUNCER"] = "1"
     if args.replica:
         env["DATABASE_REPLICA_URL"] = f"postgres://{args.replica}/{args.database}"
     port = free_port()
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "ordercrm.wsgi", "-w", str(args.workers)),
-            *("-b", f"127.0.0.1:{port}", "--log-level", "warning"),
+            *("-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"),
         ],
         env=env,
         cwd=ROOT,
@@ -147,6 +151,7 @@ def run(args, age: int, token: str) -> dict:
     return {
         "conn_max_age": age,
         "workers": args.workers,
+        "via_pgbouncer": bool(args.via),
         "clients": args.clients,
         "requests_per_s": round(len(times) / elapsed, 1),
         "p50_ms": round(statistics.median(times), 1),
@@ -160,6 +165,7 @@ def main() -> None:
     parser.add_argument("--database", default="ordercrm_bench_10000")
     parser.add_argument("--primary", default="postgres@127.0.0.1:5433")
     parser.add_argument("--replica", default="")
+    parser.add_argument("--via", default="", help="PgBouncer in front of the primary")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
