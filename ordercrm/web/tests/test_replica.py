@@ -40,14 +40,14 @@ router = ReplicaRouter()
 
 
 @pytest.fixture
-def replica_named(settings):
-    """Only the alias's name in the settings: the router's decisions, no second database."""
-    settings.DATABASES[REPLICA] = {}
-    yield
-    del settings.DATABASES[REPLICA]
+def replica_named(settings, monkeypatch):
+    """Only the alias's name in the settings: the router's decisions, no second database
+    (an alias configured with DATABASE_REPLICA_URL is put back afterwards)."""
+    monkeypatch.setitem(settings.DATABASES, REPLICA, settings.DATABASES.get(REPLICA, {}))
 
 
-def test_without_a_replica_everything_reads_the_primary():
+def test_without_a_replica_everything_reads_the_primary(settings, monkeypatch):
+    monkeypatch.delitem(settings.DATABASES, REPLICA, raising=False)
     with reading_from_replica():
         assert router.db_for_read(Customer) == PRIMARY
 
