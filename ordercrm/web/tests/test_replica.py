@@ -149,6 +149,10 @@ def frozen_replica(settings):
     with _admin_connection(primary) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
+    configured = connections.settings.get(REPLICA)  # DATABASE_REPLICA_URL's, put back after
+    if configured is not None:
+        connections[REPLICA].close()
+        del connections[REPLICA]
     connections.settings[REPLICA] = {**primary, "NAME": name, "TEST": {"MIRROR": None}}
     # connected now: Django's test case refuses to open a connection to an alias it did not
     # know when the test began (the copy cannot exist then), not to use an open one
@@ -160,7 +164,8 @@ def frozen_replica(settings):
         connections[REPLICA].close()
         del connections[REPLICA]
         del connections.settings[REPLICA]
-        settings.DATABASE_ROUTERS = []
+        if configured is not None:
+            connections.settings[REPLICA] = configured
         with _admin_connection(primary) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
