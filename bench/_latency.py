@@ -24,7 +24,8 @@ class Timing:
 
 
 def setup(first_database: str) -> None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{first_database}"
+    server = os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432")  # as generate_orders.py
+    os.environ["DATABASE_URL"] = f"postgres://{server}/{first_database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordercrm.settings")
     import django
 

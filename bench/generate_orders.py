@@ -84,13 +84,20 @@ class Ids:
         return uuid.UUID(int=self.base | (self.n & ((1 << 62) - 1)) | ((self.n >> 62) << 64))
 
 
+def bench_server() -> str:
+    """``user@host:port`` of the PostgreSQL the benchmarks use: ``BENCH_PG`` (e.g. a
+    throwaway primary with a streaming replica, docs/scaling.md), else the local one."""
+    return os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432")
+
+
 def setup_database(name: str) -> str:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+    server = bench_server()
+    with psycopg.connect(f"postgresql://{server}/postgres", autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    url = f"postgres://{server}/{name}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordercrm.settings")
     import django

@@ -6,6 +6,14 @@ Environment variables (all optional in development):
   requires ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 - ``DATABASE_URL``: ``sqlite:///path`` or ``postgres://user@host:5432/name``; default an SQLite
   file in ``ORDERCRM_DATA_DIR`` (``./var`` by default) in WAL mode.
+- ``DATABASE_REPLICA_URL``: a read replica of ``DATABASE_URL`` (PostgreSQL streaming replica);
+  reports, lists and exports read it, with read-your-writes for
+  ``ORDERCRM_READ_YOUR_WRITES_S`` seconds (default 5) after a user's own change
+  (``core.db.ReplicaRouter``; docs/scaling.md).
+- ``CONN_MAX_AGE`` (seconds a process keeps its database connection; default 60 on
+  PostgreSQL, 0 on SQLite), ``CONN_HEALTH_CHECKS`` (default on for PostgreSQL),
+  ``ORDERCRM_PGBOUNCER`` (the database is reached through PgBouncer in transaction pooling:
+  no server-side cursors).
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` (comma separated), ``CSRF_TRUSTED_ORIGINS``.
 - ``ORDERCRM_REDIS_URL`` (e.g. ``redis://127.0.0.1:6379/0``): Django's cache in Redis; without
   it the cache is a database table (``ordercrm_cache``, made by ``migrate``). The cache counts
@@ -83,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # without DATABASE_REPLICA_URL it takes itself out (MiddlewareNotUsed)
+    "ordercrm.core.db.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,8 +126,12 @@ TEMPLATES = [
 ]
 
 
+PGBOUNCER = env.bool("ORDERCRM_PGBOUNCER", False)
+
+
 def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    sqlite = url.startswith("sqlite")
+    config = dj_database_url.parse(url, conn_max_age=env.int("CONN_MAX_AGE", 0 if sqlite else 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "ordercrm.core.db_backends.sqlite3"
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
@@ -131,12 +145,27 @@ def _database(url: str) -> dict:
         }
         config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     else:
-        config["CONN_HEALTH_CHECKS"] = True
+        config["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", True)
+        # Transaction pooling hands each transaction any server connection: a named cursor
+        # (one that outlives its transaction in autocommit) would be lost between them.
+        # OrderCRM sets no session state (no SET, advisory locks or prepared statements:
+        # psycopg binds on the client under Django); the worker's LISTEN needs a direct one.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
     return config
 
 
 DATABASE_URL = env.str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'ordercrm.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", "")
+DATABASE_ROUTERS = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    # tests have no replica of their test database: the alias reads the test database itself
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ordercrm.core.db.ReplicaRouter"]
+# After a user's own change, how long their reads stay on the primary: longer than the
+# replica's lag (pg_stat_replication.replay_lag; docs/scaling.md).
+REPLICA_READ_YOUR_WRITES_S = env.int("ORDERCRM_READ_YOUR_WRITES_S", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

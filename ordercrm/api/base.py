@@ -27,6 +27,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from ordercrm.accounts.access import access_for, companies_of
 from ordercrm.accounts.tokens import token_find
+from ordercrm.core.db import reading_from_primary
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import plain, to_decimal
@@ -37,6 +38,12 @@ class TokenAuth(HttpBearer):
     companies (default: the first)."""
 
     def authenticate(self, request, token):
+        # Who the caller is and where they are a member is read from the primary, also for a
+        # route that reads the replica (a membership just revoked must not linger there).
+        with reading_from_primary():
+            return self._authenticate(request, token)
+
+    def _authenticate(self, request, token):
         # The API middleware found the token already (it counts the rate limit per token).
         seen = getattr(request, "_ordercrm_token", None)
         found = seen[1] if seen and seen[0] == token else token_find(token)

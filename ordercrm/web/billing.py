@@ -18,6 +18,7 @@ from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
 from ordercrm.core.dates import company_today
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from ordercrm.core.permissions import Perm
@@ -40,6 +41,7 @@ INVOICE_FILTERS = exports.INVOICES.params  # the same names as its export
 
 
 @member_view
+@reading_from_replica()
 def invoice_list(request):
     """Invoices and credit notes; an unknown kind or status is said on the page (422)."""
     kind = request.GET.get("kind", "")
@@ -169,6 +171,7 @@ def invoice_pdf(request, invoice_id):
 
 
 @member_view
+@reading_from_replica()
 def payment_list(request):
     """Payments, by payment-date range (and customer, from the customer page); a date that
     cannot be read is said on the page (422)."""
@@ -318,6 +321,7 @@ def payment_action(request, payment_id, action: str):
 
 
 @member_view
+@reading_from_replica()
 def aging(request):
     """Open receivables per customer by days past due, in the company currency."""
     today = timezone.localdate()

@@ -34,6 +34,7 @@ from ordercrm.catalog.models import (
     TaxRate,
     Unit,
 )
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import Conflict, DomainError, PermissionDenied
 from ordercrm.core.money import plain
 from ordercrm.core.permissions import Perm
@@ -162,6 +163,7 @@ class PriceRuleForm(forms.Form):
 
 
 @member_view
+@reading_from_replica()
 def product_list(request):
     """Products by code, searchable, filtered by category (with its subcategories) and by
     active / inactive / all."""
@@ -325,6 +327,7 @@ def _int_or_none(value):
 
 
 @member_view
+@reading_from_replica()
 def price_lists(request):
     access = request.access
     return render(

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from ordercrm.accounts.models import SalesTeam
 from ordercrm.catalog.models import PriceList, TaxMapping
 from ordercrm.core import dates
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
@@ -129,6 +130,7 @@ def _can_edit_credit(access) -> bool:
 
 
 @member_view
+@reading_from_replica()
 def customer_list(request):
     """Customers the user may see: search, active / inactive / all, 50 a page."""
     access = request.access

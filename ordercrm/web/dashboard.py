@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import Formatter
 from ordercrm.core.permissions import Perm
 from ordercrm.web.decorators import member_view
@@ -64,6 +65,7 @@ def sales_chart_svg(months, *, currency: str, language: str) -> str:
 
 
 @member_view
+@reading_from_replica()
 def home(request):
     from ordercrm.billing import selectors as billing_selectors
     from ordercrm.catalog import selectors as catalog_selectors

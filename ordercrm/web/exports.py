@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 
+from ordercrm.core.db import reading_from_replica, stream_from_replica
 from ordercrm.imports import exports
 from ordercrm.web.decorators import member_view
 
 
 @member_view
+@reading_from_replica()
 def list_export(request, kind: str, fmt: str):
     found = exports.export(request.access, kind, request.GET, fmt)
-    response = StreamingHttpResponse(found.chunks(), content_type=found.content_type)
+    response = StreamingHttpResponse(
+        stream_from_replica(found.chunks()), content_type=found.content_type
+    )
     response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     return response

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ordercrm.analytics.habits import selectors
 from ordercrm.core.dates import company_today
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import Formatter
 from ordercrm.core.permissions import Perm
 from ordercrm.web.decorators import member_view
@@ -25,11 +26,13 @@ def _tabs(request, current: str) -> dict:
 
 
 @member_view
+@reading_from_replica()
 def due_list(request):
     return _list(request, "due")
 
 
 @member_view
+@reading_from_replica()
 def lapsing_list(request):
     return _list(request, "lapsing")
 

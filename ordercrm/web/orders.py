@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from ordercrm.core.dates import company_today
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -81,6 +82,7 @@ def _uuid_or_none(value: str):
 
 
 @member_view
+@reading_from_replica()
 def order_list(request):
     from ordercrm.accounts import selectors as account_selectors
     from ordercrm.core.exceptions import ValidationFailed
@@ -948,6 +950,7 @@ def order_pdf(request, order_id):
 
 
 @member_view
+@reading_from_replica()
 def approvals(request):
     """What waits for this approver: each order with its lines' figures and its reasons in
     words, so the decision can be taken from here."""

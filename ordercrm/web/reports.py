@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ordercrm.analytics import periods
 from ordercrm.analytics import selectors as analytics
 from ordercrm.core import spreadsheets
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import Formatter
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -128,6 +129,7 @@ def _refused(request, template: str, error: DomainError):
 
 
 @member_view
+@reading_from_replica()
 def report(request):
     request.access.require(Perm.REPORT_VIEW)
     try:
@@ -163,6 +165,7 @@ def _download(header, rows, name: str, fmt: str) -> HttpResponse:
 
 
 @member_view
+@reading_from_replica()
 def report_export(request, fmt: str):
     request.access.require(Perm.REPORT_VIEW)
     try:
@@ -186,6 +189,7 @@ def report_export(request, fmt: str):
 
 
 @member_view
+@reading_from_replica()
 def pivot(request):
     request.access.require(Perm.REPORT_VIEW)
     try:
@@ -228,6 +232,7 @@ def _cell_params(query, row_key, column_key) -> str:
 
 
 @member_view
+@reading_from_replica()
 def pivot_export(request, fmt: str):
     request.access.require(Perm.REPORT_VIEW)
     try:
@@ -252,6 +257,7 @@ def pivot_export(request, fmt: str):
 
 
 @member_view
+@reading_from_replica()
 def drill(request):
     request.access.require(Perm.REPORT_VIEW)
     try:
@@ -428,6 +434,7 @@ def targets(request):
 
 
 @member_view
+@reading_from_replica()
 def leaderboard(request):
     from ordercrm.analytics import performance
 
@@ -463,6 +470,7 @@ def leaderboard(request):
 
 
 @member_view
+@reading_from_replica()
 def appraisal_export(request, fmt: str):
     """Per salesperson for a period: booked, invoiced, collected, returns, credit notes,
     target and attainment (``report_view``, scoped)."""
@@ -508,6 +516,7 @@ def appraisal_export(request, fmt: str):
 
 
 @member_view
+@reading_from_replica()
 def my_performance(request):
     """A salesperson's own figures: targets of the running month, quarter and year with
     attainment, and the last twelve months on the company's basis."""

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.inventory.models import Warehouse
@@ -29,6 +30,7 @@ PAGE_SIZE = 50
 
 
 @member_view
+@reading_from_replica()
 def rma_list(request):
     status = request.GET.get("status", "")
     search = request.GET.get("q", "")[:100]

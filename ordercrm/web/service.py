@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ordercrm.accounts import selectors as account_selectors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
@@ -47,6 +48,7 @@ def _choice(value: str, choices) -> str:
 
 
 @member_view
+@reading_from_replica()
 def desk(request):
     """The support desk: a queue, breached first, then the nearest due time."""
     get = request.GET
@@ -334,6 +336,7 @@ def case_attachment(request, case_id, attachment_id):
 
 
 @member_view
+@reading_from_replica()
 def service_reports(request):
     request.access.require(Perm.REPORT_VIEW)
     try:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ordercrm.billing import selectors as billing_selectors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
 from ordercrm.core.permissions import Perm
@@ -26,6 +27,7 @@ PAGE_SIZE = 50
 
 
 @member_view
+@reading_from_replica()
 def shipment_queue(request):
     """Confirmed orders with goods still to ship, the earliest requested date first."""
     request.access.require(Perm.SHIPMENT_EDIT)
@@ -35,6 +37,7 @@ def shipment_queue(request):
 
 
 @member_view
+@reading_from_replica()
 def shipment_list(request):
     status = request.GET.get("status", "")
     search = request.GET.get("q", "")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ordercrm.catalog import selectors as catalog_selectors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import DomainError, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
@@ -31,6 +32,7 @@ def _warehouse_choice(request, warehouses):
 
 
 @member_view
+@reading_from_replica()
 def stock_levels(request):
     access = request.access
     warehouses = list(inventory_selectors.warehouse_list(access.company))
@@ -57,6 +59,7 @@ def stock_levels(request):
 
 
 @member_view
+@reading_from_replica()
 def stock_moves(request):
     """The ledger, newest first, by warehouse, kind and product."""
     access = request.access

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.api.base import page, version_from
 from ordercrm.api.v1 import schemas as s
@@ -34,6 +35,7 @@ from ordercrm.billing.services import (
     payment_refund,
     payment_void,
 )
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
@@ -68,6 +70,7 @@ def invoices_create(request, order_id: str, body: s.InvoiceIn):
 
 
 @router.get("/invoices", response=with_errors({200: s.InvoicePage}), tags=["billing"])
+@decorate_view(reading_from_replica())
 def invoices_list(
     request,
     status: str = "",
@@ -142,6 +145,7 @@ def invoices_pdf(request, invoice_id: str, language: Language | None = None):
 
 
 @router.get("/payments", response=with_errors({200: s.PaymentPage}), tags=["billing"])
+@decorate_view(reading_from_replica())
 def payments_list(
     request, customer_id: str | None = None, limit: int = 50, cursor: str | None = None
 ):

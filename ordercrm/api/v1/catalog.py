@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.api.base import page, version_from
 from ordercrm.api.v1 import catalog_schemas as c
@@ -36,6 +37,7 @@ from ordercrm.catalog.selectors import (
     unit_list,
 )
 from ordercrm.catalog.services import exchange_rate_set
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import DomainError, ValidationFailed
 from ordercrm.core.ids import parse_id
 
@@ -73,6 +75,7 @@ def _references(request, values: dict) -> dict:
 
 
 @router.get("/products", response=with_errors({200: c.ProductDetailPage}), tags=["catalog"])
+@decorate_view(reading_from_replica())
 def products_list(
     request,
     search: str = "",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.accounts.models import Membership
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import parse_date, parse_decimal, payment_term_of, with_errors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import NotFound
 from ordercrm.customers import selectors, services
 from ordercrm.customers.models import Address, Contact
@@ -26,6 +28,7 @@ def me(request):
 
 
 @router.get("/customers", response=with_errors({200: s.CustomerPage}), tags=["customers"])
+@decorate_view(reading_from_replica())
 def customers_list(
     request,
     search: str = "",

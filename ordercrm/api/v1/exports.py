@@ -10,8 +10,10 @@ from typing import Literal
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from ninja import Router
+from ninja.decorators import decorate_view
 
 from ordercrm.api.v1.common import Language, with_errors
+from ordercrm.core.db import reading_from_replica, stream_from_replica
 from ordercrm.imports import exports
 
 router = Router()
@@ -20,6 +22,7 @@ ExportName = Literal[tuple(exports.KINDS)]  # the names of the exportable lists
 
 
 @router.get("/exports/{name}", response=with_errors({200: None}), tags=["exports"])
+@decorate_view(reading_from_replica())
 def exports_get(
     request,
     name: ExportName,
@@ -51,6 +54,8 @@ def exports_get(
         found = exports.export(
             request.access, name, values, format, names=exports.field_names(name)
         )
-    response = StreamingHttpResponse(found.chunks(), content_type=found.content_type)
+    response = StreamingHttpResponse(
+        stream_from_replica(found.chunks()), content_type=found.content_type
+    )
     response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     return response

@@ -8,6 +8,7 @@ from typing import Literal
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import schemas as s
@@ -20,6 +21,7 @@ from ordercrm.api.v1.common import (
     warehouse_of,
     with_errors,
 )
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.ids import parse_id
@@ -68,6 +70,7 @@ def _lines(lines):
 
 
 @router.get("/orders", response=with_errors({200: s.OrderPage}), tags=["orders"])
+@decorate_view(reading_from_replica())
 def orders_list(
     request,
     status: OrderStatusName | None = None,
@@ -255,6 +258,7 @@ def orders_pdf(request, order_id: str, language: Language | None = None):
 
 
 @router.get("/approvals", response=with_errors({200: list[s.ApprovalOut]}), tags=["orders"])
+@decorate_view(reading_from_replica())
 def approvals_inbox(request):
     items = approval_inbox(request.access)
     summaries = order_summaries([item.order for item in items])

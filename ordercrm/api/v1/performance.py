@@ -8,12 +8,14 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.analytics import performance, services
 from ordercrm.analytics.models import TargetMetric
 from ordercrm.api.base import version_from
 from ordercrm.api.v1 import performance_schemas as s
 from ordercrm.api.v1.common import order_of, parse_date, with_errors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.money import plain, round_money
@@ -186,6 +188,7 @@ def targets_delete(request, target_id: str):
     response=with_errors({200: s.LeaderboardOut}),
     tags=["performance"],
 )
+@decorate_view(reading_from_replica())
 def leaderboard(request, period_kind: s.PeriodKindName = "month", on: str | None = None):
     """Salespeople in the caller's scope ranked by attainment of their amount target for the
     period containing ``on`` (default today), then by figure (``report_view``)."""

@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.api.base import page, version_from
 from ordercrm.api.v1 import returns_schemas as r
 from ordercrm.api.v1.common import order_of, warehouse_of, with_errors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.ids import parse_id
 from ordercrm.returns import selectors, services, workflow
@@ -77,6 +79,7 @@ def rma_out(request, rma_id, response=None) -> dict:
 
 
 @router.get("/returns", response=with_errors({200: r.RmaPage}), tags=["returns"])
+@decorate_view(reading_from_replica())
 def returns_list(
     request,
     status: r.RmaStatusName | None = None,

@@ -10,11 +10,13 @@ from typing import Literal
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from ordercrm.api.base import Loaded, page, version_from
 from ordercrm.api.v1 import service_schemas as s
 from ordercrm.api.v1.common import with_errors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.permissions import Perm
 from ordercrm.returns import selectors as returns_selectors
@@ -43,6 +45,7 @@ def _case_of(request, case_id):
 
 
 @router.get("/cases", response=with_errors({200: s.CasePage}), tags=["cases"])
+@decorate_view(reading_from_replica())
 def cases_list(
     request,
     queue: Literal["mine", "team", "unassigned", "all"] = "all",

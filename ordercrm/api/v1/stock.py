@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 
 from ordercrm.api.v1 import schemas as s
 from ordercrm.api.v1.common import warehouse_of, with_errors
+from ordercrm.core.db import reading_from_replica
 from ordercrm.core.ids import parse_id
 from ordercrm.core.permissions import Perm
 from ordercrm.inventory.selectors import stock_levels, stock_receipt, warehouse_list
@@ -21,6 +23,7 @@ def warehouses(request):
 
 
 @router.get("/stock", response=with_errors({200: list[s.StockOut]}), tags=["stock"])
+@decorate_view(reading_from_replica())
 def stock(request, product_id: str | None = None, warehouse_id: str | None = None):
     return list(
         stock_levels(
