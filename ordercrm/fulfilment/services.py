@@ -330,7 +330,8 @@ def _dispatch(
             consumptions.append(inventory.Consumption(stock_id, _share(top - q, top, per_kit)))
     got = {}
     if missing:
-        got = inventory.reserve(
+        got = kits.reserve(
+            components,
             company=order.company,
             demands=missing,
             warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),

@@ -144,3 +144,20 @@ def release(order, by_id: Mapping, amounts: Mapping) -> dict:
         if kit_released:
             released[line_id] = kit_released
     return released
+
+
+def reserve(components: Mapping, **arguments) -> dict:
+    """``inventory.reserve`` whose shortfall names the kit line (``order_line_id``) with
+    the short component's SKU, so the page and the API point at the order's line."""
+    from ordercrm.inventory import services as inventory
+    from ordercrm.inventory.exceptions import InsufficientStock
+
+    try:
+        return inventory.reserve(**arguments)
+    except InsufficientStock as error:
+        line_of = {str(part.pk): str(k) for k, parts in components.items() for part in parts}
+        for row in error.details.get("lines", []):
+            if row.get("order_line_id") in line_of:
+                row["component_id"] = row["order_line_id"]
+                row["order_line_id"] = line_of[row["component_id"]]
+        raise

@@ -12,9 +12,9 @@ from ordercrm.core.exceptions import ValidationFailed
 from ordercrm.core.models import Event, StockPolicy
 from ordercrm.fulfilment import services
 from ordercrm.fulfilment.models import ShipmentLine
+from ordercrm.inventory import services as inventory
 from ordercrm.inventory.exceptions import InsufficientStock
 from ordercrm.inventory.models import MoveKind, Reservation, StockLevel, StockMove
-from ordercrm.inventory import services as inventory
 from ordercrm.sales import kits
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import OrderLineComponent, SalesOrderLine
@@ -75,9 +75,7 @@ def test_the_kit_line_copies_its_components_and_keeps_them(
     assert [(c.product.sku, c.quantity) for c in copied.all()] == [("A", 5), ("B", 2)]
 
 
-def test_confirming_reserves_the_components_not_the_kit(
-    company, rep, customer, kit, parts, stock
-):
+def test_confirming_reserves_the_components_not_the_kit(company, rep, customer, kit, parts, stock):
     a, b = parts
     stock(a, 100)
     stock(b, 100)
@@ -206,9 +204,7 @@ def test_cancel_and_close_release_the_components(
     assert not Reservation.objects.for_company(company).exists()
 
 
-def test_lowering_a_kit_line_gives_back_its_components(
-    company, rep, customer, kit, parts, stock
-):
+def test_lowering_a_kit_line_gives_back_its_components(company, rep, customer, kit, parts, stock):
     a, b = parts
     stock(a, 100)
     stock(b, 100)

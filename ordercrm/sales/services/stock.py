@@ -74,7 +74,8 @@ def _reserve_open(
             )
     if all_or_nothing is None:
         all_or_nothing = order.company.stock_policy == StockPolicy.ALL_OR_NOTHING
-    got = inventory.reserve(
+    got = kits.reserve(
+        components,
         company=order.company,
         demands=demands,
         warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
