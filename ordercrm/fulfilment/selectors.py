@@ -56,12 +56,18 @@ def shipment_get(access: Access, shipment_id) -> Shipment:
 
 
 def shipment_lines(shipment: Shipment) -> list[ShipmentLine]:
-    return list(
+    """A shipment's lines; a kit line's order line carries its ``kit_components`` (what
+    the shipment takes out of stock for it; one query more only for a kit)."""
+    from ordercrm.sales import kits
+
+    lines = list(
         ShipmentLine.objects.for_company(shipment.company_id)
         .filter(shipment=shipment)
         .select_related("order_line", "order_line__unit", "product")
         .order_by("order_line__position")
     )
+    kits.attach(shipment.company_id, [line.order_line for line in lines])
+    return lines
 
 
 def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:

@@ -18,11 +18,23 @@ One query reads the components of an order's kit lines; none when it has no kit 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-from ordercrm.core.money import ZERO
+from ordercrm.catalog.kits import kits_from
 from ordercrm.sales.models import OrderLineComponent, SalesOrderLine
+
+__all__ = [
+    "attach",
+    "change",
+    "components_of",
+    "expand",
+    "kits_from",
+    "release",
+    "reserve",
+    "scaled",
+    "snapshot",
+]
 
 _PLACES = Decimal("0.0001")  # QUANTITY_FIELD's decimal places
 
@@ -35,17 +47,6 @@ def scaled(kits: Decimal, per_kit: Decimal) -> Decimal:
 def change(before: Decimal, after: Decimal, per_kit: Decimal) -> Decimal:
     """How much a component moves when a kit counter goes from ``before`` to ``after``."""
     return scaled(after, per_kit) - scaled(before, per_kit)
-
-
-def kits_from(quantities: Mapping, per_kit: Mapping) -> Decimal:
-    """Whole kits that component ``quantities`` make (Odoo's rule): the least over the
-    components of ⌊quantity ÷ per kit⌋; no components make no kit."""
-    if not per_kit:
-        return ZERO
-    return min(
-        max(quantities.get(key, ZERO), ZERO) // per_kit[key] if per_kit[key] > 0 else ZERO
-        for key in per_kit
-    ).quantize(Decimal(1), rounding=ROUND_FLOOR)
 
 
 def components_of(company_id, lines: Iterable[SalesOrderLine]) -> dict[UUID, list]:

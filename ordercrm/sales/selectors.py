@@ -118,12 +118,17 @@ def order_get(access: Access, order_id) -> SalesOrder:
 
 
 def order_lines(order: SalesOrder) -> list[SalesOrderLine]:
-    return list(
+    """The order's lines in position order, products and units loaded, each kit line with
+    its copied ``kit_components`` (one more query only when the order has a kit line)."""
+    from ordercrm.sales import kits
+
+    lines = list(
         SalesOrderLine.objects.for_company(order.company_id)
         .filter(order=order)
         .select_related("product", "unit")
         .order_by("position")
     )
+    return kits.attach(order.company_id, lines)
 
 
 def order_revisions(order: SalesOrder) -> QuerySet[OrderRevision]:
