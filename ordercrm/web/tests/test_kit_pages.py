@@ -86,3 +86,6 @@ def test_order_and_shipment_pages_show_the_components_under_the_kit_line(
     shipped = client.get(reverse("shipment_detail", args=[shipment.pk])).content.decode()
     assert shipped.count('class="kit-component"') == 2
     assert "15" in shipped  # 3 kits × 5 of P0
+    note = client.get(reverse("delivery_note", args=[shipment.pk]))
+    assert note.status_code == 200
+    assert note.content.startswith(b"%PDF")
