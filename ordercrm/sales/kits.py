@@ -29,6 +29,7 @@ __all__ = [
     "change",
     "components_of",
     "expand",
+    "forget",
     "kits_from",
     "release",
     "reserve",
@@ -99,6 +100,14 @@ def snapshot(company_id, lines: Iterable[SalesOrderLine]) -> None:
             for component in by_kit.get(line.product_id, [])
         ]
     )
+
+
+def forget(company_id, lines: Iterable[SalesOrderLine]) -> None:
+    """Delete the copied components of these lines before the lines are deleted (one
+    statement, none when no line is a kit)."""
+    kit_ids = [line.pk for line in lines if line.is_kit]
+    if kit_ids:
+        OrderLineComponent.objects.for_company(company_id).filter(line_id__in=kit_ids).delete()
 
 
 def expand(

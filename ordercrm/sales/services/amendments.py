@@ -111,6 +111,7 @@ def order_amend(
     excess = {line.pk: line.qty_reserved - max(line.open_quantity, ZERO) for line in kept}
     excess.update({line.pk: None for line in current if str(line.pk) in removed})
     _release(locked, current, excess)
+    kits.forget(locked.company_id, [line for line in current if str(line.pk) in removed])
     SalesOrderLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
     SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
         kept,

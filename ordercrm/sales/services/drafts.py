@@ -391,6 +391,7 @@ def order_update(
     locked.version += 1
     locked.save()
     if lines is not None:
+        kits.forget(locked.company_id, old_lines)
         SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
         SalesOrderLine.objects.bulk_create(new_lines)
         kits.snapshot(locked.company_id, new_lines)
