@@ -487,7 +487,9 @@ class OrderLineComponent(CompanyOwned):
     ``order_line_id`` in inventory: each component holds its own stock for the kit line, always
     ``sales.kits.scaled(line counter, quantity)`` (reserved, shipped, returned)."""
 
-    line = models.ForeignKey(SalesOrderLine, on_delete=models.CASCADE, related_name="components")
+    # The database foreign key guards it; DO_NOTHING keeps deleting an order's lines a
+    # single statement (``sales.kits.forget`` deletes these rows first, only for kit lines).
+    line = models.ForeignKey(SalesOrderLine, on_delete=models.DO_NOTHING, related_name="components")
     product = models.ForeignKey(
         "catalog.Product", verbose_name=_("component"), on_delete=models.PROTECT, related_name="+"
     )

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('quantity', models.DecimalField(decimal_places=4, max_digits=16, verbose_name='quantity per kit')),
                 ('position', models.PositiveIntegerField(default=1)),
                 ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.company', verbose_name='company')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='sales.salesorderline')),
+                ('line', models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name='components', to='sales.salesorderline')),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product', verbose_name='component')),
             ],
             options={
