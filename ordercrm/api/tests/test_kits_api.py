@@ -79,7 +79,7 @@ def test_a_stale_kit_write_is_a_conflict(call, admin, kit, parts):
         {"components": [{"sku": "A", "quantity": "1"}]},
         **{"If-Match": '"9"'},
     )
-    assert status == 409
+    assert status == 412
     assert body["error"]["code"] == "catalog.stale_version"
     assert not KitComponent.objects.for_company(kit.company_id).exists()
 

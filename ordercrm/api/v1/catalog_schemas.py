@@ -10,7 +10,7 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from ordercrm.api.base import Date, DateTime, Id, Quantity
+from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
 from ordercrm.api.v1.fields import DATE, ID, Dec, In, Text
 from ordercrm.api.v1.schemas import Page, PriceListOut, ProductOut
 from ordercrm.catalog.models import (
@@ -381,7 +381,7 @@ class KitOut(Schema):
     product_id: Id
     sku: str
     is_kit: bool
-    list_price: Quantity = Field(description="The kit's own price: a kit is priced as one line.")
+    list_price: Amount = Field(description="The kit's own price: a kit is priced as one line.")
     available: Quantity = Field(
         description="Whole kits the components' free stock makes: the least over the "
         "components of ⌊available ÷ quantity per kit⌋."

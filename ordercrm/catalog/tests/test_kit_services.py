@@ -83,7 +83,7 @@ def test_no_components_make_an_ordinary_product_again(admin, kit, a):
         ({"sku": "A", "quantity": "x"}, ""),
     ],
 )
-def test_a_bad_component_is_refused_on_its_row(admin, kit, a, row, message):
+def test_a_bad_component_is_refused_on_its_row(admin, kit, a, b, row, message):
     error = refused(kit, admin, [{"sku": "B", "quantity": "1"}, row])
     assert error.code == "core.validation_failed"
     [(index, fields)] = error.details["lines"].items()
