@@ -45,7 +45,7 @@ def test_a_kit_is_replaced_and_read_with_its_stock(call, admin, kit, parts, stoc
     assert (body["is_kit"], body["version"], body["list_price"], body["available"]) == (
         True,
         2,
-        "99.00",
+        "99.0000",
         "2",
     )
     assert [(c["sku"], c["quantity"], c["available"], c["kits"]) for c in body["components"]] == [
