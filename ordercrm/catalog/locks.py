@@ -31,3 +31,17 @@ lock_unit = lock_row
 lock_category = lock_row
 lock_tax_rate = lock_row
 lock_price_list = lock_row
+
+
+def lock_products(company_id, product_ids) -> dict:
+    """The products with these ids, locked in primary-key order (a kit and its components,
+    ``catalog.services.product_kit_set``); ``{id: product}``, missing ones left out."""
+    from ordercrm.catalog.models import Product
+
+    rows = (
+        Product.objects.for_company(company_id)
+        .select_for_update()
+        .filter(pk__in=list(product_ids))
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}

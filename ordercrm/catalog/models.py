@@ -202,6 +202,9 @@ class Product(CompanyOwned):
         blank=True,
         help_text=_("A stock.low event is sent when available stock falls to this level."),
     )
+    # Set by ``catalog.services.product_kit_set``: the product is sold as a kit of the
+    # products in ``kit_components`` and holds no stock itself (docs/decisions.md, "Kits").
+    is_kit = models.BooleanField(_("kit"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
@@ -219,6 +222,38 @@ class Product(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+
+class KitComponent(CompanyOwned):
+    """One component of a kit: ``quantity`` of ``component`` per one unit of ``kit``.
+
+    Components are stock-tracked products that are not kits themselves (no nesting, so no
+    cycles); an order line of the kit copies these rows (``sales.OrderLineComponent``) when
+    it is entered, so a later change of the kit leaves open orders as they were."""
+
+    kit = models.ForeignKey(
+        Product, verbose_name=_("kit"), on_delete=models.CASCADE, related_name="kit_components"
+    )
+    component = models.ForeignKey(
+        Product, verbose_name=_("component"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(_("quantity per kit"), **QUANTITY_FIELD)
+    position = models.PositiveIntegerField(_("position"), default=1)
+
+    class Meta:
+        verbose_name = _("kit component")
+        verbose_name_plural = _("kit components")
+        ordering = ["kit", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["kit", "component"], name="kit_component_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="kit_component_positive"),
+            models.CheckConstraint(
+                condition=~Q(kit=models.F("component")), name="kit_component_not_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.component_id}"
 
 
 class PriceList(CompanyOwned):

@@ -254,3 +254,30 @@ def products_for_rows(
         for product in products:
             found["id", product.pk] = found["sku", product.sku] = product
     return [found.get(ref) if ref else None for ref in references]
+
+
+def kit_components_of(company_id, kit_ids) -> dict:
+    """``{kit product id: [KitComponent, …]}`` in position order, components' products and
+    units loaded; one query."""
+    from ordercrm.catalog.models import KitComponent
+
+    found: dict = {}
+    ids = list(kit_ids)
+    if not ids:
+        return found
+    rows = (
+        KitComponent.objects.for_company(company_id)
+        .filter(kit_id__in=ids)
+        .select_related("component", "component__unit")
+        .order_by("kit_id", "position")
+    )
+    for row in rows:
+        found.setdefault(row.kit_id, []).append(row)
+    return found
+
+
+def kit_components(product: Product) -> list:
+    """A kit's components in position order (empty for a product that is no kit)."""
+    if not product.is_kit:
+        return []
+    return kit_components_of(product.company_id, [product.pk]).get(product.pk, [])

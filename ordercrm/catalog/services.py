@@ -24,6 +24,7 @@ from ordercrm.catalog.models import (
     MAX_EXCHANGE_RATE,
     Category,
     ExchangeRate,
+    KitComponent,
     PriceBase,
     PriceList,
     PriceListItem,
@@ -38,7 +39,7 @@ from ordercrm.core import audit
 from ordercrm.core.exceptions import Conflict, NotFound, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
-from ordercrm.core.validation import FieldErrors, bounded_decimal
+from ordercrm.core.validation import FieldErrors, RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 
 # China's VAT rates as of 2026: general 13 %, reduced 9 % and 6 %, zero-rated exports.
@@ -289,6 +290,12 @@ def product_update(*, product: Product, actor, version: int | None = None, **cha
     values = {**{f: getattr(locked, f) for f in ("sku", "name")}, **changes}
     errors = FieldErrors()
     _check_product(locked.company, values, errors, locked)
+    stops_tracking = changes.get("is_stock_tracked") is False and locked.is_stock_tracked
+    if stops_tracking and (locked.is_kit or _kits_using(locked).exists()):
+        errors.add(
+            "is_stock_tracked",
+            _("A kit and its components are goods: they stay stock-tracked."),
+        )
     errors.raise_if_any()
     return _save_audited(
         locked,
@@ -307,6 +314,158 @@ def product_set_active(
     """Deactivate a product (no longer offered on new orders; open orders keep it) or bring
     it back. Idempotent: setting the state it has changes nothing."""
     return product_update(product=product, actor=actor, version=version, is_active=bool(active))
+
+
+# ---------------------------------------------------------------- kits
+
+MAX_KIT_COMPONENTS = 50
+
+
+class KitNested(ValidationFailed):
+    """The product is a component of other kits; a kit of kits is not kept (no cycles)."""
+
+    code = "catalog.kit_nested"
+    message = gettext_lazy(
+        "%(sku)s is a component of the kit %(kits)s: a component cannot be a kit itself."
+    )
+
+
+class KitNotStocked(ValidationFailed):
+    code = "catalog.kit_not_stock_tracked"
+    message = gettext_lazy(
+        "%(sku)s is a service (not stock-tracked): only goods can be sold as a kit."
+    )
+
+
+def _kits_using(product: Product):
+    return KitComponent.objects.for_company(product.company_id).filter(component=product)
+
+
+def _lock_kit(product: Product, component_ids) -> Product:
+    """Lock the kit and every named component, in primary-key order (``catalog.locks``), so
+    two writers cannot make A a component of B and B a component of A at the same time."""
+    rows = locks.lock_products(product.company_id, {product.pk, *component_ids})
+    if product.pk not in rows:
+        raise NotFound()
+    return rows[product.pk]
+
+
+@transaction.atomic
+def product_kit_set(
+    *, product: Product, actor, components: list[dict], version: int | None = None
+) -> Product:
+    """Replace a product's kit components: ``[{"product" | "product_id" | "sku",
+    "quantity"}]`` (quantity per kit, > 0). An empty list makes it an ordinary product again.
+    Orders already entered keep the components they copied.
+
+    Refused, nothing changed: ``catalog.kit_not_stock_tracked`` (the kit is a service);
+    ``catalog.kit_nested`` (the product is itself a component of a kit);
+    ``core.validation_failed`` with ``details.lines[index][field]`` for a component that is
+    unknown or of another company, the kit itself, a kit, a service, named twice, or a
+    quantity that is not above zero; more than ``MAX_KIT_COMPONENTS`` rows;
+    ``catalog.stale_version``. Setting the components it has writes nothing."""
+    _require(actor, product.company, Perm.PRODUCT_EDIT)
+    rows = list(components or [])
+    if len(rows) > MAX_KIT_COMPONENTS:
+        raise ValidationFailed(
+            details={
+                "fields": {
+                    "components": [
+                        _("A kit has at most %(count)s components.") % {"count": MAX_KIT_COMPONENTS}
+                    ]
+                }
+            }
+        )
+    from ordercrm.catalog.selectors import products_for_rows
+
+    named = products_for_rows(product.company, rows, related=())
+    locked = _lock_kit(product, [p.pk for p in named if p is not None])
+    _check_version(locked, version)
+    if rows and not locked.is_stock_tracked:
+        raise KitNotStocked(params={"sku": locked.sku}, details={"product_id": str(locked.pk)})
+    if rows:
+        using = list(
+            _kits_using(locked).select_related("kit").values_list("kit__sku", flat=True)[:5]
+        )
+        if using:
+            raise KitNested(
+                params={"sku": locked.sku, "kits": ", ".join(using)},
+                details={"kits": using},
+            )
+    errors = RowErrors()
+    wanted: list[tuple[Product, Decimal]] = []
+    seen = set()
+    for index, (raw, component) in enumerate(zip(rows, named, strict=True)):
+        quantity = errors.quantity(
+            index, raw.get("quantity"), (KitComponent, "quantity"), allow_zero=False
+        )
+        if component is None:
+            errors.add(index, "product", _("Unknown product."))
+            continue
+        if component.pk == locked.pk:
+            errors.add(index, "product", _("A kit cannot contain itself."))
+        elif component.is_kit:
+            errors.add(
+                index,
+                "product",
+                _("%(sku)s is a kit: a kit cannot contain a kit.") % {"sku": component.sku},
+            )
+        elif not component.is_stock_tracked:
+            errors.add(
+                index,
+                "product",
+                _("%(sku)s is a service (not stock-tracked): components are goods.")
+                % {"sku": component.sku},
+            )
+        elif component.pk in seen:
+            errors.add(index, "product", _("This component is named twice."))
+        seen.add(component.pk)
+        if quantity is not None:
+            wanted.append((component, quantity))
+    errors.raise_if_any()
+    current = list(KitComponent.objects.for_company(locked.company_id).filter(kit=locked))
+    before = [(c.component_id, c.quantity) for c in current]
+    after = [(c.pk, q) for c, q in wanted]
+    if before == after and locked.is_kit == bool(wanted):
+        return locked
+    KitComponent.objects.for_company(locked.company_id).filter(kit=locked).delete()
+    KitComponent.objects.bulk_create(
+        [
+            KitComponent(
+                company_id=locked.company_id,
+                kit=locked,
+                component=component,
+                quantity=quantity,
+                position=position,
+            )
+            for position, (component, quantity) in enumerate(wanted, start=1)
+        ]
+    )
+    skus = {p.pk: p.sku for p in named if p is not None}
+    old_skus = (
+        dict(
+            Product.objects.for_company(locked.company_id)
+            .filter(pk__in=[pk for pk, _q in before])
+            .values_list("pk", "sku")
+        )
+        if before
+        else {}
+    )
+    locked.is_kit = bool(wanted)
+    locked.version += 1
+    locked.save(update_fields=["is_kit", "version", "updated_at"])
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="kit_set",
+        changes={
+            "components": [
+                [f"{old_skus.get(pk, pk)} × {q}" for pk, q in before],
+                [f"{skus[pk]} × {q}" for pk, q in after],
+            ]
+        },
+    )
+    return locked
 
 
 # ---------------------------------------------------------------- categories

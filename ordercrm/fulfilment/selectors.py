@@ -56,12 +56,18 @@ def shipment_get(access: Access, shipment_id) -> Shipment:
 
 
 def shipment_lines(shipment: Shipment) -> list[ShipmentLine]:
-    return list(
+    """A shipment's lines; a kit line's order line carries its ``kit_components`` (what
+    the shipment takes out of stock for it; one query more only for a kit)."""
+    from ordercrm.sales import kits
+
+    lines = list(
         ShipmentLine.objects.for_company(shipment.company_id)
         .filter(shipment=shipment)
         .select_related("order_line", "order_line__unit", "product")
         .order_by("order_line__position")
     )
+    kits.attach(shipment.company_id, [line.order_line for line in lines])
+    return lines
 
 
 def to_ship_queue(access: Access) -> QuerySet[SalesOrder]:
@@ -96,11 +102,16 @@ class LineStock:
 
 
 def order_line_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStock]:
-    """Available-to-promise per line of an order, in two queries."""
+    """Available-to-promise per line of an order, in two queries (three with kit lines: a
+    kit's available is the whole kits its components' free stock makes)."""
+    from ordercrm.catalog.kits import kits_from
     from ordercrm.inventory import selectors as inventory_selectors
     from ordercrm.inventory.services import warehouses_in_order
+    from ordercrm.sales import kits
 
+    components = kits.components_of(order.company_id, lines)
     products = [line.product_id for line in lines if line.product_id]
+    products += [part.product_id for parts in components.values() for part in parts]
     free = inventory_selectors.availability(
         order.company_id, products, warehouses_in_order(order.company, order.warehouse_id)
     )
@@ -108,8 +119,15 @@ def order_line_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[Lin
     for line in lines:
         tracked = bool(line.product_id and line.product.is_stock_tracked)
         open_quantity = max(line.open_quantity, ZERO) if line.kind == LineKind.PRODUCT else ZERO
-        stock = free.get(line.product_id)
-        available = stock.available if stock else ZERO
+        if line.pk in components:
+            parts = components[line.pk]
+            available = kits_from(
+                {p.pk: free[p.product_id].available for p in parts if p.product_id in free},
+                {p.pk: p.quantity for p in parts},
+            )
+        else:
+            stock = free.get(line.product_id)
+            available = stock.available if stock else ZERO
         result.append(
             LineStock(
                 line=line,
@@ -135,6 +153,8 @@ def return_list(access: Access, *, order_id=None) -> QuerySet[ReturnReceipt]:
 
 def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) -> bytes:
     """The delivery note of a shipment, in the customer's language unless one is given."""
+    from ordercrm.sales.kits import scaled
+
     shipment = shipment_get(access, shipment_id)
     order = shipment.order
     customer = order.customer
@@ -151,6 +171,19 @@ def delivery_note_pdf(access: Access, shipment_id, language: str | None = None) 
                 "shipped": fmt.quantity(sl.quantity),
                 "remaining": fmt.quantity(max(line.open_quantity, ZERO)),
                 "unit": line.unit.label(fmt.language) if line.unit else "",
+                "components": [
+                    {
+                        "sku": part.product.sku,
+                        "description": part.product.name,
+                        "ordered": fmt.quantity(scaled(line.quantity, part.quantity)),
+                        "shipped": fmt.quantity(scaled(sl.quantity, part.quantity)),
+                        "remaining": fmt.quantity(
+                            scaled(max(line.open_quantity, ZERO), part.quantity)
+                        ),
+                        "unit": part.product.unit.label(fmt.language),
+                    }
+                    for part in getattr(line, "kit_components", [])
+                ],
             }
         )
     return render_pdf(

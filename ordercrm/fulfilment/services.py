@@ -56,7 +56,7 @@ from ordercrm.fulfilment.models import (
 )
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
-from ordercrm.sales import counters, hooks, locks, workflow
+from ordercrm.sales import counters, hooks, kits, locks, workflow
 from ordercrm.sales import services as sales_services
 from ordercrm.sales.exceptions import OrderOnHold, ReasonRequired
 from ordercrm.sales.models import LineKind, SalesOrder, SalesOrderLine
@@ -78,6 +78,20 @@ def _pending_in_drafts(order: SalesOrder, exclude=None) -> dict:
 
 def _tracked(line: SalesOrderLine) -> bool:
     return line.product_id is not None and line.product.is_stock_tracked
+
+
+def _stock_parts(line: SalesOrderLine, components: dict):
+    """What holds stock for a line in inventory: ``(id, product id, per unit)`` — the line
+    itself, or each component of a kit line (``sales.kits``)."""
+    if line.pk in components:
+        return [(part.pk, part.product_id, part.quantity) for part in components[line.pk]]
+    return [(line.pk, line.product_id, None)]
+
+
+def _share(before: Decimal, after: Decimal, per_kit: Decimal | None) -> Decimal:
+    """The stock a line's counter moving from ``before`` to ``after`` moves: the same for a
+    plain line, each component's share for a kit's (``sales.kits.change``)."""
+    return after - before if per_kit is None else kits.change(before, after, per_kit)
 
 
 def _require_shippable(order: SalesOrder) -> None:
@@ -293,30 +307,44 @@ def _dispatch(
     if over:
         raise OverShipment(details={"order_line_ids": over})
     tracked = {k: q for k, q in quantities.items() if _tracked(by_id[k])}
-    # Lines shipping more than they hold reserved take free stock now, all or nothing.
-    missing = [
-        inventory.Demand(
-            order_line_id=k,
-            order_id=order.pk,
-            product_id=by_id[k].product_id,
-            quantity=q - by_id[k].qty_reserved,
-            reference=order.number,
-            already_reserved=by_id[k].qty_reserved,
-        )
-        for k, q in tracked.items()
-        if q > by_id[k].qty_reserved
-    ]
+    # Lines shipping more than they hold reserved take free stock now, all or nothing; a
+    # kit line's components ship their share of the kits (``sales.kits``).
+    components = kits.components_of(order.company_id, [by_id[k] for k in tracked])
+    missing, consumptions = [], []
+    for k, q in tracked.items():
+        line = by_id[k]
+        held = line.qty_reserved
+        for stock_id, product_id, per_kit in _stock_parts(line, components):
+            if q > held:
+                missing.append(
+                    inventory.Demand(
+                        order_line_id=stock_id,
+                        order_id=order.pk,
+                        product_id=product_id,
+                        quantity=_share(held, q, per_kit),
+                        reference=order.number,
+                        already_reserved=_share(ZERO, held, per_kit),
+                    )
+                )
+            top = max(held, q)
+            consumptions.append(inventory.Consumption(stock_id, _share(top - q, top, per_kit)))
     got = {}
     if missing:
-        got = inventory.reserve(
+        got = kits.reserve(
+            components,
             company=order.company,
             demands=missing,
             warehouse_ids=inventory.warehouses_in_order(order.company, order.warehouse_id),
             all_or_nothing=True,
         )
+        for k in components:
+            for part in components[k]:
+                got.pop(part.pk, None)
+            if tracked[k] > by_id[k].qty_reserved:
+                got[k] = tracked[k] - by_id[k].qty_reserved
     moves = inventory.consume(
         company=order.company,
-        consumptions=[inventory.Consumption(k, q) for k, q in tracked.items()],
+        consumptions=consumptions,
         warehouse_ids=None,
         actor=actor,
         reference=shipment.number,
@@ -474,7 +502,7 @@ def _close_lines(
         k: by_id[k].qty_reserved - min(by_id[k].qty_reserved, pending.get(k, ZERO)) for k in rest
     }
     release = {k: q for k, q in release.items() if q > 0}
-    released = inventory.release(company=order.company, amounts=release) if release else {}
+    released = kits.release(order, by_id, release) if release else {}
     counters.order_lines_close(
         order, rest, released=released, declined=declined, lines=[by_id[k] for k in rest]
     )
@@ -703,6 +731,28 @@ def fulfilment_exception_resolve(
     return locked
 
 
+def _back_to_stock(order: SalesOrder, returned: dict, by_id: dict) -> list:
+    """``(product id, quantity)`` that come back into stock for shipment lines' returned
+    quantities: a kit line's components, each its share of the kits (``sales.kits.change``
+    from the line's returned counter, so rounding adds up over several returns)."""
+    components = kits.components_of(
+        order.company_id, {sl.order_line_id: by_id[sl.order_line_id] for sl in returned}.values()
+    )
+    quantities, counted = [], {}
+    for sl, quantity in returned.items():
+        parts = components.get(sl.order_line_id)
+        if parts is None:
+            quantities.append((sl.product_id, quantity))
+            continue
+        before = counted.get(sl.order_line_id, by_id[sl.order_line_id].qty_returned)
+        counted[sl.order_line_id] = before + quantity
+        quantities.extend(
+            (part.product_id, kits.change(before, before + quantity, part.quantity))
+            for part in parts
+        )
+    return quantities
+
+
 def _take_back(shipment, order, by_id, planned, exception, actor) -> ReturnReceipt:
     """The failed delivery's goods are taken back on paper (a return receipt; into stock
     only when they physically come back) and owed again on the lines."""
@@ -739,9 +789,9 @@ def _take_back(shipment, order, by_id, planned, exception, actor) -> ReturnRecei
         inventory.put_back(
             company=order.company,
             warehouse=warehouse,
-            quantities=[
-                (sl.product_id, q) for sl, q in back.items() if _tracked(by_id[sl.order_line_id])
-            ],
+            quantities=_back_to_stock(
+                order, {sl: q for sl, q in back.items() if _tracked(by_id[sl.order_line_id])}, by_id
+            ),
             actor=actor,
             reason=reason,
             reference=receipt.number,
@@ -928,7 +978,11 @@ def return_receive(
     inventory.put_back(
         company=order.company,
         warehouse=warehouse,
-        quantities=[(sl.product_id, q) for sl, q in returned.items() if _tracked(sl.order_line)],
+        quantities=_back_to_stock(
+            order,
+            {sl: q for sl, q in returned.items() if _tracked(sl.order_line)},
+            {sl.order_line_id: sl.order_line for sl in returned},
+        ),
         actor=actor,
         reason=reason.strip(),
         reference=receipt.number,

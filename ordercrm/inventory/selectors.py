@@ -235,3 +235,53 @@ def ledger_discrepancies(company: Company) -> list[dict[str, str]]:
             {"product_id": str(key[0]), "warehouse_id": str(key[1]), "level": "missing"}
         )
     return problems
+
+
+@dataclass(frozen=True)
+class KitPart:
+    """One component of a kit with its quantity per kit and its stock (saleable
+    warehouses); ``kits`` = the whole kits its free stock alone would make."""
+
+    component: object
+    quantity: Decimal
+    stock: Availability
+
+    @property
+    def kits(self) -> Decimal:
+        from ordercrm.catalog.kits import kits_from
+
+        return kits_from({0: self.stock.available}, {0: self.quantity})
+
+
+@dataclass(frozen=True)
+class KitStock:
+    """A kit's components and their stock; ``available`` = the whole kits the components'
+    free stock makes (``catalog.kits.kits_from``), since a kit holds no stock itself."""
+
+    parts: list[KitPart]
+
+    @property
+    def available(self) -> Decimal:
+        from ordercrm.catalog.kits import kits_from
+
+        return kits_from(
+            {i: part.stock.available for i, part in enumerate(self.parts)},
+            {i: part.quantity for i, part in enumerate(self.parts)},
+        )
+
+
+def kit_stock(product) -> KitStock | None:
+    """The kit's components with their stock and the kits they make (two queries), or
+    ``None`` for a product that is not a kit."""
+    from ordercrm.catalog.selectors import kit_components
+
+    if not product.is_kit:
+        return None
+    components = kit_components(product)
+    levels = availability(product.company, [c.component_id for c in components])
+    return KitStock(
+        [
+            KitPart(c.component, c.quantity, levels.get(c.component_id, Availability()))
+            for c in components
+        ]
+    )

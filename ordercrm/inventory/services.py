@@ -286,6 +286,8 @@ def _resolve_lines(
             errors.add(index, "product", _("Unknown product."))
         elif not product.is_stock_tracked:
             errors.add(index, "product", _("This product is not stock-tracked."))
+        elif product.is_kit:
+            errors.add(index, "product", _("A kit holds no stock of its own; its components do."))
         quantity = errors.quantity(
             index,
             raw.get("quantity"),
@@ -746,10 +748,14 @@ def _store_reservations(company: Company, changed: list[Reservation]) -> None:
         Reservation.objects.for_company(company).bulk_update(kept, ["quantity"])
 
 
-def release(*, company: Company, amounts: dict[UUID, Decimal | None]) -> dict[UUID, Decimal]:
+def release(
+    *, company: Company, amounts: dict[UUID, Decimal | None], notify: bool = True
+) -> dict[UUID, Decimal]:
     """Give reserved stock back: ``amounts[line_id]`` (``None`` for all of it).
 
-    Returns what was released per line. The caller holds the order lock."""
+    Returns what was released per line. The caller holds the order lock. ``notify=False``
+    when the stock was free when the transaction began (a kit's components handing back at
+    once what no whole kit used): nothing arrived for waiting backorders."""
     reservations = _reservations_of(company, amounts.keys())
     taken, per_line = _shrink(company, reservations, amounts)
     if not taken:
@@ -766,7 +772,8 @@ def release(*, company: Company, amounts: dict[UUID, Decimal | None]) -> dict[UU
         level.updated_at = now
     _save_levels(company, [levels[key] for key in taken])
     _store_reservations(company, changed)
-    _notify_increase(company, {p for p, _w in taken})
+    if notify:
+        _notify_increase(company, {p for p, _w in taken})
     return per_line
 
 

@@ -374,6 +374,9 @@ class SalesOrderLine(CompanyOwned):
     # ordered + over-delivered − closed − net shipped, never negative. Written by
     # ``counters.order_lines_ship``.
     qty_over_delivered = models.DecimalField(_("over-delivered"), **QUANTITY_FIELD, default=ZERO)
+    # The product was a kit when the line was entered: its components are copied onto the
+    # line (``OrderLineComponent``) and reserved, shipped and returned in its place.
+    is_kit = models.BooleanField(_("kit"), default=False)
 
     class Meta:
         verbose_name = _("order line")
@@ -476,6 +479,36 @@ class SalesOrderLine(CompanyOwned):
         """Open quantity with no stock reserved for it (stock-tracked product lines only;
         the caller knows whether the product is tracked)."""
         return max(self.open_quantity - self.qty_reserved, ZERO)
+
+
+class OrderLineComponent(CompanyOwned):
+    """A kit's component as the order line copied it (``quantity`` per kit), so a later
+    change to the kit leaves the order as entered. Its id is the reservation's
+    ``order_line_id`` in inventory: each component holds its own stock for the kit line, always
+    ``sales.kits.scaled(line counter, quantity)`` (reserved, shipped, returned)."""
+
+    # The database foreign key guards it; DO_NOTHING keeps deleting an order's lines a
+    # single statement (``sales.kits.forget`` deletes these rows first, only for kit lines).
+    line = models.ForeignKey(SalesOrderLine, on_delete=models.DO_NOTHING, related_name="components")
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("component"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(_("quantity per kit"), **QUANTITY_FIELD)
+    position = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("kit component")
+        verbose_name_plural = _("kit components")
+        ordering = ["line", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "product"], name="order_line_component_once"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_component_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
 
 
 class OrderRevision(CompanyOwned):

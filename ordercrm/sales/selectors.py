@@ -118,12 +118,17 @@ def order_get(access: Access, order_id) -> SalesOrder:
 
 
 def order_lines(order: SalesOrder) -> list[SalesOrderLine]:
-    return list(
+    """The order's lines in position order, products and units loaded, each kit line with
+    its copied ``kit_components`` (one more query only when the order has a kit line)."""
+    from ordercrm.sales import kits
+
+    lines = list(
         SalesOrderLine.objects.for_company(order.company_id)
         .filter(order=order)
         .select_related("product", "unit")
         .order_by("position")
     )
+    return kits.attach(order.company_id, lines)
 
 
 def order_revisions(order: SalesOrder) -> QuerySet[OrderRevision]:
@@ -195,16 +200,44 @@ class LineStock:
     short: Any
 
 
+def _line_parts(order: SalesOrder, lines: list[SalesOrderLine]) -> dict[int, dict]:
+    """``{index: {component product id: per kit}}`` for the kit lines among ``lines``: a
+    saved line's copied components, an unsaved one's (a preview) the kit's current ones.
+    One query each, none without kit lines."""
+    from ordercrm.catalog.selectors import kit_components_of
+    from ordercrm.sales import kits
+
+    saved = [line for line in lines if line.is_kit and not line._state.adding]
+    fresh = [line for line in lines if line.is_kit and line._state.adding and line.product_id]
+    copied = kits.components_of(order.company_id, saved)
+    current = kit_components_of(order.company_id, {line.product_id for line in fresh})
+    parts: dict[int, dict] = {}
+    for index, line in enumerate(lines):
+        if not line.is_kit:
+            continue
+        if line._state.adding:
+            parts[index] = {c.component_id: c.quantity for c in current.get(line.product_id, [])}
+        else:
+            parts[index] = {c.product_id: c.quantity for c in copied.get(line.pk, [])}
+    return parts
+
+
 def lines_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStock | None]:
     """Per line (aligned with ``lines``): its :class:`LineStock`, or None for a section, a note
     or a product that is not stock-tracked. Four queries whatever the number of lines (tracked
-    products, warehouses, stock levels, other quotations); ``lines`` may be unsaved (a preview).
-    """
-    from django.db.models import Sum
+    products, warehouses, stock levels, other quotations), and with kit lines one or two for
+    their components and one for other quotations' kits; ``lines`` may be unsaved (a preview).
+
+    A kit's free stock is the whole kits its components' free stock makes (Odoo's rule,
+    ``sales.kits.kits_from``); what a kit line wants is taken from its components' free
+    stock for the lines after it."""
+    from django.db.models import F, Sum
 
     from ordercrm.catalog.models import Product
     from ordercrm.inventory import selectors as inventory_selectors
     from ordercrm.inventory.services import warehouses_in_order
+    from ordercrm.sales import kits
+    from ordercrm.sales.models import OrderLineComponent
 
     goods = {line.product_id for line in lines if line.kind == LineKind.PRODUCT and line.product_id}
     if not goods:
@@ -216,15 +249,17 @@ def lines_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStoc
     )
     if not tracked:
         return [None] * len(lines)
+    parts = _line_parts(order, lines)
+    counted = tracked | {pid for per_kit in parts.values() for pid in per_kit}
     levels = inventory_selectors.availability(
-        order.company_id, tracked, warehouses_in_order(order.company, order.warehouse_id)
+        order.company_id, counted, warehouses_in_order(order.company, order.warehouse_id)
     )
-    left = {pid: levels[pid].available if pid in levels else ZERO for pid in tracked}
+    left = {pid: levels[pid].available if pid in levels else ZERO for pid in counted}
     if order.company.availability_counts_quotations:
         quoted = (
             SalesOrderLine.objects.for_company(order.company_id)
             .filter(
-                product_id__in=tracked,
+                product_id__in=counted,
                 kind=LineKind.PRODUCT,
                 order__status__in=workflow.QUOTATION,
             )
@@ -235,15 +270,35 @@ def lines_stock(order: SalesOrder, lines: list[SalesOrderLine]) -> list[LineStoc
         )
         for row in quoted:
             left[row["product_id"]] -= row["quantity"] or ZERO
+        if parts:
+            in_kits = (
+                OrderLineComponent.objects.for_company(order.company_id)
+                .filter(
+                    product_id__in=counted,
+                    line__order__status__in=workflow.QUOTATION,
+                )
+                .exclude(line__order_id=order.pk)
+                .values("product_id")
+                .annotate(quantity=Sum(F("quantity") * F("line__quantity")))
+                .order_by()
+            )
+            for row in in_kits:
+                left[row["product_id"]] -= row["quantity"] or ZERO
     result: list[LineStock | None] = [None] * len(lines)
     for index in sorted(range(len(lines)), key=lambda i: lines[i].position):
         line = lines[index]
         if line.kind != LineKind.PRODUCT or line.product_id not in tracked:
             continue
-        free = max(left[line.product_id], ZERO)
         wanted = max(line.quantity - line.qty_shipped - line.qty_closed - line.qty_reserved, ZERO)
+        if index in parts:
+            per_kit = parts[index]
+            free = kits.kits_from(left, per_kit)
+            for pid, quantity in per_kit.items():
+                left[pid] -= min(kits.scaled(wanted, quantity), max(left[pid], ZERO))
+        else:
+            free = max(left[line.product_id], ZERO)
+            left[line.product_id] = free - min(wanted, free)
         result[index] = LineStock(free=free, wanted=wanted, short=max(wanted - free, ZERO))
-        left[line.product_id] = free - min(wanted, free)
     return result
 
 

@@ -286,12 +286,93 @@ def product_detail(request, product_id):
     if access.can(Perm.STOCK_VIEW) and product.is_stock_tracked:
         from ordercrm.inventory import selectors as inventory_selectors
 
-        context["levels"] = inventory_selectors.stock_levels(access, product_id=product.pk)
+        if product.is_kit:
+            context["kit"] = inventory_selectors.kit_stock(product)
+        else:
+            context["levels"] = inventory_selectors.stock_levels(access, product_id=product.pk)
+    elif product.is_kit:
+        context["kit_parts"] = catalog_selectors.kit_components(product)
     if access.can(Perm.ORDER_VIEW):
         from ordercrm.sales.selectors import product_recent_lines
 
         context["recent_lines"] = product_recent_lines(access, product.pk)
     return render(request, "web/product_detail.html", context)
+
+
+def _kit_text(product) -> str:
+    return "\n".join(
+        f"{part.component.sku} {plain(part.quantity)}"
+        for part in catalog_selectors.kit_components(product)
+    )
+
+
+def _kit_rows(text: str) -> list[dict]:
+    """``component code quantity`` per line (every paste box's reading); nothing typed
+    is no component (an ordinary product again)."""
+    from ordercrm.core.validation import parse_pasted_rows
+
+    if not (text or "").strip():
+        return []
+    return parse_pasted_rows(text, with_price=False)
+
+
+def _by_row(error: DomainError, rows: list[dict]) -> list[str]:
+    """The service's per-line problems named by the typed row's number, so the user finds
+    them in the box they typed."""
+    lines = (error.details or {}).get("lines")
+    if isinstance(lines, dict) and rows:
+        error.details = {
+            **error.details,
+            "lines": {},
+            "rows": {
+                str(rows[int(index)]["row"]): [p for ps in fields.values() for p in ps]
+                for index, fields in lines.items()
+                if index.isdigit() and int(index) < len(rows)
+            },
+        }
+    return error_lines(error)
+
+
+@member_view
+def product_kit_edit(request, product_id):
+    """A kit's components as typed lines (``code quantity``, one per component); refusals
+    are listed above the box by row and nothing is saved; a stale version answers 409 with
+    the saved components."""
+    access = request.access
+    access.require(Perm.PRODUCT_EDIT)
+    product = catalog_selectors.product_get(access, product_id)
+    form = {"components": _kit_text(product), "version": product.version}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        form = {
+            "components": request.POST.get("components", ""),
+            "version": _int_or_none(request.POST.get("version")),
+        }
+        rows: list[dict] = []
+        try:
+            rows = _kit_rows(form["components"])
+            catalog.product_kit_set(
+                product=product,
+                actor=request.user,
+                components=[{"sku": r["sku"], "quantity": r["quantity"]} for r in rows],
+                version=form["version"],
+            )
+        except Conflict as error:
+            product = catalog_selectors.product_get(access, product_id)
+            form = {"components": _kit_text(product), "version": product.version}
+            errors, status = [error.text, _("The form now shows the saved values.")], 409
+        except DomainError as error:
+            errors, status = _by_row(error, rows), 422
+        else:
+            messages.success(request, _("Kit components saved."))
+            return HttpResponseRedirect(reverse("product_detail", args=[product.pk]))
+    return render(
+        request,
+        "web/product_kit_form.html",
+        {"product": product, "form": form, "errors": errors},
+        status=status,
+    )
 
 
 @require_POST

@@ -86,6 +86,7 @@ urlpatterns = [
     path("products/new/", catalog.product_new, name="product_new"),
     path("products/<str:product_id>/", catalog.product_detail, name="product_detail"),
     path("products/<str:product_id>/edit/", catalog.product_edit, name="product_edit"),
+    path("products/<str:product_id>/kit/", catalog.product_kit_edit, name="product_kit_edit"),
     path("products/<str:product_id>/active", catalog.product_set_active, name="product_set_active"),
     path("price-lists/", catalog.price_lists, name="price_lists"),
     path("price-lists/new/", catalog.price_list_new, name="price_list_new"),

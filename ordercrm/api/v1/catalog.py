@@ -119,6 +119,62 @@ def products_update(request, product_id: str, body: c.ProductPatch):
     return product_get(request.access, product.pk)
 
 
+def _kit_out(product) -> dict:
+    from ordercrm.inventory.selectors import KitStock, kit_stock
+
+    stock = kit_stock(product) or KitStock([])
+    return {
+        "product_id": product.pk,
+        "sku": product.sku,
+        "is_kit": product.is_kit,
+        "list_price": product.list_price,
+        "available": stock.available,
+        "version": product.version,
+        "components": [
+            {
+                "product_id": part.component.pk,
+                "sku": part.component.sku,
+                "name": part.component.name,
+                "unit": part.component.unit.label(),
+                "quantity": part.quantity,
+                "on_hand": part.stock.on_hand,
+                "reserved": part.stock.reserved,
+                "available": part.stock.available,
+                "kits": part.kits,
+            }
+            for part in stock.parts
+        ],
+    }
+
+
+@router.get("/products/{product_id}/kit", response=with_errors({200: c.KitOut}), tags=["catalog"])
+def products_kit_get(request, product_id: str):
+    """The product's kit components with each one's stock, and the whole kits they make."""
+    return _kit_out(product_get(request.access, parse_id(product_id)))
+
+
+@router.put("/products/{product_id}/kit", response=with_errors({200: c.KitOut}), tags=["catalog"])
+def products_kit_set(request, product_id: str, body: c.KitIn):
+    """Replace the kit's components (``[]``: no longer a kit). Orders already entered keep
+    the components they copied. Refused (422): a component unknown, the kit itself, a kit,
+    a service, named twice, or not above zero (``details.lines``); the product is a service
+    (``catalog.kit_not_stock_tracked``) or a component of another kit (``catalog.kit_nested``);
+    a stale ``version`` or ``If-Match`` is a 409."""
+    product = product_get(request.access, parse_id(product_id))
+    values = body.dict()
+    version = version_from(request, values.pop("version", None))
+    rows = [
+        {
+            **({"product_id": row["product_id"]} if row.get("product_id") else {}),
+            **({"sku": row["sku"]} if row.get("sku") else {}),
+            "quantity": row["quantity"],
+        }
+        for row in values["components"]
+    ]
+    catalog.product_kit_set(product=product, actor=request.user, components=rows, version=version)
+    return _kit_out(product_get(request.access, product.pk))
+
+
 # ---------------------------------------------------------------- units, categories, tax rates
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from ordercrm.api.base import Date, DateTime, Id, Quantity
+from ordercrm.api.base import Amount, Date, DateTime, Id, Quantity
 from ordercrm.api.v1.fields import DATE, ID, Dec, In, Text
 from ordercrm.api.v1.schemas import Page, PriceListOut, ProductOut
 from ordercrm.catalog.models import (
     Category,
+    KitComponent,
     PriceBase,
     PriceList,
     PriceListItem,
@@ -126,6 +127,9 @@ class ProductDetailOut(ProductOut):
     )
     under_delivery_tolerance: Quantity | None = Field(
         None, description="Percent; empty: the company's."
+    )
+    is_kit: bool = Field(
+        False, description="Sold as a kit of components (GET/PUT /products/{id}/kit)."
     )
     version: int
     updated_at: DateTime
@@ -359,3 +363,55 @@ class AssignIn(In):
 
 class AssignedOut(Schema):
     assigned: list[str]
+
+
+class KitComponentOut(Schema):
+    product_id: Id
+    sku: str
+    name: str
+    unit: str = Field(description="The component's unit in the request's language.")
+    quantity: Quantity = Field(description="Per one kit.")
+    on_hand: Quantity = Field(description="The component's stock on hand (saleable warehouses).")
+    reserved: Quantity
+    available: Quantity
+    kits: Quantity = Field(description="Whole kits this component's free stock alone makes.")
+
+
+class KitOut(Schema):
+    product_id: Id
+    sku: str
+    is_kit: bool
+    list_price: Amount = Field(description="The kit's own price: a kit is priced as one line.")
+    available: Quantity = Field(
+        description="Whole kits the components' free stock makes: the least over the "
+        "components of ⌊available ÷ quantity per kit⌋."
+    )
+    version: int
+    components: list[KitComponentOut]
+
+
+class KitComponentIn(In):
+    product_id: ID | None = None
+    sku: Text(Product, "sku") | None = Field(None, description="Instead of product_id.")
+    quantity: Dec(KitComponent, "quantity")
+
+
+class KitIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 3,
+                    "components": [
+                        {"sku": "A-100", "quantity": "5"},
+                        {"sku": "B-200", "quantity": "2"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    version: int | None = Field(None, description="The product's version; stale: 409.")
+    components: list[KitComponentIn] = Field(
+        max_length=50, description="Replaces every component; [] makes it an ordinary product."
+    )

@@ -559,6 +559,20 @@ class OrderPatch(In):
     )
 
 
+class OrderLineComponentOut(Schema):
+    """A kit line's component as the line copied it; its figures are the kit line's
+    counters times ``quantity_per_kit`` (kits are reserved, shipped and returned whole)."""
+
+    product_id: Id
+    sku: str
+    name: str
+    quantity_per_kit: Quantity
+    quantity: Quantity = Field(description="For the line's ordered kits.")
+    quantity_reserved: Quantity
+    quantity_shipped: Quantity
+    quantity_returned: Quantity
+
+
 class OrderLineOut(Schema):
     """One line of an order. Section and note lines carry text only: their numbers (quantity,
     prices, amounts and counters) are ``null``. ``quantity_backordered`` is ``"0"`` for a
@@ -601,6 +615,31 @@ class OrderLineOut(Schema):
     stock_short: Quantity | None = Field(
         None, description="How much of what the line needs the free stock does not cover."
     )
+    is_kit: bool = Field(
+        False,
+        description="A kit: priced, taxed and invoiced as this line; its components (copied "
+        "when the line was entered) are what is reserved, shipped and returned. A kit's "
+        "free_stock is the whole kits its components' free stock makes.",
+    )
+    components: list[OrderLineComponentOut] = Field(default_factory=list)
+
+    @staticmethod
+    def resolve_components(obj) -> list[dict]:
+        from ordercrm.sales.kits import scaled
+
+        return [
+            {
+                "product_id": part.product_id,
+                "sku": part.product.sku,
+                "name": part.product.name,
+                "quantity_per_kit": part.quantity,
+                "quantity": scaled(obj.quantity, part.quantity),
+                "quantity_reserved": scaled(obj.qty_reserved, part.quantity),
+                "quantity_shipped": scaled(obj.qty_shipped, part.quantity),
+                "quantity_returned": scaled(obj.qty_returned, part.quantity),
+            }
+            for part in getattr(obj, "kit_components", None) or []
+        ]
 
     @staticmethod
     def resolve_free_stock(obj):

@@ -9,7 +9,7 @@ from ordercrm.core import audit, events
 from ordercrm.core.money import ZERO
 from ordercrm.core.validation import RowErrors, bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
-from ordercrm.sales import approvals, counters, hooks, locks, workflow
+from ordercrm.sales import approvals, counters, hooks, kits, locks, workflow
 from ordercrm.sales.exceptions import AmendBelowProgress
 from ordercrm.sales.models import OrderRevision, SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _begin, _credit_gate, _lock_customer
@@ -111,6 +111,7 @@ def order_amend(
     excess = {line.pk: line.qty_reserved - max(line.open_quantity, ZERO) for line in kept}
     excess.update({line.pk: None for line in current if str(line.pk) in removed})
     _release(locked, current, excess)
+    kits.forget(locked.company_id, [line for line in current if str(line.pk) in removed])
     SalesOrderLine.objects.for_company(locked.company_id).filter(pk__in=removed).delete()
     SalesOrderLine.objects.for_company(locked.company_id).bulk_update(
         kept,
@@ -128,6 +129,7 @@ def order_amend(
         ],
     )
     SalesOrderLine.objects.bulk_create(added)
+    kits.snapshot(locked.company_id, added)
     OrderRevision.objects.create(
         company_id=locked.company_id,
         order=locked,

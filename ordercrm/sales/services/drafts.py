@@ -24,7 +24,7 @@ from ordercrm.core.validation import bounded_decimal
 from ordercrm.core.validation import reason as invalid_reason
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.customers.models import AddressKind
-from ordercrm.sales import counters
+from ordercrm.sales import counters, kits
 from ordercrm.sales.exceptions import (
     BackdateNotAllowed,
     ExchangeRateOverride,
@@ -166,6 +166,7 @@ def _order_create(company, actor, customer, lines, header, entry_token=None) -> 
     order.number = next_number(company=company, prefix="SO", year=order.order_date.year)
     order.save()
     SalesOrderLine.objects.bulk_create(built)
+    kits.snapshot(company.pk, built)
     audit.record(
         actor=actor,
         entity=order,
@@ -390,8 +391,10 @@ def order_update(
     locked.version += 1
     locked.save()
     if lines is not None:
+        kits.forget(locked.company_id, old_lines)
         SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
         SalesOrderLine.objects.bulk_create(new_lines)
+        kits.snapshot(locked.company_id, new_lines)
     counters.order_progress_store(locked)
     after = _snapshot(locked, new_lines)
     after["header"]["customer"] = str(locked.customer_id)

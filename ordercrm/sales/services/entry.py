@@ -14,7 +14,7 @@ from ordercrm.accounts.access import access_for
 from ordercrm.core import audit, events
 from ordercrm.core.exceptions import NotFound, ValidationFailed
 from ordercrm.core.validation import InvalidValue, bounded_decimal, parse_pasted_rows
-from ordercrm.sales import counters
+from ordercrm.sales import counters, kits
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.services._steps import _lock_draft, _visible_orders
 from ordercrm.sales.services.drafts import order_create
@@ -115,6 +115,7 @@ def order_add_lines(*, order: SalesOrder, actor, version: int, lines: list[dict]
         current, ["net", "tax", "gross"]
     )
     SalesOrderLine.objects.bulk_create(added)
+    kits.snapshot(locked.company_id, added)
     counters.order_progress_store(locked)
     audit.record(
         actor=actor,

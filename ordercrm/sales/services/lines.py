@@ -148,6 +148,7 @@ def _build_lines(
         if not ZERO <= discount <= 100:
             fail(index, "discount_percent", _("Enter a percentage between 0 and 100."))
         line.product, line.unit = product, product.unit
+        line.is_kit = product.is_kit
         line.quantity, line.discount_percent = quantity, discount
         line.tax_rate, line.tax_percent = product.tax_rate, product.tax_rate.rate
         line.unit_cost = product.cost

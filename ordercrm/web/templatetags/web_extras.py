@@ -59,6 +59,16 @@ def qty(value):
 
 
 @register.filter
+def kit_qty(kits, per_kit):
+    """A kit line's quantity in one component's units (``sales.kits.scaled``)."""
+    from ordercrm.sales.kits import scaled
+
+    if _blank(kits) or _blank(per_kit):
+        return ""
+    return scaled(Decimal(kits), Decimal(per_kit))
+
+
+@register.filter
 def plain(value):
     """A decimal as a form field's value: no locale, no trailing zeros (``7.1``)."""
     from ordercrm.core.money import plain as plain_text
