@@ -158,3 +158,15 @@ class NegativeTotal(DomainError):
         "Discount and rebate lines may not take the order total below zero; use a credit "
         "note to pay money back."
     )
+
+
+class LineInUse(Conflict):
+    """``details``: ``positions`` of the lines. A line that a document of an earlier revision
+    names (a cancelled shipment or invoice of an order set back to draft) stays on the order."""
+
+    code = "sales.line_in_use"
+    message = _(
+        "Line %(positions)s is on a shipment or invoice of an earlier revision of this order; "
+        "change it instead of removing it."
+    )
+    http_status = 409

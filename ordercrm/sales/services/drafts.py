@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import access_for
@@ -28,6 +30,7 @@ from ordercrm.sales import counters, kits
 from ordercrm.sales.exceptions import (
     BackdateNotAllowed,
     ExchangeRateOverride,
+    LineInUse,
     OrderDateOtherYear,
 )
 from ordercrm.sales.models import InvoicingPolicy, SalesOrder, SalesOrderLine
@@ -347,6 +350,67 @@ def _check_dates(order: SalesOrder, actor, before: datetime.date | None = None, 
         )
 
 
+def _documents_naming(company_id, line_ids) -> set:
+    """The ids among ``line_ids`` that a row of another app names by a database foreign key
+    (shipment, invoice, return and case lines): found from the models, since sales may not
+    import the apps above it."""
+    from django.apps import apps
+
+    named: set = set()
+    for model in apps.get_models():
+        if model._meta.app_label == "sales":
+            continue  # the order's own rows (copied kit components) go with their lines
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is SalesOrderLine and field.db_constraint:
+                named |= set(
+                    model._default_manager.filter(**{f"{field.name}_id__in": line_ids})
+                    .values_list(field.attname, flat=True)
+                    .distinct()
+                )
+    return named
+
+
+def _lines_replace(order: SalesOrder, old_lines: list, new_lines: list) -> None:
+    """Write a draft's new lines in place of the old ones.
+
+    A draft never set back to draft (revision 0) has nothing pointing at its lines: they are deleted and inserted
+    (two statements, whatever the count). An order set back to draft may have cancelled
+    shipments and invoices naming its lines, so there line *i* keeps the row of old line
+    *i* (updated in place), extra new lines are added and extra old ones deleted, unless a
+    document names one (``sales.line_in_use``: the edit changes nothing)."""
+    lines = SalesOrderLine.objects.for_company(order.company_id)
+    if order.revision == 0:  # never set back to draft, so never on a document
+        lines.filter(order=order).delete()
+        SalesOrderLine.objects.bulk_create(new_lines)
+        return
+    old_lines = sorted(old_lines, key=lambda line: line.position)
+    kept = min(len(old_lines), len(new_lines))
+    removed = old_lines[kept:]
+    named = _documents_naming(order.company_id, [line.pk for line in removed]) if removed else ()
+    if named:
+        positions = sorted(line.position for line in removed if line.pk in named)
+        raise LineInUse(
+            params={"positions": ", ".join(str(p) for p in positions)},
+            details={"positions": positions},
+        )
+    if removed:
+        lines.filter(pk__in=[line.pk for line in removed]).delete()
+    now = timezone.now()
+    for old, new in zip(old_lines[:kept], new_lines[:kept], strict=True):
+        new.pk, new.created_at, new.updated_at = old.pk, old.created_at, now
+    if kept:
+        # positions are unique per order and may move: park the kept rows out of the way first
+        parked = F("position") + len(old_lines) + len(new_lines) + 1
+        lines.filter(pk__in=[line.pk for line in old_lines[:kept]]).update(position=parked)
+        fields = [
+            f.name
+            for f in SalesOrderLine._meta.concrete_fields
+            if not f.primary_key and f.name not in ("company", "created_at")
+        ]
+        lines.bulk_update(new_lines[:kept], fields)
+    SalesOrderLine.objects.bulk_create(new_lines[kept:])
+
+
 @transaction.atomic
 def order_update(
     *, order: SalesOrder, actor, version: int, lines: list[dict] | None = None, **header
@@ -392,8 +456,7 @@ def order_update(
     locked.save()
     if lines is not None:
         kits.forget(locked.company_id, old_lines)
-        SalesOrderLine.objects.for_company(locked.company_id).filter(order=locked).delete()
-        SalesOrderLine.objects.bulk_create(new_lines)
+        _lines_replace(locked, old_lines, new_lines)
         kits.snapshot(locked.company_id, new_lines)
     counters.order_progress_store(locked)
     after = _snapshot(locked, new_lines)
