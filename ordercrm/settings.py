@@ -181,6 +181,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # Uploaded files (case attachments) through the default storage; never served as static
 # files: the case page streams them to members who may see the case.
 MEDIA_ROOT = env.path("ORDERCRM_MEDIA_ROOT", DATA_DIR / "media")
+# The cut-down CJK faces of printable documents, made once per machine (core.document_fonts).
+DOCUMENT_FONT_DIR = env.path("ORDERCRM_DOCUMENT_FONT_DIR", DATA_DIR / "fonts")
 SERVICE_ATTACHMENT_MAX_BYTES = env.int("ORDERCRM_ATTACHMENT_MAX_BYTES", 2_000_000)
 
 TASKS = {
