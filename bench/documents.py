@@ -109,7 +109,11 @@ def build() -> dict:
         "order": str(small.pk),
         "invoice": str(invoice.pk),
         "invoice500": str(invoice500.pk),
-        "numbers": {"order": small.number, "invoice": invoice.number, "invoice500": invoice500.number},
+        "numbers": {
+            "order": small.number,
+            "invoice": invoice.number,
+            "invoice500": invoice500.number,
+        },
         "customer": customer.name,
     }
 
@@ -150,10 +154,10 @@ def check(pdf: bytes, expected: list[str], language: str) -> str:
         file.write(pdf)
         file.flush()
         text = subprocess.run(
-            ["pdftotext", "-layout", file.name, "-"], capture_output=True, text=True, check=True
+            ["pdftotext", "-layout", file.name, "-"],  # noqa: S607 capture_output=True, text=True, check=True
         ).stdout
         fonts = subprocess.run(
-            ["pdffonts", file.name], capture_output=True, text=True, check=True
+            ["pdffonts", file.name],  # noqa: S607 capture_output=True, text=True, check=True
         ).stdout
     missing = [x for x in expected if x not in text]
     if "\ufffd" in text:
@@ -206,7 +210,9 @@ def main() -> None:
         ("invoice", "en"): "Invoice",
         ("invoice", "zh-hans"): "发票",
     }
-    print(f"database={args.db} repeat={args.repeat} cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+    print(
+        f"database={args.db} repeat={args.repeat} cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
+    )
     print(
         f"{'document':<11} {'lang':<8} {'cold_ms':>8} {'warm_ms':>8} {'warm_cpu':>8} "
         f"{'old_ms':>8} {'old_cpu':>8} {'speedup':>7}  check"
@@ -232,7 +238,9 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                     check=True,
-                ).stdout.strip().splitlines()[-1]
+                )
+                .stdout.strip()
+                .splitlines()[-1]
             )
             repeat = args.repeat if kind != "invoice500" else max(2, args.repeat // 2)
             new, old = renderer(kind, world[kind]), renderer(kind, world[kind], cached=False)

@@ -1,7 +1,7 @@
 """An idle worker: its CPU while nothing happens, and how fast it wakes for new work.
 
-    python bench/worker_idle.py                  # PostgreSQL (ordercrm_bench_idle), 30 s idle
-    python bench/worker_idle.py --idle 60 --events 20
+    python bench/worker_idle.py                  # PostgreSQL (ordercrm_bench_idle), 60 s idle
+    python bench/worker_idle.py --idle 120 --events 20
     python bench/worker_idle.py --db sqlite      # no LISTEN/NOTIFY there: the backed-off poll
 
 For each mode — ``notify`` (LISTEN/NOTIFY, the default) and ``poll`` (the old fixed 1 s poll,
@@ -36,7 +36,7 @@ ARRIVAL = threading.Condition()
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         now = time.monotonic()
         try:
@@ -90,7 +90,9 @@ def run_mode(mode: str, env: dict, customer, idle_s: float, events: int) -> dict
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit(f"worker did not start: {process.stderr.read()[-2000:]}")
             time.sleep(0.5)
-        time.sleep(5)  # start-up done (imports, first rounds, the listener connected)
+        # start-up done: imports, first rounds, the listener connected, the first sweep of
+        # abandoned tasks (after two steady heartbeats) with its lazy imports
+        time.sleep(25)
         cpu0, wall0 = cpu_seconds(process.pid), time.monotonic()
         time.sleep(idle_s)
         idle_cpu = (cpu_seconds(process.pid) - cpu0) / (time.monotonic() - wall0) * 100
@@ -100,9 +102,10 @@ def run_mode(mode: str, env: dict, customer, idle_s: float, events: int) -> dict
             with transaction.atomic():
                 event = emit(type="bench.ping", entity=customer, payload={"mode": mode})
             committed = time.monotonic()
+            key = str(event.pk)
             with ARRIVAL:
-                ARRIVAL.wait_for(lambda: str(event.pk) in ARRIVED, timeout=60)
-            arrived = ARRIVED.get(str(event.pk))
+                ARRIVAL.wait_for(lambda key=key: key in ARRIVED, timeout=60)
+            arrived = ARRIVED.get(key)
             waits.append((arrived - committed) * 1000 if arrived else float("inf"))
         return {
             "idle_cpu_percent": idle_cpu,
@@ -120,7 +123,7 @@ def run_mode(mode: str, env: dict, customer, idle_s: float, events: int) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--events", type=int, default=10)
     parser.add_argument("--modes", default="notify,poll")
     args = parser.parse_args()
@@ -160,7 +163,9 @@ def main() -> None:
         url=f"http://127.0.0.1:{server.server_address[1]}/hook",
         event_types=["*"],
     )
-    print(f"database={args.db} idle_s={args.idle:.0f} events={args.events} load={os.getloadavg()[0]:.1f}")
+    print(
+        f"database={args.db} idle_s={args.idle:.0f} events={args.events} load={os.getloadavg()[0]:.1f}"
+    )
     results = {}
     for mode in args.modes.split(","):
         results[mode] = run_mode(mode, env, customer, args.idle, args.events)

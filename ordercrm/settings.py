@@ -234,7 +234,7 @@ ANALYTICS_GRACE_SECONDS = env.int("ORDERCRM_ANALYTICS_GRACE_S", 900)
 # Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at
 # subscription and at every delivery; on lifts that for a receiver on this machine or network.
 WEBHOOKS_ALLOW_PRIVATE = env.bool("ORDERCRM_WEBHOOKS_ALLOW_PRIVATE", False)
-# How an idle worker learns of new work (notifications.wakeup): "notify" = LISTEN/NOTIFY on
+# How an idle worker learns of new work (core.wakeup): "notify" = LISTEN/NOTIFY on
 # PostgreSQL with a 30 s poll behind it, a poll backing off 1 → 5 s on SQLite; "poll" = the
 # old fixed poll every --interval (kept as the baseline bench/worker_idle.py measures).
 WORKER_WAKEUP = env.str("ORDERCRM_WORKER_WAKEUP", "notify")

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def run_forever(stop: threading.Event, idle: float = 2.0) -> None:
     """Rounds of :func:`refresh.process_all` until ``stop``; a failed round (the database
     away, a bad row) is logged and retried after a growing pause, never ends the thread."""
-    from ordercrm.notifications import wakeup
+    from ordercrm.core import wakeup
 
     failures = 0
     bell = wakeup.Doorbell(idle)  # rung when an event commits (PostgreSQL)

@@ -73,7 +73,7 @@ class ResilientTaskWorker(Worker):
     """``db_worker``'s loop, run again after every database fault instead of exiting."""
 
     def __init__(self, *, status: pump.WorkerStatus | None = None, **options):
-        from ordercrm.notifications import wakeup
+        from ordercrm.core import wakeup
 
         self._bell = None
         super().__init__(**options)

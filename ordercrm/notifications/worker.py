@@ -58,7 +58,7 @@ from ordercrm.notifications.models import (
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-HEARTBEAT_S = 5.0
+HEARTBEAT_S = 10.0  # three beats within STALE_S; each is a write, so not more often (idle CPU)
 STALE_S = 30.0
 # Heartbeat rows of workers gone for longer than this are removed.
 FORGET_AFTER = datetime.timedelta(days=1)
@@ -359,7 +359,7 @@ def run_forever(
 ) -> None:
     """The pump thread: rounds until ``stop``. Nothing but ``stop`` ends it: a database
     outage is backed off and retried, any other broken round is logged and retried."""
-    from ordercrm.notifications import wakeup
+    from ordercrm.core import wakeup
 
     worker_id = worker_id or new_worker_id()
     logger.info("outbox pump %s started", worker_id)
@@ -452,7 +452,7 @@ def heartbeat_forever(
 def replay(event: Event) -> int:
     """Send an event again to every subscriber (an admin's decision, e.g. after fixing a
     receiver); an event never fanned out is simply queued. Returns deliveries reset."""
-    from ordercrm.notifications import wakeup
+    from ordercrm.core import wakeup
 
     if event.dispatched_at is None:
         return 0
@@ -474,7 +474,7 @@ def replay(event: Event) -> int:
 
 def resend(delivery: Delivery) -> None:
     """Send one delivery again (an email the customer did not get, a dead webhook)."""
-    from ordercrm.notifications import wakeup
+    from ordercrm.core import wakeup
 
     Delivery.objects.unscoped().filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING,

@@ -1,5 +1,5 @@
 """PostgreSQL only: wake the workers when an outbox event or a background task commits
-(``notifications.wakeup``). One NOTIFY per inserting statement, sent at commit; nothing on
+(``core.wakeup``). One NOTIFY per inserting statement, sent at commit; nothing on
 SQLite, where the workers poll."""
 
 from django.db import migrations

@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, batch, interval, **options):
         from ordercrm.analytics import refresh
         from ordercrm.analytics import worker as analytics_worker
-        from ordercrm.notifications import wakeup, worker
+        from ordercrm.core import wakeup
+        from ordercrm.notifications import worker
         from ordercrm.notifications.taskworker import ResilientTaskWorker
 
         worker_id = worker.new_worker_id()
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         for thread in threads:
             thread.start()
         # PostgreSQL: LISTEN for committed events and tasks, so the threads above wake at once
-        # instead of polling (notifications.wakeup); SQLite: they poll, backing off when idle.
+        # instead of polling (core.wakeup); SQLite: they poll, backing off when idle.
         listener = wakeup.start_listener(stop)
         if listener is not None:
             threads.append(listener)

@@ -1,6 +1,6 @@
 """Waking the worker's threads when there is work, instead of polling every second.
 
-PostgreSQL. Triggers (migration ``0006_work_notify``, PostgreSQL only) run
+PostgreSQL. Triggers (migration ``notifications.0006_work_notify``, PostgreSQL only) run
 ``pg_notify('ordercrm_work', …)`` after each statement that inserts an outbox event or a
 background task; the notification goes out when that transaction commits, never for one
 that rolls back. One listener thread per worker process holds its own connection, LISTENs,
@@ -68,16 +68,16 @@ class Doorbell:
 
     def wait(self, stop: threading.Event | None = None, due_in: float | None = None) -> bool:
         """Wait until rung, ``stop`` or the timeout; True when rung. ``stop`` ends the wait
-        within a tenth of a second (the two events are not one object to wait on)."""
+        within 2 s (the two events are not one object to wait on)."""
         deadline = time.monotonic() + self.timeout(due_in)
         rung = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or (stop is not None and stop.is_set()):
                 break
-            # One wake-up per 0.5 s at most while idle when a stop event must be watched:
+            # One wake-up per 2 s at most while idle when a stop event must be watched:
             # cheap (a futex wait), and it bounds how long a SIGTERM waits.
-            if self._event.wait(min(left, 0.5) if stop is not None else left):
+            if self._event.wait(min(left, 2.0) if stop is not None else left):
                 rung = True
                 break
         self._event.clear()
@@ -109,9 +109,7 @@ def listen_forever(stop: threading.Event) -> None:
     per notification; reconnect (backing off) when the database goes away."""
     import psycopg
 
-    from ordercrm.notifications.worker import Pause
-
-    pause = Pause()
+    failures = 0
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
@@ -120,15 +118,16 @@ def listen_forever(stop: threading.Event) -> None:
             with psycopg.connect(**params, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
                 _listening.set()
-                pause.reset()
+                failures = 0
                 ring_all()  # whatever was committed while nobody listened
                 while not stop.is_set():
                     # blocks in select(); the timeout only lets ``stop`` be seen
-                    for _note in conn.notifies(timeout=1.0):
+                    for _note in conn.notifies(timeout=2.0):
                         ring_all()
-        except Exception as error:  # noqa: BLE001 — never ends the worker
+        except Exception as error:  # never ends the worker
             _listening.clear()
-            delay = pause.next()
+            failures += 1
+            delay = min(15.0, 0.5 * 2 ** (failures - 1))
             logger.warning("work listener disconnected (%s); retry in %.1f s", error, delay)
             stop.wait(delay)
     _listening.clear()
