@@ -68,16 +68,17 @@ class Doorbell:
 
     def wait(self, stop: threading.Event | None = None, due_in: float | None = None) -> bool:
         """Wait until rung, ``stop`` or the timeout; True when rung. ``stop`` ends the wait
-        within 2 s (the two events are not one object to wait on)."""
+        within 5 s (the two events are not one object to wait on; ``ring_all`` after
+        ``stop.set()`` ends it at once)."""
         deadline = time.monotonic() + self.timeout(due_in)
         rung = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or (stop is not None and stop.is_set()):
                 break
-            # One wake-up per 2 s at most while idle when a stop event must be watched:
+            # One wake-up per 5 s at most while idle when a stop event must be watched:
             # cheap (a futex wait), and it bounds how long a SIGTERM waits.
-            if self._event.wait(min(left, 2.0) if stop is not None else left):
+            if self._event.wait(min(left, 5.0) if stop is not None else left):
                 rung = True
                 break
         self._event.clear()
@@ -122,7 +123,7 @@ def listen_forever(stop: threading.Event) -> None:
                 ring_all()  # whatever was committed while nobody listened
                 while not stop.is_set():
                     # blocks in select(); the timeout only lets ``stop`` be seen
-                    for _note in conn.notifies(timeout=2.0):
+                    for _note in conn.notifies(timeout=5.0):
                         ring_all()
         except Exception as error:  # never ends the worker
             _listening.clear()

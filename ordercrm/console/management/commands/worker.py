@@ -81,5 +81,6 @@ class Command(BaseCommand):
             tasks.run()
         finally:
             stop.set()
+            wakeup.ring_all()  # idle threads see ``stop`` now, not at their next timeout
             for thread in threads:
                 thread.join(timeout=15)
