@@ -210,6 +210,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # Uploaded files (case attachments) through the default storage; never served as static
 # files: the case page streams them to members who may see the case.
 MEDIA_ROOT = env.path("ORDERCRM_MEDIA_ROOT", DATA_DIR / "media")
+# The cut-down CJK faces of printable documents, made once per machine (core.document_fonts).
+DOCUMENT_FONT_DIR = env.path("ORDERCRM_DOCUMENT_FONT_DIR", DATA_DIR / "fonts")
 SERVICE_ATTACHMENT_MAX_BYTES = env.int("ORDERCRM_ATTACHMENT_MAX_BYTES", 2_000_000)
 
 TASKS = {
@@ -261,6 +263,10 @@ ANALYTICS_GRACE_SECONDS = env.int("ORDERCRM_ANALYTICS_GRACE_S", 900)
 # Webhooks go to public addresses only (no loopback, link-local, private or unspecified), at
 # subscription and at every delivery; on lifts that for a receiver on this machine or network.
 WEBHOOKS_ALLOW_PRIVATE = env.bool("ORDERCRM_WEBHOOKS_ALLOW_PRIVATE", False)
+# How an idle worker learns of new work (core.wakeup): "notify" = LISTEN/NOTIFY on
+# PostgreSQL with a 30 s poll behind it, a poll backing off 1 → 5 s on SQLite; "poll" = the
+# old fixed poll every --interval (kept as the baseline bench/worker_idle.py measures).
+WORKER_WAKEUP = env.str("ORDERCRM_WORKER_WAKEUP", "notify")
 
 # Outside production, mail goes to a local outbox (one file per message in var/mail, listed
 # for admins on /deliveries/), so a newcomer sees every email and nothing fails on a missing

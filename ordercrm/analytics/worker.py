@@ -16,14 +16,19 @@ logger = logging.getLogger(__name__)
 def run_forever(stop: threading.Event, idle: float = 2.0) -> None:
     """Rounds of :func:`refresh.process_all` until ``stop``; a failed round (the database
     away, a bad row) is logged and retried after a growing pause, never ends the thread."""
+    from ordercrm.core import wakeup
+
     failures = 0
+    bell = wakeup.Doorbell(idle)  # rung when an event commits (PostgreSQL)
     while not stop.is_set():
         try:
             close_old_connections()
             applied = refresh.process_all()
             failures = 0
             if not applied:
-                stop.wait(idle)
+                bell.wait(stop)
+            else:
+                bell.worked()
         except Exception as error:
             failures += 1
             try:

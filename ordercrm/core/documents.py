@@ -1,14 +1,20 @@
 """Printable documents: HTML templates rendered to PDF by WeasyPrint, in a given language,
 with numbers, money and dates formatted for that language's locale (Babel/CLDR).
 
-The CJK fonts come from the system (Debian ``fonts-noto-cjk``); WeasyPrint embeds the
-subset of glyphs each document uses, so the PDF reads the same on any machine.
+The CJK fonts come from the system (Debian ``fonts-noto-cjk``), cut down once per machine to
+the characters documents use (``core.document_fonts``); WeasyPrint embeds the subset of
+glyphs each document uses, so the PDF reads the same on any machine. The font set-up and the
+parsed stylesheet are made once per process and thread (``Typesetter``), not per document.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime
+import threading
 from decimal import Decimal
+from pathlib import Path
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal
@@ -124,15 +130,104 @@ def render_html(template_name: str, context: dict, language: str | None) -> str:
             {
                 **context,
                 "fmt": Formatter(language),
-                "font_family": FONTS.get(language, FONTS["en"]),
                 "language": language,
             },
         )
 
 
+STYLESHEET = Path(__file__).parent / "templates" / "documents" / "document.css"
+# The cut-down faces (core.document_fonts) go before the system faces they come from; a
+# character they lack falls through to the full face.
+COMMON_FAMILIES = {
+    "zh-hans": ("SC", "TC"),
+    "zh-hant": ("TC", "SC"),
+    "en": ("SC",),
+}
+
+
+class Typesetter:
+    """What every document of a process shares: one fontconfig set-up (with the cut-down
+    CJK faces registered once) and the parsed stylesheets per language. Holds no document
+    content: the HTML of each document is parsed and laid out on its own.
+
+    One per thread (``typesetter()``): Pango and fontconfig objects are not shared across
+    threads."""
+
+    def __init__(self, common_fonts: bool = True):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        from ordercrm.core import document_fonts
+
+        self.font_config = FontConfiguration()
+        faces = document_fonts.faces() if common_fonts else []
+        font_faces = "".join(
+            f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
+            f'src: url("{face.path.as_uri()}"); }}\n'
+            for face in faces
+        )
+        available = {face.family for face in faces}
+        base = STYLESHEET.read_text(encoding="utf-8")
+        self.stylesheets = {}
+        for language, system in FONTS.items():
+            common = [
+                f'"{family}"'
+                for script in COMMON_FAMILIES.get(language, ())
+                if (family := document_fonts.family_name(script)) in available
+            ]
+            family = ", ".join([*common, system]) if common else system
+            self.stylesheets[language] = [
+                CSS(
+                    string=font_faces
+                    + base
+                    + f"body {{ font-family: {family}; }}\n"
+                    + f"@page {{ @bottom-right {{ font-family: {family}; }} }}\n",
+                    font_config=self.font_config,
+                )
+            ]
+
+    def write_pdf(self, html: str, language: str) -> bytes:
+        from weasyprint import HTML
+
+        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+            stylesheets=self.stylesheets.get(language, self.stylesheets["en"]),
+            font_config=self.font_config,
+        )
+
+
+_local = threading.local()
+
+
+@atexit.register
+def _drop_typesetter() -> None:
+    # Freed before the interpreter tears down the modules its __del__ needs.
+    _local.__dict__.pop("typesetter", None)
+
+
+def typesetter() -> Typesetter:
+    """This thread's typesetter, made on first use (the cold document pays for it)."""
+    current = getattr(_local, "typesetter", None)
+    if current is None:
+        current = _local.typesetter = Typesetter()
+    return current
+
+
 def render_pdf(template_name: str, context: dict, language: str | None) -> bytes:
     """Render ``template_name`` (extending ``documents/base.html``) to PDF bytes."""
-    from weasyprint import HTML  # imported late: loading Pango takes a moment
-
+    language = document_language(language)
     html = render_html(template_name, context, language)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    if getattr(_local, "uncached", False):
+        return Typesetter(common_fonts=False).write_pdf(html, language)
+    return typesetter().write_pdf(html, language)
+
+
+@contextlib.contextmanager
+def uncached():
+    """Within it, this thread renders documents the way they were made before the
+    typesetter: a new font set-up, stylesheet parse and the full system CJK faces per
+    document. The baseline ``bench/documents.py`` measures against; tests compare the two."""
+    _local.uncached = True
+    try:
+        yield
+    finally:
+        _local.uncached = False

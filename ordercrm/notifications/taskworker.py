@@ -73,8 +73,41 @@ class ResilientTaskWorker(Worker):
     """``db_worker``'s loop, run again after every database fault instead of exiting."""
 
     def __init__(self, *, status: pump.WorkerStatus | None = None, **options):
+        from ordercrm.core import wakeup
+
+        self._bell = None
         super().__init__(**options)
         self.status = status
+        # Idle, db_worker sleeps ``self.interval`` between polls; here that sleep is the
+        # doorbell: rung when a task is enqueued (PostgreSQL), else the slow / backed-off poll.
+        self._bell = wakeup.Doorbell(self._poll)
+
+    @property
+    def interval(self) -> float:
+        """Read by db_worker's loop only to sleep when idle (and once for its start-up
+        jitter): the wait happens here, on the doorbell, and nothing is left to sleep."""
+        if self._bell is None or self.batch:
+            return self._poll
+        self._bell.wait(due_in=self._next_task_in())
+        return 0
+
+    @interval.setter
+    def interval(self, value: float) -> None:
+        self._poll = value
+
+    def _next_task_in(self) -> float | None:
+        """Seconds until the earliest task scheduled for later (``run_after``) is due."""
+        from django_tasks_db.models import get_date_max
+
+        run_after = (
+            DBTaskResult.objects.filter(status=TaskResultStatus.READY, run_after__lt=get_date_max())
+            .order_by("run_after")
+            .values_list("run_after", flat=True)
+            .first()
+        )
+        if run_after is None:
+            return None
+        return max(0.0, (run_after - timezone.now()).total_seconds())
 
     def run(self) -> None:
         pause = pump.Pause()

@@ -58,7 +58,7 @@ from ordercrm.notifications.models import (
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-HEARTBEAT_S = 5.0
+HEARTBEAT_S = 10.0  # three beats within STALE_S; each is a write, so not more often (idle CPU)
 STALE_S = 30.0
 # Heartbeat rows of workers gone for longer than this are removed.
 FORGET_AFTER = datetime.timedelta(days=1)
@@ -359,16 +359,23 @@ def run_forever(
 ) -> None:
     """The pump thread: rounds until ``stop``. Nothing but ``stop`` ends it: a database
     outage is backed off and retried, any other broken round is logged and retried."""
+    from ordercrm.core import wakeup
+
     worker_id = worker_id or new_worker_id()
     logger.info("outbox pump %s started", worker_id)
     pause = Pause()
+    bell = wakeup.Doorbell(idle)
     while not stop.is_set():
         try:
             close_old_connections()
             attempted = run_once(worker_id, status=status, stop=stop)
             pause.reset()
             if attempted == 0:
-                stop.wait(idle)
+                # Idle: until an event commits (the doorbell), the next retry falls due, or
+                # the slow poll (PostgreSQL) / backed-off poll (SQLite).
+                bell.wait(stop, due_in=next_due_in())
+            else:
+                bell.worked()
         except Exception as error:
             drop_connection()
             delay = pause.next()
@@ -383,6 +390,23 @@ def run_forever(
 
 
 SLA_CHECK_S = 60
+
+
+def next_due_in(now=None) -> float | None:
+    """Seconds until the next delivery waiting for a retry (or a lease to expire) is due;
+    None when nothing waits. Lets an idle pump sleep until then, not poll."""
+    now = now or timezone.now()
+    waiting = (
+        Delivery.objects.unscoped()
+        .filter(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", "locked_until")
+        .first()
+    )
+    if waiting is None:
+        return None
+    due = max(d for d in waiting if d is not None)
+    return max(0.0, (due - now).total_seconds())
 
 
 def heartbeat_forever(
@@ -428,9 +452,11 @@ def heartbeat_forever(
 def replay(event: Event) -> int:
     """Send an event again to every subscriber (an admin's decision, e.g. after fixing a
     receiver); an event never fanned out is simply queued. Returns deliveries reset."""
+    from ordercrm.core import wakeup
+
     if event.dispatched_at is None:
         return 0
-    return (
+    reset = (
         Delivery.objects.unscoped()
         .filter(event=event)
         .update(
@@ -442,10 +468,14 @@ def replay(event: Event) -> int:
             last_error="",
         )
     )
+    wakeup.notify()
+    return reset
 
 
 def resend(delivery: Delivery) -> None:
     """Send one delivery again (an email the customer did not get, a dead webhook)."""
+    from ordercrm.core import wakeup
+
     Delivery.objects.unscoped().filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING,
         attempts=0,
@@ -453,6 +483,7 @@ def resend(delivery: Delivery) -> None:
         locked_until=None,
         locked_by="",
     )
+    wakeup.notify()
 
 
 def queue_state(now=None) -> dict:

@@ -25,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch, interval, **options):
         from ordercrm.analytics import refresh
         from ordercrm.analytics import worker as analytics_worker
+        from ordercrm.core import wakeup
         from ordercrm.notifications import worker
         from ordercrm.notifications.taskworker import ResilientTaskWorker
 
@@ -69,11 +70,17 @@ class Command(BaseCommand):
         ]
         for thread in threads:
             thread.start()
+        # PostgreSQL: LISTEN for committed events and tasks, so the threads above wake at once
+        # instead of polling (core.wakeup); SQLite: they poll, backing off when idle.
+        listener = wakeup.start_listener(stop)
+        if listener is not None:
+            threads.append(listener)
         self.stdout.write(f"worker {worker_id} started")
         try:
             tasks.configure_signals()
             tasks.run()
         finally:
             stop.set()
+            wakeup.ring_all()  # idle threads see ``stop`` now, not at their next timeout
             for thread in threads:
                 thread.join(timeout=15)
