@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.models import CompanyOwned
@@ -227,6 +228,11 @@ class InvoiceInstalment(CompanyOwned):
     amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
     amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)
     amount_credited = models.DecimalField(_("credited"), **AMOUNT_FIELD, default=ZERO)
+    # Its share of the invoice's open base (``Invoice.open_base``), in proportion to what is
+    # open on each instalment (``billing.exchange.split_base``): the instalments' open base
+    # amounts add up to the invoice's to the cent, so aging in the company currency
+    # reconciles with the receivable balances. Kept with ``amount_paid``/``amount_credited``.
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD, default=ZERO)
     description = models.CharField(_("terms"), max_length=200, blank=True)
 
     class Meta:
@@ -256,8 +262,15 @@ class InvoiceInstalment(CompanyOwned):
         return self.amount - self.amount_credited - self.amount_paid
 
 
-# What is still open on an instalment, in SQL.
+# What is still open, in SQL: on an instalment (``InvoiceInstalment.open_amount``) and on an
+# invoice (``Invoice.open_amount``). "Open" for a receivable is written once: an issued or
+# part-paid invoice with ``INVOICE_OPEN`` > 0 (``billing.selectors.open_invoices``).
 INSTALMENT_OPEN = F("amount") - F("amount_credited") - F("amount_paid")
+INVOICE_OPEN = F("gross_total") - F("amount_credited") - F("amount_paid")
+OPEN_INVOICE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+INVOICE_IS_OPEN = Q(kind=InvoiceKind.INVOICE, status__in=OPEN_INVOICE_STATUSES) & Q(
+    GreaterThan(INVOICE_OPEN, 0)
+)
 
 
 class PaymentMethod(models.TextChoices):

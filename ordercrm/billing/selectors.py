@@ -14,6 +14,9 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from ordercrm.accounts.access import Access
 from ordercrm.billing.models import (
     INSTALMENT_OPEN,
+    INVOICE_IS_OPEN,
+    OPEN_BASE,
+    OPEN_INVOICE_STATUSES,
     Invoice,
     InvoiceInstalment,
     InvoiceKind,
@@ -32,7 +35,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.sales import selectors as sales_selectors
 
-OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+OPEN = OPEN_INVOICE_STATUSES
 AGING_BUCKETS = (("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None))
 
 
@@ -112,8 +115,9 @@ def invoice_instalments(invoice: Invoice) -> list[InvoiceInstalment]:
 
 
 def _open_parts(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal, datetime.date | None]]:
-    """(invoice, open amount, due date) per open instalment of ``invoices``; one query. An
-    invoice without instalments counts whole at its due date."""
+    """(invoice, open amount in the company currency, due date) per open instalment of
+    ``invoices``: the instalment's stored share of the invoice's open base, or the whole
+    open base of an invoice without instalments at its due date; one query."""
     if not invoices:
         return []
     by_id = {invoice.pk: invoice for invoice in invoices}
@@ -126,10 +130,10 @@ def _open_parts(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal, datetim
     for row in rows:
         seen.add(row.invoice_id)
         if row.open_amount > 0:
-            parts.append((by_id[row.invoice_id], row.open_amount, row.due_date))
+            parts.append((by_id[row.invoice_id], row.open_base, row.due_date))
     for invoice in invoices:
         if invoice.pk not in seen and invoice.open_amount > 0:
-            parts.append((invoice, invoice.open_amount, invoice.due_date))
+            parts.append((invoice, invoice.open_base, invoice.due_date))
     return parts
 
 
@@ -217,11 +221,9 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
     each open instalment by days past its due date: 0–30 (including not yet due), 31–60,
     61–90 and over 90."""
     customer = customer_selectors.customer_get(access, customer_id)
-    open_invoices = list(
+    receivables = list(
         with_next_due(
-            Invoice.objects.for_company(access.company).filter(
-                customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN
-            ),
+            Invoice.objects.for_company(access.company).filter(INVOICE_IS_OPEN, customer=customer),
             access.company.pk,
         )
         .select_related("order")
@@ -229,24 +231,20 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
     )
     aging = {name: ZERO for name, _low, _high in AGING_BUCKETS}
     overdue = 0
-    for invoice in open_invoices:
+    for invoice in receivables:
         late = days_overdue(invoice, today)
         invoice.days_overdue = late
         invoice.is_overdue = late > 0
         overdue += invoice.is_overdue
     # aging by instalment: each open instalment in the bucket of its own due date
-    for invoice, open_amount, due in _open_parts(open_invoices):
+    for _invoice, open_base, due in _open_parts(receivables):
         late = max((today - due).days, 0) if due else 0
-        aging[_bucket(late)] += open_amount * invoice.exchange_rate
-    company_currency = access.company.base_currency
-    from ordercrm.core.money import round_money
-
-    aging = {name: round_money(amount, company_currency) for name, amount in aging.items()}
+        aging[_bucket(late)] += open_base
     return Receivables(
         balance=customer.receivable_balance - customer.advance_balance,
         unpaid=customer.receivable_balance,
         credit=customer.advance_balance,
-        open_invoices=open_invoices,
+        open_invoices=receivables,
         aging=aging,
         overdue_count=overdue,
         credit_payments=list(
@@ -285,22 +283,26 @@ class Aging:
 AGING_NAMES = [name for name, _low, _high in AGING_BUCKETS]
 
 
-def _open_invoices(access: Access) -> QuerySet[Invoice]:
-    return invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN)
+def open_invoices(access: Access) -> QuerySet[Invoice]:
+    """The receivables the caller may see: invoices (not credit notes) issued or part-paid
+    with something still open (``billing.models.INVOICE_IS_OPEN``, the one rule)."""
+    return invoice_list(access).filter(INVOICE_IS_OPEN)
 
 
 def _aging_parts(access: Access, today: datetime.date, customer_ids=None):
-    """The bucket sums (exact, company currency) of the open instalments, and of the open
-    invoices without instalments at their due date (none: not yet due): grouped by customer
-    for ``customer_ids``, or two rows of totals over every customer when it is ``None``."""
+    """The bucket sums (company currency) of the open instalments' stored open base, and of
+    the open base of open invoices without instalments at their due date (none: not yet
+    due): grouped by customer for ``customer_ids``, or two rows of totals over every
+    customer when it is ``None``. Over all buckets they add up to the invoices' open base
+    amounts (the receivable balances) to the cent."""
     from django.db.models import DecimalField, ExpressionWrapper, Sum
 
-    open_invoices = _open_invoices(access)
+    receivables = open_invoices(access)
     instalments = InvoiceInstalment.objects.for_company(access.company)
 
-    def buckets(due: str, open_amount, rate: str) -> dict:
+    def buckets(due: str, open_base) -> dict:
         in_base = ExpressionWrapper(
-            open_amount * F(rate), output_field=DecimalField(max_digits=30, decimal_places=10)
+            open_base, output_field=DecimalField(max_digits=24, decimal_places=2)
         )
         sums = {}
         for name, low, high in AGING_BUCKETS:
@@ -314,19 +316,14 @@ def _aging_parts(access: Access, today: datetime.date, customer_ids=None):
         return sums
 
     per_instalment = (
-        instalments.filter(invoice__in=open_invoices.values("pk"))
-        .annotate(open=INSTALMENT_OPEN)
-        .filter(open__gt=0)
+        instalments.filter(invoice__in=receivables.values("pk"))
+        .alias(still_open=INSTALMENT_OPEN)
+        .filter(still_open__gt=0)
         .order_by()
     )
-    whole = (
-        open_invoices.exclude(pk__in=instalments.values("invoice_id"))
-        .annotate(open=F("gross_total") - F("amount_credited") - F("amount_paid"))
-        .filter(open__gt=0)
-        .order_by()
-    )
-    by_instalment = buckets("due_date", F("open"), "invoice__exchange_rate")
-    by_invoice = buckets("due_date", F("open"), "exchange_rate")
+    whole = receivables.exclude(pk__in=instalments.values("invoice_id")).order_by()
+    by_instalment = buckets("due_date", F("open_base"))
+    by_invoice = buckets("due_date", OPEN_BASE)
     if customer_ids is None:
         return [per_instalment.aggregate(**by_instalment), whole.aggregate(**by_invoice)]
     return [
@@ -346,9 +343,7 @@ def aging_report(access: Access, today: datetime.date) -> Aging:
 
     from ordercrm.customers.models import Customer
 
-    open_left = _open_invoices(access).filter(
-        customer_id=OuterRef("pk"), gross_total__gt=F("amount_credited") + F("amount_paid")
-    )
+    open_left = open_invoices(access).filter(customer_id=OuterRef("pk"))
     customers = (
         Customer.objects.for_company(access.company)
         .filter(Exists(open_left))

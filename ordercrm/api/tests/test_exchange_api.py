@@ -4,36 +4,12 @@ a period; every answer matches the OpenAPI document."""
 
 from decimal import Decimal
 
-import pytest
-
 from ordercrm.billing import services as billing
-from ordercrm.catalog.services import exchange_rate_set
 from ordercrm.core.dates import company_today
-from ordercrm.sales import services as sales
-
-
-@pytest.fixture
-def usd_invoice(company, admin, customer, make_product):
-    """An issued invoice of a USD order confirmed at 7.10: 100.00 + 13 % = 113.00 USD."""
-    exchange_rate_set(
-        company=company, actor=admin, currency="USD", date=company_today(company), rate="7.10"
-    )
-    service = make_product(company, sku="SVC", is_stock_tracked=False)
-    order = sales.order_submit(
-        order=sales.order_create(
-            company=company,
-            actor=admin,
-            customer=customer,
-            currency="USD",
-            invoicing_policy="manual",
-            lines=[{"product": service, "quantity": 1, "unit_price": "100.00"}],
-        ),
-        actor=admin,
-    )
-    return billing.invoice_create(order=order, actor=admin, issue=True)
 
 
 def test_payment_at_another_rate_shows_its_exchange_difference(api, admin, customer, usd_invoice):
+    usd_invoice = usd_invoice()  # 113.00 USD at 7.10
     call = api(admin)
     status, payment = call(
         "post",
@@ -94,6 +70,7 @@ def test_payment_at_another_rate_shows_its_exchange_difference(api, admin, custo
 def test_exchange_difference_answers_match_the_openapi_document(
     client, api, admin, customer, usd_invoice
 ):
+    usd_invoice = usd_invoice()
     import jsonschema_rs
 
     call = api(admin)

@@ -7,34 +7,13 @@ from django.urls import reverse
 
 from ordercrm.billing import services as billing
 from ordercrm.billing.models import Invoice, Payment, PaymentAllocation
-from ordercrm.catalog.services import exchange_rate_set
-from ordercrm.core.dates import company_today
 from ordercrm.sales import services as sales
-
-
-@pytest.fixture
-def usd_invoice(company, admin, rep, customer, stocked):
-    """An issued invoice of a USD order confirmed at 7.10: 113.00 USD, CN¥802.30."""
-    exchange_rate_set(
-        company=company, actor=admin, currency="USD", date=company_today(company), rate="7.10"
-    )
-    order = sales.order_submit(
-        order=sales.order_create(
-            company=company,
-            actor=rep,
-            customer=customer,
-            currency="USD",
-            invoicing_policy="manual",
-            lines=[{"product": stocked[0], "quantity": 1, "unit_price": "100.00"}],
-        ),
-        actor=rep,
-    )
-    return billing.invoice_create(order=order, actor=admin, issue=True)
 
 
 def test_invoice_and_payment_pages_show_the_exchange_difference(
     client, company, staff, customer, usd_invoice
 ):
+    usd_invoice = usd_invoice()  # 113.00 USD at 7.10: CN¥802.30
     client.force_login(staff["finance"])
     # paid from the invoice page at the rate the money came in at
     response = client.post(
@@ -75,6 +54,7 @@ def test_invoice_and_payment_pages_show_the_exchange_difference(
 def test_a_loss_shows_negative_and_a_company_currency_invoice_shows_none(
     client, company, staff, customer, usd_invoice, invoiced_cny
 ):
+    usd_invoice = usd_invoice()
     billing.payment_record(
         company=company,
         actor=staff["finance"],
