@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import Access
 from ordercrm.billing.models import (
@@ -739,6 +740,97 @@ class ExchangeDifferences:
         return self.gain + self.loss
 
 
+# Realised and unrealised exchange differences are finance's figures (finance, admin).
+FINANCE_FIGURES = Perm.INVOICE_EDIT
+
+
+def _company_day_start(access: Access, day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the company's time zone."""
+    zone = zoneinfo.ZoneInfo(access.company.timezone)
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+
+
+def exchange_difference_list(
+    access: Access,
+    *,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    currency: str = "",
+    customer_id=None,
+    search: str = "",
+) -> QuerySet[PaymentAllocation]:
+    """The realised exchange differences (gains +, losses −, in the company currency) the
+    caller may see, newest first: allocations whose payment's rate differed from the
+    invoice's, made on the company days ``date_from``–``date_to`` (both included, either
+    open), of payments in ``currency``, of one customer, or matching ``search`` (invoice or
+    payment number, customer code or name). Payment, invoice and customer are loaded.
+
+    Finance's figures: ``FINANCE_FIGURES`` (finance, admin) or ``core.permission_denied``;
+    the customers are those the caller may see (``payment_list``). ``date_to`` before
+    ``date_from`` is ``core.validation_failed``."""
+    access.require(FINANCE_FIGURES)
+    if date_from and date_to and date_from > date_to:
+        raise ValidationFailed(
+            _("The end date is before the start date."),
+            details={"fields": {"date_to": ["date_to < date_from"]}},
+        )
+    rows = (
+        PaymentAllocation.objects.for_company(access.company)
+        .filter(payment__in=payment_list(access, customer_id=customer_id).values("pk"))
+        .exclude(exchange_difference=0)
+    )
+    if date_from:
+        rows = rows.filter(created_at__gte=_company_day_start(access, date_from))
+    if date_to:
+        end = _company_day_start(access, date_to + datetime.timedelta(days=1))
+        rows = rows.filter(created_at__lt=end)
+    if currency:
+        rows = rows.filter(payment__currency=currency.upper())
+    if search.strip():
+        term = search.strip()
+        rows = rows.filter(
+            Q(invoice__number__icontains=term)
+            | Q(payment__number__icontains=term)
+            | Q(invoice__customer__code__iexact=term)
+            | Q(invoice__customer__name__icontains=term)
+        )
+    return rows.select_related("payment", "invoice", "invoice__customer").order_by(
+        "-created_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class ExchangeTotals:
+    """Gains, losses and their net over a list of exchange differences, company currency."""
+
+    currency: str
+    count: int
+    gain: Decimal
+    loss: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.gain + self.loss
+
+
+def exchange_difference_totals(access: Access, rows: QuerySet) -> ExchangeTotals:
+    """The totals of ``rows`` (an ``exchange_difference_list``) in one aggregate query."""
+    from django.db.models import Count, Sum
+
+    found = rows.order_by().aggregate(
+        count=Count("pk"),
+        gain=Sum("exchange_difference", filter=Q(exchange_difference__gt=0)),
+        loss=Sum("exchange_difference", filter=Q(exchange_difference__lt=0)),
+    )
+    base = access.company.base_currency
+    return ExchangeTotals(
+        currency=base,
+        count=found["count"],
+        gain=round_money(Decimal(found["gain"] or 0), base),
+        loss=round_money(Decimal(found["loss"] or 0), base),
+    )
+
+
 def exchange_differences(
     access: Access,
     first: datetime.date,
@@ -747,25 +839,16 @@ def exchange_differences(
     customer_id=None,
 ) -> ExchangeDifferences:
     """The exchange differences realised from ``first`` to ``last`` (the company's dates,
-    both included): allocations of payments made on those days whose payment's rate differs
-    from the invoice's, of the customers the caller may see (as ``payment_list``), or of one.
-    An allocation a credit note took back in part counts what is left of it; one taken back
-    whole no longer counts. Refused: ``last`` before ``first`` (``core.validation_failed``)."""
+    both included), oldest first: ``exchange_difference_list`` of those days, of the
+    customers the caller may see or of one. An allocation a credit note took back in part
+    counts what is left of it; one taken back whole no longer counts. Refused: ``last``
+    before ``first`` (``core.validation_failed``), a caller without ``FINANCE_FIGURES``."""
     if first > last:
         raise ValidationFailed(details={"fields": {"last": ["last < first"]}})
-    zone = zoneinfo.ZoneInfo(access.company.timezone)
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, zone)
     rows = list(
-        PaymentAllocation.objects.for_company(access.company)
-        .filter(
-            payment__in=payment_list(access, customer_id=customer_id).values("pk"),
-            created_at__gte=start,
-            created_at__lt=end,
-        )
-        .exclude(exchange_difference=0)
-        .select_related("payment", "invoice", "invoice__customer")
-        .order_by("created_at", "id")
+        exchange_difference_list(
+            access, date_from=first, date_to=last, customer_id=customer_id
+        ).order_by("created_at", "id")
     )
     base = access.company.base_currency
     return ExchangeDifferences(

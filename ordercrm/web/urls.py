@@ -171,6 +171,7 @@ urlpatterns = [
     path("payments/<str:payment_id>/", billing.payment_detail, name="payment_detail"),
     path("payments/<str:payment_id>/<str:action>", billing.payment_action, name="payment_action"),
     path("receivables/", billing.aging, name="aging"),
+    path("exchange-differences/", billing.exchange_differences, name="exchange_differences"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
     path("orders/new/customers", orders.order_customer_options, name="order_customer_options"),

@@ -100,3 +100,19 @@ def test_exchange_difference_answers_match_the_openapi_document(
     components = doc["components"]["schemas"]
     assert components["AllocationOut"]["examples"][0]["exchange_difference"] == "11.30"
     assert components["ExchangeDifferencesOut"]["examples"]
+
+
+def test_exchange_differences_are_finance_s(api, make_user, company, usd_invoice):
+    from ordercrm.accounts.roles import Role
+
+    usd_invoice()
+    today = company_today(company).isoformat()
+    manager = make_user(Role.SALES_MANAGER, company, username="mgr")
+    status, body = api(manager)("get", f"/exchange-differences?first={today}&last={today}")
+    assert status == 403
+    assert body["error"]["code"] == "core.permission_denied"
+    finance = make_user(Role.FINANCE, company, username="fin")
+    status, body = api(finance)("get", f"/exchange-differences?first={today}&last={today}")
+    assert status == 200
+    status, body = api(manager)("get", "/exports/exchange_differences")
+    assert status == 403
