@@ -410,6 +410,9 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "gross_total": money(invoice.gross_total),
             "amount_paid": money(invoice.amount_paid),
             "open_amount": money(invoice.open_amount),
+            # a foreign-currency document also states its rate and its company-currency
+            # amounts (at that rate, as stored: ``company_gross_total``, ``open_base``)
+            "base": _document_base(invoice, fmt),
             "instalments": [
                 {
                     "due_date": fmt.date(x.due_date),
@@ -424,6 +427,20 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
         },
         language,
     )
+
+
+def _document_base(invoice: Invoice, fmt: Formatter) -> dict | None:
+    """The rate and company-currency amounts a document in a foreign currency shows (None
+    for one in the company currency)."""
+    base = invoice.order.company.base_currency
+    if invoice.currency == base:
+        return None
+    return {
+        "currency": base,
+        "rate": fmt.quantity(invoice.exchange_rate),
+        "gross_total": fmt.money(invoice.company_gross_total, base),
+        "open": fmt.money(invoice.open_base, base),
+    }
 
 
 # ---------------------------------------------------------------- finance export
