@@ -450,3 +450,74 @@ class PaymentAllocation(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class RevaluationRun(CompanyOwned):
+    """An unrealised revaluation of the open foreign-currency receivables on ``date``
+    (``billing.revaluation``): each open invoice's open amount at the run's rate against its
+    open base at its own rate. A report for finance; it never changes an invoice. One per
+    company and day: a second is refused unless it replaces the first."""
+
+    date = models.DateField(_("revaluation date"))
+    # {"USD": "7.25", …}: the rate used per currency (company currency per unit)
+    rates = models.JSONField(_("rates"), default=dict)
+    # which rates finance entered; the others came from the company's rate table
+    entered = models.JSONField(default=list, blank=True)
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD, default=ZERO)
+    revalued_base = models.DecimalField(_("revalued"), **AMOUNT_FIELD, default=ZERO)
+    gain = models.DecimalField(_("unrealised gain"), **AMOUNT_FIELD, default=ZERO)
+    loss = models.DecimalField(_("unrealised loss"), **AMOUNT_FIELD, default=ZERO)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("revaluation")
+        verbose_name_plural = _("revaluations")
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date"], name="revaluation_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def difference(self) -> Decimal:
+        """The net unrealised difference: gain + loss (loss negative)."""
+        return self.gain + self.loss
+
+
+class RevaluationLine(CompanyOwned):
+    """One open invoice in a revaluation run: ``open_amount`` (document currency) at the
+    run's ``rate`` is ``revalued_base``; ``difference`` = that − ``open_base`` (its open base
+    at the invoice's own ``invoice_rate``); gain +, loss −."""
+
+    run = models.ForeignKey(RevaluationRun, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3)
+    open_amount = models.DecimalField(_("open amount"), **AMOUNT_FIELD)
+    invoice_rate = models.DecimalField(_("invoice rate"), **RATE_FIELD)
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD)
+    rate = models.DecimalField(_("revaluation rate"), **RATE_FIELD)
+    revalued_base = models.DecimalField(_("revalued"), **AMOUNT_FIELD)
+    difference = models.DecimalField(_("unrealised difference"), **AMOUNT_FIELD)
+
+    class Meta:
+        ordering = ["run", "currency", "invoice"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "invoice"], name="revaluation_line_once"),
+            models.CheckConstraint(
+                condition=Q(difference__gte=F("revalued_base") - F("open_base") - CENT_FRACTION)
+                & Q(difference__lte=F("revalued_base") - F("open_base") + CENT_FRACTION),
+                name="revaluation_line_difference_is_gap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.invoice_id}"

@@ -4,6 +4,8 @@ gains and losses."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
@@ -385,4 +387,78 @@ def exchange_differences(request):
             "error": error,
         },
         status=422 if error else 200,
+    )
+
+
+@member_view
+def revaluations(request):
+    """Unrealised revaluation (finance): the runs so far, and a form to run one on a day at
+    rates per currency (blank: the company's rate table on or before that day). Refusals are
+    said beside the form (422 bad input or a missing rate, 409 a run on that day already,
+    unless *replace* is ticked); a run leads to its page."""
+    from ordercrm.billing import revaluation
+
+    access = request.access
+    access.require(billing_selectors.FINANCE_FIGURES)
+    data = request.POST if request.method == "POST" else request.GET
+    day = (data.get("date") or "").strip() or company_today(access.company).isoformat()
+    errors, status = [], 200
+    try:
+        on = datetime.date.fromisoformat(day)
+    except ValueError:
+        on = company_today(access.company)
+    currencies = revaluation.revaluation_currencies(access, on)
+    if request.method == "POST":
+        rates = {
+            key.removeprefix("rate_"): value
+            for key, value in request.POST.items()
+            if key.startswith("rate_")
+        }
+        try:
+            run = revaluation.revaluation_run(
+                company=access.company,
+                actor=request.user,
+                date=day,
+                rates=rates,
+                replace=bool(request.POST.get("replace")),
+            )
+        except DomainError as error:
+            errors, status = error_lines(error), error.http_status
+        else:
+            messages.success(request, _("Revaluation recorded."))
+            return HttpResponseRedirect(reverse("revaluation_detail", args=[run.pk]))
+    for row in currencies:
+        row["entered"] = data.get(f"rate_{row['currency']}", "")
+    page = Paginator(revaluation.revaluation_list(access), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "web/revaluations.html",
+        {
+            "page": page,
+            "date": day,
+            "currencies": currencies,
+            "replace": bool(data.get("replace")),
+            "errors": errors,
+            "currency": access.company.base_currency,
+        },
+        status=status,
+    )
+
+
+@member_view
+def revaluation_detail(request, revaluation_id):
+    """One revaluation run: its rates, totals and a line per invoice."""
+    from ordercrm.billing import revaluation
+
+    run = revaluation.revaluation_get(request.access, revaluation_id)
+    return render(
+        request,
+        "web/revaluation_detail.html",
+        {
+            "run": run,
+            "lines": revaluation.revaluation_lines(run),
+            "currency": request.access.company.base_currency,
+        },
     )
