@@ -4,6 +4,7 @@ a period; every answer matches the OpenAPI document."""
 
 from decimal import Decimal
 
+from ordercrm.accounts.roles import Role
 from ordercrm.billing import services as billing
 from ordercrm.core.dates import company_today
 
@@ -115,4 +116,45 @@ def test_exchange_differences_are_finance_s(api, make_user, company, usd_invoice
     status, body = api(finance)("get", f"/exchange-differences?first={today}&last={today}")
     assert status == 200
     status, body = api(manager)("get", "/exports/exchange_differences")
+    assert status == 403
+
+
+def test_revaluation_over_the_api(api, client, admin, make_user, company, usd_invoice):
+    import jsonschema_rs
+
+    usd_invoice("7.10")
+    call = api(admin)
+    today = company_today(company).isoformat()
+    status, run = call("post", "/revaluations", {"date": today, "rates": {"USD": "7.25"}})
+    assert status == 201, run
+    assert (run["currency"], run["gain"], run["loss"], run["difference"]) == (
+        "CNY",
+        "16.95",
+        "0.00",
+        "16.95",
+    )
+    [line] = run["lines"]
+    assert (line["open_base"], line["revalued_base"], line["rate"]) == ("802.30", "819.25", "7.25")
+    status, again = call("post", "/revaluations", {"date": today, "rates": {"USD": "7.3"}})
+    assert status == 409
+    assert again["error"]["code"] == "billing.revaluation_exists"
+    status, bad = call("post", "/revaluations", {"date": today, "rates": {"USD": "abc"}})
+    assert status == 422
+    assert bad["error"]["details"]["fields"]["rates.USD"] == ["Enter a number."]
+    status, listed = call("get", "/revaluations")
+    assert status == 200
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    status, one = call("get", f"/revaluations/{run['id']}")
+    assert status == 200
+    doc = client.get("/api/v1/openapi.json").json()
+    schema = doc["paths"]["/api/v1/revaluations/{revaluation_id}"]["get"]["responses"]["200"]
+    validator = jsonschema_rs.Draft202012Validator(
+        {
+            "allOf": [schema["content"]["application/json"]["schema"]],
+            "components": doc["components"],
+        }
+    )
+    assert validator.is_valid(one), list(validator.iter_errors(one))[:3]
+    manager = make_user(Role.SALES_MANAGER, company, username="mgr")
+    status, _ = api(manager)("get", "/revaluations")
     assert status == 403

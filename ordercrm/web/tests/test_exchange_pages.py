@@ -261,3 +261,44 @@ def test_exchange_gains_and_losses_page_costs_the_same_queries_for_3_or_60_rows(
     assert page.status_code == 200
     assert "Page 1 of 2" in page.content.decode()
     assert len(many) == len(few)
+
+
+# ---------------------------------------------------------------- unrealised revaluation
+
+
+def test_revaluation_page_runs_refuses_and_shows_a_run(
+    client, company, staff, customer, usd_invoice
+):
+    from ordercrm.billing.models import RevaluationRun
+    from ordercrm.core.dates import company_today
+
+    invoice = usd_invoice("7.10")  # 113.00 USD held at 802.30
+    client.force_login(staff["finance"])
+    url = reverse("revaluations")
+    page = client.get(url).content.decode()
+    assert 'name="rate_USD"' in page
+    assert 'placeholder="7.1"' in page  # the rate table's rate of the day
+    today = company_today(company).isoformat()
+    response = client.post(url, {"date": today, "rate_USD": "-1"})
+    assert response.status_code == 422
+    assert "Enter a rate above 0" in response.content.decode()
+    assert not RevaluationRun.objects.for_company(company).exists()
+    response = client.post(url, {"date": today, "rate_USD": "7.25"})
+    assert response.status_code == 302
+    run = RevaluationRun.objects.for_company(company).get()
+    page = client.get(response["Location"]).content.decode()
+    assert invoice.number in page
+    assert "CN¥819.25" in page  # 113.00 × 7.25
+    assert "CN¥16.95" in page  # the unrealised gain
+    response = client.post(url, {"date": today, "rate_USD": "7.00"})
+    assert response.status_code == 409
+    assert "already run" in response.content.decode()
+    response = client.post(url, {"date": today, "rate_USD": "7.00", "replace": "1"})
+    assert response.status_code == 302
+    assert not RevaluationRun.objects.for_company(company).filter(pk=run.pk).exists()
+    assert "-CN¥11.30" in client.get(url).content.decode()  # 791.00 − 802.30, listed
+    client.cookies["django_language"] = "zh-hans"
+    assert "汇兑重估" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    client.force_login(staff["manager"])
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("revaluation_detail", args=[run.pk])).status_code == 403
