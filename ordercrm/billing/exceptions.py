@@ -79,3 +79,19 @@ class InvoiceStale(Conflict):
     code = "billing.stale_version"
     message = _("The invoice was changed by someone else. Reload it and try again.")
     http_status = 409
+
+
+class RevaluationExists(Conflict):
+    code = "billing.revaluation_exists"
+    message = _(
+        "A revaluation on %(date)s was already run; replace it to run it again with other rates."
+    )
+    http_status = 409
+
+
+class RevaluationRateMissing(DomainError):
+    code = "billing.revaluation_rate_missing"
+    message = _(
+        "Enter a rate for %(currencies)s: the company's rate table has none on or before %(date)s."
+    )
+    http_status = 422

@@ -53,3 +53,22 @@ def pro_rata(
     if whole == 0:
         return ZERO
     return round_money(total * part / whole, base, mode)
+
+
+def split_base(
+    total: Decimal, parts: list[Decimal], base: str, mode: str = RoundingMode.HALF_UP
+) -> list[Decimal]:
+    """``total`` (a base amount) shared over ``parts`` (document-currency amounts, ≥ 0) in
+    proportion, each share rounded to the cent so that the shares add up to ``total``
+    exactly: share i is the rounded running total up to part i less the rounded running
+    total before it. A part of 0 gets 0; with nothing to share over, every share is 0."""
+    whole = sum(parts, ZERO)
+    if whole <= 0:
+        return [ZERO] * len(parts)
+    shares, running, before = [], ZERO, ZERO
+    for part in parts:
+        running += part
+        upto = total if running >= whole else round_money(total * running / whole, base, mode)
+        shares.append(upto - before)
+        before = upto
+    return shares

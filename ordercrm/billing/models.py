@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.core.models import CompanyOwned
@@ -227,6 +228,11 @@ class InvoiceInstalment(CompanyOwned):
     amount = models.DecimalField(_("amount"), **AMOUNT_FIELD)
     amount_paid = models.DecimalField(_("paid"), **AMOUNT_FIELD, default=ZERO)
     amount_credited = models.DecimalField(_("credited"), **AMOUNT_FIELD, default=ZERO)
+    # Its share of the invoice's open base (``Invoice.open_base``), in proportion to what is
+    # open on each instalment (``billing.exchange.split_base``): the instalments' open base
+    # amounts add up to the invoice's to the cent, so aging in the company currency
+    # reconciles with the receivable balances. Kept with ``amount_paid``/``amount_credited``.
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD, default=ZERO)
     description = models.CharField(_("terms"), max_length=200, blank=True)
 
     class Meta:
@@ -256,8 +262,15 @@ class InvoiceInstalment(CompanyOwned):
         return self.amount - self.amount_credited - self.amount_paid
 
 
-# What is still open on an instalment, in SQL.
+# What is still open, in SQL: on an instalment (``InvoiceInstalment.open_amount``) and on an
+# invoice (``Invoice.open_amount``). "Open" for a receivable is written once: an issued or
+# part-paid invoice with ``INVOICE_OPEN`` > 0 (``billing.selectors.open_invoices``).
 INSTALMENT_OPEN = F("amount") - F("amount_credited") - F("amount_paid")
+INVOICE_OPEN = F("gross_total") - F("amount_credited") - F("amount_paid")
+OPEN_INVOICE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+INVOICE_IS_OPEN = Q(kind=InvoiceKind.INVOICE, status__in=OPEN_INVOICE_STATUSES) & Q(
+    GreaterThan(INVOICE_OPEN, 0)
+)
 
 
 class PaymentMethod(models.TextChoices):
@@ -437,3 +450,74 @@ class PaymentAllocation(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class RevaluationRun(CompanyOwned):
+    """An unrealised revaluation of the open foreign-currency receivables on ``date``
+    (``billing.revaluation``): each open invoice's open amount at the run's rate against its
+    open base at its own rate. A report for finance; it never changes an invoice. One per
+    company and day: a second is refused unless it replaces the first."""
+
+    date = models.DateField(_("revaluation date"))
+    # {"USD": "7.25", …}: the rate used per currency (company currency per unit)
+    rates = models.JSONField(_("rates"), default=dict)
+    # which rates finance entered; the others came from the company's rate table
+    entered = models.JSONField(default=list, blank=True)
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD, default=ZERO)
+    revalued_base = models.DecimalField(_("revalued"), **AMOUNT_FIELD, default=ZERO)
+    gain = models.DecimalField(_("unrealised gain"), **AMOUNT_FIELD, default=ZERO)
+    loss = models.DecimalField(_("unrealised loss"), **AMOUNT_FIELD, default=ZERO)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("revaluation")
+        verbose_name_plural = _("revaluations")
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date"], name="revaluation_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def difference(self) -> Decimal:
+        """The net unrealised difference: gain + loss (loss negative)."""
+        return self.gain + self.loss
+
+
+class RevaluationLine(CompanyOwned):
+    """One open invoice in a revaluation run: ``open_amount`` (document currency) at the
+    run's ``rate`` is ``revalued_base``; ``difference`` = that − ``open_base`` (its open base
+    at the invoice's own ``invoice_rate``); gain +, loss −."""
+
+    run = models.ForeignKey(RevaluationRun, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3)
+    open_amount = models.DecimalField(_("open amount"), **AMOUNT_FIELD)
+    invoice_rate = models.DecimalField(_("invoice rate"), **RATE_FIELD)
+    open_base = models.DecimalField(_("open (company currency)"), **AMOUNT_FIELD)
+    rate = models.DecimalField(_("revaluation rate"), **RATE_FIELD)
+    revalued_base = models.DecimalField(_("revalued"), **AMOUNT_FIELD)
+    difference = models.DecimalField(_("unrealised difference"), **AMOUNT_FIELD)
+
+    class Meta:
+        ordering = ["run", "currency", "invoice"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "invoice"], name="revaluation_line_once"),
+            models.CheckConstraint(
+                condition=Q(difference__gte=F("revalued_base") - F("open_base") - CENT_FRACTION)
+                & Q(difference__lte=F("revalued_base") - F("open_base") + CENT_FRACTION),
+                name="revaluation_line_difference_is_gap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.invoice_id}"

@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from ordercrm.accounts.access import Access
 from ordercrm.billing.models import (
     INSTALMENT_OPEN,
+    INVOICE_IS_OPEN,
+    OPEN_BASE,
+    OPEN_INVOICE_STATUSES,
     Invoice,
     InvoiceInstalment,
     InvoiceKind,
@@ -32,7 +36,7 @@ from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.sales import selectors as sales_selectors
 
-OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+OPEN = OPEN_INVOICE_STATUSES
 AGING_BUCKETS = (("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, None))
 
 
@@ -112,8 +116,9 @@ def invoice_instalments(invoice: Invoice) -> list[InvoiceInstalment]:
 
 
 def _open_parts(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal, datetime.date | None]]:
-    """(invoice, open amount, due date) per open instalment of ``invoices``; one query. An
-    invoice without instalments counts whole at its due date."""
+    """(invoice, open amount in the company currency, due date) per open instalment of
+    ``invoices``: the instalment's stored share of the invoice's open base, or the whole
+    open base of an invoice without instalments at its due date; one query."""
     if not invoices:
         return []
     by_id = {invoice.pk: invoice for invoice in invoices}
@@ -126,10 +131,10 @@ def _open_parts(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal, datetim
     for row in rows:
         seen.add(row.invoice_id)
         if row.open_amount > 0:
-            parts.append((by_id[row.invoice_id], row.open_amount, row.due_date))
+            parts.append((by_id[row.invoice_id], row.open_base, row.due_date))
     for invoice in invoices:
         if invoice.pk not in seen and invoice.open_amount > 0:
-            parts.append((invoice, invoice.open_amount, invoice.due_date))
+            parts.append((invoice, invoice.open_base, invoice.due_date))
     return parts
 
 
@@ -217,11 +222,9 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
     each open instalment by days past its due date: 0–30 (including not yet due), 31–60,
     61–90 and over 90."""
     customer = customer_selectors.customer_get(access, customer_id)
-    open_invoices = list(
+    receivables = list(
         with_next_due(
-            Invoice.objects.for_company(access.company).filter(
-                customer=customer, kind=InvoiceKind.INVOICE, status__in=OPEN
-            ),
+            Invoice.objects.for_company(access.company).filter(INVOICE_IS_OPEN, customer=customer),
             access.company.pk,
         )
         .select_related("order")
@@ -229,24 +232,20 @@ def customer_receivables(access: Access, customer_id, today: datetime.date) -> R
     )
     aging = {name: ZERO for name, _low, _high in AGING_BUCKETS}
     overdue = 0
-    for invoice in open_invoices:
+    for invoice in receivables:
         late = days_overdue(invoice, today)
         invoice.days_overdue = late
         invoice.is_overdue = late > 0
         overdue += invoice.is_overdue
     # aging by instalment: each open instalment in the bucket of its own due date
-    for invoice, open_amount, due in _open_parts(open_invoices):
+    for _invoice, open_base, due in _open_parts(receivables):
         late = max((today - due).days, 0) if due else 0
-        aging[_bucket(late)] += open_amount * invoice.exchange_rate
-    company_currency = access.company.base_currency
-    from ordercrm.core.money import round_money
-
-    aging = {name: round_money(amount, company_currency) for name, amount in aging.items()}
+        aging[_bucket(late)] += open_base
     return Receivables(
         balance=customer.receivable_balance - customer.advance_balance,
         unpaid=customer.receivable_balance,
         credit=customer.advance_balance,
-        open_invoices=open_invoices,
+        open_invoices=receivables,
         aging=aging,
         overdue_count=overdue,
         credit_payments=list(
@@ -285,22 +284,26 @@ class Aging:
 AGING_NAMES = [name for name, _low, _high in AGING_BUCKETS]
 
 
-def _open_invoices(access: Access) -> QuerySet[Invoice]:
-    return invoice_list(access, kind=InvoiceKind.INVOICE).filter(status__in=OPEN)
+def open_invoices(access: Access) -> QuerySet[Invoice]:
+    """The receivables the caller may see: invoices (not credit notes) issued or part-paid
+    with something still open (``billing.models.INVOICE_IS_OPEN``, the one rule)."""
+    return invoice_list(access).filter(INVOICE_IS_OPEN)
 
 
 def _aging_parts(access: Access, today: datetime.date, customer_ids=None):
-    """The bucket sums (exact, company currency) of the open instalments, and of the open
-    invoices without instalments at their due date (none: not yet due): grouped by customer
-    for ``customer_ids``, or two rows of totals over every customer when it is ``None``."""
+    """The bucket sums (company currency) of the open instalments' stored open base, and of
+    the open base of open invoices without instalments at their due date (none: not yet
+    due): grouped by customer for ``customer_ids``, or two rows of totals over every
+    customer when it is ``None``. Over all buckets they add up to the invoices' open base
+    amounts (the receivable balances) to the cent."""
     from django.db.models import DecimalField, ExpressionWrapper, Sum
 
-    open_invoices = _open_invoices(access)
+    receivables = open_invoices(access)
     instalments = InvoiceInstalment.objects.for_company(access.company)
 
-    def buckets(due: str, open_amount, rate: str) -> dict:
+    def buckets(due: str, open_base) -> dict:
         in_base = ExpressionWrapper(
-            open_amount * F(rate), output_field=DecimalField(max_digits=30, decimal_places=10)
+            open_base, output_field=DecimalField(max_digits=24, decimal_places=2)
         )
         sums = {}
         for name, low, high in AGING_BUCKETS:
@@ -314,19 +317,14 @@ def _aging_parts(access: Access, today: datetime.date, customer_ids=None):
         return sums
 
     per_instalment = (
-        instalments.filter(invoice__in=open_invoices.values("pk"))
-        .annotate(open=INSTALMENT_OPEN)
-        .filter(open__gt=0)
+        instalments.filter(invoice__in=receivables.values("pk"))
+        .alias(still_open=INSTALMENT_OPEN)
+        .filter(still_open__gt=0)
         .order_by()
     )
-    whole = (
-        open_invoices.exclude(pk__in=instalments.values("invoice_id"))
-        .annotate(open=F("gross_total") - F("amount_credited") - F("amount_paid"))
-        .filter(open__gt=0)
-        .order_by()
-    )
-    by_instalment = buckets("due_date", F("open"), "invoice__exchange_rate")
-    by_invoice = buckets("due_date", F("open"), "exchange_rate")
+    whole = receivables.exclude(pk__in=instalments.values("invoice_id")).order_by()
+    by_instalment = buckets("due_date", F("open_base"))
+    by_invoice = buckets("due_date", OPEN_BASE)
     if customer_ids is None:
         return [per_instalment.aggregate(**by_instalment), whole.aggregate(**by_invoice)]
     return [
@@ -346,9 +344,7 @@ def aging_report(access: Access, today: datetime.date) -> Aging:
 
     from ordercrm.customers.models import Customer
 
-    open_left = _open_invoices(access).filter(
-        customer_id=OuterRef("pk"), gross_total__gt=F("amount_credited") + F("amount_paid")
-    )
+    open_left = open_invoices(access).filter(customer_id=OuterRef("pk"))
     customers = (
         Customer.objects.for_company(access.company)
         .filter(Exists(open_left))
@@ -414,6 +410,9 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
             "gross_total": money(invoice.gross_total),
             "amount_paid": money(invoice.amount_paid),
             "open_amount": money(invoice.open_amount),
+            # a foreign-currency document also states its rate and its company-currency
+            # amounts (at that rate, as stored: ``company_gross_total``, ``open_base``)
+            "base": _document_base(invoice, fmt),
             "instalments": [
                 {
                     "due_date": fmt.date(x.due_date),
@@ -428,6 +427,20 @@ def render_invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
         },
         language,
     )
+
+
+def _document_base(invoice: Invoice, fmt: Formatter) -> dict | None:
+    """The rate and company-currency amounts a document in a foreign currency shows (None
+    for one in the company currency)."""
+    base = invoice.order.company.base_currency
+    if invoice.currency == base:
+        return None
+    return {
+        "currency": base,
+        "rate": fmt.quantity(invoice.exchange_rate),
+        "gross_total": fmt.money(invoice.company_gross_total, base),
+        "open": fmt.money(invoice.open_base, base),
+    }
 
 
 # ---------------------------------------------------------------- finance export
@@ -744,6 +757,97 @@ class ExchangeDifferences:
         return self.gain + self.loss
 
 
+# Realised and unrealised exchange differences are finance's figures (finance, admin).
+FINANCE_FIGURES = Perm.INVOICE_EDIT
+
+
+def _company_day_start(access: Access, day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the company's time zone."""
+    zone = zoneinfo.ZoneInfo(access.company.timezone)
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+
+
+def exchange_difference_list(
+    access: Access,
+    *,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    currency: str = "",
+    customer_id=None,
+    search: str = "",
+) -> QuerySet[PaymentAllocation]:
+    """The realised exchange differences (gains +, losses −, in the company currency) the
+    caller may see, newest first: allocations whose payment's rate differed from the
+    invoice's, made on the company days ``date_from``–``date_to`` (both included, either
+    open), of payments in ``currency``, of one customer, or matching ``search`` (invoice or
+    payment number, customer code or name). Payment, invoice and customer are loaded.
+
+    Finance's figures: ``FINANCE_FIGURES`` (finance, admin) or ``core.permission_denied``;
+    the customers are those the caller may see (``payment_list``). ``date_to`` before
+    ``date_from`` is ``core.validation_failed``."""
+    access.require(FINANCE_FIGURES)
+    if date_from and date_to and date_from > date_to:
+        raise ValidationFailed(
+            _("The end date is before the start date."),
+            details={"fields": {"date_to": ["date_to < date_from"]}},
+        )
+    rows = (
+        PaymentAllocation.objects.for_company(access.company)
+        .filter(payment__in=payment_list(access, customer_id=customer_id).values("pk"))
+        .exclude(exchange_difference=0)
+    )
+    if date_from:
+        rows = rows.filter(created_at__gte=_company_day_start(access, date_from))
+    if date_to:
+        end = _company_day_start(access, date_to + datetime.timedelta(days=1))
+        rows = rows.filter(created_at__lt=end)
+    if currency:
+        rows = rows.filter(payment__currency=currency.upper())
+    if search.strip():
+        term = search.strip()
+        rows = rows.filter(
+            Q(invoice__number__icontains=term)
+            | Q(payment__number__icontains=term)
+            | Q(invoice__customer__code__iexact=term)
+            | Q(invoice__customer__name__icontains=term)
+        )
+    return rows.select_related("payment", "invoice", "invoice__customer").order_by(
+        "-created_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class ExchangeTotals:
+    """Gains, losses and their net over a list of exchange differences, company currency."""
+
+    currency: str
+    count: int
+    gain: Decimal
+    loss: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.gain + self.loss
+
+
+def exchange_difference_totals(access: Access, rows: QuerySet) -> ExchangeTotals:
+    """The totals of ``rows`` (an ``exchange_difference_list``) in one aggregate query."""
+    from django.db.models import Count, Sum
+
+    found = rows.order_by().aggregate(
+        count=Count("pk"),
+        gain=Sum("exchange_difference", filter=Q(exchange_difference__gt=0)),
+        loss=Sum("exchange_difference", filter=Q(exchange_difference__lt=0)),
+    )
+    base = access.company.base_currency
+    return ExchangeTotals(
+        currency=base,
+        count=found["count"],
+        gain=round_money(Decimal(found["gain"] or 0), base),
+        loss=round_money(Decimal(found["loss"] or 0), base),
+    )
+
+
 def exchange_differences(
     access: Access,
     first: datetime.date,
@@ -752,25 +856,16 @@ def exchange_differences(
     customer_id=None,
 ) -> ExchangeDifferences:
     """The exchange differences realised from ``first`` to ``last`` (the company's dates,
-    both included): allocations of payments made on those days whose payment's rate differs
-    from the invoice's, of the customers the caller may see (as ``payment_list``), or of one.
-    An allocation a credit note took back in part counts what is left of it; one taken back
-    whole no longer counts. Refused: ``last`` before ``first`` (``core.validation_failed``)."""
+    both included), oldest first: ``exchange_difference_list`` of those days, of the
+    customers the caller may see or of one. An allocation a credit note took back in part
+    counts what is left of it; one taken back whole no longer counts. Refused: ``last``
+    before ``first`` (``core.validation_failed``), a caller without ``FINANCE_FIGURES``."""
     if first > last:
         raise ValidationFailed(details={"fields": {"last": ["last < first"]}})
-    zone = zoneinfo.ZoneInfo(access.company.timezone)
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, zone)
     rows = list(
-        PaymentAllocation.objects.for_company(access.company)
-        .filter(
-            payment__in=payment_list(access, customer_id=customer_id).values("pk"),
-            created_at__gte=start,
-            created_at__lt=end,
-        )
-        .exclude(exchange_difference=0)
-        .select_related("payment", "invoice", "invoice__customer")
-        .order_by("created_at", "id")
+        exchange_difference_list(
+            access, date_from=first, date_to=last, customer_id=customer_id
+        ).order_by("created_at", "id")
     )
     base = access.company.base_currency
     return ExchangeDifferences(

@@ -57,10 +57,11 @@ from ordercrm.billing.exceptions import (
     PaymentInUse,
     PaymentVoided,
 )
-from ordercrm.billing.exchange import pro_rata, taken_base, to_base
+from ordercrm.billing.exchange import pro_rata, split_base, taken_base, to_base
 from ordercrm.billing.models import (
     INSTALMENT_OPEN,
     OPEN_BASE,
+    OPEN_INVOICE_STATUSES,
     UNALLOCATED,
     UNALLOCATED_BASE,
     Invoice,
@@ -95,7 +96,7 @@ from ordercrm.sales.workflow import Status
 
 # Not on hold: a held order is neither invoiced nor dispatched (``sales.order_on_hold``).
 INVOICEABLE_STATUSES = workflow.INVOICEABLE  # one set, named in sales.workflow
-OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+OPEN_STATUSES = OPEN_INVOICE_STATUSES
 
 
 def _refuse_on_hold(order: SalesOrder) -> None:
@@ -449,13 +450,17 @@ def _instalments_create(invoice: Invoice, order: SalesOrder) -> list[InvoiceInst
         )
         for row in rows
     ]
+    shares = split_base(invoice.open_base, [x.amount for x in instalments], *_base_of(invoice))
+    for instalment, share in zip(instalments, shares, strict=True):
+        instalment.open_base = share
     InvoiceInstalment.objects.bulk_create(instalments)
     return instalments
 
 
 def _instalments_spread(invoice: Invoice) -> None:
     """Spread the invoice's paid and credited amounts over its instalments (earliest paid
-    first, the last credited first: ``customers.terms.spread``)."""
+    first, the last credited first: ``customers.terms.spread``), and its open base over what
+    is then open on each (``billing.exchange.split_base``: to the cent of the invoice's)."""
     from ordercrm.customers.terms import spread
 
     rows = list(
@@ -468,14 +473,19 @@ def _instalments_spread(invoice: Invoice) -> None:
     parts = spread(
         [x.amount for x in rows], paid=invoice.amount_paid, credited=invoice.amount_credited
     )
+    shares = split_base(
+        invoice.open_base,
+        [x.amount - credited - paid for x, (credited, paid) in zip(rows, parts, strict=True)],
+        *_base_of(invoice),
+    )
     changed = []
-    for row, (credited, paid) in zip(rows, parts, strict=True):
-        if (row.amount_credited, row.amount_paid) != (credited, paid):
-            row.amount_credited, row.amount_paid = credited, paid
+    for row, (credited, paid), share in zip(rows, parts, shares, strict=True):
+        if (row.amount_credited, row.amount_paid, row.open_base) != (credited, paid, share):
+            row.amount_credited, row.amount_paid, row.open_base = credited, paid, share
             changed.append(row)
     if changed:
         InvoiceInstalment.objects.for_company(invoice.company_id).bulk_update(
-            changed, ["amount_credited", "amount_paid"]
+            changed, ["amount_credited", "amount_paid", "open_base"]
         )
 
 

@@ -29,7 +29,11 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from ordercrm.accounts.access import Access
-from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
+from ordercrm.billing.filters import (
+    ExchangeDifferenceFilter,
+    InvoiceListFilter,
+    PaymentListFilter,
+)
 from ordercrm.billing.models import Invoice, Payment
 from ordercrm.catalog.filters import PriceListFilter, ProductListFilter
 from ordercrm.core import spreadsheets
@@ -315,9 +319,49 @@ PAYMENTS = ExportKind(
     ),
 )
 
+EXCHANGE_DIFFERENCES = ExportKind(
+    name="exchange_differences",
+    title=_("Exchange gains and losses"),
+    filter=ExchangeDifferenceFilter,
+    params={
+        "q": "search",
+        "currency": "currency",
+        "customer": "customer_id",
+        "from": "date_from",
+        "to": "date_to",
+    },
+    query=lambda access, filters: filters.differences(access),
+    columns=(
+        Column(_("Date"), lambda a: a.created_at, DATE),
+        Column(_("Payment"), lambda a: a.payment.number),
+        Column(_("Payment date"), lambda a: a.payment.received_on, DATE),
+        Column(_("Invoice"), lambda a: a.invoice.number),
+        Column(_("Customer code"), lambda a: a.invoice.customer.code),
+        Column(_("Customer"), lambda a: a.invoice.customer.name),
+        Column(_("Currency"), lambda a: a.payment.currency),
+        Column(_("Amount"), lambda a: a.amount, MONEY),
+        Column(_("Invoice rate"), lambda a: a.invoice.exchange_rate, RATE),
+        Column(_("Payment rate"), lambda a: a.payment.exchange_rate, RATE),
+        Column(
+            _("At the invoice's rate (company currency)"), lambda a: a.invoice_base_amount, MONEY
+        ),
+        Column(_("At the payment's rate (company currency)"), lambda a: a.base_amount, MONEY),
+        Column(_("Exchange gain/loss (company currency)"), lambda a: a.exchange_difference, MONEY),
+    ),
+)
+
 KINDS: dict[str, ExportKind] = {
     kind.name: kind
-    for kind in (CUSTOMERS, PRODUCTS, PRICE_LISTS, STOCK, ORDERS, INVOICES, PAYMENTS)
+    for kind in (
+        CUSTOMERS,
+        PRODUCTS,
+        PRICE_LISTS,
+        STOCK,
+        ORDERS,
+        INVOICES,
+        PAYMENTS,
+        EXCHANGE_DIFFERENCES,
+    )
 }
 
 

@@ -1,7 +1,10 @@
 """Billing pages: invoices and credit notes, one invoice with its actions (issue, cancel,
-credit lines, record a payment), payments, and receivables aging."""
+credit lines, record a payment), payments, receivables aging and the realised exchange
+gains and losses."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,6 +20,7 @@ from ordercrm.billing import services as billing
 from ordercrm.billing.filters import InvoiceListFilter, PaymentListFilter
 from ordercrm.billing.models import InvoiceKind, InvoiceStatus, PaymentMethod
 from ordercrm.billing.selectors import AGING_BUCKETS
+from ordercrm.catalog import selectors as catalog_selectors
 from ordercrm.core.dates import company_today
 from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
@@ -342,6 +346,123 @@ def aging(request):
             "headers": [AGING_LABELS[name] for name in buckets],
             "totals": [totals[name] for name in buckets],
             "today": today,
+            "currency": request.access.company.base_currency,
+        },
+    )
+
+
+@member_view
+def exchange_differences(request):
+    """Realised exchange gains and losses for finance: by day range, payment currency,
+    customer and search, totals in the company currency over every matching row, 50 a
+    page, with the CSV/XLSX export of the same filters; an unreadable filter is said on the
+    page (422), a member without finance's right gets 403."""
+    access = request.access
+    access.require(billing_selectors.FINANCE_FIGURES)
+    kind = exports.EXCHANGE_DIFFERENCES
+    error = None
+    try:
+        rows = kind.filter.parse(request.GET, kind.params).differences(access)
+    except ValidationFailed as exc:
+        error = exc
+        rows = billing_selectors.exchange_difference_list(access).none()
+    totals = billing_selectors.exchange_difference_totals(access, rows)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    customer = None
+    if request.GET.get("customer") and not error:
+        customer = customer_selectors.customer_get(access, request.GET["customer"])
+    return render(
+        request,
+        "web/exchange_differences.html",
+        {
+            "page": page,
+            "totals": totals,
+            "currency": access.company.base_currency,
+            # the currencies of the rate table, offered as suggestions
+            "currencies": catalog_selectors.exchange_rate_list(access)
+            .order_by("currency")
+            .values_list("currency", flat=True)
+            .distinct(),
+            "filters": {name: request.GET.get(name, "") for name in kind.params},
+            "customer": customer,
+            "query": query.urlencode(),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+@member_view
+def revaluations(request):
+    """Unrealised revaluation (finance): the runs so far, and a form to run one on a day at
+    rates per currency (blank: the company's rate table on or before that day). Refusals are
+    said beside the form (422 bad input or a missing rate, 409 a run on that day already,
+    unless *replace* is ticked); a run leads to its page."""
+    from ordercrm.billing import revaluation
+
+    access = request.access
+    access.require(billing_selectors.FINANCE_FIGURES)
+    data = request.POST if request.method == "POST" else request.GET
+    day = (data.get("date") or "").strip() or company_today(access.company).isoformat()
+    errors, status = [], 200
+    try:
+        on = datetime.date.fromisoformat(day)
+    except ValueError:
+        on = company_today(access.company)
+    currencies = revaluation.revaluation_currencies(access, on)
+    if request.method == "POST":
+        rates = {
+            key.removeprefix("rate_"): value
+            for key, value in request.POST.items()
+            if key.startswith("rate_")
+        }
+        try:
+            run = revaluation.revaluation_run(
+                company=access.company,
+                actor=request.user,
+                date=day,
+                rates=rates,
+                replace=bool(request.POST.get("replace")),
+            )
+        except DomainError as error:
+            errors, status = error_lines(error), error.http_status
+        else:
+            messages.success(request, _("Revaluation recorded."))
+            return HttpResponseRedirect(reverse("revaluation_detail", args=[run.pk]))
+    for row in currencies:
+        row["entered"] = data.get(f"rate_{row['currency']}", "")
+    page = Paginator(revaluation.revaluation_list(access), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "web/revaluations.html",
+        {
+            "page": page,
+            "date": day,
+            "currencies": currencies,
+            "replace": bool(data.get("replace")),
+            "errors": errors,
+            "currency": access.company.base_currency,
+        },
+        status=status,
+    )
+
+
+@member_view
+def revaluation_detail(request, revaluation_id):
+    """One revaluation run: its rates, totals and a line per invoice."""
+    from ordercrm.billing import revaluation
+
+    run = revaluation.revaluation_get(request.access, revaluation_id)
+    return render(
+        request,
+        "web/revaluation_detail.html",
+        {
+            "run": run,
+            "lines": revaluation.revaluation_lines(run),
             "currency": request.access.company.base_currency,
         },
     )

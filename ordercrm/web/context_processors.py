@@ -14,6 +14,8 @@ def workspace(request):
         "access": access,
         "unread_count": unread,
         "can_reports": access is not None and access.can(Perm.REPORT_VIEW),
+        # finance's figures: the exchange gains and losses (billing.selectors.FINANCE_FIGURES)
+        "can_finance": access is not None and access.can(Perm.INVOICE_EDIT),
         "can_import": access is not None and access.can(Perm.DATA_IMPORT),
         "can_service": access is not None and access.can(Perm.TICKET_EDIT),
         "can_service_settings": access is not None and access.can(Perm.SERVICE_SETTINGS),

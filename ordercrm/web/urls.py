@@ -172,6 +172,11 @@ urlpatterns = [
     path("payments/<str:payment_id>/", billing.payment_detail, name="payment_detail"),
     path("payments/<str:payment_id>/<str:action>", billing.payment_action, name="payment_action"),
     path("receivables/", billing.aging, name="aging"),
+    path("exchange-differences/", billing.exchange_differences, name="exchange_differences"),
+    path("revaluations/", billing.revaluations, name="revaluations"),
+    path(
+        "revaluations/<str:revaluation_id>/", billing.revaluation_detail, name="revaluation_detail"
+    ),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
     path("orders/new/customers", orders.order_customer_options, name="order_customer_options"),

@@ -46,3 +46,7 @@ def call(api):
         return api(user)(method, path, body, **headers)
 
     return do
+
+
+# the one foreign-currency invoice of the exchange tests, shared with billing's
+from ordercrm.billing.tests.conftest import usd_invoice  # noqa: E402, F401

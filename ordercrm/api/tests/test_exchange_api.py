@@ -4,36 +4,13 @@ a period; every answer matches the OpenAPI document."""
 
 from decimal import Decimal
 
-import pytest
-
+from ordercrm.accounts.roles import Role
 from ordercrm.billing import services as billing
-from ordercrm.catalog.services import exchange_rate_set
 from ordercrm.core.dates import company_today
-from ordercrm.sales import services as sales
-
-
-@pytest.fixture
-def usd_invoice(company, admin, customer, make_product):
-    """An issued invoice of a USD order confirmed at 7.10: 100.00 + 13 % = 113.00 USD."""
-    exchange_rate_set(
-        company=company, actor=admin, currency="USD", date=company_today(company), rate="7.10"
-    )
-    service = make_product(company, sku="SVC", is_stock_tracked=False)
-    order = sales.order_submit(
-        order=sales.order_create(
-            company=company,
-            actor=admin,
-            customer=customer,
-            currency="USD",
-            invoicing_policy="manual",
-            lines=[{"product": service, "quantity": 1, "unit_price": "100.00"}],
-        ),
-        actor=admin,
-    )
-    return billing.invoice_create(order=order, actor=admin, issue=True)
 
 
 def test_payment_at_another_rate_shows_its_exchange_difference(api, admin, customer, usd_invoice):
+    usd_invoice = usd_invoice()  # 113.00 USD at 7.10
     call = api(admin)
     status, payment = call(
         "post",
@@ -94,6 +71,7 @@ def test_payment_at_another_rate_shows_its_exchange_difference(api, admin, custo
 def test_exchange_difference_answers_match_the_openapi_document(
     client, api, admin, customer, usd_invoice
 ):
+    usd_invoice = usd_invoice()
     import jsonschema_rs
 
     call = api(admin)
@@ -123,3 +101,60 @@ def test_exchange_difference_answers_match_the_openapi_document(
     components = doc["components"]["schemas"]
     assert components["AllocationOut"]["examples"][0]["exchange_difference"] == "11.30"
     assert components["ExchangeDifferencesOut"]["examples"]
+
+
+def test_exchange_differences_are_finance_s(api, make_user, company, usd_invoice):
+    from ordercrm.accounts.roles import Role
+
+    usd_invoice()
+    today = company_today(company).isoformat()
+    manager = make_user(Role.SALES_MANAGER, company, username="mgr")
+    status, body = api(manager)("get", f"/exchange-differences?first={today}&last={today}")
+    assert status == 403
+    assert body["error"]["code"] == "core.permission_denied"
+    finance = make_user(Role.FINANCE, company, username="fin")
+    status, body = api(finance)("get", f"/exchange-differences?first={today}&last={today}")
+    assert status == 200
+    status, body = api(manager)("get", "/exports/exchange_differences")
+    assert status == 403
+
+
+def test_revaluation_over_the_api(api, client, admin, make_user, company, usd_invoice):
+    import jsonschema_rs
+
+    usd_invoice("7.10")
+    call = api(admin)
+    today = company_today(company).isoformat()
+    status, run = call("post", "/revaluations", {"date": today, "rates": {"USD": "7.25"}})
+    assert status == 201, run
+    assert (run["currency"], run["gain"], run["loss"], run["difference"]) == (
+        "CNY",
+        "16.95",
+        "0.00",
+        "16.95",
+    )
+    [line] = run["lines"]
+    assert (line["open_base"], line["revalued_base"], line["rate"]) == ("802.30", "819.25", "7.25")
+    status, again = call("post", "/revaluations", {"date": today, "rates": {"USD": "7.3"}})
+    assert status == 409
+    assert again["error"]["code"] == "billing.revaluation_exists"
+    status, bad = call("post", "/revaluations", {"date": today, "rates": {"USD": "abc"}})
+    assert status == 422
+    assert bad["error"]["details"]["fields"]["rates.USD"] == ["Enter a number."]
+    status, listed = call("get", "/revaluations")
+    assert status == 200
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    status, one = call("get", f"/revaluations/{run['id']}")
+    assert status == 200
+    doc = client.get("/api/v1/openapi.json").json()
+    schema = doc["paths"]["/api/v1/revaluations/{revaluation_id}"]["get"]["responses"]["200"]
+    validator = jsonschema_rs.Draft202012Validator(
+        {
+            "allOf": [schema["content"]["application/json"]["schema"]],
+            "components": doc["components"],
+        }
+    )
+    assert validator.is_valid(one), list(validator.iter_errors(one))[:3]
+    manager = make_user(Role.SALES_MANAGER, company, username="mgr")
+    status, _ = api(manager)("get", "/revaluations")
+    assert status == 403

@@ -44,3 +44,35 @@ def confirmed_order(company, rep, customer, stocked):
         return sales.order_submit(order=order, actor=rep)
 
     return make
+
+
+@pytest.fixture
+def usd_invoice(company, admin, rep, customer, make_product):
+    """``usd_invoice(rate="7.10", quantity=1, currency="USD")``: an issued invoice of an order
+    in ``currency`` confirmed at ``rate`` (the company's rate of the day, set first), of
+    ``quantity`` × 100.00 + 13 % tax of a service (not stock-tracked): at the defaults
+    113.00 USD, worth CN¥802.30. The one foreign-currency invoice of the exchange tests
+    (billing, web pages and API import it from here)."""
+    from ordercrm.billing import services as billing
+    from ordercrm.catalog.services import exchange_rate_set
+    from ordercrm.core.dates import company_today
+
+    service = make_product(company, sku="FX-SVC", list_price="100.00", is_stock_tracked=False)
+
+    def make(rate="7.10", quantity=1, currency="USD", **header):
+        exchange_rate_set(
+            company=company, actor=admin, currency=currency, date=company_today(company), rate=rate
+        )
+        order = sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            currency=currency,
+            invoicing_policy="manual",
+            lines=[{"product": service, "quantity": quantity, "unit_price": "100.00"}],
+            **header,
+        )
+        order = sales.order_submit(order=order, actor=rep)
+        return billing.invoice_create(order=order, actor=admin, issue=True)
+
+    return make

@@ -115,3 +115,40 @@ def test_finance_export_csv_and_xlsx(company, finance, customer, chinese_invoice
         access, today - datetime.timedelta(days=10), today - datetime.timedelta(days=1)
     )
     assert empty == []
+
+
+def test_a_foreign_currency_invoice_states_its_rate_and_company_currency_total(
+    company, finance, customer, usd_invoice, tmp_path
+):
+    """113.00 USD at 7.10 is CN¥802.30; 50.00 paid at 7.20 leaves 63.00 USD, CN¥447.30 open
+    at the invoice's rate. The real PDF, read back with pdftotext."""
+    invoice = usd_invoice("7.10")
+    services.payment_record(
+        company=company,
+        actor=finance,
+        customer=customer,
+        amount="50.00",
+        currency="USD",
+        method="bank_transfer",
+        exchange_rate="7.20",
+        allocations=[{"invoice": invoice, "amount": "50.00"}],
+    )
+    access = access_for(finance, company)
+    text = " ".join(pdf_text(selectors.invoice_pdf(access, invoice.pk, "en"), tmp_path).split())
+    assert "Exchange rate: 1 USD = 7.1 CNY" in text
+    assert "Total (company currency) CN¥802.30" in text
+    assert "Amount due (company currency) CN¥447.30" in text
+    assert "US$113.00" in text or "$113.00" in text
+    text = " ".join(
+        pdf_text(selectors.invoice_pdf(access, invoice.pk, "zh-hans"), tmp_path).split()
+    )
+    assert "汇率：1 USD = 7.1 CNY" in text
+    assert "合计（公司本位币） ¥802.30" in text
+
+
+def test_a_company_currency_invoice_states_no_rate(company, finance, chinese_invoice, tmp_path):
+    text = pdf_text(
+        selectors.invoice_pdf(access_for(finance, company), chinese_invoice.pk, "en"), tmp_path
+    )
+    assert "Exchange rate" not in text
+    assert "company currency" not in text

@@ -25,33 +25,6 @@ def fresh(obj):
     return type(obj).objects.for_company(obj.company_id).get(pk=obj.pk)
 
 
-@pytest.fixture
-def usd_invoice(company, rep, finance, customer, stocked):
-    """``usd_invoice(rate="7.10", quantity=1)``: an issued invoice of a USD order confirmed
-    at ``rate``, ``quantity`` × 100.00 USD + 13 % tax."""
-
-    def make(rate="7.10", quantity=1, currency="USD"):
-        exchange_rate_set(
-            company=company,
-            actor=finance,
-            currency=currency,
-            date=company_today(company),
-            rate=rate,
-        )
-        order = sales.order_create(
-            company=company,
-            actor=rep,
-            customer=customer,
-            currency=currency,
-            invoicing_policy="manual",
-            lines=[{"product": stocked[0], "quantity": quantity, "unit_price": "100.00"}],
-        )
-        order = sales.order_submit(order=order, actor=rep)
-        return services.invoice_create(order=order, actor=finance, issue=True)
-
-    return make
-
-
 def pay(company, finance, customer, invoice, amount, rate, **extra):
     return services.payment_record(
         company=company,
@@ -423,3 +396,91 @@ def test_two_allocations_of_one_payment_are_released_into_the_same_payment(
     assert payment.amount_allocated == payment.amount_allocated_base == 0
     assert payment.unallocated == D("226.00")
     assert payment.unallocated_base == payment.amount_base == D("1627.20")
+
+
+def test_aging_in_company_currency_is_the_open_base_to_the_cent(
+    company, admin, rep, finance, customer, stocked, confirmed_order
+):
+    """Invoices in USD in a CNY company age at their stored open base, not at open × rate:
+    the buckets add up to the receivable balance to the cent, on the report, its page rows
+    and the customer's receivables. At 7.12355 an order of 113.00 USD is 804.97 CNY; each
+    half (56.50 USD) is 402.48 at the rate, and the half completing the order takes what is
+    left: 402.49. Paid 6.50 at the invoice's own rate (no difference), 50.00 USD stay open,
+    worth 356.19 in base while 50.00 × 7.12355 would say 356.18."""
+    import datetime
+
+    from ordercrm.billing.models import InvoiceInstalment
+    from ordercrm.customers import services as customer_services
+    from ordercrm.customers.payment_terms import payment_term_create
+
+    terms = payment_term_create(
+        company=company,
+        actor=admin,
+        name="30/70",
+        lines=[{"percent": "30", "base": "order"}, {"percent": "70", "days": 30}],
+    )
+    customer_services.customer_update(customer=customer, actor=finance, payment_terms=terms)
+    exchange_rate_set(
+        company=company, actor=finance, currency="USD", date=company_today(company), rate="7.12355"
+    )
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            currency="USD",
+            invoicing_policy="manual",
+            lines=[{"product": stocked[0], "quantity": 2, "unit_price": "50.00"}],
+        ),
+        actor=rep,
+    )
+    line = order.lines.get()
+    one, two = (
+        services.invoice_create(
+            order=order,
+            actor=finance,
+            lines=[{"order_line_id": str(line.pk), "quantity": "1"}],
+            issue=True,
+        )
+        for _ in range(2)
+    )
+    pay(company, finance, customer, fresh(two), "6.50", "7.12355")
+    one, two = fresh(one), fresh(two)
+    assert (one.open_amount, one.open_base) == (D("56.50"), D("402.48"))
+    assert (two.open_amount, two.open_base) == (D("50.00"), D("356.19"))
+    # each invoice's open base shared over its open instalments, to its cent:
+    # one 16.95 : 39.55 of 402.48; two (6.50 of the first paid) 10.45 : 39.55 of 356.19
+    parts = {
+        invoice.pk: list(InvoiceInstalment.objects.for_company(company).filter(invoice=invoice))
+        for invoice in (one, two)
+    }
+    assert [(x.open_amount, x.open_base) for x in parts[one.pk]] == [
+        (D("16.95"), D("120.74")),
+        (D("39.55"), D("281.74")),
+    ]
+    assert [(x.open_amount, x.open_base) for x in parts[two.pk]] == [
+        (D("10.45"), D("74.44")),
+        (D("39.55"), D("281.75")),
+    ]
+    # the first instalments 40 days late; a CNY invoice (11.30, rate 1) beside them, not due
+    today = company_today(company)
+    InvoiceInstalment.objects.for_company(company).filter(
+        pk__in=[parts[one.pk][0].pk, parts[two.pk][0].pk]
+    ).update(due_date=today - datetime.timedelta(days=40))
+    services.invoice_create(order=confirmed_order("manual", (1,)), actor=finance, issue=True)
+    expected = {
+        "0_30": D("281.74") + D("281.75") + D("11.30"),
+        "31_60": D("120.74") + D("74.44"),
+        "61_90": 0,
+        "90_plus": 0,
+    }
+    # open × rate would age 27.40 USD late as 195.19 and 79.10 USD + 11.30 CNY as 574.77
+    assert expected["31_60"] == D("195.18")
+    assert expected["0_30"] == D("574.79")
+    access = access_for(finance, company)
+    aging = selectors.aging_report(access, today)
+    assert aging.totals == expected
+    (row,) = aging.rows(aging.customers)
+    assert {name: row[name] for name in expected} == expected
+    assert sum(expected.values()) == fresh(customer).receivable_balance == D("769.97")
+    assert selectors.customer_receivables(access, customer.pk, today).aging == expected

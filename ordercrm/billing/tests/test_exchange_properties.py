@@ -17,6 +17,7 @@ from ordercrm.billing import services
 from ordercrm.billing.exchange import to_base
 from ordercrm.billing.models import (
     Invoice,
+    InvoiceInstalment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -90,6 +91,11 @@ def check(company, customer) -> None:
             assert invoice.amount_credited_base == invoice.company_gross_total
         if invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
             receivable += invoice.open_base
+        # its instalments share its open base to the cent (what aging sums), nothing on a
+        # settled one
+        instalments = InvoiceInstalment.objects.for_company(company).filter(invoice=invoice)
+        assert sum((x.open_base for x in instalments), ZERO) == invoice.open_base
+        assert all(x.open_base == 0 for x in instalments if x.open_amount == 0)
     credit = ZERO
     for payment in payments:
         mine = [a for a in allocations if a.payment_id == payment.pk]

@@ -26,3 +26,7 @@ def stocked(company, staff, products):
         lines=[{"product": p, "quantity": 100} for p in products],
     )
     return products
+
+
+# the one foreign-currency invoice of the exchange tests, shared with billing's
+from ordercrm.billing.tests.conftest import usd_invoice  # noqa: E402, F401
