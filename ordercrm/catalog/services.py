@@ -363,7 +363,7 @@ def product_kit_set(
     ``core.validation_failed`` with ``details.lines[index][field]`` for a component that is
     unknown or of another company, the kit itself, a kit, a service, named twice, or a
     quantity that is not above zero; more than ``MAX_KIT_COMPONENTS`` rows;
-    ``catalog.stale_version``. Setting the components it has writes nothing."""
+    ``catalog.stale_version``. Setting the components it has writes nothing (at any version)."""
     _require(actor, product.company, Perm.PRODUCT_EDIT)
     rows = list(components or [])
     if len(rows) > MAX_KIT_COMPONENTS:
@@ -380,7 +380,6 @@ def product_kit_set(
 
     named = products_for_rows(product.company, rows, related=())
     locked = _lock_kit(product, [p.pk for p in named if p is not None])
-    _check_version(locked, version)
     if rows and not locked.is_stock_tracked:
         raise KitNotStocked(params={"sku": locked.sku}, details={"product_id": str(locked.pk)})
     if rows:
@@ -427,7 +426,10 @@ def product_kit_set(
     before = [(c.component_id, c.quantity) for c in current]
     after = [(c.pk, q) for c, q in wanted]
     if before == after and locked.is_kit == bool(wanted):
+        # what it has already: a double click or a resubmitted form is not a conflict,
+        # whichever version the page was loaded at
         return locked
+    _check_version(locked, version)
     KitComponent.objects.for_company(locked.company_id).filter(kit=locked).delete()
     KitComponent.objects.bulk_create(
         [

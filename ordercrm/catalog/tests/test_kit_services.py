@@ -135,6 +135,25 @@ def test_a_stale_version_is_refused(admin, kit, a):
     unchanged(kit)
 
 
+def test_the_same_components_again_at_an_old_version_change_nothing(admin, kit, a):
+    """A double click or Back and resubmit posts what was just saved, at the version the page
+    was loaded at: not a conflict, and nothing is written."""
+    saved = services.product_kit_set(
+        product=kit, actor=admin, components=[{"product": a, "quantity": 2}], version=kit.version
+    )
+    again = services.product_kit_set(
+        product=kit, actor=admin, components=[{"product": a, "quantity": 2}], version=kit.version
+    )
+    assert again.version == saved.version
+    with pytest.raises(services.StaleVersion):
+        services.product_kit_set(
+            product=kit,
+            actor=admin,
+            components=[{"product": a, "quantity": 3}],
+            version=kit.version,
+        )
+
+
 def test_only_catalog_editors_define_kits(make_user, company, kit, a):
     rep = make_user(Role.SALES_REP, company, username="kit-rep")
     with pytest.raises(PermissionDenied):
