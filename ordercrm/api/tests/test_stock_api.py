@@ -136,3 +136,49 @@ def test_refusals_of_the_reverse_endpoint(call, company, rep, keeper, receipt):
         status, body = call(keeper, "get", f"/stock/receipts/{unknown}")
         assert status == 404
     assert not StockMove.objects.for_company(company).filter(kind="receipt_reversal").exists()
+
+
+def test_an_adjustment_may_not_issue_reserved_stock(
+    call, company, rep, customer, keeper, main, products, receipt
+):
+    status, order = call(
+        rep,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "6"}]},
+    )
+    assert status == 201
+    status, order = call(rep, "post", f"/orders/{order['id']}/submit", {})
+    assert (status, order["status"]) == (200, "confirmed")
+    moves_before = StockMove.objects.for_company(company).count()
+    status, body = call(
+        keeper,
+        "post",
+        "/stock/adjustments",
+        {
+            "warehouse_id": str(main.pk),
+            "reason": "breakage",
+            "lines": [{"sku": "P0", "quantity": "-5"}],  # 4 are free
+        },
+    )
+    assert status == 409, body
+    assert body["error"]["code"] == "inventory.below_reserved"
+    [line] = body["error"]["details"]["lines"]
+    assert (line["sku"], line["available"], line["change"]) == ("P0", "4", "-5")
+    assert StockMove.objects.for_company(company).count() == moves_before
+    level = StockLevel.objects.for_company(company).get(product=products[0], warehouse=main)
+    assert (level.on_hand, level.reserved) == (10, 6)
+    # the free four may go
+    status, moves = call(
+        keeper,
+        "post",
+        "/stock/adjustments",
+        {
+            "warehouse_id": str(main.pk),
+            "reason": "breakage",
+            "lines": [{"sku": "P0", "quantity": "-4"}],
+        },
+    )
+    assert status == 201, moves
+    level.refresh_from_db()
+    assert (level.on_hand, level.reserved) == (6, 6)
