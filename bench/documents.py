@@ -154,10 +154,16 @@ def check(pdf: bytes, expected: list[str], language: str) -> str:
         file.write(pdf)
         file.flush()
         text = subprocess.run(
-            ["pdftotext", "-layout", file.name, "-"],  # noqa: S607 capture_output=True, text=True, check=True
+            ["pdftotext", "-layout", file.name, "-"],  # noqa: S607 (Debian's poppler-utils)
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         fonts = subprocess.run(
-            ["pdffonts", file.name],  # noqa: S607 capture_output=True, text=True, check=True
+            ["pdffonts", file.name],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     missing = [x for x in expected if x not in text]
     if "\ufffd" in text:
