@@ -152,3 +152,27 @@ def test_patch_another_customer_retaxes(
         rep, "patch", f"/orders/{body['id']}", {"version": body["version"], "customer_id": "nope"}
     )
     assert status in (404, 422), error
+
+
+def test_a_draft_date_in_another_year_than_its_number_is_refused(
+    call, company, manager, customer, products
+):
+    status, body = call(
+        manager,
+        "post",
+        "/orders",
+        {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
+    )
+    assert status == 201, body
+    year = int(body["number"].split("-")[1])
+    status, refused = call(
+        manager,
+        "patch",
+        f"/orders/{body['id']}",
+        {"version": body["version"], "order_date": f"{year + 1}-01-02"},
+    )
+    assert status == 422, refused
+    assert refused["error"]["code"] == "sales.order_date_other_year"
+    assert body["number"] in refused["error"]["message"]
+    order = SalesOrder.objects.for_company(company).get(pk=body["id"])
+    assert (order.order_date.isoformat(), order.version) == (body["order_date"], body["version"])
