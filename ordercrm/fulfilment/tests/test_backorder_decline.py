@@ -170,3 +170,29 @@ def test_refusals_change_nothing(partly_shipped, manager, rep, prepare, error, c
         services.backorder_decline(order=order, actor=actor, **options)
     assert refused.value.code == code
     assert snapshot(order) == before
+
+
+def test_declining_the_backorder_at_dispatch(company, rep, customer, products, stock, keeper):
+    """A "no backorder" dispatch: when the goods leave: what stays open on the shipped lines is closed
+    and its reservation released; a line not on the shipment keeps its backorder."""
+    stock(products[0], 6)
+    stock(products[1], 20)
+    order = sales.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": products[0], "quantity": 10}, {"product": products[1], "quantity": 3}],
+    )
+    order = sales.order_submit(order=order, actor=rep)
+    first, second = lines_of(order)
+    draft = services.shipment_create(
+        order=order, actor=keeper, lines=[{"order_line_id": str(first.pk), "quantity": 6}]
+    )
+    services.shipment_dispatch(shipment=draft, actor=keeper, decline_backorder=True)
+    first, second = lines_of(order)
+    assert (first.qty_shipped, first.qty_closed, first.qty_reserved) == (6, 4, 0)
+    assert first.open_quantity == 0
+    assert (second.qty_shipped, second.qty_closed, second.open_quantity) == (0, 0, 3)
+    assert order_of(order).backorder_declined is True
+    level = StockLevel.objects.for_company(company).get(product=products[0])
+    assert (level.on_hand, level.reserved) == (0, 0)
