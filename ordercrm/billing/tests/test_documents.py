@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -10,22 +9,7 @@ import pytest
 from ordercrm.accounts.access import access_for
 from ordercrm.billing import selectors, services
 from ordercrm.billing.models import Invoice
-
-
-def pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "invoice.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def fonts(data: bytes, tmp_path) -> str:
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdffonts", str(path)], check=True, capture_output=True, text=True
-    ).stdout
+from tests.pdf import pdf_fonts, pdf_text
 
 
 @pytest.fixture
@@ -49,11 +33,9 @@ def chinese_invoice(company, rep, finance, customer, make_product, stocked):
     return Invoice.objects.for_company(company).get(order=order)
 
 
-def test_a_chinese_invoice_extracts_back_with_every_glyph(
-    company, finance, chinese_invoice, tmp_path
-):
+def test_a_chinese_invoice_extracts_back_with_every_glyph(company, finance, chinese_invoice):
     data = selectors.invoice_pdf(access_for(finance, company), chinese_invoice.pk)
-    text = pdf_text(data, tmp_path)
+    text = pdf_text(data)
     for expected in (
         "发票",
         chinese_invoice.number,
@@ -64,7 +46,7 @@ def test_a_chinese_invoice_extracts_back_with_every_glyph(
     ):
         assert expected in text, expected
     assert "\ufffd" not in text
-    embedded = fonts(data, tmp_path)
+    embedded = pdf_fonts(data)
     assert "Noto-Sans-CJK-SC" in embedded
     assert "DejaVu" not in embedded
 
@@ -73,12 +55,10 @@ def test_a_chinese_invoice_extracts_back_with_every_glyph(
     ("language", "title", "font"),
     [("zh-hant", "發票", "Noto-Sans-CJK-TC"), ("en", "Invoice", "Noto")],
 )
-def test_invoice_in_other_languages(
-    company, finance, chinese_invoice, tmp_path, language, title, font
-):
+def test_invoice_in_other_languages(company, finance, chinese_invoice, language, title, font):
     data = selectors.invoice_pdf(access_for(finance, company), chinese_invoice.pk, language)
-    assert title in pdf_text(data, tmp_path)
-    assert font in fonts(data, tmp_path)
+    assert title in pdf_text(data)
+    assert font in pdf_fonts(data)
 
 
 def test_finance_export_csv_and_xlsx(company, finance, customer, chinese_invoice):
@@ -118,7 +98,7 @@ def test_finance_export_csv_and_xlsx(company, finance, customer, chinese_invoice
 
 
 def test_a_foreign_currency_invoice_states_its_rate_and_company_currency_total(
-    company, finance, customer, usd_invoice, tmp_path
+    company, finance, customer, usd_invoice
 ):
     """113.00 USD at 7.10 is CN¥802.30; 50.00 paid at 7.20 leaves 63.00 USD, CN¥447.30 open
     at the invoice's rate. The real PDF, read back with pdftotext."""
@@ -134,21 +114,17 @@ def test_a_foreign_currency_invoice_states_its_rate_and_company_currency_total(
         allocations=[{"invoice": invoice, "amount": "50.00"}],
     )
     access = access_for(finance, company)
-    text = " ".join(pdf_text(selectors.invoice_pdf(access, invoice.pk, "en"), tmp_path).split())
+    text = " ".join(pdf_text(selectors.invoice_pdf(access, invoice.pk, "en")).split())
     assert "Exchange rate: 1 USD = 7.1 CNY" in text
     assert "Total (company currency) CN¥802.30" in text
     assert "Amount due (company currency) CN¥447.30" in text
     assert "US$113.00" in text or "$113.00" in text
-    text = " ".join(
-        pdf_text(selectors.invoice_pdf(access, invoice.pk, "zh-hans"), tmp_path).split()
-    )
+    text = " ".join(pdf_text(selectors.invoice_pdf(access, invoice.pk, "zh-hans")).split())
     assert "汇率：1 USD = 7.1 CNY" in text
     assert "合计（公司本位币） ¥802.30" in text
 
 
-def test_a_company_currency_invoice_states_no_rate(company, finance, chinese_invoice, tmp_path):
-    text = pdf_text(
-        selectors.invoice_pdf(access_for(finance, company), chinese_invoice.pk, "en"), tmp_path
-    )
+def test_a_company_currency_invoice_states_no_rate(company, finance, chinese_invoice):
+    text = pdf_text(selectors.invoice_pdf(access_for(finance, company), chinese_invoice.pk, "en"))
     assert "Exchange rate" not in text
     assert "company currency" not in text

@@ -1,6 +1,5 @@
 """Shipments: partial and repeated, idempotent dispatch, counters, policies, returns, PDF."""
 
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,7 @@ from ordercrm.sales.exceptions import OrderOnHold
 from ordercrm.sales.models import SalesOrder, SalesOrderLine
 from ordercrm.sales.selectors import order_progress
 from ordercrm.sales.workflow import Status
+from tests.pdf import pdf_fonts, pdf_text
 
 
 def lines_of(order):
@@ -281,24 +281,8 @@ def test_to_ship_queue_and_visibility(company, keeper, make_user, confirmed, ord
         selectors.shipment_get(access_for(outsider, company), shipment.pk)
 
 
-def pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "document.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def pdf_fonts(data: bytes, tmp_path) -> str:
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdffonts", str(path)], check=True, capture_output=True, text=True
-    ).stdout
-
-
 def test_delivery_note_pdf_in_the_customers_language(
-    company, rep, keeper, customer, make_product, stock, tmp_path
+    company, rep, keeper, customer, make_product, stock
 ):
     customer.language = "zh-hans"
     customer.save()
@@ -323,7 +307,7 @@ def test_delivery_note_pdf_in_the_customers_language(
     )
     data = selectors.delivery_note_pdf(access_for(keeper, company), shipment.pk)
     assert data.startswith(b"%PDF")
-    text = pdf_text(data, tmp_path)
+    text = pdf_text(data)
     for expected in (
         "发货单",
         shipment.number,
@@ -334,10 +318,8 @@ def test_delivery_note_pdf_in_the_customers_language(
     ):
         assert expected in text, expected
     assert "\ufffd" not in text  # no missing glyphs
-    fonts = pdf_fonts(data, tmp_path)
+    fonts = pdf_fonts(data)
     assert "Noto-Sans-CJK-SC" in fonts  # the CJK font is embedded
     assert "DejaVu" not in fonts  # and nothing fell back to another font
-    english = pdf_text(
-        selectors.delivery_note_pdf(access_for(keeper, company), shipment.pk, "en"), tmp_path
-    )
+    english = pdf_text(selectors.delivery_note_pdf(access_for(keeper, company), shipment.pk, "en"))
     assert "Delivery note" in english

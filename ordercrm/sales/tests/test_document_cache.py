@@ -3,7 +3,6 @@ carries nothing from one document into the next: not a company, not a language."
 
 from __future__ import annotations
 
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -12,16 +11,7 @@ from ordercrm.accounts.roles import Role
 from ordercrm.core import documents
 from ordercrm.sales import services as sales
 from ordercrm.sales.documents import render_order_pdf
-
-
-def pdf_text(data: bytes, tmp_path, name: str) -> tuple[str, str]:
-    path = tmp_path / f"{name}.pdf"
-    path.write_bytes(data)
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
-    return text, fonts.stdout
+from tests.pdf import pdf_fonts, pdf_text
 
 
 @pytest.fixture
@@ -42,12 +32,13 @@ def two_orders(company, other_company, make_user, make_customer, make_product):
     return orders
 
 
-def test_one_typesetter_keeps_companies_and_languages_apart(two_orders, tmp_path):
+def test_one_typesetter_keeps_companies_and_languages_apart(two_orders):
     chinese, english = two_orders
     typesetter = documents.typesetter()
-    first, first_fonts = pdf_text(render_order_pdf(chinese), tmp_path, "zh")
-    second, second_fonts = pdf_text(render_order_pdf(english), tmp_path, "en")
-    again, _fonts = pdf_text(render_order_pdf(chinese, "zh-hant"), tmp_path, "zh-hant")
+    first_pdf, second_pdf = render_order_pdf(chinese), render_order_pdf(english)
+    first, first_fonts = pdf_text(first_pdf), pdf_fonts(first_pdf)
+    second, second_fonts = pdf_text(second_pdf), pdf_fonts(second_pdf)
+    again = pdf_text(render_order_pdf(chinese, "zh-hant"))
     assert documents.typesetter() is typesetter  # the same set-up served all three
 
     assert "上海明达机电设备有限公司" in first
@@ -72,9 +63,9 @@ def test_one_typesetter_keeps_companies_and_languages_apart(two_orders, tmp_path
     assert all("+" in name for name in rows)
 
 
-def test_the_cached_path_prints_what_the_uncached_one_did(two_orders, tmp_path):
+def test_the_cached_path_prints_what_the_uncached_one_did(two_orders):
     chinese, _english = two_orders
-    cached, _fonts = pdf_text(render_order_pdf(chinese), tmp_path, "cached")
+    cached = pdf_text(render_order_pdf(chinese))
     with documents.uncached():
-        before, _fonts = pdf_text(render_order_pdf(chinese), tmp_path, "uncached")
+        before = pdf_text(render_order_pdf(chinese))
     assert cached.split() == before.split()
