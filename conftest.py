@@ -31,6 +31,12 @@ def pytest_configure(config):
     # PBKDF2 at Django's 1,000,000 iterations costs over a second per user on this machine and
     # every fixture makes users; tests check who may log in, not the hash's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if IS_POSTGRES:
+        # A commit need not wait for its WAL to reach the disk: the test database is thrown
+        # away, and a crash of the shared server is not what any test is about. Locks,
+        # isolation and visibility are unchanged; each commit is ~2 ms cheaper on this disk.
+        options = settings.DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
 
 
 # The suites that take most of the machine's time: Chromium, real worker processes under

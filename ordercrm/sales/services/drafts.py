@@ -5,6 +5,7 @@ and the exchange rate typed on the header.
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -350,23 +351,32 @@ def _check_dates(order: SalesOrder, actor, before: datetime.date | None = None, 
         )
 
 
-def _documents_naming(company_id, line_ids) -> set:
-    """The ids among ``line_ids`` that a row of another app names by a database foreign key
-    (shipment, invoice, return and case lines): found from the models, since sales may not
-    import the apps above it."""
+@functools.cache
+def _line_references() -> tuple:
+    """Every (model, foreign key) of another app that names an order line with a database
+    constraint (shipment, invoice, return and case lines). Found from the models, since sales
+    may not import the apps above it; the set is fixed once the apps are loaded."""
     from django.apps import apps
 
+    return tuple(
+        (model, field)
+        for model in apps.get_models()
+        # the order's own rows (copied kit components) go with their lines
+        if model._meta.app_label != "sales"
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.related_model is SalesOrderLine and field.db_constraint
+    )
+
+
+def _documents_naming(company_id, line_ids) -> set:
+    """The ids among ``line_ids`` that a document of another app names."""
     named: set = set()
-    for model in apps.get_models():
-        if model._meta.app_label == "sales":
-            continue  # the order's own rows (copied kit components) go with their lines
-        for field in model._meta.concrete_fields:
-            if field.is_relation and field.related_model is SalesOrderLine and field.db_constraint:
-                named |= set(
-                    model._default_manager.filter(**{f"{field.name}_id__in": line_ids})
-                    .values_list(field.attname, flat=True)
-                    .distinct()
-                )
+    for model, field in _line_references():
+        named |= set(
+            model._default_manager.filter(**{f"{field.name}_id__in": line_ids})
+            .values_list(field.attname, flat=True)
+            .distinct()
+        )
     return named
 
 
