@@ -64,6 +64,9 @@ DOCUMENT_PREFIXES = {
 
 
 class CompanyForm(forms.ModelForm):
+    # the version the page was read at: a save over someone else's is refused, not merged
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Company
         fields = accounts.COMPANY_SETTINGS
@@ -384,7 +387,8 @@ def settings_page(request, section: str | None = None):
 
 
 def _company(request, company, post, bound=None):
-    form = CompanyForm(post or bound, instance=Company.objects.get(pk=company.pk))
+    current = Company.objects.get(pk=company.pk)
+    form = CompanyForm(post or bound, instance=current, initial={"version": current.version})
     if post is None:
         return form, {}
     if not form.is_valid():
@@ -392,6 +396,7 @@ def _company(request, company, post, bound=None):
     return accounts.company_update(
         company=company,
         actor=request.user,
+        version=form.cleaned_data.get("version"),
         **{name: form.cleaned_data[name] for name in accounts.COMPANY_SETTINGS},
     )
 
