@@ -633,6 +633,23 @@ class OrderLineOut(Schema):
         "free_stock is the whole kits its components' free stock makes.",
     )
     components: list[OrderLineComponentOut] = Field(default_factory=list)
+    price_rule_id: Id | None = Field(
+        None,
+        description="The price rule of the customer's price list that computed the line's "
+        "price-list price (GET /price-lists/{id}/rules); null: a fixed price or none.",
+    )
+    price_rule_name: str | None = Field(None, description="The rule's name (may be empty).")
+    price_rule_description: str | None = Field(
+        None, description="What the rule computes, in the request's language."
+    )
+
+    @staticmethod
+    def resolve_price_rule_name(obj) -> str | None:
+        return obj.price_rule.name if obj.price_rule_id else None
+
+    @staticmethod
+    def resolve_price_rule_description(obj) -> str | None:
+        return obj.price_rule.describe() if obj.price_rule_id else None
 
     @staticmethod
     def resolve_components(obj) -> list[dict]:
