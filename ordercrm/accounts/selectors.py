@@ -18,3 +18,10 @@ def member_list(company: Company, *, active_only: bool = True) -> QuerySet[Membe
     if active_only:
         members = members.filter(is_active=True, user__is_active=True)
     return members.order_by("user__username")
+
+
+def company_settings(access) -> Company:
+    """The caller's company as it is now (settings and their ``version``), for any member:
+    the order-to-cash rules it sets are what every role works under. Changing them is
+    ``services.company_update`` (``settings_edit``)."""
+    return Company.objects.get(pk=access.company.pk)

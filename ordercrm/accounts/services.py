@@ -11,7 +11,7 @@ from ordercrm.accounts.access import access_for
 from ordercrm.accounts.models import Membership, SalesTeam, User
 from ordercrm.accounts.roles import DEFAULT_SCOPE, Role
 from ordercrm.core import audit
-from ordercrm.core.exceptions import ValidationFailed
+from ordercrm.core.exceptions import Conflict, ValidationFailed
 from ordercrm.core.models import Company
 from ordercrm.core.permissions import Perm
 
@@ -19,6 +19,13 @@ from ordercrm.core.permissions import Perm
 class UsernameTaken(ValidationFailed):
     code = "accounts.username_taken"
     message = _("This username is already taken.")
+
+
+class StaleSettings(Conflict):
+    """``details["current_version"]``: the settings' version now."""
+
+    code = "accounts.stale_version"
+    message = _("The settings were changed by someone else. Reload them and try again.")
 
 
 class InvalidRole(ValidationFailed):
@@ -191,11 +198,36 @@ COMPANY_SETTINGS = (
 )
 
 
+# The order-to-cash part of the settings (the API's ``/settings``): what pricing, approval,
+# credit, stock, quoting, delivery and billing do. The rest is the company's identity.
+ORDER_TO_CASH_SETTINGS = (
+    "prices_include_tax",
+    "tax_rounding",
+    "rounding_mode",
+    "approval_threshold",
+    "exchange_rate_tolerance",
+    "allow_self_approval",
+    "credit_policy",
+    "stock_policy",
+    "shipping_policy",
+    "allow_zero_quantity_lines",
+    "quotation_validity_days",
+    "quotation_expiry_notify",
+    "availability_counts_quotations",
+    "billing_tolerance",
+    "over_delivery_tolerance",
+    "under_delivery_tolerance",
+)
+assert set(ORDER_TO_CASH_SETTINGS) <= set(COMPANY_SETTINGS)
+
+
 @transaction.atomic
-def company_update(*, company: Company, actor, **changes) -> Company:
+def company_update(*, company: Company, actor, version: int | None = None, **changes) -> Company:
     """Change the company's settings (only those in ``COMPANY_SETTINGS``: the code and base
-    currency are fixed once documents exist). Every value is validated by the model's own
-    field rules; the change is audited field by field."""
+    currency are fixed once documents exist; ``settings_edit``). Every value is validated by
+    the model's own field rules (``core.validation_failed`` naming the fields); with
+    ``version``, a write based on an older version is ``accounts.stale_version``. Nothing
+    changes on a refusal; a change is audited field by field and moves the version on."""
     from zoneinfo import available_timezones
 
     from django.core.exceptions import ValidationError as DjangoValidationError
@@ -205,7 +237,11 @@ def company_update(*, company: Company, actor, **changes) -> Company:
     if unknown:
         raise ValidationFailed(details={"fields": {name: ["read-only"] for name in unknown}})
     locked = Company.objects.select_for_update().get(pk=company.pk)
+    if version is not None and int(version) != locked.version:
+        raise StaleSettings(details={"current_version": locked.version})
     before = audit.snapshot(locked, COMPANY_SETTINGS)
+    # a value equal to the current one (``1.5`` for ``1.5000``) is no change
+    values_before = {name: getattr(locked, name) for name in changes}
     for name, value in changes.items():
         setattr(locked, name, value)
     errors: dict[str, list[str]] = {}
@@ -219,9 +255,14 @@ def company_update(*, company: Company, actor, **changes) -> Company:
         errors.setdefault("approval_threshold", []).append(str(_("Enter zero or more.")))
     if errors:
         raise ValidationFailed(details={"fields": errors})
-    locked.save()
-    changed = audit.diff(before, audit.snapshot(locked, COMPANY_SETTINGS))
+    changed = {
+        name: change
+        for name, change in audit.diff(before, audit.snapshot(locked, COMPANY_SETTINGS)).items()
+        if name not in values_before or values_before[name] != getattr(locked, name)
+    }
     if changed:
+        locked.version += 1
+        locked.save()
         audit.record(actor=actor, entity=locked, action="update", changes=changed)
     return locked
 

@@ -14,6 +14,7 @@ from ordercrm.api.v1 import (
     returns,
     revaluations,
     service,
+    settings,
     stock,
     terms,
 )
@@ -33,6 +34,7 @@ for area in (
     performance,
     events,
     exports,
+    settings,
 ):
     api.add_router("", area.router)
 

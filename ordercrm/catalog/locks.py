@@ -1,8 +1,9 @@
 """Every row lock the catalog's services take, in one place (DESIGN, example 11).
 
 Each catalog record is its own aggregate: a product, a price list (its items are locked through
-it, so two writers of one list queue), a unit, a category, a tax rate. A service locks the row
-it changes first, re-reads it under the lock and checks its version there."""
+it, so two writers of one list queue), a unit, a category, a tax rate, a tax mapping (its rules
+are locked through it). A service locks the row it changes first, re-reads it under the lock
+and checks its version there."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ lock_unit = lock_row
 lock_category = lock_row
 lock_tax_rate = lock_row
 lock_price_list = lock_row
+lock_tax_mapping = lock_row
 
 
 def lock_products(company_id, product_ids) -> dict:

@@ -397,6 +397,29 @@ class PriceRule(CompanyOwned):
     def __str__(self) -> str:
         return self.name or f"{self.get_base_display()} {self.markup_percent:+}%"
 
+    def describe(self) -> str:
+        """What the rule computes, in the reader's language: ``Cost + 25 %, rounded to 1,
+        then -0.01, from 10`` (the order page and the API's order lines show it)."""
+        from django.utils.translation import gettext
+
+        from ordercrm.core.money import plain
+
+        markup = self.markup_percent
+        text = gettext("%(base)s %(sign)s %(percent)s %%") % {
+            "base": self.get_base_display(),
+            "sign": "−" if markup < 0 else "+",
+            "percent": plain(abs(markup)),
+        }
+        parts = [text]
+        if self.rounding:
+            parts.append(gettext("rounded to %(step)s") % {"step": plain(self.rounding)})
+        if self.surcharge:
+            amount = ("+" if self.surcharge > 0 else "") + plain(self.surcharge)
+            parts.append(gettext("then %(amount)s") % {"amount": amount})
+        if self.min_quantity:
+            parts.append(gettext("from %(quantity)s") % {"quantity": plain(self.min_quantity)})
+        return ", ".join(parts)
+
 
 # A rate is company currency per unit of the foreign currency. The bounds keep a typo (or a
 # "0.00000001" meant to slip an order under an approval threshold) out of the table: no real

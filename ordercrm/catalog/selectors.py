@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from ordercrm.accounts.access import Access
-from ordercrm.catalog.models import Category, PriceList, Product, TaxRate, Unit
+from ordercrm.catalog.models import (
+    Category,
+    PriceList,
+    Product,
+    TaxMapping,
+    TaxMappingRule,
+    TaxRate,
+    Unit,
+)
 from ordercrm.core.exceptions import NotFound
 from ordercrm.core.permissions import Perm
 
@@ -137,6 +145,49 @@ def tax_rate_get(access: Access, tax_rate_id, *, include_inactive: bool = True) 
     if tax_rate is None:
         raise NotFound(details={"tax_rate_id": str(tax_rate_id)})
     return tax_rate
+
+
+def tax_mapping_list(access: Access, *, include_inactive: bool = True) -> list[TaxMapping]:
+    """The company's tax mappings, active first then by name, each with its ``loaded_rules``
+    (``from_rate`` → ``to_rate``, lowest source rate first): two queries for any number."""
+    access.require(Perm.PRODUCT_VIEW)
+    mappings = TaxMapping.objects.for_company(access.company).order_by("-is_active", "name")
+    if not include_inactive:
+        mappings = mappings.filter(is_active=True)
+    mappings = list(mappings)
+    rules: dict = {}
+    for rule in (
+        TaxMappingRule.objects.for_company(access.company)
+        .filter(mapping__in=[m.pk for m in mappings])
+        .select_related("from_rate", "to_rate")
+        .order_by("from_rate__rate", "from_rate__name")
+    ):
+        rules.setdefault(rule.mapping_id, []).append(rule)
+    for mapping in mappings:
+        mapping.loaded_rules = rules.get(mapping.pk, [])
+    return mappings
+
+
+def tax_mapping_get(access: Access, tax_mapping_id) -> TaxMapping:
+    """One tax mapping with its ``loaded_rules``; ``core.not_found`` (naming
+    ``tax_mapping_id``) for an id outside the caller's company."""
+    from ordercrm.core.ids import parse_id
+
+    access.require(Perm.PRODUCT_VIEW)
+    try:
+        pk = parse_id(tax_mapping_id)
+    except NotFound:
+        pk = None
+    mapping = TaxMapping.objects.for_company(access.company).filter(pk=pk).first() if pk else None
+    if mapping is None:
+        raise NotFound(details={"tax_mapping_id": str(tax_mapping_id)})
+    mapping.loaded_rules = list(
+        TaxMappingRule.objects.for_company(access.company)
+        .filter(mapping=mapping)
+        .select_related("from_rate", "to_rate")
+        .order_by("from_rate__rate", "from_rate__name")
+    )
+    return mapping
 
 
 def product_by_sku(access: Access, sku: str) -> Product | None:

@@ -1230,15 +1230,27 @@ def exchange_rate_delete(*, rate, actor) -> None:
 # ---------------------------------------------------------------- tax mappings
 
 
-def _mapping_rules(company, rules, errors: FieldErrors) -> list[tuple[TaxRate, TaxRate]]:
+def _mapping_rules(
+    company, rules, errors: FieldErrors, kept=frozenset()
+) -> list[tuple[TaxRate, TaxRate]]:
     """``rules``: ``(from_rate, to_rate)`` pairs of the company's tax rates (objects or ids);
-    one rule per rate, and a rate not mapped onto itself."""
-    ids = {getattr(r, "pk", r) for pair in rules for r in pair if r not in (None, "")}
+    one rule per rate, a rate not mapped onto itself, and active rates only, except in a rule
+    the mapping already has (``kept``: its ``(from_id, to_id)`` pairs), which may stay as it is
+    after one of its rates was switched off. A rate of another company is unknown here."""
+    import uuid
+
+    def key(rate):
+        try:
+            return uuid.UUID(str(getattr(rate, "pk", rate)))
+        except (TypeError, ValueError, AttributeError):
+            return None  # not an id: unknown, like another company's rate
+
+    rules = [(key(source), key(target)) for source, target in rules]
+    ids = {pk for pair in rules for pk in pair if pk is not None}
     rates = {r.pk: r for r in TaxRate.objects.for_company(company).filter(pk__in=ids)}
     pairs, seen = [], set()
     for index, (source, target) in enumerate(rules):
-        source = rates.get(getattr(source, "pk", source))
-        target = rates.get(getattr(target, "pk", target))
+        source, target = rates.get(source), rates.get(target)
         if source is None or target is None:
             errors.add("rules", _("Rule %(n)s: choose two tax rates.") % {"n": index + 1})
         elif source.pk == target.pk:
@@ -1248,16 +1260,38 @@ def _mapping_rules(company, rules, errors: FieldErrors) -> list[tuple[TaxRate, T
                 "rules",
                 _("Rule %(n)s: %(rate)s is mapped twice.") % {"n": index + 1, "rate": source},
             )
+        elif (source.pk, target.pk) not in kept and not (source.is_active and target.is_active):
+            inactive = source if not source.is_active else target
+            errors.add(
+                "rules",
+                _("Rule %(n)s: %(rate)s is inactive.") % {"n": index + 1, "rate": inactive},
+            )
         else:
             seen.add(source.pk)
             pairs.append((source, target))
     return pairs
 
 
+def _rule_texts(pairs) -> list[str]:
+    return [f"{a} → {b}" for a, b in pairs]
+
+
+class TaxMappingInUse(Conflict):
+    """``details["customers"]``: how many customers have the mapping."""
+
+    code = "catalog.tax_mapping_in_use"
+    message = gettext_lazy(
+        "Customers still have this tax mapping; give them another or switch it off instead."
+    )
+
+
 @transaction.atomic
-def tax_mapping_create(*, company: Company, actor, name: str, rules=()) -> TaxMapping:
+def tax_mapping_create(
+    *, company: Company, actor, name: str, rules=(), is_active: bool = True
+) -> TaxMapping:
     """A tax mapping (e.g. "Export": 13 % → 0 %) under a unique name; customers who have it get
-    the mapped rate on their order lines (``settings_edit``)."""
+    the mapped rate on their order lines (``settings_edit``). Field errors (``name``,
+    ``rules``) as ``core.validation_failed``; nothing is written on a refusal."""
     _require(actor, company, Perm.SETTINGS_EDIT)
     errors = FieldErrors()
     name = (name or "").strip()[:64]
@@ -1266,7 +1300,7 @@ def tax_mapping_create(*, company: Company, actor, name: str, rules=()) -> TaxMa
         errors.add("name", _("A tax mapping with this name already exists."))
     pairs = _mapping_rules(company, list(rules), errors)
     errors.raise_if_any()
-    mapping = TaxMapping.objects.create(company=company, name=name)
+    mapping = TaxMapping.objects.create(company=company, name=name, is_active=bool(is_active))
     TaxMappingRule.objects.bulk_create(
         [TaxMappingRule(company=company, mapping=mapping, from_rate=a, to_rate=b) for a, b in pairs]
     )
@@ -1274,7 +1308,11 @@ def tax_mapping_create(*, company: Company, actor, name: str, rules=()) -> TaxMa
         actor=actor,
         entity=mapping,
         action="create",
-        changes={"name": [None, name], "rules": [None, [f"{a} → {b}" for a, b in pairs]]},
+        changes={
+            "name": [None, name],
+            "is_active": [None, mapping.is_active],
+            "rules": [None, _rule_texts(pairs)],
+        },
     )
     return mapping
 
@@ -1283,11 +1321,16 @@ def tax_mapping_create(*, company: Company, actor, name: str, rules=()) -> TaxMa
 def tax_mapping_update(
     *, mapping: TaxMapping, actor, name: str | None = None, rules=None, is_active=None
 ) -> TaxMapping:
-    """Rename, (de)activate or replace the rules of a tax mapping. Orders already priced
-    keep their rates; drafts take the change when they are edited again."""
+    """Rename, (de)activate or replace the rules of a tax mapping (``settings_edit``; the
+    same field errors as ``tax_mapping_create``). Orders already priced keep their rates;
+    drafts take the change when they are edited again."""
     _require(actor, mapping.company, Perm.SETTINGS_EDIT)
-    locked = (
-        TaxMapping.objects.for_company(mapping.company_id).select_for_update().get(pk=mapping.pk)
+    locked = locks.lock_tax_mapping(mapping)
+    current = list(
+        TaxMappingRule.objects.for_company(locked.company_id)
+        .filter(mapping=locked)
+        .select_related("from_rate", "to_rate")
+        .order_by("from_rate__rate", "from_rate__name")
     )
     errors = FieldErrors()
     changes = {}
@@ -1298,15 +1341,17 @@ def tax_mapping_update(
             errors.add("name", _("A tax mapping with this name already exists."))
         if name != locked.name:
             changes["name"] = [locked.name, name]
-    pairs = _mapping_rules(locked.company_id, list(rules), errors) if rules is not None else None
+    kept = frozenset((r.from_rate_id, r.to_rate_id) for r in current)
+    pairs = (
+        _mapping_rules(locked.company_id, list(rules), errors, kept) if rules is not None else None
+    )
     errors.raise_if_any()
     if name is not None:
         locked.name = name
     if is_active is not None and bool(is_active) != locked.is_active:
         changes["is_active"] = [locked.is_active, bool(is_active)]
         locked.is_active = bool(is_active)
-    locked.save()
-    if pairs is not None:
+    if pairs is not None and {(a.pk, b.pk) for a, b in pairs} != kept:
         TaxMappingRule.objects.for_company(locked.company_id).filter(mapping=locked).delete()
         TaxMappingRule.objects.bulk_create(
             [
@@ -1314,7 +1359,40 @@ def tax_mapping_update(
                 for a, b in pairs
             ]
         )
-        changes["rules"] = [None, [f"{a} → {b}" for a, b in pairs]]
+        before = _rule_texts((r.from_rate, r.to_rate) for r in current)
+        changes["rules"] = [before, _rule_texts(pairs)]
     if changes:
+        locked.save()
         audit.record(actor=actor, entity=locked, action="update", changes=changes)
     return locked
+
+
+@transaction.atomic
+def tax_mapping_remove(*, mapping: TaxMapping, actor) -> None:
+    """Delete a tax mapping and its rules (``settings_edit``), audited with what it was. One
+    a customer still has is refused with ``catalog.tax_mapping_in_use`` (the customer's
+    reference protects it in the schema); switching it off is the way out of use."""
+    from django.db.models import ProtectedError
+
+    _require(actor, mapping.company, Perm.SETTINGS_EDIT)
+    locked = locks.lock_tax_mapping(mapping)
+    rules = _rule_texts(
+        (r.from_rate, r.to_rate)
+        for r in TaxMappingRule.objects.for_company(locked.company_id)
+        .filter(mapping=locked)
+        .select_related("from_rate", "to_rate")
+        .order_by("from_rate__rate", "from_rate__name")
+    )
+    name, pk = locked.name, locked.pk
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except ProtectedError as exc:
+        raise TaxMappingInUse(details={"customers": len(exc.protected_objects)}) from None
+    locked.pk = pk  # the audit entry names the row that was
+    audit.record(
+        actor=actor,
+        entity=locked,
+        action="delete",
+        changes={"name": [name, None], "rules": [rules, None]},
+    )

@@ -165,6 +165,9 @@ class Company(models.Model):
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Optimistic concurrency of the settings (``accounts.services.company_update``): each
+    # change adds one; a write based on an older value is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=dj_timezone.now, editable=False)
 
     class Meta:

@@ -139,8 +139,13 @@ def _check_email(values: dict, errors: FieldErrors) -> None:
         errors.add("email", _("Enter a valid email address."))
 
 
-def _check(company: Company, values: dict, errors: FieldErrors, remember=None) -> None:
-    """Normalise and validate customer fields in place."""
+def _mapping_active(company: Company, mapping) -> bool:
+    return type(mapping).objects.for_company(company).filter(pk=mapping.pk, is_active=True).exists()
+
+
+def _check(company: Company, values: dict, errors: FieldErrors, remember=None, locked=None) -> None:
+    """Normalise and validate customer fields in place (``locked``: the customer being
+    changed, whose current tax mapping may stay after it was switched off)."""
     _check_email(values, errors)
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
@@ -162,10 +167,19 @@ def _check(company: Company, values: dict, errors: FieldErrors, remember=None) -
         )
     elif "credit_limit" in values:
         values["credit_limit"] = None
-    for field in ("team", "payment_terms", "price_list"):
+    for field in ("team", "payment_terms", "price_list", "tax_mapping"):
         related = values.get(field)
         if related is not None and related.company_id != company.pk:
             errors.add(field, _("Not in this company."))
+    mapping = values.get("tax_mapping")
+    newly_given = (
+        mapping is not None
+        and mapping.company_id == company.pk
+        and mapping.pk != getattr(locked, "tax_mapping_id", None)
+    )
+    # whether it is active now, not when the caller read it
+    if newly_given and not _mapping_active(company, mapping):
+        errors.add("tax_mapping", _("This tax mapping is switched off."))
     price_list = values.get("price_list")
     if (
         price_list is not None
@@ -414,7 +428,7 @@ def customer_update(
     company = locked.company
     values = {**{"currency": locked.currency, "price_list": locked.price_list}, **changes}
     errors = FieldErrors()
-    _check(company, values, errors)
+    _check(company, values, errors, locked=locked)
     _refuse_credit_fields(
         access,
         [

@@ -118,14 +118,14 @@ def order_get(access: Access, order_id) -> SalesOrder:
 
 
 def order_lines(order: SalesOrder) -> list[SalesOrderLine]:
-    """The order's lines in position order, products and units loaded, each kit line with
+    """The order's lines in position order, products, units and price rules loaded, each kit line with
     its copied ``kit_components`` (one more query only when the order has a kit line)."""
     from ordercrm.sales import kits
 
     lines = list(
         SalesOrderLine.objects.for_company(order.company_id)
         .filter(order=order)
-        .select_related("product", "unit")
+        .select_related("product", "unit", "price_rule")
         .order_by("position")
     )
     return kits.attach(order.company_id, lines)

@@ -20,7 +20,7 @@ from ordercrm.accounts import services as accounts
 from ordercrm.accounts.models import Membership, SalesTeam
 from ordercrm.accounts.roles import RecordScope, Role
 from ordercrm.catalog import services as catalog
-from ordercrm.catalog.models import Category, TaxMapping, TaxMappingRule, TaxRate, Unit
+from ordercrm.catalog.models import Category, TaxRate, Unit
 from ordercrm.core.exceptions import DomainError, NotFound
 from ordercrm.core.ids import parse_id
 from ordercrm.core.models import Company, NumberSequence
@@ -64,6 +64,9 @@ DOCUMENT_PREFIXES = {
 
 
 class CompanyForm(forms.ModelForm):
+    # the version the page was read at: a save over someone else's is refused, not merged
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Company
         fields = accounts.COMPANY_SETTINGS
@@ -127,9 +130,12 @@ class TaxMappingForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
-    def __init__(self, *args, company, **kwargs):
+    def __init__(self, *args, company, kept=(), **kwargs):
+        from django.db.models import Q
+
         super().__init__(*args, **kwargs)
-        rates = TaxRate.objects.for_company(company).filter(is_active=True)
+        # active rates, and those of the rules the mapping has (they may stay as they are)
+        rates = TaxRate.objects.for_company(company).filter(Q(is_active=True) | Q(pk__in=kept))
         for n in range(1, MAPPING_RULE_ROWS + 1):
             self.fields[f"from_{n}"] = forms.ModelChoiceField(
                 rates, required=False, label=gettext_lazy("Rule %(n)s: tax rate") % {"n": n}
@@ -381,7 +387,8 @@ def settings_page(request, section: str | None = None):
 
 
 def _company(request, company, post, bound=None):
-    form = CompanyForm(post or bound, instance=Company.objects.get(pk=company.pk))
+    current = Company.objects.get(pk=company.pk)
+    form = CompanyForm(post or bound, instance=current, initial={"version": current.version})
     if post is None:
         return form, {}
     if not form.is_valid():
@@ -389,6 +396,7 @@ def _company(request, company, post, bound=None):
     return accounts.company_update(
         company=company,
         actor=request.user,
+        version=form.cleaned_data.get("version"),
         **{name: form.cleaned_data[name] for name in accounts.COMPANY_SETTINGS},
     )
 
@@ -543,27 +551,28 @@ def _tax_rates(request, company, post, bound=None):
 def _tax_mappings(request, company, post, bound=None):
     """Tax mappings (e.g. "Export": 13 % → 0 %), given to customers on their page: their
     order lines take the mapped rate (``catalog.tax_mapping_create/update``)."""
-    mappings = TaxMapping.objects.for_company(company).order_by("-is_active", "name")
-    rules: dict = {}
-    for rule in (
-        TaxMappingRule.objects.for_company(company)
-        .select_related("from_rate", "to_rate")
-        .order_by("from_rate__rate")
-    ):
-        rules.setdefault(rule.mapping_id, []).append(rule)
-    row = _editing(request, post, mappings)
+    from ordercrm.catalog.selectors import tax_mapping_list
+
+    mappings = tax_mapping_list(request.access)
+    row = None
+    wanted = (post.get("edit") if post else None) or request.GET.get("edit")
+    if wanted:
+        row = next((m for m in mappings if m.pk == parse_id(wanted)), None)
+        if row is None:
+            raise NotFound()
     initial = {"is_active": True}
     if row:
         initial = {"edit": row.pk, "name": row.name, "is_active": row.is_active}
-        for n, rule in enumerate(rules.get(row.pk, []), start=1):
+        for n, rule in enumerate(row.loaded_rules, start=1):
             initial[f"from_{n}"], initial[f"to_{n}"] = rule.from_rate_id, rule.to_rate_id
-    form = TaxMappingForm(post or bound, initial=initial, company=company)
+    kept = {pk for r in row.loaded_rules for pk in (r.from_rate_id, r.to_rate_id)} if row else ()
+    form = TaxMappingForm(post or bound, initial=initial, company=company, kept=kept)
     extra = {
         "edit_rows": _edit_rows(
             mappings,
             lambda m: (
                 m.name,
-                "; ".join(f"{r.from_rate} → {r.to_rate}" for r in rules.get(m.pk, [])),
+                "; ".join(f"{r.from_rate} → {r.to_rate}" for r in m.loaded_rules),
                 "" if m.is_active else _("Inactive"),
             ),
         ),

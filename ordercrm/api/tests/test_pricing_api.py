@@ -2,6 +2,7 @@
 order discount, rebate lines and free stock per line."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -176,3 +177,40 @@ def test_a_draft_date_in_another_year_than_its_number_is_refused(
     assert body["number"] in refused["error"]["message"]
     order = SalesOrder.objects.for_company(company).get(pk=body["id"])
     assert (order.order_date.isoformat(), order.version) == (body["order_date"], body["version"])
+
+
+def test_an_order_line_names_the_price_rule_that_set_its_price(
+    call, company, admin, rep, customer, make_product
+):
+    from ordercrm.catalog import services as catalog
+
+    make_product(company, sku="RULED", list_price="80", cost="50")
+    rules = catalog.price_list_create(
+        company=company, actor=admin, name="Rules", currency="CNY", is_default=True
+    )
+    rule = catalog.price_rule_create(
+        price_list=rules,
+        actor=admin,
+        name="Cost plus",
+        base="cost",
+        markup_percent=Decimal("30"),
+        rounding=Decimal("1"),
+        surcharge=Decimal("-0.01"),
+    )
+    body = {
+        "customer_id": str(customer.pk),
+        "lines": [{"sku": "RULED", "quantity": "2"}, {"kind": "note", "description": "Gift"}],
+    }
+    status, order = call(rep, "post", "/orders", body)
+    assert status == 201, order
+    ruled, note = order["lines"]
+    assert ruled["unit_price"] == "64.99"  # 50 × 1.3 = 65, then −0.01
+    assert (ruled["price_rule_id"], ruled["price_rule_name"]) == (str(rule.pk), "Cost plus")
+    assert ruled["price_rule_description"] == "Cost + 30 %, rounded to 1, then -0.01"
+    assert (note["price_rule_id"], note["price_rule_description"]) == (None, None)
+    status, lines = call(rep, "get", f"/orders/{order['id']}/lines", Accept_Language="zh-hans")
+    assert lines[0]["price_rule_description"] == "成本 + 30 %, 取整到 1, 然后 -0.01"
+    # a rule removed later: the line keeps its price and forgets the rule
+    catalog.price_rule_remove(rule=rule, actor=admin)
+    status, again = call(rep, "get", f"/orders/{order['id']}")
+    assert (again["lines"][0]["unit_price"], again["lines"][0]["price_rule_id"]) == ("64.99", None)

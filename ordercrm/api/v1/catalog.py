@@ -31,6 +31,8 @@ from ordercrm.catalog.selectors import (
     product_by_sku,
     product_get,
     product_list,
+    tax_mapping_get,
+    tax_mapping_list,
     tax_rate_get,
     tax_rate_list,
     unit_get,
@@ -238,6 +240,70 @@ def tax_rates_update(request, tax_rate_id: str, body: c.TaxRatePatch):
     return catalog.tax_rate_update(
         tax_rate=tax_rate, actor=request.user, **body.dict(exclude_unset=True)
     )
+
+
+# ---------------------------------------------------------------- tax mappings
+
+
+def _rule_pairs(rules) -> list[tuple[str, str]]:
+    return [(rule["from_tax_rate_id"], rule["to_tax_rate_id"]) for rule in rules]
+
+
+@router.get("/tax-mappings", response=with_errors({200: list[c.TaxMappingOut]}), tags=["catalog"])
+def tax_mappings_list(request, include_inactive: bool = False):
+    """The company's tax mappings with their rules, active first (``include_inactive``: also
+    those switched off)."""
+    return tax_mapping_list(request.access, include_inactive=include_inactive)
+
+
+@router.get(
+    "/tax-mappings/{tax_mapping_id}", response=with_errors({200: c.TaxMappingOut}), tags=["catalog"]
+)
+def tax_mappings_get(request, tax_mapping_id: str):
+    return tax_mapping_get(request.access, tax_mapping_id)
+
+
+@router.post("/tax-mappings", response=with_errors({201: c.TaxMappingOut}), tags=["catalog"])
+def tax_mappings_create(request, body: c.TaxMappingIn):
+    """A tax mapping (settings): unknown, inactive or repeated rates are a 422 on ``rules``;
+    a name in use a 422 on ``name``."""
+    values = body.dict()
+    mapping = catalog.tax_mapping_create(
+        company=request.company,
+        actor=request.user,
+        name=values["name"],
+        is_active=values["is_active"],
+        rules=_rule_pairs(values["rules"]),
+    )
+    return Status(201, tax_mapping_get(request.access, mapping.pk))
+
+
+@router.patch(
+    "/tax-mappings/{tax_mapping_id}", response=with_errors({200: c.TaxMappingOut}), tags=["catalog"]
+)
+def tax_mappings_update(request, tax_mapping_id: str, body: c.TaxMappingPatch):
+    """Rename, switch on or off, or replace the rules (``rules`` is the whole new set). Orders
+    already priced keep their rates."""
+    mapping = tax_mapping_get(request.access, tax_mapping_id)
+    values = body.dict(exclude_unset=True)
+    catalog.tax_mapping_update(
+        mapping=mapping,
+        actor=request.user,
+        name=values.get("name"),
+        is_active=values.get("is_active"),
+        rules=_rule_pairs(values["rules"]) if values.get("rules") is not None else None,
+    )
+    return tax_mapping_get(request.access, mapping.pk)
+
+
+@router.delete(
+    "/tax-mappings/{tax_mapping_id}", response=with_errors({204: None}), tags=["catalog"]
+)
+def tax_mappings_delete(request, tax_mapping_id: str):
+    """Delete a mapping no customer has (``catalog.tax_mapping_in_use`` otherwise)."""
+    mapping = tax_mapping_get(request.access, tax_mapping_id)
+    catalog.tax_mapping_remove(mapping=mapping, actor=request.user)
+    return HttpResponse(status=204)
 
 
 # ---------------------------------------------------------------- price lists

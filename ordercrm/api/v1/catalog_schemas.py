@@ -21,6 +21,7 @@ from ordercrm.catalog.models import (
     PriceListItem,
     PriceRule,
     Product,
+    TaxMapping,
     TaxRate,
     Unit,
 )
@@ -112,6 +113,78 @@ class TaxRatePatch(In):
     rate: Dec(TaxRate, "rate") | None = None
     is_default: bool | None = None
     is_active: bool | None = None
+
+
+class TaxMappingRuleIn(In):
+    from_tax_rate_id: ID = Field(description="The rate a product line would have.")
+    to_tax_rate_id: ID = Field(description="The rate it gets for the mapping's customers.")
+
+
+class TaxMappingIn(In):
+    """A named set of rules "this rate → that rate", given to customers (``tax_mapping_id``);
+    their order lines take the mapped rate. Active rates of the company, one rule per rate."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Export",
+                    "rules": [
+                        {
+                            "from_tax_rate_id": "0190f0e4-0000-7000-8000-000000000001",
+                            "to_tax_rate_id": "0190f0e4-0000-7000-8000-000000000002",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    name: Text(TaxMapping, "name")
+    is_active: bool = True
+    rules: list[TaxMappingRuleIn] = Field(default_factory=list, max_length=100)
+
+
+class TaxMappingPatch(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"is_active": False}, {"name": "Export (EU)"}]}
+    )
+
+    name: Text(TaxMapping, "name") | None = None
+    is_active: bool | None = None
+    rules: list[TaxMappingRuleIn] | None = Field(
+        None, max_length=100, description="Replaces all the mapping's rules; [] removes them."
+    )
+
+
+class TaxMappingRuleOut(Schema):
+    from_tax_rate_id: Id
+    from_name: str
+    from_rate: Quantity
+    to_tax_rate_id: Id
+    to_name: str
+    to_rate: Quantity
+
+
+class TaxMappingOut(Schema):
+    id: Id
+    name: str
+    is_active: bool
+    rules: list[TaxMappingRuleOut]
+
+    @staticmethod
+    def resolve_rules(obj) -> list[dict]:
+        return [
+            {
+                "from_tax_rate_id": rule.from_rate_id,
+                "from_name": rule.from_rate.name,
+                "from_rate": rule.from_rate.rate,
+                "to_tax_rate_id": rule.to_rate_id,
+                "to_name": rule.to_rate.name,
+                "to_rate": rule.to_rate.rate,
+            }
+            for rule in obj.loaded_rules
+        ]
 
 
 class ProductDetailOut(ProductOut):

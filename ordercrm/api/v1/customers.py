@@ -20,6 +20,28 @@ from ordercrm.customers.services import address_add, contact_add, customer_creat
 router = Router()
 
 
+def _tax_mapping(request, values: dict) -> None:
+    """``tax_mapping_id`` in the body as the company's mapping (``None`` removes it); an
+    unknown id, or another company's, is a 422 on the field and nothing changes."""
+    from django.utils.translation import gettext as _
+
+    from ordercrm.catalog.selectors import tax_mapping_get
+    from ordercrm.core.exceptions import ValidationFailed
+
+    if "tax_mapping_id" not in values:
+        return
+    wanted = values.pop("tax_mapping_id")
+    if wanted is None:
+        values["tax_mapping"] = None
+        return
+    try:
+        values["tax_mapping"] = tax_mapping_get(request.access, wanted)
+    except NotFound:
+        raise ValidationFailed(
+            details={"fields": {"tax_mapping_id": [_("Unknown tax mapping.")]}}
+        ) from None
+
+
 @router.get("/me", response=with_errors({200: s.MeOut}), tags=["me"])
 def me(request):
     user = request.user
@@ -48,6 +70,7 @@ def customers_create(request, body: s.CustomerIn):
     allow = values.pop("allow_duplicate", False)
     if "credit_limit" in values:
         values["credit_limit"] = parse_decimal(values["credit_limit"], "credit_limit")
+    _tax_mapping(request, values)
     customer = customer_create(
         company=request.company, actor=request.user, allow_duplicate=allow, **values
     )
@@ -99,6 +122,7 @@ def customers_update(request, customer_id: str, body: s.CustomerPatch):
     if values.get("payment_terms_id") is not None:
         values["payment_terms"] = payment_term_of(request, values["payment_terms_id"])
     values.pop("payment_terms_id", None)
+    _tax_mapping(request, values)
     return customer_update(customer=customer, actor=request.user, version=version, **values)
 
 

@@ -130,6 +130,9 @@ class CustomerOut(Schema):
     blocked_reason: str = ""
     receivable_balance: Amount
     payment_terms_id: Id | None = None
+    tax_mapping_id: Id | None = Field(
+        None, description="The tax mapping its order lines take (GET /tax-mappings)."
+    )
     is_active: bool = True
     inactive_reason: str = ""
     merged_into_id: Id | None = None
@@ -176,6 +179,9 @@ class CustomerIn(In):
     tax_id: Text(Customer, "tax_id") = ""
     credit_limit: Dec(Customer, "credit_limit") | None = None
     notes: Text(Customer, "notes") = ""
+    tax_mapping_id: ID | None = Field(
+        None, description="An active tax mapping of the company (GET /tax-mappings)."
+    )
     allow_duplicate: bool = False
 
 
@@ -194,6 +200,11 @@ class CustomerPatch(In):
     notes: Text(Customer, "notes") | None = None
     payment_terms_id: ID | None = Field(
         None, description="The customer's payment terms, taken by its new orders (finance)."
+    )
+    tax_mapping_id: ID | None = Field(
+        None,
+        description="An active tax mapping of the company, taken by the customer's order "
+        "lines from their next pricing; null removes it.",
     )
 
 
@@ -622,6 +633,23 @@ class OrderLineOut(Schema):
         "free_stock is the whole kits its components' free stock makes.",
     )
     components: list[OrderLineComponentOut] = Field(default_factory=list)
+    price_rule_id: Id | None = Field(
+        None,
+        description="The price rule of the customer's price list that computed the line's "
+        "price-list price (GET /price-lists/{id}/rules); null: a fixed price or none.",
+    )
+    price_rule_name: str | None = Field(None, description="The rule's name (may be empty).")
+    price_rule_description: str | None = Field(
+        None, description="What the rule computes, in the request's language."
+    )
+
+    @staticmethod
+    def resolve_price_rule_name(obj) -> str | None:
+        return obj.price_rule.name if obj.price_rule_id else None
+
+    @staticmethod
+    def resolve_price_rule_description(obj) -> str | None:
+        return obj.price_rule.describe() if obj.price_rule_id else None
 
     @staticmethod
     def resolve_components(obj) -> list[dict]:

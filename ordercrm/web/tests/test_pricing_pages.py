@@ -197,3 +197,33 @@ def test_tax_mappings_in_settings_and_a_customer_change_on_the_edit_form(
     assert response.status_code == 302
     order.refresh_from_db()
     assert (order.customer_id, str(order.tax_total)) == (buyer.pk, "0.00")
+
+
+def test_the_order_page_shows_the_price_rule_under_the_price(
+    client, company, admin, rep, customer, make_product
+):
+    from decimal import Decimal
+
+    from ordercrm.catalog import services as catalog
+
+    product = make_product(company, sku="RULED", list_price="80", cost="50")
+    rules = catalog.price_list_create(
+        company=company, actor=admin, name="Rules", currency="CNY", is_default=True
+    )
+    catalog.price_rule_create(
+        price_list=rules, actor=admin, base="cost", markup_percent=Decimal("30")
+    )
+    order = services.order_create(
+        company=company,
+        actor=rep,
+        customer=customer,
+        lines=[{"product": product, "quantity": 1}, {"kind": "note", "description": "Gift"}],
+    )
+    client.force_login(rep)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert page.count('class="muted line-price-rule"') == 1
+    assert "price rule: Cost + 30 %" in page
+    page = client.get(
+        reverse("order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "价格规则：成本 + 30 %" in page

@@ -35,9 +35,16 @@ def test_company_settings_change_is_validated_and_audited(client, admin, company
     company.refresh_from_db()
     assert (company.name, company.approval_threshold) == ("Renamed Co", 5000)
     assert AuditEntry.all_objects.filter(entity_id=str(company.pk), action="update").exists()
+    # the same form again (a second tab read before the save) is refused, nothing changes
+    response = client.post(url, {**data, "name": "Other tab"})
+    assert response.status_code == 422
+    assert "changed by someone else" in response.content.decode()
+    assert Company.objects.get(pk=company.pk).name == "Renamed Co"
+    data["version"] = client.get(url).context["form"].initial["version"]
     data["timezone"] = "Mars/Olympus"
     response = client.post(url, data)
     assert response.status_code == 422
+    assert "Unknown time zone." in response.content.decode()
     assert Company.objects.get(pk=company.pk).timezone == "Asia/Shanghai"
 
 
