@@ -261,17 +261,18 @@ def _require_advance(order: SalesOrder) -> None:
     total is paid (``order.amount_paid``: advances and payments of its invoices, which
     billing keeps), ``fulfilment.advance_unpaid`` naming both amounts; under the shipping
     policy "after payment" the whole total first (``fulfilment.payment_first``)."""
-    from ordercrm.core.money import plain
+    from ordercrm.core.money import plain, round_money
     from ordercrm.fulfilment.selectors import advance_position
 
     position = advance_position(order)
     if position is not None and position.blocks_dispatch:
         refusal = PaymentFirst if position.after_payment else AdvanceUnpaid
+
+        def said(amount):  # as money is written: the currency's decimals (33.90, not 33.9)
+            return f"{round_money(amount, order.currency)} {order.currency}"
+
         raise refusal(
-            params={
-                "required": f"{plain(position.required)} {order.currency}",
-                "paid": f"{plain(position.paid)} {order.currency}",
-            },
+            params={"required": said(position.required), "paid": said(position.paid)},
             details={
                 "required": plain(position.required),
                 "paid": plain(position.paid),

@@ -781,6 +781,9 @@ def _reorder(request, order):
 
 def _workflow_action(action: str):
     def run(request, order):
+        # a repeat (Back and the button again, a second tab, a retry) has no second effect;
+        # the page says so instead of confirming an action that did not happen again
+        repeated = workflow.BY_NAME[action].already_done(order.status)
         done = sales.order_action(
             order=order,
             actor=request.user,
@@ -790,6 +793,13 @@ def _workflow_action(action: str):
             # finance's choice when cancelling an invoiced order: credit its invoices
             credit=action == "cancel" and bool(request.POST.get("credit_invoices")),
         )
+        if repeated and done.status == order.status:
+            messages.info(
+                request,
+                _("Order %(number)s is already “%(status)s”; nothing was changed.")
+                % {"number": done.number, "status": Status(done.status).label},
+            )
+            return done
         # what the page confirms after it (the status badge tells the rest)
         message = workflow.BY_NAME[action].message_for(done.status)
         if message:
@@ -882,18 +892,27 @@ def order_ship(request, order_id):
         for key, value in request.POST.items()
         if key.startswith("ship_") and value.strip() not in ("", "0")
     ]
+    # "Plan shipment" keeps it a draft (picked later, dispatched or cancelled on its page)
+    plan = request.POST.get("plan") == "1"
     try:
-        shipment_create(
+        shipment = shipment_create(
             order=order,
             actor=request.user,
             lines=lines,
             carrier=request.POST.get("carrier", ""),
             tracking_number=request.POST.get("tracking_number", ""),
-            dispatch=True,
-            decline_backorder=request.POST.get("decline_backorder") == "1",
+            dispatch=not plan,
+            decline_backorder=not plan and request.POST.get("decline_backorder") == "1",
         )
     except DomainError as error:
         return _redisplay(request, order, error_lines(error))
+    if plan:
+        messages.success(
+            request,
+            _("Shipment %(number)s planned: dispatch or cancel it on its page.")
+            % {"number": shipment.number},
+        )
+        return HttpResponseRedirect(reverse("shipment_detail", args=[shipment.pk]))
     messages.success(request, _("Shipment dispatched."))
     return HttpResponseRedirect(reverse("order_detail", args=[order.pk]))
 

@@ -6,6 +6,8 @@ model); each valid form calls one service, which owns the rules, permissions and
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django import forms
 from django.contrib import messages
 from django.forms.models import fields_for_model
@@ -338,6 +340,19 @@ def _teams(company):
     return SalesTeam.objects.for_company(company).order_by("name")
 
 
+def _onto_form(form, error: DomainError) -> list[str]:
+    """The service's field problems shown where the user looks: at the form's field of that
+    name, the others (e.g. a mapping's ``rules``) under the form; returns the lines left for
+    the top of the page (the message and whatever names no field)."""
+    fields = (error.details or {}).get("fields") or {}
+    if form is None or not form.is_bound or not fields:
+        return error_lines(error)
+    for name, problems in fields.items():
+        form.add_error(name if name in form.fields else None, [str(p) for p in problems])
+    rest = {k: v for k, v in error.details.items() if k != "fields"}
+    return error_lines(SimpleNamespace(text=error.text, details=rest))
+
+
 @member_view
 def settings_page(request, section: str | None = None):
     """One settings section: its list and its form. A valid POST calls the section's
@@ -365,6 +380,8 @@ def settings_page(request, section: str | None = None):
             # row's own little form (a member's role, a rule's switch).
             row_post = any(key in request.POST for key in ROW_FORM_KEYS)
             form, extra = handler(request, company, None, bound=None if row_post else request.POST)
+            if not row_post:
+                errors = _onto_form(form, error)
         else:
             if isinstance(done, tuple):  # the form did not validate
                 form, extra = done

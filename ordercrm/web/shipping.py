@@ -71,8 +71,10 @@ def _shipment_page(request, shipment, errors=(), status=200):
             "lines": fulfilment_selectors.shipment_lines(shipment),
             "can_edit": request.access.can(Perm.SHIPMENT_EDIT),
             "exceptions": list(shipment.exceptions.all()),
+            # what of the goods is billed: only goods that left (a draft or a cancelled
+            # shipment bills nothing and never will)
             "billing": billing_selectors.shipment_billing(shipment)
-            if shipment.status != ShipmentStatus.DRAFT
+            if shipment.status == ShipmentStatus.DISPATCHED
             else None,
             "failure_kinds": [
                 (k, label) for k, label in ExceptionKind.choices if k in DELIVERY_FAILURES

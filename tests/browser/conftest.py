@@ -87,3 +87,23 @@ def lines_of(order):
         .filter(order=order)
         .order_by("position")
     )
+
+
+@pytest.fixture
+def people(company, make_user, products, team):
+    """The order-to-cash walks' crew: a sales manager and a warehouse keeper; 50 each of P0
+    and P1 in ``main``."""
+    crew = {
+        "manager": make_user(Role.SALES_MANAGER, company, username="mgr-f", team=team),
+        "warehouse": make_user(Role.WAREHOUSE, company, username="wh-f"),
+    }
+    from tests.factories import receive_stock
+
+    receive_stock(company, crew["warehouse"], (products[0], 50), (products[1], 50))
+    return crew
+
+
+@pytest.fixture
+def customer_f(company, people, make_customer):
+    """The customer the order-to-cash walks sell to."""
+    return make_customer(company, actor=people["manager"], name="Ningbo Harbour Supplies")
