@@ -430,17 +430,22 @@ def _orders(
 
     for index, customer in enumerate(demo_customers[:30]):
         actor = customer.owner
+        stage = index % 6
+        lines = [
+            {"product": product, "quantity": rng.randint(1, 12)}
+            for product in rng.sample(products, rng.randint(2, 5))
+        ]
+        if stage == 1:
+            # A discount the default rule ("above 15 %") sends to approval: the approvals
+            # inbox always has today's orders waiting, whatever dates the history gave.
+            lines[0]["discount_percent"] = Decimal("20")
         order = sales.order_create(
             company=company,
             actor=actor,
             customer=customer,
-            lines=[
-                {"product": product, "quantity": rng.randint(1, 12)}
-                for product in rng.sample(products, rng.randint(2, 5))
-            ],
+            lines=lines,
             customer_reference=f"PO-{2026}{index:04d}",
         )
-        stage = index % 6
         if stage == 0:
             continue  # a quotation still being worked on
         if index < HISTORY_CUSTOMERS:

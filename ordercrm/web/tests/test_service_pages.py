@@ -48,6 +48,7 @@ def open_case(company, agent, order, n_lines=2):
     )
 
 
+@pytest.mark.sweep  # hostile input to every service-desk form: a slow suite
 def test_no_service_input_answers_a_server_error(
     client, company, agent, admin, order, settings, tmp_path
 ):
