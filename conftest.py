@@ -51,16 +51,6 @@ def _whole_suite_run(config) -> bool:
     return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr
 
 
-def _run_order(item) -> int:
-    """The longest tests first, so that no worker is left with one at the end while the
-    other idles; the browser tests last, because the Chromium a process starts for them
-    (``tests/browser/conftest.py``) keeps an event loop running that Django's ORM refuses
-    outside them. The sort is stable: within a rank, tests keep their file order."""
-    if "browser" in item.keywords:
-        return 2
-    return 0 if any(m in item.keywords for m in ("sweep", "fault", "slow")) else 1
-
-
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
     for item in items:
@@ -69,7 +59,6 @@ def pytest_collection_modifyitems(config, items):
         # whatever drives Chromium is a browser test (-m "not browser" leaves them out)
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-    items.sort(key=_run_order)
     if RUN_SLOW or not _whole_suite_run(config):
         return
     slow = [i for i in items if any(m in i.keywords for m in SLOW_MARKERS)]

@@ -1,6 +1,5 @@
 """Worlds shared by the browser walks."""
 
-import os
 from types import SimpleNamespace
 
 import pytest
@@ -12,29 +11,6 @@ from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrderLine
-
-
-@pytest.fixture(scope="session")
-def _chromium():
-    """One Chromium per test process: starting Playwright and launching the browser costs
-    3–5 s, more than many walks themselves. Each test gets fresh contexts (``browser``), so
-    no cookie or page is shared between tests.
-
-    Playwright's sync API leaves an event loop running in this thread, and Django refuses ORM
-    calls while one runs; the root conftest runs the browser tests last, so every test after
-    this one in the process is a browser test and the switch below concerns only them."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.test_order_flow import CHROMIUM
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -30,11 +30,18 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser(_chromium):
-    """The process's Chromium; every context a test opened is closed after it."""
-    yield _chromium
-    for context in list(_chromium.contexts):
-        context.close()
+def browser(monkeypatch):
+    # Playwright runs an event loop in this thread; the live server's ORM calls are in
+    # another thread, but Django checks the environment flag globally. Scoped to the test.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
