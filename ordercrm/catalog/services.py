@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ordercrm.accounts.access import access_for
-from ordercrm.catalog import locks
+from ordercrm.catalog import hooks, locks
 from ordercrm.catalog.models import (
     MAX_EXCHANGE_RATE,
     Category,
@@ -330,6 +330,16 @@ class KitNested(ValidationFailed):
     )
 
 
+class KitHasStock(ValidationFailed):
+    """Raised by the inventory guard (``catalog.hooks``): a kit's stock is its components'."""
+
+    code = "catalog.kit_has_stock"
+    message = gettext_lazy(
+        "%(sku)s has %(quantity)s on hand: a kit holds no stock of its own. Issue or move "
+        "that stock first, then make it a kit."
+    )
+
+
 class KitNotStocked(ValidationFailed):
     code = "catalog.kit_not_stock_tracked"
     message = gettext_lazy(
@@ -360,6 +370,7 @@ def product_kit_set(
 
     Refused, nothing changed: ``catalog.kit_not_stock_tracked`` (the kit is a service);
     ``catalog.kit_nested`` (the product is itself a component of a kit);
+    ``catalog.kit_has_stock`` (an ordinary product with stock on hand, ``catalog.hooks``);
     ``core.validation_failed`` with ``details.lines[index][field]`` for a component that is
     unknown or of another company, the kit itself, a kit, a service, named twice, or a
     quantity that is not above zero; more than ``MAX_KIT_COMPONENTS`` rows;
@@ -430,6 +441,8 @@ def product_kit_set(
         # whichever version the page was loaded at
         return locked
     _check_version(locked, version)
+    if wanted and not locked.is_kit:
+        hooks.before_becoming_kit(product=locked)  # inventory: no stock on hand
     KitComponent.objects.for_company(locked.company_id).filter(kit=locked).delete()
     KitComponent.objects.bulk_create(
         [

@@ -281,12 +281,25 @@ def _resolve_lines(
     errors = RowErrors()
     resolved = []
     products = products_for_rows(company, lines, related=())
+    # Each product read again under a lock that a product becoming a kit waits for (and
+    # that waits for it): a receipt and ``product_kit_set`` in parallel cannot leave stock
+    # on a kit (``refuse_kit_with_stock``). Every row is locked (a lock only holds the rows
+    # a query returns), and is_kit read from the locked rows.
+    kits = {
+        pk
+        for pk, is_kit in Product.objects.for_company(company)
+        .select_for_update(no_key=True)
+        .filter(pk__in={p.pk for p in products if p is not None})
+        .order_by("pk")
+        .values_list("pk", "is_kit")
+        if is_kit
+    }
     for index, (raw, product) in enumerate(zip(lines, products, strict=True)):
         if product is None:
             errors.add(index, "product", _("Unknown product."))
         elif not product.is_stock_tracked:
             errors.add(index, "product", _("This product is not stock-tracked."))
-        elif product.is_kit:
+        elif product.pk in kits:
             errors.add(index, "product", _("A kit holds no stock of its own; its components do."))
         quantity = errors.quantity(
             index,
@@ -299,6 +312,25 @@ def _resolve_lines(
             resolved.append((product, quantity))
     errors.raise_if_any()
     return resolved
+
+
+def refuse_kit_with_stock(*, product: Product) -> None:
+    """The inventory guard of ``catalog.hooks.before_becoming_kit``: a product with stock on
+    hand in any warehouse stays an ordinary product (``catalog.kit_has_stock``). The product
+    is locked by the caller, and every stock change locks it too (``_resolve_lines``), so no
+    receipt can land between this check and the kit's commit."""
+    from ordercrm.catalog.services import KitHasStock
+
+    on_hand = (
+        StockLevel.objects.for_company(product.company_id)
+        .filter(product=product)
+        .aggregate(total=Sum("on_hand"))["total"]
+    )
+    if on_hand:
+        raise KitHasStock(
+            params={"sku": product.sku, "quantity": plain(on_hand)},
+            details={"product_id": str(product.pk), "on_hand": plain(on_hand)},
+        )
 
 
 def _notify_increase(company: Company, product_ids: Iterable[UUID]) -> None:

@@ -25,6 +25,7 @@ from ordercrm.core.dates import company_today
 from ordercrm.core.db import reading_from_replica
 from ordercrm.core.documents import pdf_response
 from ordercrm.core.exceptions import DomainError
+from ordercrm.core.models import ShippingPolicy
 from ordercrm.core.permissions import Perm
 from ordercrm.customers import selectors as customer_selectors
 from ordercrm.imports import exports
@@ -181,10 +182,11 @@ def _posted_lines(request) -> list[dict]:
 
 def _posted_entry_header(request) -> dict:
     """The header fields of the entry form as the service takes them (it parses the dates and
-    the discount): an empty order date is today, an empty validity date the company's
-    default, an empty order discount none."""
+    the discount and refuses an unknown shipping policy): an empty order date is today, an
+    empty validity date the company's default, an empty order discount none, an empty
+    shipping policy the company's."""
     header = {"customer_reference": request.POST.get("customer_reference", "").strip()}
-    for field in ("order_date", "valid_until", "discount_percent"):
+    for field in ("order_date", "valid_until", "discount_percent", "shipping_policy"):
         value = request.POST.get(field, "").strip()
         if value:
             header[field] = value
@@ -217,6 +219,8 @@ def _entry_context(request, lines, customer_id="", errors=None, preview=None, **
         if preview_lines
         else None,
         "validity_days": access.company.quotation_validity_days,
+        "shipping_policies": ShippingPolicy.choices,
+        "company_shipping_policy": access.company.shipping_policy,
         "today": company_today(access.company),
         "errors": errors or [],
         "preview": preview,
@@ -400,6 +404,9 @@ def _posted_header(request, company) -> dict:
         "valid_until": request.POST.get("valid_until", "").strip(),  # empty: no validity
         "discount_percent": request.POST.get("discount_percent", "").strip() or "0",
     }
+    policy = request.POST.get("shipping_policy", "").strip()
+    if policy:  # not posted: unchanged; an unknown one is refused at its field by the service
+        header["shipping_policy"] = policy
     term = _uuid_or_none(request.POST.get("payment_terms", ""))
     header["payment_terms"] = payment_term_list(company).filter(pk=term).first() if term else None
     return header
@@ -452,6 +459,7 @@ def order_edit(request, order_id):
             "order_date": order.order_date.isoformat(),
             "valid_until": order.valid_until.isoformat() if order.valid_until else "",
             "discount_percent": _plain(order.discount_percent),
+            "shipping_policy": order.shipping_policy or request.company.shipping_policy,
         }
         version, errors, action = order.version, [], "load"
         customer_id = str(order.customer_id)
@@ -544,6 +552,7 @@ def order_edit(request, order_id):
             "customer_id": customer_id,
             "customers": _edit_customers(access, order, customer_id),
             "payment_terms": payment_term_list(request.company),
+            "shipping_policies": ShippingPolicy.choices,
             "errors": errors,
             "stale": stale,
             "preview": preview,
@@ -587,6 +596,10 @@ def _order_context(request, order):
         "figures": {f.line.pk: f for f in figures},
         "shortfall_lines": shortfall,
         "rate": sales_selectors.order_exchange_rate(order),
+        # an order made before the policy was stored per order follows the company's
+        "shipping_policy_label": ShippingPolicy(
+            order.shipping_policy or order.company.shipping_policy
+        ).label,
         "can_set_rate": "rate" in available,
         "can_edit": "edit" in available,
         "decisions": sales_selectors.order_decisions(order),

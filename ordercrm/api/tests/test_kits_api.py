@@ -71,6 +71,18 @@ def test_a_refused_kit_names_the_row_and_changes_nothing(call, admin, kit, parts
     assert not KitComponent.objects.for_company(kit.company_id).exists()
 
 
+def test_a_product_with_stock_on_hand_is_refused_as_a_kit(call, admin, parts, stocked):
+    a, _b = parts  # 23 of A on hand
+    status, body = call(
+        admin, "put", f"/products/{a.pk}/kit", {"components": [{"sku": "B", "quantity": "1"}]}
+    )
+    assert status == 422
+    assert body["error"]["code"] == "catalog.kit_has_stock"
+    assert body["error"]["details"]["on_hand"] == "23"
+    assert "A has 23 on hand" in body["error"]["message"]
+    assert not KitComponent.objects.for_company(a.company_id).exists()
+
+
 def test_a_stale_kit_write_is_a_conflict(call, admin, kit, parts):
     status, body = call(
         admin,

@@ -89,3 +89,23 @@ def test_order_and_shipment_pages_show_the_components_under_the_kit_line(
     note = client.get(reverse("delivery_note", args=[shipment.pk]))
     assert note.status_code == 200
     assert note.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "P0 has 100 on hand"), ("zh-hans", "P0 现有 100：套件本身没有库存")],
+)
+def test_a_product_with_stock_is_not_made_a_kit_and_the_page_says_why(
+    client, admin, stocked, language, expected
+):
+    p0 = stocked[0]
+    client.force_login(admin)
+    client.cookies["django_language"] = language
+    url = reverse("product_kit_edit", args=[p0.pk])
+    response = client.post(url, {"components": "P1 2", "version": p0.version})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="kit-errors"' in page
+    assert expected in page
+    assert "P1 2" in page
+    assert not KitComponent.objects.for_company(p0.company_id).filter(kit=p0).exists()

@@ -10,7 +10,7 @@ from ordercrm.accounts import services as accounts
 from ordercrm.billing import services as billing
 from ordercrm.billing.models import Invoice, InvoiceLine
 from ordercrm.sales import services as sales
-from ordercrm.sales.models import SalesOrderLine
+from ordercrm.sales.models import SalesOrder, SalesOrderLine
 
 
 @pytest.fixture
@@ -168,3 +168,65 @@ def test_the_order_page_shows_the_advance_dispatch_waits_for(
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert 'id="advance"' in page
     assert "Dispatch waits for" in page
+
+
+def test_ship_after_payment_is_chosen_per_order_on_the_entry_and_edit_forms(
+    client, company, rep, staff, customer, stocked
+):
+    client.force_login(rep)
+    page = client.get(reverse("order_new")).content.decode()
+    # the company's policy is the one chosen until the user picks another
+    assert '<option value="ship_as_available" selected>' in page
+    response = client.post(
+        reverse("order_new"),
+        {
+            "customer": str(customer.pk),
+            "shipping_policy": "after_payment",
+            "sku": ["P0"],
+            "quantity": ["2"],
+            "discount": ["0"],
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302
+    order = SalesOrder.objects.for_company(company).get()
+    assert order.shipping_policy == "after_payment"
+    page = client.get(reverse("order_edit", args=[order.pk])).content.decode()
+    assert '<option value="after_payment" selected>' in page
+    submitted = sales.order_submit(order=order, actor=rep)
+    client.force_login(staff["warehouse"])
+    page = client.get(reverse("order_detail", args=[submitted.pk])).content.decode()
+    assert "Ship after payment in full" in page
+    assert "Ships after payment" in page
+    assert "Dispatch waits for" in page
+
+
+def test_an_unknown_shipping_policy_on_the_edit_form_is_refused_and_changes_nothing(
+    client, company, rep, customer, stocked
+):
+    order = sales.order_create(
+        company=company, actor=rep, customer=customer, lines=[{"product": stocked[0]}]
+    )
+    client.force_login(rep)
+    form = {
+        "version": order.version,
+        "order_date": order.order_date.isoformat(),
+        "sku": ["P0"],
+        "quantity": ["1"],
+        "discount": ["0"],
+        "unit_price": [""],
+        "action": "save",
+    }
+    response = client.post(
+        reverse("order_edit", args=[order.pk]), {**form, "shipping_policy": "by_drone"}
+    )
+    assert response.status_code == 422
+    assert "Unknown shipping policy." in response.content.decode()
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).version == order.version
+    response = client.post(
+        reverse("order_edit", args=[order.pk]), {**form, "shipping_policy": "ship_complete"}
+    )
+    assert response.status_code == 302
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).shipping_policy == (
+        "ship_complete"
+    )
