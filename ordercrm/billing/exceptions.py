@@ -26,7 +26,7 @@ class OverInvoicing(Conflict):
 
 class InvoiceState(Conflict):
     code = "billing.invalid_invoice_state"
-    message = _("This is not possible for a %(status)s invoice.")
+    message = _("This is not possible for an invoice with the status %(status)s.")
     http_status = 409
 
 

@@ -41,7 +41,7 @@ class OverShipment(Conflict):
 
 class ShipmentState(Conflict):
     code = "fulfilment.invalid_shipment_state"
-    message = _("This is not possible for a %(status)s shipment.")
+    message = _("This is not possible for a shipment with the status %(status)s.")
     http_status = 409
 
 

@@ -13,6 +13,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -100,8 +101,12 @@ class CustomerForm(forms.Form):
             )
             self.fields["team"].queryset = SalesTeam.objects.for_company(company)
             self.fields["price_list"].queryset = PriceList.objects.for_company(company)
+            # switched-off mappings are not offered, but the customer's own stays choosable:
+            # saving its other fields must not fail on "select a valid choice"
+            kept = self.initial.get("tax_mapping")
+            kept_id = getattr(kept, "pk", kept)
             self.fields["tax_mapping"].queryset = TaxMapping.objects.for_company(company).filter(
-                is_active=True
+                Q(is_active=True) | Q(pk=kept_id) if kept_id else Q(is_active=True)
             )
             self.fields["notes"].widget.attrs["rows"] = 3
         if credit:

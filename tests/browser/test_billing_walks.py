@@ -55,7 +55,7 @@ WORDS = {
         "saved": "Invoice lines saved; what was taken off can be invoiced again.",
         "issued": "Invoice issued.",
         "issued_badge": "Issued",
-        "not_possible": "not possible for a Issued invoice",
+        "not_possible": "not possible for an invoice with the status Issued",
     },
     "zh-hans": {
         "advance": "发货前预收款",

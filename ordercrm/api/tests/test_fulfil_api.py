@@ -212,6 +212,67 @@ def test_a_services_only_order(call, company, rep, keeper, customer, make_produc
     assert order["invoice_status"] == "invoiced"
 
 
+def test_a_mixed_order_paid_in_full_still_waits_for_its_goods(
+    call, company, rep, keeper, customer, products, make_product, make_user
+):
+    make_product(company, sku="SVC-1", list_price=Decimal("80.00"), is_stock_tracked=False)
+    inventory.stock_receive(
+        company=company,
+        actor=keeper,
+        warehouse=Warehouse.objects.for_company(company).get(code="main"),
+        lines=[{"product": products[0], "quantity": 5}],
+    )
+    status, order = call(
+        rep,
+        "post",
+        "/orders",
+        {
+            "customer_id": str(customer.pk),
+            "invoicing_policy": "on_order",
+            "lines": [{"sku": "P0", "quantity": "2"}, {"sku": "SVC-1", "quantity": "1"}],
+        },
+    )
+    assert status == 201, order
+    status, order = call(rep, "post", f"/orders/{order['id']}/submit", {})
+    assert status == 200, order
+    seen = [order["status"]]
+    assert (order["services_only"], order["fulfilment_status"], order["invoice_status"]) == (
+        False,
+        "not_shipped",
+        "invoiced",
+    )
+    finance = make_user(Role.FINANCE, company, username="fin")
+    status, invoices = call(finance, "get", f"/invoices?order_id={order['id']}")
+    invoice = invoices["items"][0]
+    status, payment = call(
+        finance,
+        "post",
+        "/payments",
+        {
+            "customer_id": str(customer.pk),
+            "amount": invoice["gross_total"],
+            "currency": "CNY",
+            "method": "bank_transfer",
+            "allocations": [{"invoice_id": invoice["id"], "amount": invoice["gross_total"]}],
+        },
+    )
+    assert status == 201, payment
+    status, order = call(rep, "get", f"/orders/{order['id']}")
+    seen.append(order["status"])
+    # invoiced and paid, but its goods have not left: not completed yet
+    assert (order["status"], order["payment_status"], order["fulfilment_status"]) == (
+        "confirmed",
+        "paid",
+        "not_shipped",
+    )
+    status, shipment = call(keeper, "post", f"/orders/{order['id']}/shipments", {"dispatch": True})
+    assert status == 201, shipment
+    status, order = call(rep, "get", f"/orders/{order['id']}")
+    seen.append(order["status"])
+    assert seen == ["confirmed", "confirmed", "completed"]
+    assert order["fulfilment_status"] == "shipped"
+
+
 def test_reset_a_cancelled_order_to_draft(call, company, rep, manager, customer, products):
     status, order = call(
         rep,

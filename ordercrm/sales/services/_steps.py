@@ -157,12 +157,19 @@ def _begin(
     order: SalesOrder, actor, action: workflow.OrderAction, version: int | None
 ) -> tuple[SalesOrder, bool]:
     """Lock the order and check the transition and the version, with the permission the
-    table gives the action. Returns (order, already_done)."""
+    table gives the action. Returns (order, already_done).
+
+    A repeat (Back and the button again, a second tab, a retry) of an action already done is
+    answered "already done" to whoever may see the order, not refused for the permission
+    the action would need from the state it is now in (a rep cancels a draft, but not a
+    cancelled order). The permission is checked on the status read under the lock."""
     access = access_for(actor, order.company)
-    access.require(action.permission_in(order.status))
+    if not action.already_done(order.status):
+        access.require(action.permission_in(order.status))
     locked = _lock(order, access)
     if action.already_done(locked.status):
         return locked, True
+    access.require(action.permission_in(locked.status))
     if not action.allowed(locked.status):
         raise InvalidTransition(
             params={"status": Status(locked.status).label},

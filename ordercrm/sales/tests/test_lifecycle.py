@@ -178,3 +178,28 @@ def test_foreign_currency_needs_a_rate_which_is_fixed_at_confirmation(
         confirmed.company_net_total + confirmed.company_tax_total == confirmed.company_gross_total
     )
     assert order.exchange_rate is None
+
+
+def test_a_repeated_cancel_by_the_rep_who_cancelled_the_draft_is_already_done(
+    order_in, rep, company
+):
+    """A rep may cancel a draft but not a cancelled order: the repeat (Back and the button
+    again) is answered "already done", not refused for a permission, and writes nothing."""
+    cancelled = services.order_action(order=order_in(Status.DRAFT), actor=rep, action="cancel")
+    entries = AuditEntry.objects.for_company(company).count()
+    again = services.order_action(order=cancelled, actor=rep, action="cancel")
+    assert (again.status, again.version) == (Status.CANCELLED, cancelled.version)
+    assert AuditEntry.objects.for_company(company).count() == entries
+
+
+def test_the_permission_is_checked_on_the_status_under_the_lock(order_in, rep, company):
+    """An order read as cancelled on an old page but confirmed now: a rep's "cancel" is not
+    waved through as a repeat; it needs the permission a confirmed order's cancel needs."""
+    from ordercrm.core.exceptions import PermissionDenied
+
+    confirmed = order_in(Status.CONFIRMED)
+    stale = SalesOrder.objects.for_company(company).get(pk=confirmed.pk)
+    stale.status = Status.CANCELLED  # what an old page showed
+    with pytest.raises(PermissionDenied):
+        services.order_action(order=stale, actor=rep, action="cancel")
+    assert SalesOrder.objects.for_company(company).get(pk=confirmed.pk).status == Status.CONFIRMED

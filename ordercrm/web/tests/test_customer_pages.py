@@ -235,3 +235,43 @@ def test_a_rep_owns_and_sees_the_customer_they_create(client, company, rep):
     created = Customer.objects.for_company(company).get(name="Own Co")
     assert created.owner_id == rep.pk
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_customer_keeps_its_switched_off_tax_mapping_through_an_edit(
+    client, company, admin, rep, customer
+):
+    from ordercrm.catalog import services as catalog
+    from ordercrm.catalog.models import TaxRate
+    from ordercrm.customers.services import customer_update
+
+    rates = {r.rate: r for r in TaxRate.objects.for_company(company)}
+    export = catalog.tax_mapping_create(
+        company=company,
+        actor=admin,
+        name="Export",
+        rules=[(rates[13], rates[0])],
+    )
+    unused = catalog.tax_mapping_create(
+        company=company,
+        actor=admin,
+        name="Old free zone",
+        rules=[(rates[9], rates[0])],
+        is_active=False,
+    )
+    customer = customer_update(customer=customer, actor=admin, tax_mapping=export)
+    catalog.tax_mapping_update(mapping=export, actor=admin, is_active=False)
+    client.force_login(rep)
+    page = client.get(reverse("customer_edit", args=[customer.pk])).content.decode()
+    assert f'<option value="{export.pk}" selected>Export</option>' in page
+    assert "Old free zone" not in page  # other switched-off mappings are not offered
+    data = _edit_data(customer, name="Shanghai Mingda Ltd", tax_mapping=str(export.pk))
+    response = client.post(reverse("customer_edit", args=[customer.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer.refresh_from_db()
+    assert (customer.name, customer.tax_mapping_id) == ("Shanghai Mingda Ltd", export.pk)
+    # a switched-off mapping that is not the customer's is refused
+    data = _edit_data(customer, tax_mapping=str(unused.pk))
+    response = client.post(reverse("customer_edit", args=[customer.pk]), data)
+    assert response.status_code == 422
+    customer.refresh_from_db()
+    assert customer.tax_mapping_id == export.pk

@@ -1,6 +1,7 @@
 """Issue #17 (fulfilment, lifecycle) on the pages, in English and zh-Hans: delivered % and
 declining a backorder on the order page."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -216,3 +217,89 @@ def test_the_timeline_words_the_exception_and_the_decline(client, company, staff
     page = client.get(reverse("order_detail", args=[shipped_part.pk])).content.decode()
     assert f"Fulfilment exception on {draft.number}" in page
     assert "Backorder declined" in page
+
+
+def test_a_mixed_order_paid_in_full_waits_for_its_goods_on_the_order_page(
+    client, company, rep, customer, stocked, make_product, staff
+):
+    from ordercrm.billing import services as billing
+    from ordercrm.billing.models import Invoice
+
+    service = make_product(company, sku="SVC-8", list_price=Decimal("80"), is_stock_tracked=False)
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            invoicing_policy="on_order",
+            lines=[{"product": stocked[0], "quantity": 2}, {"product": service, "quantity": 1}],
+        ),
+        actor=rep,
+    )
+    invoice = Invoice.objects.for_company(company).get(order=order)
+    billing.payment_record(
+        company=company,
+        actor=staff["finance"],
+        customer=customer,
+        amount=invoice.gross_total,
+        currency=invoice.currency,
+        method="bank_transfer",
+        allocations=[{"invoice": invoice, "amount": invoice.gross_total}],
+    )
+    client.force_login(staff["warehouse"])
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).status == "confirmed"
+    assert 'id="ship-button"' in page
+    assert "Not shipped" in page
+    # the ship form as the page fills it in: the goods and the service line, all open
+    form = dict(re.findall(r'name="(ship_[0-9a-f-]+)"[^>]*value="([^"]*)"', page))
+    assert sorted(form.values()) == ["1", "2"]
+    response = client.post(reverse("order_ship", args=[order.pk]), form)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).status == "completed"
+    assert "Completed" in page
+
+
+def test_plan_shipment_keeps_it_a_draft_and_opens_it(
+    client, company, rep, customer, stocked, staff
+):
+    from ordercrm.fulfilment.models import Shipment
+
+    order = sales.order_submit(
+        order=sales.order_create(
+            company=company,
+            actor=rep,
+            customer=customer,
+            lines=[{"product": stocked[0], "quantity": 4}],
+        ),
+        actor=rep,
+    )
+    line = SalesOrderLine.objects.for_company(company).get(order=order)
+    client.force_login(staff["warehouse"])
+    response = client.post(
+        reverse("order_ship", args=[order.pk]), {f"ship_{line.pk}": "3", "plan": "1"}
+    )
+    shipment = Shipment.objects.for_company(company).get(order=order)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shipment_detail", args=[shipment.pk])
+    assert shipment.status == "draft"
+    page = client.get(response["Location"]).content.decode()
+    assert f"Shipment {shipment.number} planned" in page
+    line.refresh_from_db()
+    assert line.qty_shipped == 0  # nothing has left
+
+
+def test_cancelling_twice_says_nothing_was_changed(client, company, rep, customer, products):
+    order = sales.order_create(
+        company=company, actor=rep, customer=customer, lines=[{"product": products[0]}]
+    )
+    client.force_login(rep)
+    url = reverse("order_action", args=[order.pk, "cancel"])
+    first = client.post(url, {"version": order.version}, follow=True).content.decode()
+    assert "nothing was changed" not in first
+    cancelled = SalesOrder.objects.for_company(company).get(pk=order.pk)
+    # a second tab, opened after the cancel, posts the button again
+    again = client.post(url, {"version": cancelled.version}, follow=True).content.decode()
+    assert f"Order {order.number} is already “Cancelled”; nothing was changed." in again
+    assert SalesOrder.objects.for_company(company).get(pk=order.pk).version == cancelled.version
