@@ -87,6 +87,8 @@ class TaxMapping(CompanyOwned):
 
     name = models.CharField(_("name"), max_length=64)
     is_active = models.BooleanField(_("active"), default=True)
+    # moves on with every change: a write based on an older version is refused
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("tax mapping")

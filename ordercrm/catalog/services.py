@@ -1332,11 +1332,18 @@ def tax_mapping_create(
 
 @transaction.atomic
 def tax_mapping_update(
-    *, mapping: TaxMapping, actor, name: str | None = None, rules=None, is_active=None
+    *,
+    mapping: TaxMapping,
+    actor,
+    name: str | None = None,
+    rules=None,
+    is_active=None,
+    version: int | None = None,
 ) -> TaxMapping:
     """Rename, (de)activate or replace the rules of a tax mapping (``settings_edit``; the
     same field errors as ``tax_mapping_create``). Orders already priced keep their rates;
-    drafts take the change when they are edited again."""
+    drafts take the change when they are edited again. With ``version``, a write based on
+    an older one is ``catalog.stale_version``; what changes nothing is no conflict."""
     _require(actor, mapping.company, Perm.SETTINGS_EDIT)
     locked = locks.lock_tax_mapping(mapping)
     current = list(
@@ -1359,12 +1366,16 @@ def tax_mapping_update(
         _mapping_rules(locked.company_id, list(rules), errors, kept) if rules is not None else None
     )
     errors.raise_if_any()
+    switches = is_active is not None and bool(is_active) != locked.is_active
+    replaces_rules = pairs is not None and {(a.pk, b.pk) for a, b in pairs} != kept
+    if changes or switches or replaces_rules:
+        _check_version(locked, version)
     if name is not None:
         locked.name = name
-    if is_active is not None and bool(is_active) != locked.is_active:
+    if switches:
         changes["is_active"] = [locked.is_active, bool(is_active)]
         locked.is_active = bool(is_active)
-    if pairs is not None and {(a.pk, b.pk) for a, b in pairs} != kept:
+    if replaces_rules:
         TaxMappingRule.objects.for_company(locked.company_id).filter(mapping=locked).delete()
         TaxMappingRule.objects.bulk_create(
             [
@@ -1375,6 +1386,7 @@ def tax_mapping_update(
         before = _rule_texts((r.from_rate, r.to_rate) for r in current)
         changes["rules"] = [before, _rule_texts(pairs)]
     if changes:
+        locked.version += 1
         locked.save()
         audit.record(actor=actor, entity=locked, action="update", changes=changes)
     return locked

@@ -129,6 +129,7 @@ class TaxMappingForm(forms.Form):
     """A tax mapping: its name and up to four rules "this rate → that rate"."""
 
     edit = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
@@ -579,7 +580,12 @@ def _tax_mappings(request, company, post, bound=None):
             raise NotFound()
     initial = {"is_active": True}
     if row:
-        initial = {"edit": row.pk, "name": row.name, "is_active": row.is_active}
+        initial = {
+            "edit": row.pk,
+            "version": row.version,
+            "name": row.name,
+            "is_active": row.is_active,
+        }
         for n, rule in enumerate(row.loaded_rules, start=1):
             initial[f"from_{n}"], initial[f"to_{n}"] = rule.from_rate_id, rule.to_rate_id
     kept = {pk for r in row.loaded_rules for pk in (r.from_rate_id, r.to_rate_id)} if row else ()
@@ -607,6 +613,7 @@ def _tax_mappings(request, company, post, bound=None):
         name=form.cleaned_data["name"],
         rules=form.rules(),
         is_active=form.cleaned_data["is_active"],
+        version=form.cleaned_data.get("version"),
     )
 
 

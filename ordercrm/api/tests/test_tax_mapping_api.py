@@ -92,6 +92,26 @@ def test_tax_mappings_crud_as_the_settings_page_allows(api, company, admin, rep,
     _status, everything = api.call("get", "/tax-mappings?include_inactive=true", boss, expect=200)
     assert [m["name"] for m in everything] == ["Export EU"]
 
+    # a write based on an older version is a 409 (a second tab), or a 412 with If-Match;
+    # nothing changes
+    assert changed["version"] == made["version"] + 1
+    for stale, answer in (
+        ({"version": made["version"], "name": "Tab 2"}, 409),
+        ({"name": "Tab 2"}, 412),
+    ):
+        headers = {} if "version" in stale else {"HTTP_IF_MATCH": f'"{made["version"]}"'}
+        response = api.client.patch(
+            f"/api/v1/tax-mappings/{made['id']}",
+            data=stale,
+            content_type="application/json",
+            **boss,
+            **headers,
+        )
+        assert response.status_code == answer, response.content
+        assert response.json()["error"]["code"] == "catalog.stale_version"
+        assert response.json()["error"]["details"]["current_version"] == changed["version"]
+    assert TaxMapping.objects.for_company(company).get(pk=made["id"]).name == "Export EU"
+
     # delete; then it is gone (404) for reads, writes and a second delete
     api.call("delete", f"/tax-mappings/{made['id']}", boss, expect=204)
     assert _state(company) == ([], 0)

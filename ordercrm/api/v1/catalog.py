@@ -283,12 +283,13 @@ def tax_mappings_create(request, body: c.TaxMappingIn):
 )
 def tax_mappings_update(request, tax_mapping_id: str, body: c.TaxMappingPatch):
     """Rename, switch on or off, or replace the rules (``rules`` is the whole new set). Orders
-    already priced keep their rates."""
+    already priced keep their rates. A stale ``version`` or ``If-Match`` is a 409."""
     mapping = tax_mapping_get(request.access, tax_mapping_id)
     values = body.dict(exclude_unset=True)
     catalog.tax_mapping_update(
         mapping=mapping,
         actor=request.user,
+        version=version_from(request, values.get("version")),
         name=values.get("name"),
         is_active=values.get("is_active"),
         rules=_rule_pairs(values["rules"]) if values.get("rules") is not None else None,

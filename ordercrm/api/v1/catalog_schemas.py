@@ -147,9 +147,12 @@ class TaxMappingIn(In):
 
 class TaxMappingPatch(In):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"is_active": False}, {"name": "Export (EU)"}]}
+        json_schema_extra={
+            "examples": [{"version": 2, "is_active": False}, {"name": "Export (EU)"}]
+        }
     )
 
+    version: int | None = Field(None, description="The mapping's version; stale: 409.")
     name: Text(TaxMapping, "name") | None = None
     is_active: bool | None = None
     rules: list[TaxMappingRuleIn] | None = Field(
@@ -170,6 +173,7 @@ class TaxMappingOut(Schema):
     id: Id
     name: str
     is_active: bool
+    version: int
     rules: list[TaxMappingRuleOut]
 
     @staticmethod

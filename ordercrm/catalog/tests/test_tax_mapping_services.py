@@ -91,3 +91,29 @@ def test_only_settings_edit_may_write(company, rep, rates, export):
     with pytest.raises(PermissionDenied):
         catalog.tax_mapping_remove(mapping=export, actor=rep)
     assert TaxMapping.objects.for_company(company).get(pk=export.pk).is_active
+
+
+def test_a_write_based_on_an_older_version_is_refused_and_changes_nothing(
+    company, admin, rates, export
+):
+    from ordercrm.catalog.services import StaleVersion
+
+    renamed = catalog.tax_mapping_update(mapping=export, actor=admin, name="Export EU", version=1)
+    assert renamed.version == 2
+    with pytest.raises(StaleVersion) as raised:  # a second tab, read at version 1
+        catalog.tax_mapping_update(mapping=export, actor=admin, is_active=False, version=1)
+    assert (raised.value.code, raised.value.details) == (
+        "catalog.stale_version",
+        {"current_version": 2},
+    )
+    fresh = TaxMapping.objects.for_company(company).get(pk=export.pk)
+    assert (fresh.name, fresh.is_active, fresh.version) == ("Export EU", True, 2)
+    # what it already is, at any version, is no conflict and writes nothing
+    same = catalog.tax_mapping_update(mapping=export, actor=admin, name="Export EU", version=1)
+    assert same.version == 2
+    assert (
+        AuditEntry.objects.for_company(company)
+        .filter(entity_id=str(export.pk), action="update")
+        .count()
+        == 1
+    )

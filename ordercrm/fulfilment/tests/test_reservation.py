@@ -105,6 +105,45 @@ def test_cancel_and_close_release_reservations(
     assert [line.qty_reserved for line in lines_of(first) + lines_of(second)] == [0, 0]
 
 
+def test_resuming_a_short_closed_order_reserves_what_is_open_again(
+    company,
+    rep,
+    manager,
+    keeper,
+    customer,
+    products,
+    stock,
+    main_warehouse,
+    django_capture_on_commit_callbacks,
+):
+    from ordercrm.fulfilment import services as fulfilment
+
+    stock(products[0], 10)
+    order = sales.order_submit(order=order_for(company, rep, customer, (products[0], 8)), actor=rep)
+    (line,) = lines_of(order)
+    fulfilment.shipment_create(
+        order=order,
+        actor=keeper,
+        lines=[{"order_line_id": str(line.pk), "quantity": "3"}],
+        dispatch=True,
+    )
+    closed = sales.order_close(order=order, actor=manager)
+    assert (lines_of(order)[0].qty_closed, lines_of(order)[0].qty_reserved) == (5, 0)
+    assert level(company, products[0], main_warehouse).reserved == 0
+    # meanwhile another order takes 4 of the 7 left: only 3 can be reserved again
+    other = sales.order_submit(order=order_for(company, rep, customer, (products[0], 4)), actor=rep)
+    resumed = sales.order_resume(order=closed, actor=manager)
+    assert resumed.status == Status.CONFIRMED
+    (line,) = lines_of(order)
+    assert (line.qty_closed, line.qty_shipped, line.qty_reserved) == (0, 3, 3)
+    assert level(company, products[0], main_warehouse).reserved == 3 + 4
+    assert lines_of(other)[0].qty_reserved == 4  # what the other order holds stays its own
+    # the 2 still short arrive and go to the resumed order (a backorder)
+    with django_capture_on_commit_callbacks(execute=True):
+        stock(products[0], 2)
+    assert lines_of(order)[0].qty_reserved == 5
+
+
 def test_amendment_releases_lowered_and_removed_lines_and_reserves_raised_ones(
     company, rep, customer, products, stock, main_warehouse
 ):

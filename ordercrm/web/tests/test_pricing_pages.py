@@ -227,3 +227,29 @@ def test_the_order_page_shows_the_price_rule_under_the_price(
         reverse("order_detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
     assert "价格规则：成本 + 30 %" in page
+
+
+def test_a_tax_mapping_edited_in_two_tabs_keeps_the_first_save(client, company, admin):
+    from ordercrm.catalog import services as catalog
+    from ordercrm.catalog.models import TaxMapping, TaxRate
+
+    rates = {r.rate: r for r in TaxRate.objects.for_company(company)}
+    mapping = catalog.tax_mapping_create(
+        company=company, actor=admin, name="Export", rules=[(rates[13], rates[0])]
+    )
+    client.force_login(admin)
+    url = reverse("settings_section", args=["tax_mappings"])
+    page = client.get(url, {"edit": mapping.pk}).content.decode()
+    assert 'name="version" value="1"' in page
+    form = {
+        "edit": mapping.pk,
+        "version": "1",
+        "is_active": "on",
+        "from_1": rates[13].pk,
+        "to_1": rates[0].pk,
+    }
+    assert client.post(url, {**form, "name": "Export EU"}).status_code == 302
+    response = client.post(url, {**form, "name": "Export Asia"})  # the other tab, at version 1
+    assert response.status_code == 422
+    assert "changed by someone else" in response.content.decode()
+    assert TaxMapping.objects.for_company(company).get(pk=mapping.pk).name == "Export EU"
