@@ -1,17 +1,24 @@
-"""Contended confirmation: many threads confirming orders that compete for a few SKUs, next
-to the same work done by one thread without contention, in the same run.
+"""Contended confirmation: many threads confirming orders that compete for stock, in one run.
 
     python bench/contended_confirm.py --db postgres --threads 16 --orders 400
     python bench/contended_confirm.py --db sqlite --threads 4 --orders 200
 
-Every order (of one of 20 customers) has 1–3 lines on 4 SKUs whose stock covers about two thirds of the demand, under
-the all-or-nothing policy, so roughly a third of the confirmations must fail with
-``inventory.insufficient_stock``. Afterwards it checks the stock invariants (on hand = Σ moves,
-reserved = Σ reservations = Σ reserved on confirmed lines, 0 ≤ reserved ≤ on hand, and no
-more reserved than received) and exits non-zero if any fails.
+Two comparisons, each against a baseline measured in the same run:
 
-Prints, last: ``serial_orders_per_s=… contended_orders_per_s=… ratio=… confirmed=…
-rejected=… retries=… invariants=ok``.
+- **contended vs serial**: orders (of one of 20 customers) with 1–3 lines on 4 SKUs, confirmed
+  by ``--threads`` threads and by one thread;
+- **hot vs spread** (#20 goal 5): one-line orders all for **one** SKU, against the same number
+  of one-line orders spread over 16 SKUs, both confirmed by ``--threads`` threads (64
+  customers, so the customer's credit lock is not what is measured).
+
+Stock covers about two thirds of the demand, under the all-or-nothing policy, so roughly a
+third of the confirmations must fail with ``inventory.insufficient_stock``. Afterwards it
+checks the stock invariants in every world (on hand = Σ moves, reserved = Σ reservations =
+Σ reserved on confirmed lines, 0 ≤ reserved ≤ on hand, and no more reserved than received:
+no oversell) and exits non-zero if any fails.
+
+Prints, last: ``serial_orders_per_s=… contended_orders_per_s=… ratio=… hot_orders_per_s=…
+spread_orders_per_s=… hot_vs_spread=… confirmed=… rejected=… retries=… invariants=ok``.
 """
 
 from __future__ import annotations
@@ -32,7 +39,11 @@ from order_throughput import setup_database
 SKUS = 4
 
 
-def make_world(code: str, orders: int, seed: int):
+def make_world(
+    code: str, orders: int, seed: int, *, skus: int = SKUS, customers_n: int = 20, one_line=None
+):
+    """A company with ``skus`` products and ``orders`` drafts. ``one_line``: each order is one
+    line, of the SKU ``one_line(index)`` names; otherwise 1–3 lines on random SKUs."""
     from ordercrm.accounts.roles import Role
     from ordercrm.accounts.services import user_create
     from ordercrm.catalog.models import Unit
@@ -58,7 +69,7 @@ def make_world(code: str, orders: int, seed: int):
     # confirm one at a time by design; the contention measured here is on the SKUs.
     customers = [
         customer_create(company=company, actor=user, name=f"Customer {i}", allow_duplicate=True)
-        for i in range(20)
+        for i in range(customers_n)
     ]
     unit = Unit.objects.for_company(company).get(code="pcs")
     products = [
@@ -70,19 +81,22 @@ def make_world(code: str, orders: int, seed: int):
             unit=unit,
             list_price=Decimal("5"),
         )
-        for i in range(SKUS)
+        for i in range(skus)
     ]
     rng = random.Random(seed)
     drafts, demand = [], 0
-    for _ in range(orders):
-        picked = rng.sample(products, rng.randint(1, 3))
+    for index in range(orders):
+        if one_line is None:
+            picked = rng.sample(products, rng.randint(1, 3))
+        else:
+            picked = [products[one_line(index) % skus]]
         lines = [{"product": p, "quantity": rng.randint(1, 3)} for p in picked]
         demand += sum(line["quantity"] for line in lines)
         drafts.append(
             order_create(company=company, actor=user, customer=rng.choice(customers), lines=lines)
         )
     warehouse = Warehouse.objects.for_company(company).get(code="main")
-    per_sku = demand * 2 // 3 // SKUS
+    per_sku = demand * 2 // 3 // skus
     stock_receive(
         company=company,
         actor=user,
@@ -170,21 +184,42 @@ def main() -> int:
     serial_s, serial_counts = confirm_all(serial_user, serial_drafts, 1)
     company, user, drafts, per_sku = make_world("contended", args.orders, 1)
     contended_s, counts = confirm_all(user, drafts, args.threads)
+    # goal 5: every order on one SKU, against the same orders spread over 16 SKUs
+    spread_company, spread_user, spread_drafts, spread_stock = make_world(
+        "spread", args.orders, 2, skus=16, customers_n=64, one_line=lambda index: index
+    )
+    spread_s, spread_counts = confirm_all(spread_user, spread_drafts, args.threads)
+    hot_company, hot_user, hot_drafts, hot_stock = make_world(
+        "hot", args.orders, 2, skus=1, customers_n=64, one_line=lambda index: 0
+    )
+    hot_s, hot_counts = confirm_all(hot_user, hot_drafts, args.threads)
 
-    problems = check(serial_company, serial_stock) + check(company, per_sku)
+    problems = (
+        check(serial_company, serial_stock)
+        + check(company, per_sku)
+        + check(spread_company, spread_stock)
+        + check(hot_company, hot_stock)
+    )
     if counts["confirmed"] != serial_counts["confirmed"] and args.threads == 1:
         problems.append("a single thread must confirm the same orders as the baseline")
     serial_rate = args.orders / serial_s
     contended_rate = args.orders / contended_s
-    print(f"db={args.db} orders={args.orders} skus={SKUS} threads={args.threads}")
-    print(f"serial: {serial_s:.2f}s {serial_counts}")
-    print(f"contended: {contended_s:.2f}s {counts}")
+    hot_rate, spread_rate = args.orders / hot_s, args.orders / spread_s
+    print(f"db={args.db} orders={args.orders} threads={args.threads}")
+    print(f"serial ({SKUS} SKUs, 1 thread): {serial_s:.2f}s {serial_counts}")
+    print(f"contended ({SKUS} SKUs): {contended_s:.2f}s {counts}")
+    print(f"spread (16 SKUs, one line each): {spread_s:.2f}s {spread_counts}")
+    print(f"hot (1 SKU, one line each): {hot_s:.2f}s {hot_counts}")
     for problem in problems[:20]:
         print("PROBLEM", problem)
+    every = [counts, spread_counts, hot_counts]
     print(
         f"serial_orders_per_s={serial_rate:.1f} contended_orders_per_s={contended_rate:.1f} "
-        f"ratio={contended_rate / serial_rate:.2f} confirmed={counts['confirmed']} "
-        f"rejected={counts['rejected']} retries={counts['retries']} "
+        f"ratio={contended_rate / serial_rate:.2f} hot_orders_per_s={hot_rate:.1f} "
+        f"spread_orders_per_s={spread_rate:.1f} hot_vs_spread={hot_rate / spread_rate:.2f} "
+        f"confirmed={sum(c['confirmed'] for c in every)} "
+        f"rejected={sum(c['rejected'] for c in every)} "
+        f"retries={sum(c['retries'] for c in every)} "
         f"invariants={'ok' if not problems else 'FAILED'}"
     )
     return 1 if problems else 0

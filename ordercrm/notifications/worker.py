@@ -179,6 +179,13 @@ def fan_out(batch: int = 100) -> int:
             ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        if deliveries:
+            # the triggers ring for new events, not for the deliveries made of them: without
+            # this, another worker that looked while these events were locked here (and
+            # found nothing) sleeps its slow poll while this one sends the whole batch
+            from ordercrm.core import wakeup
+
+            wakeup.notify()
         Event.objects.unscoped().filter(pk__in=[e.pk for e in events]).update(
             dispatched_at=timezone.now()
         )

@@ -50,7 +50,7 @@ def test_no_or_bad_token_is_401_with_the_error_shape(db, call):
     assert status == 401
     assert body["error"]["code"] == "api.unauthorized"
     status, body = call("get", "/me", {"HTTP_AUTHORIZATION": "Bearer nope"})
-    assert status == 401
+    assert (status, body["error"]["code"]) == (401, "api.unauthorized")
 
 
 def test_token_command_prints_the_token_last_and_it_works(company, rep, call):
@@ -115,7 +115,10 @@ def test_order_to_cash_over_the_api(company, rep, customer, products, team_users
     status, inbox = call("get", "/approvals", manager)
     assert [i["order"]["id"] for i in inbox] == [order["id"]]
     status, _body = call("post", f"/orders/{order['id']}/approve", rep_auth, {})
-    assert status == 403  # a sales rep cannot approve
+    assert (status, _body["error"]["code"]) == (
+        403,
+        "core.permission_denied",
+    )  # a sales rep cannot approve
     status, order = call("post", f"/orders/{order['id']}/approve", manager, {"comment": "ok"})
     assert order["status"] == "confirmed"
     assert order["lines"][0]["quantity_reserved"] == "10"
@@ -233,7 +236,10 @@ def test_stale_writes_are_refused_with_the_current_version(
         {"notes": "late"},
         **{"If-Match": f'"{order["version"]}"'},
     )
-    assert status == 412  # a failed If-Match precondition
+    assert (status, error["error"]["code"]) == (
+        412,
+        "sales.stale_version",
+    )  # a failed If-Match precondition
     status, current = call("get", f"/orders/{order['id']}", auth)
     assert current["version"] == updated["version"]
 
@@ -266,7 +272,7 @@ def test_record_scope_hides_other_reps_orders_even_by_id(
         {"customer_id": str(customer.pk), "lines": [{"sku": "P0", "quantity": "1"}]},
     )
     status, _error = call("get", f"/orders/{order['id']}", bearer(other))
-    assert status == 404
+    assert (status, _error["error"]["code"]) == (404, "core.not_found")
     status, listing = call("get", "/orders", bearer(other))
     assert listing["items"] == []
 

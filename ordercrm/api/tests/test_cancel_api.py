@@ -82,7 +82,10 @@ def test_cancel_of_an_invoiced_order_over_the_api(company, customer, users, post
     assert SalesOrder.objects.for_company(company).get(pk=invoiced_order.pk).status == "confirmed"
 
     status, body = post(users["manager"], path, {"reason": "withdrawn", "credit": True})
-    assert status == 403  # crediting invoices is finance's
+    assert (status, body["error"]["code"]) == (
+        403,
+        "core.permission_denied",
+    )  # crediting invoices is finance's
     status, body = post(users["admin"], path, {"reason": "withdrawn", "credit": True})
     assert status == 200
     assert body["status"] == "cancelled"
@@ -150,7 +153,7 @@ def test_void_over_the_api(company, customer, users, post):
     status, again = post(users["finance"], f"/payments/{payment.pk}/void", {"reason": "twice"})
     assert (status, again["id"]) == (200, body["id"])
     status, body = post(users["finance"], "/payments/not-an-id/void", {"reason": "x"})
-    assert status == 404
+    assert (status, body["error"]["code"]) == (404, "core.not_found")
 
 
 def test_a_held_order_is_not_invoiced_or_shipped_over_the_api(

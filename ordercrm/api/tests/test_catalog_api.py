@@ -43,17 +43,17 @@ def test_product_refusals_name_their_fields(api, admin, company, make_product):
     status, body = call(
         "post", "/products", {"sku": "taken", "name": "X", "unit": "parsec", "cost": "-1"}
     )
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"unit"}
     status, body = call(
         "post", "/products", {"sku": "taken", "name": "X", "unit": "pcs", "cost": "-1"}
     )
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"sku", "cost"}
     status, body = call(
         "post", "/products", {"sku": "N", "name": "X", "unit": "pcs", "colour": "red"}
     )
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert Product.objects.for_company(company).count() == 1
 
 
@@ -80,7 +80,7 @@ def test_categories_and_tax_rates(api, admin, company):
     status, drills = call("post", "/categories", {"name": "Drills", "parent_id": tools["id"]})
     assert (status, drills["parent_id"]) == (201, tools["id"])
     status, body = call("patch", f"/categories/{tools['id']}", {"parent_id": drills["id"]})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"parent"}
     status, rate = call("post", "/tax-rates", {"name": "VAT 3%", "rate": "3"})
     assert (status, rate["rate"], rate["is_default"]) == (201, "3", False)
@@ -112,7 +112,7 @@ def test_tier_upsert_is_idempotent_by_natural_key(api, admin, company, make_prod
     assert [(i["min_quantity"], i["unit_price"]) for i in page["items"]] == [("100", "3.5")]
     item = first[1]["id"]
     status, body = call("patch", f"{items}/{item}", {"unit_price": "-1"})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"unit_price"}
     status, body = call("patch", f"{items}/{item}", {"min_quantity": "50"})
     assert (status, body["min_quantity"]) == (200, "50")
@@ -120,7 +120,7 @@ def test_tier_upsert_is_idempotent_by_natural_key(api, admin, company, make_prod
     assert status == 204
     assert not PriceListItem.objects.for_company(company).exists()
     status, body = call("post", items, {"sku": "NOPE", "unit_price": "1"})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"sku"}
 
 
@@ -149,11 +149,11 @@ def test_catalog_writes_are_refused_to_a_rep_and_ids_of_other_companies_are_404(
     status, body = call("post", "/products", {"sku": "R", "name": "R", "unit": "pcs"})
     assert (status, body["error"]["code"]) == (403, "core.permission_denied")
     status, _body = call("patch", f"/products/{product.pk}", {"name": "Mine"})
-    assert status == 403
+    assert (status, _body["error"]["code"]) == (403, "core.permission_denied")
     status, _body = call(
         "post", f"/price-lists/{foreign.pk}/items", {"sku": product.sku, "unit_price": "1"}
     )
-    assert status == 404
+    assert (status, _body["error"]["code"]) == (404, "core.not_found")
     product.refresh_from_db()
     assert product.name != "Mine"
     assert not PriceListItem.objects.for_company(other).exists()
@@ -184,10 +184,10 @@ def test_price_rules_over_the_api_price_an_order_line(api, admin, company, make_
     rules = f"/price-lists/{price_list['id']}/rules"
 
     status, body = call("post", rules, {"sku": "NOPE", "markup_percent": "5"})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert "sku" in body["error"]["details"]["fields"]
     status, body = call("post", rules, {"markup_percent": "-101", "rounding": "-2"})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert set(body["error"]["details"]["fields"]) == {"markup_percent", "rounding"}
 
     status, rule = call(

@@ -34,17 +34,17 @@ def test_contact_patch_and_remove(call, rep, customer):
     assert status == 200
     assert (body["is_primary"], body["title"]) == (True, "Buyer")
     status, body = call("patch", f"{base}/{added['id']}", rep, {"is_primary": False})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     assert "is_primary" in body["error"]["details"]["fields"]
     status, body = call("patch", f"{base}/{added['id']}", rep, {"colour": "red"})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     status, body = call("delete", f"{base}/{added['id']}", rep)
     assert (status, body["is_active"]) == (200, False)
     status, listed = call("get", base, rep)
     assert [c["name"] for c in listed] == ["Li Lei"]
     assert listed[0]["is_primary"]
     status, _body = call("patch", f"{base}/not-an-id", rep, {"title": "x"})
-    assert status == 404
+    assert (status, _body["error"]["code"]) == (404, "core.not_found")
 
 
 def test_address_patch_default_and_remove(call, rep, customer, company):
@@ -58,7 +58,7 @@ def test_address_patch_default_and_remove(call, rep, customer, company):
     defaults = Address.objects.for_company(company).filter(customer=customer, kind="shipping")
     assert defaults.filter(is_default=True).count() == 1
     status, body = call("patch", f"{base}/{added['id']}", rep, {"line1": ""})
-    assert status == 422
+    assert (status, body["error"]["code"]) == (422, "core.validation_failed")
     status, body = call("delete", f"{base}/{added['id']}", rep)
     assert status == 200
     assert defaults.get(is_default=True).city == "Ningbo"
@@ -76,7 +76,7 @@ def test_deactivate_reactivate_with_version(call, rep, make_user, company, custo
     assert [c["id"] for c in listed["items"]] == [str(customer.pk)]
     viewer = make_user(Role.VIEWER, company)
     status, _body = call("post", f"{path}/reactivate", viewer, {})
-    assert status == 403
+    assert (status, _body["error"]["code"]) == (403, "core.permission_denied")
     status, body = call("post", f"{path}/reactivate", rep, {})
     assert (status, body["is_active"]) == (200, True)
 
@@ -101,4 +101,4 @@ def test_merge_preview_and_merge(call, rep, manager, make_customer, make_user, c
     # a survivor outside the caller's company or scope is not found
     stranger = make_user(Role.SALES_MANAGER, company)
     status, _body = call("post", f"{path}/merge", stranger, {"survivor_id": str(customer.pk)})
-    assert status == 404
+    assert (status, _body["error"]["code"]) == (404, "core.not_found")

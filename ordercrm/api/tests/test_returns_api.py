@@ -153,7 +153,7 @@ def test_refusals_have_the_error_shape_and_change_nothing(
     )
     other = bearer(make_user(Role.SALES_REP, company))
     status, error, _ = call("get", f"/returns/{rma['id']}", other)
-    assert status == 404
+    assert (status, error["error"]["code"]) == (404, "core.not_found")
     status, page, _ = call("get", "/returns", other)
     assert page["items"] == []
     status, _mine, _ = call("get", f"/returns/{rma['id']}", bearer(rep))
