@@ -327,8 +327,16 @@ def refuse_kit_with_stock(*, product: Product) -> None:
         .aggregate(total=Sum("on_hand"))["total"]
     )
     if on_hand:
+        from django.utils import translation
+
+        from ordercrm.core.documents import Formatter
+
         raise KitHasStock(
-            params={"sku": product.sku, "quantity": plain(on_hand)},
+            # the reader's number format in the message (28,298); the plain figure in details
+            params={
+                "sku": product.sku,
+                "quantity": Formatter(translation.get_language()).quantity(on_hand),
+            },
             details={"product_id": str(product.pk), "on_hand": plain(on_hand)},
         )
 

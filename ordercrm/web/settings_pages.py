@@ -380,9 +380,24 @@ def settings_page(request, section: str | None = None):
             # Redisplay the section's form with what was typed, unless the post came from a
             # row's own little form (a member's role, a rule's switch).
             row_post = any(key in request.POST for key in ROW_FORM_KEYS)
-            form, extra = handler(request, company, None, bound=None if row_post else request.POST)
+            bound = None if row_post else request.POST
+            current = (error.details or {}).get("current_version")
+            stale = error.code.endswith(".stale_version") and current is not None
+            if stale and bound is not None:
+                # as on the customer and order forms: the input stays, now at the version
+                # saved meanwhile, so a second Save (after checking) applies it
+                bound = bound.copy()
+                bound["version"] = str(current)
+            form, extra = handler(request, company, None, bound=bound)
             if not row_post:
                 errors = _onto_form(form, error)
+            if stale and bound is not None:
+                errors.append(
+                    _(
+                        "Your input is kept below. Check it against what was saved, then "
+                        "save again to replace it."
+                    )
+                )
         else:
             if isinstance(done, tuple):  # the form did not validate
                 form, extra = done

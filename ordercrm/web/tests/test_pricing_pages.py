@@ -251,5 +251,12 @@ def test_a_tax_mapping_edited_in_two_tabs_keeps_the_first_save(client, company, 
     assert client.post(url, {**form, "name": "Export EU"}).status_code == 302
     response = client.post(url, {**form, "name": "Export Asia"})  # the other tab, at version 1
     assert response.status_code == 422
-    assert "changed by someone else" in response.content.decode()
+    page = response.content.decode()
+    assert "changed by someone else" in page
+    assert "save again to replace it" in page
+    assert 'value="Export Asia"' in page  # the input is kept
     assert TaxMapping.objects.for_company(company).get(pk=mapping.pk).name == "Export EU"
+    # the form now carries the version saved meanwhile: a second Save applies it
+    assert 'name="version" value="2"' in page
+    assert client.post(url, {**form, "version": "2", "name": "Export Asia"}).status_code == 302
+    assert TaxMapping.objects.for_company(company).get(pk=mapping.pk).name == "Export Asia"
