@@ -40,10 +40,18 @@ SKUS = 4
 
 
 def make_world(
-    code: str, orders: int, seed: int, *, skus: int = SKUS, customers_n: int = 20, one_line=None
+    code: str,
+    orders: int,
+    seed: int,
+    *,
+    skus: int = SKUS,
+    customers_n: int = 20,
+    one_line=None,
+    cover: float = 2 / 3,
 ):
     """A company with ``skus`` products and ``orders`` drafts. ``one_line``: each order is one
-    line, of the SKU ``one_line(index)`` names; otherwise 1–3 lines on random SKUs."""
+    line, of the SKU ``one_line(index)`` names; otherwise 1–3 lines on random SKUs. Stock:
+    ``cover`` of the demand, shared equally by the SKUs."""
     from ordercrm.accounts.roles import Role
     from ordercrm.accounts.services import user_create
     from ordercrm.catalog.models import Unit
@@ -96,7 +104,7 @@ def make_world(
             order_create(company=company, actor=user, customer=rng.choice(customers), lines=lines)
         )
     warehouse = Warehouse.objects.for_company(company).get(code="main")
-    per_sku = demand * 2 // 3 // skus
+    per_sku = int(demand * cover) // skus
     stock_receive(
         company=company,
         actor=user,
@@ -177,6 +185,12 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument(
+        "--cover",
+        type=float,
+        default=2 / 3,
+        help="stock as a share of the demand in the hot and spread worlds (1: all confirm)",
+    )
     args = parser.parse_args()
     setup_database(args.db)
 
@@ -186,11 +200,17 @@ def main() -> int:
     contended_s, counts = confirm_all(user, drafts, args.threads)
     # goal 5: every order on one SKU, against the same orders spread over 16 SKUs
     spread_company, spread_user, spread_drafts, spread_stock = make_world(
-        "spread", args.orders, 2, skus=16, customers_n=64, one_line=lambda index: index
+        "spread",
+        args.orders,
+        2,
+        skus=16,
+        customers_n=64,
+        one_line=lambda index: index,
+        cover=args.cover,
     )
     spread_s, spread_counts = confirm_all(spread_user, spread_drafts, args.threads)
     hot_company, hot_user, hot_drafts, hot_stock = make_world(
-        "hot", args.orders, 2, skus=1, customers_n=64, one_line=lambda index: 0
+        "hot", args.orders, 2, skus=1, customers_n=64, one_line=lambda index: 0, cover=args.cover
     )
     hot_s, hot_counts = confirm_all(hot_user, hot_drafts, args.threads)
 
