@@ -1,5 +1,8 @@
-"""Worlds shared by the browser walks."""
+"""What every browser walk shares: the Chromium it drives, the marks each walk module takes
+(``pytestmark = WALK``), and the worlds the walks start from."""
 
+import os
+import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +14,32 @@ from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrderLine
+
+CHROMIUM = os.environ.get("ORDERCRM_CHROMIUM", "/usr/bin/chromium")
+
+# Every walk module's marks: a browser test, on a live server (so in committed
+# transactions), skipped where Debian's Chromium is not installed (.ci/run installs it).
+WALK = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Chromium, one per test. Playwright runs an event loop in this thread; the
+    live server's ORM calls are in another thread, but Django checks the environment flag
+    globally, so it is allowed for the test only."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

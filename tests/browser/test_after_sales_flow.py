@@ -26,19 +26,10 @@ from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory.models import StockLevel, StockMove
 from ordercrm.returns.models import ReturnAuthorization
 from ordercrm.service.models import Case
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import lines_of, speak
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK, lines_of, speak
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 CASE_URL = re.compile(r"/service/cases/[0-9a-f-]{36}/$")
 RMA_URL = re.compile(r"/returns/[0-9a-f-]{36}/$")

@@ -16,8 +16,7 @@ from ordercrm.core.documents import Formatter
 from ordercrm.customers.payment_terms import payment_term_create
 from ordercrm.fulfilment import services as fulfilment
 from ordercrm.sales import services as sales
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import lines_of, speak
+from tests.browser.conftest import WALK, lines_of, speak
 from tests.browser.test_fulfilment_walks import (
     CASES,
     RESERVED,
@@ -26,17 +25,9 @@ from tests.browser.test_fulfilment_walks import (
     fits,
     open_context,
 )
-from tests.browser.test_order_flow import CHROMIUM, ORDER_URL, login, shot
+from tests.browser.test_order_flow import ORDER_URL, login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 INVOICE_URL = re.compile(r"/invoices/[0-9a-f-]{36}/$")
 

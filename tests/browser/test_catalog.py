@@ -9,18 +9,10 @@ from decimal import Decimal
 import pytest
 
 from ordercrm.catalog.models import PriceList, PriceListItem, Product, Unit
-from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 CASES = [("en", "desktop"), ("en", "phone"), ("zh-hans", "desktop"), ("zh-hans", "phone")]

@@ -13,17 +13,12 @@ import pytest
 from ordercrm.customers.models import Customer
 from ordercrm.sales.models import OrderTemplate
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, set_language, shot
 
-browser = flow.browser
 world = flow.world
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},

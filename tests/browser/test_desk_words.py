@@ -19,19 +19,13 @@ from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder
 from tests.browser import test_layout as layout
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, set_language, shot
 
-browser = flow.browser
 world = flow.world
 busy_company = layout.busy_company
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 LANGUAGES = ["en", "zh-hans"]
 OTHER = {"en": "zh-hans", "zh-hans": "en"}

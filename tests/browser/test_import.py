@@ -12,18 +12,10 @@ from ordercrm.catalog import services as catalog
 from ordercrm.catalog.models import PriceListItem
 from ordercrm.core.spreadsheets import write_csv
 from ordercrm.imports.models import ImportJob, JobStatus
-from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 WORDS = {

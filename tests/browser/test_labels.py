@@ -13,20 +13,14 @@ import pytest
 
 from tests.browser import test_layout as layout
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, set_language, shot
 
-browser = flow.browser
 world = flow.world
 busy_company = layout.busy_company
 every_page = layout.every_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 # The controls on the page that nothing names: "tag#id[name]" of each.
 UNNAMED = """() => [...document.querySelectorAll("input, select, textarea")]

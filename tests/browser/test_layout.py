@@ -19,18 +19,12 @@ from ordercrm.catalog.models import PriceList
 from ordercrm.fulfilment.services import shipment_create
 from ordercrm.sales import services as sales
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, set_language, shot
 
-browser = flow.browser
 world = flow.world
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 PAGES = [
     "/",

@@ -16,18 +16,13 @@ from ordercrm.notifications import worker
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, ORDER_URL, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import ORDER_URL, login, set_language, shot
 
 # the flow's fixtures: Chromium, and the company's staff, customer, stock and approval rule
-browser = flow.browser
 world = flow.world
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 LABELS = {
     "en": {

@@ -10,18 +10,12 @@ import pytest
 
 from ordercrm.sales.models import SalesOrder
 from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, ORDER_URL, login, set_language, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import ORDER_URL, login, set_language, shot
 
-browser = flow.browser
 world = flow.world
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 CASES = [("en", "desktop"), ("zh-hans", "phone")]

@@ -5,9 +5,7 @@ Runs when Chromium is installed (``.ci/run`` installs it); ``ORDERCRM_CHROMIUM``
 another binary.
 """
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,31 +15,16 @@ from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales.models import RuleKind
 from ordercrm.sales.services import approval_rule_create
+from tests.browser import conftest as walks
+from tests.browser.conftest import WALK
 
-CHROMIUM = os.environ.get("ORDERCRM_CHROMIUM", "/usr/bin/chromium")
+# the fixture, for the walks outside tests/browser (analytics) that import it from here
+browser = walks.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
 ORDER_URL = re.compile(r"/orders/[0-9a-f-]{36}/$")
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright runs an event loop in this thread; the live server's ORM calls are in
-    # another thread, but Django checks the environment flag globally. Scoped to the test.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+pytestmark = WALK
 
 
 @pytest.fixture

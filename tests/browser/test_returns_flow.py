@@ -4,9 +4,7 @@ approve → receipt → credit note and no-charge replacement shipment, in Engli
 checking the order's counters, the stock ledger and the receivables. Screenshots go to
 ``test-artifacts/screenshots/``."""
 
-import os
 import re
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -16,20 +14,12 @@ from ordercrm.customers.models import Customer
 from ordercrm.inventory import selectors as inventory_selectors
 from ordercrm.inventory.models import StockLevel
 from ordercrm.returns.models import ReturnAuthorization
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import lines_of, speak
+from tests.browser.conftest import WALK, lines_of, speak
 from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-CHROMIUM = os.environ.get("ORDERCRM_CHROMIUM", "/usr/bin/chromium")
 RMA_URL = re.compile(r"/returns/[0-9a-f-]{36}/$")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = WALK
 
 LABELS = {
     "en": {"new": "New return", "approved": "Approved", "received": "Received", "closed": "Closed"},

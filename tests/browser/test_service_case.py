@@ -15,17 +15,10 @@ from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.service.models import Case, CaseAttachment, CaseLine
-from tests.browser import test_order_flow as flow
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SIZES = {

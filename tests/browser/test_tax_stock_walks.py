@@ -17,26 +17,17 @@ from ordercrm.core.documents import Formatter
 from ordercrm.inventory.models import MoveKind, StockLevel, StockMove, Warehouse
 from ordercrm.sales import services as sales
 from ordercrm.sales.models import SalesOrder
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import speak
+from tests.browser.conftest import WALK, speak
 from tests.browser.test_fulfilment_walks import (
     CASES,
     cells,
     fits,
     open_context,
 )
-from tests.browser.test_order_flow import CHROMIUM, ORDER_URL, login, shot
+from tests.browser.test_order_flow import ORDER_URL, login, shot
 from tests.factories import receive_stock
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 WORDS = {
     "en": {

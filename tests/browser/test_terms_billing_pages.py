@@ -23,19 +23,10 @@ from ordercrm.fulfilment.models import Shipment
 from ordercrm.inventory import services as inventory
 from ordercrm.inventory.models import Warehouse
 from ordercrm.sales import services as sales
-from tests.browser import test_order_flow as flow
-from tests.browser.conftest import speak
-from tests.browser.test_order_flow import CHROMIUM, login, shot
+from tests.browser.conftest import WALK, speak
+from tests.browser.test_order_flow import login, shot
 
-browser = flow.browser
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not __import__("shutil").which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"
-    ),
-]
+pytestmark = WALK
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 CASES = [("en", "desktop"), ("en", "phone"), ("zh-hans", "desktop"), ("zh-hans", "phone")]

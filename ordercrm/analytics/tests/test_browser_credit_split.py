@@ -5,19 +5,12 @@ Screenshots in ``test-artifacts/screenshots/credit-split-*.png``."""
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from ordercrm.analytics.models import CreditSplit
-from tests.browser.test_order_flow import CHROMIUM, login, set_language, shot
+from tests.browser.conftest import WALK
 from tests.browser.test_order_flow import browser as browser  # the fixture
+from tests.browser.test_order_flow import login, set_language, shot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = WALK
 
 WORDS = {
     "en": {
