@@ -229,8 +229,7 @@ def advance_position(order: SalesOrder) -> AdvancePosition | None:
     from ordercrm.core.models import ShippingPolicy
     from ordercrm.customers.terms import advance_required
 
-    policy = order.shipping_policy or order.company.shipping_policy
-    if policy == ShippingPolicy.AFTER_PAYMENT and order.gross_total > 0:
+    if order.effective_shipping_policy == ShippingPolicy.AFTER_PAYMENT and order.gross_total > 0:
         return AdvancePosition(
             percent=Decimal(100),
             required=order.gross_total,

@@ -159,7 +159,7 @@ def _requested_quantities(
 
 
 def _check_ship_complete(order: SalesOrder, lines, requested: dict) -> None:
-    if (order.shipping_policy or order.company.shipping_policy) != ShippingPolicy.SHIP_COMPLETE:
+    if order.effective_shipping_policy != ShippingPolicy.SHIP_COMPLETE:
         return
     for line in lines:
         open_quantity = line.open_quantity

@@ -285,6 +285,12 @@ class SalesOrder(CompanyOwned):
         return self.number
 
     @property
+    def effective_shipping_policy(self) -> str:
+        """The policy this order ships by: its own, or (an order stored before the policy was
+        kept per order) the company's."""
+        return self.shipping_policy or self.company.shipping_policy
+
+    @property
     def approval_reasons(self) -> list[dict]:
         """The reasons the order waits for approval (empty in any other status)."""
         import json

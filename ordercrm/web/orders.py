@@ -459,7 +459,7 @@ def order_edit(request, order_id):
             "order_date": order.order_date.isoformat(),
             "valid_until": order.valid_until.isoformat() if order.valid_until else "",
             "discount_percent": _plain(order.discount_percent),
-            "shipping_policy": order.shipping_policy or request.company.shipping_policy,
+            "shipping_policy": order.effective_shipping_policy,
         }
         version, errors, action = order.version, [], "load"
         customer_id = str(order.customer_id)
@@ -596,10 +596,7 @@ def _order_context(request, order):
         "figures": {f.line.pk: f for f in figures},
         "shortfall_lines": shortfall,
         "rate": sales_selectors.order_exchange_rate(order),
-        # an order made before the policy was stored per order follows the company's
-        "shipping_policy_label": ShippingPolicy(
-            order.shipping_policy or order.company.shipping_policy
-        ).label,
+        "shipping_policy_label": ShippingPolicy(order.effective_shipping_policy).label,
         "can_set_rate": "rate" in available,
         "can_edit": "edit" in available,
         "decisions": sales_selectors.order_decisions(order),
